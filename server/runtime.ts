@@ -1,0 +1,30 @@
+/**
+ * The bridge between the Node process and Next.js server components.
+ *
+ * Next bundles app/ code separately, so importing server modules from a page would create a
+ * second, empty copy of the state. Instead the process registers one runtime object on
+ * globalThis (under a Symbol.for key, shared across bundles) and pages read from it.
+ */
+import type { WorkersSnapshot } from './realtime/types';
+
+export interface CeleriacRuntime {
+  /** Current workers view, as pushed over socket.io. */
+  workersSnapshot(): WorkersSnapshot;
+  /** Configured --url-prefix ('' or '/something'). */
+  urlPrefix: string;
+}
+
+const RUNTIME_KEY = Symbol.for('celeriac.runtime');
+
+type RuntimeHolder = { [RUNTIME_KEY]?: CeleriacRuntime };
+
+export function setRuntime(runtime: CeleriacRuntime | null): void {
+  const holder = globalThis as RuntimeHolder;
+  if (runtime) holder[RUNTIME_KEY] = runtime;
+  else delete holder[RUNTIME_KEY];
+}
+
+/** The runtime, or null when a page is rendered outside the Celeriac process (e.g. at build time). */
+export function getRuntime(): CeleriacRuntime | null {
+  return (globalThis as RuntimeHolder)[RUNTIME_KEY] ?? null;
+}
