@@ -1,0 +1,240 @@
+/**
+ * Celeriac's configuration: every option once, with its CLI flag, environment names and
+ * default. Precedence: command line > CELERIAC_<NAME> > FLOWER_<NAME> (drop-in for Flower
+ * users) > default. The result is validated with zod into a typed Config; anything wrong is
+ * a ConfigError with one clear sentence.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
+import { parseBrokerUrl, redactBrokerUrl, type BrokerTarget } from '../broker/url';
+import { parseTransportOptions, type TransportOptions } from '../broker/transport-options';
+import { normaliseLogLevel, type LogLevel } from '../log';
+
+export class ConfigError extends Error {}
+
+export interface BasicAuthUser {
+  user: string;
+  password: string;
+}
+
+export interface Config {
+  broker: string;
+  brokerRedacted: string;
+  brokerTarget: BrokerTarget;
+  transportOptions: TransportOptions;
+  port: number;
+  address: string;
+  urlPrefix: string;
+  maxTasks: number;
+  maxWorkers: number;
+  enableEvents: boolean;
+  purgeOfflineWorkers: number | null;
+  logLevel: LogLevel;
+  basicAuth: BasicAuthUser[];
+  /** Next.js dev mode (hot reload) instead of the production build. */
+  dev: boolean;
+}
+
+type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
+
+interface OptionSpec {
+  key: string;
+  flag: string;
+  kind: Kind;
+  description: string;
+  /** Default shown in --help and used when nothing else sets the option. */
+  defaultValue?: string | number | boolean | string[];
+  defaultLabel?: string;
+  env: string[];
+  valueName?: string;
+  hidden?: boolean;
+}
+
+const DEFAULT_BROKER = 'redis://127.0.0.1:6379/0';
+
+/** The option table: the single source of truth for the CLI, the environment and the README. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'broker', flag: '--broker', kind: 'string', valueName: 'url',
+    description: 'Celery broker URL: redis://, rediss://, redis+socket://, sentinel://, amqp://, amqps://',
+    defaultLabel: `$CELERY_BROKER_URL, else ${DEFAULT_BROKER}`,
+    env: ['CELERIAC_BROKER', 'CELERY_BROKER_URL'],
+  },
+  { key: 'port', flag: '--port', kind: 'int', valueName: 'n', description: 'HTTP port for the UI, API, socket.io and /metrics', defaultValue: 5555, env: ['CELERIAC_PORT', 'FLOWER_PORT'] },
+  { key: 'address', flag: '--address', kind: 'string', valueName: 'host', description: 'address to listen on', defaultValue: '127.0.0.1', env: ['CELERIAC_ADDRESS', 'FLOWER_ADDRESS'] },
+  { key: 'urlPrefix', flag: '--url-prefix', kind: 'string', valueName: 'path', description: 'serve everything under this path (e.g. /celeriac behind a reverse proxy)', defaultValue: '', defaultLabel: 'none', env: ['CELERIAC_URL_PREFIX', 'FLOWER_URL_PREFIX'] },
+  { key: 'maxTasks', flag: '--max-tasks', kind: 'int', valueName: 'n', description: 'tasks kept in memory (least recently updated are evicted)', defaultValue: 100_000, env: ['CELERIAC_MAX_TASKS', 'FLOWER_MAX_TASKS'] },
+  { key: 'maxWorkers', flag: '--max-workers', kind: 'int', valueName: 'n', description: 'workers kept in memory', defaultValue: 5_000, env: ['CELERIAC_MAX_WORKERS', 'FLOWER_MAX_WORKERS'] },
+  { key: 'enableEvents', flag: '--enable-events', kind: 'bool', description: 'broadcast enable_events every 5 s so workers started without -E still send task events (--no-enable-events to turn off)', defaultValue: true, env: ['CELERIAC_ENABLE_EVENTS', 'FLOWER_ENABLE_EVENTS'] },
+  { key: 'purgeOfflineWorkers', flag: '--purge-offline-workers', kind: 'int', valueName: 'seconds', description: 'forget workers that have been offline this long', defaultLabel: 'never', env: ['CELERIAC_PURGE_OFFLINE_WORKERS', 'FLOWER_PURGE_OFFLINE_WORKERS'] },
+  { key: 'brokerTransportOption', flag: '--broker-transport-option', kind: 'list', valueName: 'key=value', description: 'kombu broker_transport_options, repeatable: global_keyprefix, priority_steps, sep, master_name, sentinel_password, fanout_prefix, fanout_patterns', defaultValue: [], defaultLabel: 'none', env: ['CELERIAC_BROKER_TRANSPORT_OPTION'] },
+  { key: 'logLevel', flag: '--log-level', kind: 'string', valueName: 'level', description: 'trace, debug, info, warn, error, fatal or silent', defaultValue: 'info', env: ['CELERIAC_LOG_LEVEL', 'FLOWER_LOGGING'] },
+  { key: 'basicAuth', flag: '--basic-auth', kind: 'list', valueName: 'user:password', description: 'require HTTP basic auth for every page and API route except /healthcheck; repeatable', defaultValue: [], defaultLabel: 'off', env: ['CELERIAC_BASIC_AUTH', 'FLOWER_BASIC_AUTH'] },
+  { key: 'dev', flag: '--dev', kind: 'bool', description: 'run the UI in Next.js development mode', defaultValue: false, env: [], hidden: true },
+];
+
+const TRUE = new Set(['1', 'true', 'yes', 'y', 't', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'n', 'f', 'off']);
+
+function parseBool(text: string, source: string): boolean {
+  const v = text.trim().toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw new ConfigError(`${source} must be a boolean (true/false/yes/no/on/off/1/0), got "${text}"`);
+}
+
+function parseIntStrict(text: string, source: string): number {
+  const v = text.trim();
+  if (!/^-?\d+$/.test(v)) throw new ConfigError(`${source} must be a whole number, got "${text}"`);
+  return Number(v);
+}
+
+function fromText(spec: OptionSpec, text: string, source: string): unknown {
+  switch (spec.kind) {
+    case 'bool': return parseBool(text, source);
+    case 'int': return parseIntStrict(text, source);
+    case 'number': {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${source} must be a number, got "${text}"`);
+      return n;
+    }
+    case 'list': return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    case 'string': return text;
+  }
+}
+
+function buildCommand(): Command {
+  const program = new Command('celeriac')
+    .description('Real-time monitoring and control for Celery clusters (Redis and RabbitMQ).')
+    .helpOption('-h, --help', 'show this help')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .allowExcessArguments(false)
+    .showHelpAfterError(false);
+  for (const spec of OPTIONS) {
+    const envHelp = spec.env.length > 0 ? ` [env: ${spec.env.join(', ')}]` : '';
+    const defaultHelp = spec.defaultLabel ?? (spec.defaultValue === undefined ? undefined : String(spec.defaultValue));
+    const description = `${spec.description}${defaultHelp !== undefined ? ` (default: ${defaultHelp})` : ''}${envHelp}`;
+    const flags = spec.kind === 'bool' || !spec.valueName ? spec.flag : `${spec.flag} <${spec.valueName}>`;
+    const option = new Option(flags, description);
+    if (spec.kind === 'list') option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    if (spec.hidden) option.hideHelp();
+    program.addOption(option);
+    if (spec.kind === 'bool' && spec.defaultValue === true) {
+      program.addOption(new Option(spec.flag.replace('--', '--no-'), `turn off ${spec.flag}`));
+    }
+  }
+  return program;
+}
+
+/** The full --help text (also used to check the README documents every option). */
+export function helpText(): string {
+  return buildCommand().helpInformation();
+}
+
+export type ParseResult = { kind: 'config'; config: Config } | { kind: 'exit'; code: number; output: string };
+
+/**
+ * Parse argv (without node and script) and the environment. Returns the config, or what to
+ * print and the exit code for --help, --version and errors. Never throws for bad input.
+ */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ParseResult {
+  const program = buildCommand();
+  let output = '';
+  program.exitOverride().configureOutput({
+    writeOut: (text) => { output += text; },
+    writeErr: (text) => { output += text; },
+  });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const ok = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0;
+      const text = ok ? output : `celeriac: ${error.message.replace(/^error: /, '')}\nRun celeriac --help for the options.\n`;
+      return { kind: 'exit', code: ok ? 0 : 2, output: text };
+    }
+    throw error;
+  }
+  try {
+    return { kind: 'config', config: resolve(program, env) };
+  } catch (error) {
+    if (error instanceof ConfigError) return { kind: 'exit', code: 2, output: `celeriac: ${error.message}\n` };
+    throw error;
+  }
+}
+
+const schema = z.object({
+  port: z.number().int().min(0).max(65535),
+  address: z.string().min(1),
+  urlPrefix: z.string(),
+  maxTasks: z.number().int().min(1).max(50_000_000),
+  maxWorkers: z.number().int().min(1).max(1_000_000),
+  enableEvents: z.boolean(),
+  purgeOfflineWorkers: z.number().int().min(1).nullable(),
+  dev: z.boolean(),
+});
+
+function resolve(program: Command, env: NodeJS.ProcessEnv): Config {
+  const cli = program.opts<Record<string, unknown>>();
+  const values: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const cliValue = cli[spec.key];
+    if (cliValue !== undefined) {
+      values[spec.key] = typeof cliValue === 'string' && spec.kind !== 'string' ? fromText(spec, cliValue, spec.flag) : cliValue;
+      continue;
+    }
+    const envName = spec.env.find((name) => env[name] !== undefined && env[name] !== '');
+    if (envName !== undefined) {
+      values[spec.key] = fromText(spec, env[envName] as string, envName);
+      continue;
+    }
+    values[spec.key] = spec.defaultValue ?? null;
+  }
+
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? '');
+    const spec = OPTIONS.find((o) => o.key === key);
+    throw new ConfigError(`${spec?.flag ?? key}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(values[key])})`);
+  }
+
+  const broker = (values.broker as string | null) ?? DEFAULT_BROKER;
+  let brokerTarget: BrokerTarget;
+  let transportOptions: TransportOptions;
+  try {
+    brokerTarget = parseBrokerUrl(broker);
+    transportOptions = parseTransportOptions(values.brokerTransportOption as string[]);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (brokerTarget.kind === 'sentinel' && !transportOptions.masterName) {
+    throw new ConfigError('a sentinel:// broker needs --broker-transport-option master_name=<name>');
+  }
+
+  const logLevel = normaliseLogLevel(String(values.logLevel));
+  if (!logLevel) throw new ConfigError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent (got "${String(values.logLevel)}")`);
+
+  return {
+    ...parsed.data,
+    urlPrefix: normaliseUrlPrefix(parsed.data.urlPrefix),
+    broker,
+    brokerRedacted: redactBrokerUrl(broker),
+    brokerTarget,
+    transportOptions,
+    logLevel,
+    basicAuth: (values.basicAuth as string[]).map(parseBasicAuth),
+  };
+}
+
+function normaliseUrlPrefix(prefix: string): string {
+  const trimmed = prefix.trim().replace(/^\/+|\/+$/g, '');
+  if (trimmed === '') return '';
+  if (!/^[A-Za-z0-9._~\-/]+$/.test(trimmed)) throw new ConfigError(`--url-prefix may contain only letters, digits, "/", ".", "_", "~" and "-" (got "${prefix}")`);
+  return `/${trimmed}`;
+}
+
+function parseBasicAuth(pair: string): BasicAuthUser {
+  const colon = pair.indexOf(':');
+  if (colon <= 0 || colon === pair.length - 1) throw new ConfigError('--basic-auth expects user:password with both parts non-empty');
+  return { user: pair.slice(0, colon), password: pair.slice(colon + 1) };
+}

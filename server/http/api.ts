@@ -1,0 +1,113 @@
+/**
+ * The read API: Flower 2.1's routes and response shapes (../shared/docs/flower-reference.md §2),
+ * plus Celeriac's own routes under /api/celeriac/. Handlers only read the model; they never
+ * wait on the broker.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Monitor } from '../monitor';
+import type { RealtimeHub } from '../realtime/hub';
+import { queryTasks } from '../state/task-query';
+import { ApiError, boolParam, param, parseTaskFilter, type Query } from './params';
+
+export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
+  const router = express.Router();
+  const state = monitor.state;
+
+  // Flower: {worker: {stats, active_queues, registered, …}} from its inspect cache. Inspection
+  // (remote control) is not wired yet, so each known worker maps to an empty object: the keys
+  // appear as inspect methods answer, exactly as in Flower.
+  router.get('/api/workers', (req, res) => {
+    const query = req.query as Query;
+    const now = Date.now() / 1000;
+    if (boolParam(query, 'status')) {
+      const status: Record<string, boolean> = {};
+      for (const worker of state.workers.values()) status[worker.hostname] = worker.isAlive(now);
+      res.json(status);
+      return;
+    }
+    const name = param(query, 'workername');
+    if (name !== undefined && name !== '') {
+      if (!state.workers.get(name)) throw new ApiError(404, `Unknown worker '${name}'`);
+      res.json({ [name]: {} });
+      return;
+    }
+    const all: Record<string, Record<string, never>> = {};
+    for (const worker of state.workers.values()) all[worker.hostname] = {};
+    res.json(all);
+  });
+
+  router.get('/api/tasks', (req, res) => {
+    const filter = parseTaskFilter(req.query as Query);
+    const tasks = queryTasks(state.tasks.values(), filter);
+    // Built by hand so the order is the result order even for task ids that look like
+    // integers (a JS object would move those to the front).
+    const body = tasks.map((t) => `${JSON.stringify(t.uuid)}:${JSON.stringify(t.toFlowerDict(state.childrenOf(t.uuid)))}`);
+    res.type('application/json').send(`{${body.join(',')}}`);
+  });
+
+  router.get('/api/task/info/:taskId', (req, res) => {
+    const id = req.params.taskId;
+    const task = state.getTask(id);
+    if (!task) throw new ApiError(404, `Unknown task '${id}'`);
+    res.json(task.toFlowerDict(state.childrenOf(id)));
+  });
+
+  const taskTypes = (_req: Request, res: Response): void => {
+    res.json({ 'task-types': state.taskTypes() });
+  };
+  router.get('/api/task/types', taskTypes);
+  router.get('/api/tasks/types', taskTypes);
+
+  // Celeriac's own routes.
+  router.get('/api/celeriac/workers', (_req, res) => {
+    res.json(hub.workersSnapshot());
+  });
+
+  router.get('/api/celeriac/status', (_req, res) => {
+    const counters = monitor.ingest.counters;
+    const memory = process.memoryUsage();
+    res.json({
+      broker: monitor.config.brokerRedacted,
+      transport: monitor.transport.kind,
+      stream: monitor.transport.status(),
+      uptimeSeconds: Date.now() / 1000 - monitor.startedAt,
+      events: {
+        received: counters.events,
+        byType: Object.fromEntries(counters.byType),
+        dropped: counters.dropped,
+        droppedTotal: monitor.ingest.totalDropped(),
+        ignored: counters.ignored,
+        lastEventAt: counters.lastEventAt,
+      },
+      state: {
+        tasks: state.tasks.size,
+        maxTasks: monitor.config.maxTasks,
+        tasksEvicted: state.taskEvictions,
+        workers: state.workers.size,
+        maxWorkers: monitor.config.maxWorkers,
+        workersEvicted: state.workerEvictions,
+      },
+      process: { rss: memory.rss, heapUsed: memory.heapUsed },
+    });
+  });
+
+  router.use('/api', (_req, _res, next) => next(new ApiError(404, 'No such API route')));
+  return router;
+}
+
+/** Errors become JSON with the right status; anything unexpected is a logged 500 without internals. */
+export function apiErrorHandler(logger: { error: (obj: object, msg: string) => void }) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    if (error instanceof ApiError) {
+      res.status(error.status).json({ error: error.message });
+      return;
+    }
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: (error as Error).message });
+      return;
+    }
+    logger.error({ err: error instanceof Error ? error.stack : String(error), path: req.path }, 'unhandled error in request');
+    res.status(500).json({ error: 'Internal error' });
+  };
+}

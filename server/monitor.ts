@@ -1,0 +1,78 @@
+/**
+ * The monitor: one broker connection feeding one cluster model. It owns the periodic work
+ * that keeps the model honest — asking workers to announce themselves when the stream
+ * (re)connects, re-enabling task events every 5 s, and forgetting long-offline workers.
+ *
+ * Data flows one way: transport → decoder → Ingest → ClusterState → (realtime, API).
+ */
+import type { Logger } from 'pino';
+import type { Config } from './config/config';
+import { createTransport } from './broker';
+import type { EventTransport, TransportStatus } from './broker/transport';
+import { ClusterState } from './state/cluster-state';
+import { Ingest } from './state/ingest';
+
+/** Flower's interval for the enable_events broadcast (not configurable there either). */
+export const ENABLE_EVENTS_INTERVAL_MS = 5_000;
+
+export class Monitor {
+  readonly state: ClusterState;
+  readonly ingest: Ingest;
+  readonly transport: EventTransport;
+  readonly startedAt = Date.now() / 1000;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private controlClock = 0;
+
+  constructor(readonly config: Config, private readonly logger: Logger) {
+    this.state = new ClusterState({ maxTasks: config.maxTasks, maxWorkers: config.maxWorkers });
+    this.ingest = new Ingest(this.state, logger.child({ component: 'ingest' }));
+    this.transport = createTransport(config.brokerTarget, config.transportOptions, this.ingest, logger.child({ component: 'broker' }), () => this.nextClock());
+  }
+
+  /** Lamport clock for control requests: forward past everything seen on the stream. */
+  private nextClock(): number {
+    this.controlClock = Math.max(this.controlClock, this.state.clock) + 1;
+    return this.controlClock;
+  }
+
+  start(): void {
+    const { config, logger } = this;
+    if (Object.keys(config.transportOptions.ignored).length > 0) {
+      logger.info({ options: Object.keys(config.transportOptions.ignored) }, 'broker transport options not used by Celeriac');
+    }
+    this.transport.onConnected(() => {
+      // Like Celery's receiver with wakeup=True: every live worker answers with a heartbeat now,
+      // so the workers view is complete seconds after a (re)connect instead of after 2 s × freq.
+      void this.transport.broadcast('heartbeat');
+      if (config.enableEvents) void this.transport.broadcast('enable_events');
+    });
+    this.transport.onStatus((status: TransportStatus) => {
+      if (!status.connected) logger.warn({ reason: status.reason }, 'event stream is down');
+    });
+    this.transport.start();
+    if (config.enableEvents) {
+      this.timers.push(setInterval(() => void this.transport.broadcast('enable_events'), ENABLE_EVENTS_INTERVAL_MS));
+    }
+    if (config.purgeOfflineWorkers !== null) {
+      const seconds = config.purgeOfflineWorkers;
+      this.timers.push(setInterval(() => {
+        const purged = this.state.purgeOfflineWorkers(Date.now() / 1000, seconds);
+        if (purged.length > 0) logger.info({ workers: purged }, 'purged offline workers');
+      }, 1_000));
+    }
+    for (const timer of this.timers) timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers.length = 0;
+    await this.transport.stop();
+  }
+
+  /** Healthy only while connected and subscribed to the event stream. */
+  health(): { ok: boolean; reason: string | null } {
+    const status = this.transport.status();
+    if (status.connected) return { ok: true, reason: null };
+    return { ok: false, reason: `event stream down since ${new Date(status.since * 1000).toISOString()}: ${status.reason ?? 'not connected'}` };
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * One process, one port: the Next.js UI, the REST API, socket.io and /healthcheck, all under
+ * --url-prefix. `startCeleriac` is what the CLI runs and what integration tests start.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config/config';
+import { apiErrorHandler, apiRouter } from './http/api';
+import { basicAuthChecker } from './http/auth';
+import { createNextHandler, type NextHandler } from './http/next-ui';
+import { Monitor } from './monitor';
+import { RealtimeHub } from './realtime/hub';
+import { setRuntime } from './runtime';
+
+export interface StartOptions {
+  /** Serve the Next.js UI (tests of the API alone skip it to start fast). Default true. */
+  ui?: boolean;
+}
+
+export interface RunningCeleriac {
+  /** Base URL including the prefix, e.g. http://127.0.0.1:5555/celeriac */
+  url: string;
+  port: number;
+  monitor: Monitor;
+  hub: RealtimeHub;
+  close(): Promise<void>;
+}
+
+export async function startCeleriac(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningCeleriac> {
+  const monitor = new Monitor(config, logger);
+  const prefix = config.urlPrefix;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const httpServer: HttpServer = createServer(app);
+  const isAuthorized = basicAuthChecker(config.basicAuth);
+  const hub = new RealtimeHub(
+    httpServer,
+    monitor,
+    { path: `${prefix}/socket.io`, authorize: (headers) => isAuthorized(typeof headers.authorization === 'string' ? headers.authorization : undefined) },
+    logger.child({ component: 'realtime' }),
+  );
+
+  let next: NextHandler | null = null;
+  if (options.ui !== false) next = await createNextHandler({ prefix, dev: config.dev, logger: logger.child({ component: 'ui' }) });
+
+  const router = express.Router();
+  // Honest health: 200 only while the broker connection and the event stream are up. No auth,
+  // so load balancers and orchestrators can use it.
+  router.get('/healthcheck', (_req, res) => {
+    const health = monitor.health();
+    res.status(health.ok ? 200 : 503).type('text/plain').send(health.ok ? 'OK' : health.reason);
+  });
+  router.use((req, res, nextMiddleware) => {
+    if (isAuthorized(req.headers.authorization)) {
+      nextMiddleware();
+      return;
+    }
+    res.status(401).set('WWW-Authenticate', 'Basic realm="Celeriac", charset="UTF-8"').json({ error: 'Authentication required' });
+  });
+  router.use(apiRouter(monitor, hub));
+  router.use('/api', apiErrorHandler(logger));
+  if (next) {
+    const handler = next;
+    router.use((req, res) => {
+      // Next knows its basePath itself: give it the URL as the browser sent it.
+      req.url = req.originalUrl;
+      void handler(req, res);
+    });
+  } else {
+    router.use((_req, res) => {
+      res.status(404).json({ error: 'Not found (UI disabled)' });
+    });
+  }
+  app.use(prefix === '' ? '/' : prefix, router);
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send(`Not found. Celeriac is served under ${prefix || '/'}`);
+  });
+
+  setRuntime({ workersSnapshot: () => hub.workersSnapshot(), urlPrefix: prefix });
+  monitor.start();
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.address, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = config.address.includes(':') ? `[${config.address}]` : config.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}${prefix}`;
+  logger.info({ url, broker: config.brokerRedacted }, 'Celeriac is listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    monitor,
+    hub,
+    close: () => {
+      closing ??= (async () => {
+        setRuntime(null);
+        await hub.close(); // also closes the HTTP server
+        httpServer.closeAllConnections();
+        await monitor.stop();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The live model of one Celery cluster: tasks, workers, task types, and the links between
+ * tasks (root / parent / children). It is fed decoded events and nothing else; everything the
+ * UI, the API and the metrics show is read from here.
+ *
+ * Semantics follow `celery.events.state.State` (../shared/docs/celery-wire-protocol.md §4.5–4.9)
+ * with one deliberate difference: Celery shifts `timestamp` by the sender's `utcoffset`, which
+ * distorts an already-UTC epoch value when sender and receiver are in different zones (§4.5).
+ * Celeriac keeps the raw timestamp and judges liveness on its own receive clock.
+ */
+import type { CeleryEvent, TaskEvent, WorkerEvent } from '../protocol/events';
+import { LruMap } from './lru-map';
+import { TaskRecord } from './task-record';
+import { WorkerRegistry, type WorkerRecord } from './worker-registry';
+
+export interface ClusterStateOptions {
+  maxTasks: number;
+  maxWorkers: number;
+}
+
+/** Called after an event changed the model; consumers (realtime, metrics) keep their own dirty sets. */
+export interface StateListener {
+  taskChanged?(task: TaskRecord, event: TaskEvent): void;
+  workerChanged?(worker: WorkerRecord): void;
+  workerRemoved?(hostname: string): void;
+}
+
+export class ClusterState {
+  readonly tasks: LruMap<string, TaskRecord>;
+  readonly workers: WorkerRegistry;
+  /** parent id → child ids. Kept apart from the records so a child seen before its parent still links. */
+  private readonly childrenByParent = new Map<string, Set<string>>();
+  /** Task names seen in events (Celery's `_seen_types`). */
+  private readonly seenTypes = new Set<string>();
+  /** Celeriac's Lamport clock (Celery's receiver clock, §4.5 step 1). */
+  private lamport = 0;
+  private readonly listeners: StateListener[] = [];
+  /** Interning table: hostnames, task names and states repeat across tasks; keep one copy of each. */
+  private readonly strings = new Map<string, string>();
+  readonly stats = { taskEvents: 0, workerEvents: 0, tasksCreated: 0 };
+
+  constructor(options: ClusterStateOptions) {
+    this.tasks = new LruMap(options.maxTasks, (uuid, task) => this.forgetTask(uuid, task));
+    this.workers = new WorkerRegistry(options.maxWorkers, (worker) => this.notifyWorkerRemoved(worker.hostname));
+  }
+
+  addListener(listener: StateListener): void {
+    this.listeners.push(listener);
+  }
+
+  get taskEvictions(): number {
+    return this.tasks.evictions;
+  }
+
+  get workerEvictions(): number {
+    return this.workers.evictions;
+  }
+
+  readonly intern = (value: string): string => {
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    // Bounded: a flood of unique names must not grow this table without limit.
+    if (this.strings.size >= 50_000) this.strings.clear();
+    this.strings.set(value, value);
+    return value;
+  };
+
+  apply(event: CeleryEvent): void {
+    if (event.kind === 'task') this.applyTaskEvent(event);
+    else this.applyWorkerEvent(event);
+  }
+
+  private applyWorkerEvent(event: WorkerEvent): void {
+    this.stats.workerEvents++;
+    this.adjustClock(event.clock);
+    const worker = this.workers.touch(this.intern(event.hostname));
+    worker.countEvent(event.type);
+    worker.applyWorkerEvent(event);
+    for (const listener of this.listeners) listener.workerChanged?.(worker);
+  }
+
+  private applyTaskEvent(event: TaskEvent): void {
+    this.stats.taskEvents++;
+    const isClientEvent = event.type === 'task-sent';
+    // task-sent comes from clients that never synchronise clocks: Celery gives it (clock or 1) - 1.
+    const clock = isClientEvent ? Math.max((this.lamport || 1) - 1, 0) : event.clock;
+    this.adjustClock(clock);
+
+    let task = this.tasks.get(event.uuid);
+    if (!task) {
+      task = new TaskRecord(event.uuid);
+      this.tasks.set(event.uuid, task);
+      this.stats.tasksCreated++;
+    }
+    const hostname = this.intern(event.hostname);
+    let worker: WorkerRecord | null = null;
+    if (isClientEvent) {
+      task.client = hostname;
+    } else {
+      worker = this.workers.touch(hostname);
+      task.worker = hostname;
+      // Task events prove the worker is alive, exactly like heartbeats (Celery does the same).
+      worker.recordHeartbeat(event.localReceived);
+      worker.countEvent(event.type);
+    }
+    const previousParent = task.parentId;
+    task.apply(isClientEvent && clock !== event.clock ? { ...event, clock } : event, this.intern);
+    if (task.name !== null) this.seenTypes.add(task.name);
+    if (task.parentId !== previousParent) this.linkChild(task.uuid, previousParent, task.parentId);
+
+    for (const listener of this.listeners) {
+      listener.taskChanged?.(task, event);
+      if (worker) listener.workerChanged?.(worker);
+    }
+  }
+
+  private adjustClock(clock: number): void {
+    this.lamport = Math.max(this.lamport, clock) + 1;
+  }
+
+  private linkChild(child: string, oldParent: string | null, newParent: string | null): void {
+    if (oldParent !== null) this.childrenByParent.get(oldParent)?.delete(child);
+    if (newParent === null) return;
+    let children = this.childrenByParent.get(newParent);
+    if (!children) {
+      children = new Set();
+      this.childrenByParent.set(newParent, children);
+    }
+    children.add(child);
+  }
+
+  private forgetTask(uuid: string, task: TaskRecord): void {
+    if (task.parentId !== null) {
+      const siblings = this.childrenByParent.get(task.parentId);
+      siblings?.delete(uuid);
+      if (siblings && siblings.size === 0) this.childrenByParent.delete(task.parentId);
+    }
+    // Children of an evicted task keep their parent_id; the index entry goes once they are gone too.
+    const children = this.childrenByParent.get(uuid);
+    if (children && children.size === 0) this.childrenByParent.delete(uuid);
+  }
+
+  private notifyWorkerRemoved(hostname: string): void {
+    for (const listener of this.listeners) listener.workerRemoved?.(hostname);
+  }
+
+  childrenOf(uuid: string): string[] {
+    const children = this.childrenByParent.get(uuid);
+    return children ? [...children] : [];
+  }
+
+  getTask(uuid: string): TaskRecord | undefined {
+    return this.tasks.peek(uuid);
+  }
+
+  /** Sorted task names seen so far (Flower's `/api/task/types`). */
+  taskTypes(): string[] {
+    return [...this.seenTypes].sort();
+  }
+
+  /** Drop workers that have been offline longer than `olderThanSeconds` (--purge-offline-workers). */
+  purgeOfflineWorkers(now: number, olderThanSeconds: number): string[] {
+    const purged: string[] = [];
+    for (const worker of this.workers.values()) {
+      if (worker.isAlive(now)) continue;
+      const offlineSince = worker.offlineSince ?? worker.expiresAt();
+      if (offlineSince !== null && now - offlineSince > olderThanSeconds) purged.push(worker.hostname);
+    }
+    for (const hostname of purged) {
+      this.workers.delete(hostname);
+      this.notifyWorkerRemoved(hostname);
+    }
+    return purged;
+  }
+
+  get clock(): number {
+    return this.lamport;
+  }
+}
