@@ -15,7 +15,7 @@ import { RealtimeHub } from './realtime/hub';
 import { setRuntime } from './runtime';
 
 export interface StartOptions {
-  /** Serve the Next.js UI (tests of the API alone skip it to start fast). Default true. */
+  /** Override --ui (tests of the API alone skip the UI to start fast). */
   ui?: boolean;
 }
 
@@ -44,7 +44,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   );
 
   let next: NextHandler | null = null;
-  if (options.ui !== false) next = await createNextHandler({ prefix, dev: config.dev, logger: logger.child({ component: 'ui' }) });
+  if (options.ui ?? config.ui) next = await createNextHandler({ prefix, dev: config.dev, logger: logger.child({ component: 'ui' }) });
 
   const router = express.Router();
   // Honest health: 200 only while the broker connection and the event stream are up. No auth,

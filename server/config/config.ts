@@ -31,6 +31,8 @@ export interface Config {
   purgeOfflineWorkers: number | null;
   logLevel: LogLevel;
   basicAuth: BasicAuthUser[];
+  /** Serve the Next.js UI (off: API-only). */
+  ui: boolean;
   /** Next.js dev mode (hot reload) instead of the production build. */
   dev: boolean;
 }
@@ -70,6 +72,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'brokerTransportOption', flag: '--broker-transport-option', kind: 'list', valueName: 'key=value', description: 'kombu broker_transport_options, repeatable: global_keyprefix, priority_steps, sep, master_name, sentinel_password, fanout_prefix, fanout_patterns', defaultValue: [], defaultLabel: 'none', env: ['CELERIAC_BROKER_TRANSPORT_OPTION'] },
   { key: 'logLevel', flag: '--log-level', kind: 'string', valueName: 'level', description: 'trace, debug, info, warn, error, fatal or silent', defaultValue: 'info', env: ['CELERIAC_LOG_LEVEL', 'FLOWER_LOGGING'] },
   { key: 'basicAuth', flag: '--basic-auth', kind: 'list', valueName: 'user:password', description: 'require HTTP basic auth for every page and API route except /healthcheck; repeatable', defaultValue: [], defaultLabel: 'off', env: ['CELERIAC_BASIC_AUTH', 'FLOWER_BASIC_AUTH'] },
+  { key: 'ui', flag: '--ui', kind: 'bool', description: 'serve the web UI (--no-ui serves only the API, socket.io and /healthcheck)', defaultValue: true, env: ['CELERIAC_UI'] },
   { key: 'dev', flag: '--dev', kind: 'bool', description: 'run the UI in Next.js development mode', defaultValue: false, env: [], hidden: true },
 ];
 
@@ -137,7 +140,7 @@ export type ParseResult = { kind: 'config'; config: Config } | { kind: 'exit'; c
  * Parse argv (without node and script) and the environment. Returns the config, or what to
  * print and the exit code for --help, --version and errors. Never throws for bad input.
  */
-export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ParseResult {
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
   const program = buildCommand();
   let output = '';
   program.exitOverride().configureOutput({
@@ -170,10 +173,11 @@ const schema = z.object({
   maxWorkers: z.number().int().min(1).max(1_000_000),
   enableEvents: z.boolean(),
   purgeOfflineWorkers: z.number().int().min(1).nullable(),
+  ui: z.boolean(),
   dev: z.boolean(),
 });
 
-function resolve(program: Command, env: NodeJS.ProcessEnv): Config {
+function resolve(program: Command, env: Readonly<Record<string, string | undefined>>): Config {
   const cli = program.opts<Record<string, unknown>>();
   const values: Record<string, unknown> = {};
   for (const spec of OPTIONS) {

@@ -108,8 +108,10 @@ export class TaskRecord {
   signum: number | string | null = null;
   expired: boolean | null = null;
   requeue: boolean | null = null;
-  /** Fields of custom events (e.g. task-progress `current`/`total`), latest value wins. */
+  /** Fields of custom events (e.g. task-progress `current`/`total`), latest by timestamp wins. */
   extra: Record<string, JsonValue> | null = null;
+  /** Timestamp of the newest custom event merged into `extra`. */
+  private extraAt = Number.NEGATIVE_INFINITY;
 
   constructor(uuid: string) {
     this.uuid = uuid;
@@ -156,7 +158,9 @@ export class TaskRecord {
     if (event.name !== undefined) this.name = intern(event.name);
     if (event.args !== undefined) this.args = event.args;
     if (event.kwargs !== undefined) this.kwargs = event.kwargs;
-    if (event.parentId !== undefined) this.parentId = event.parentId;
+    // A retry is re-sent with parent_id = its own id; a task is never its own parent, and the
+    // original parent link must survive the retry.
+    if (event.parentId !== undefined && event.parentId !== this.uuid) this.parentId = event.parentId;
     if (event.rootId !== undefined) this.rootId = event.rootId;
     if (event.retries !== undefined) this.retries = event.retries;
     if (event.eta !== undefined) this.eta = event.eta;
@@ -175,7 +179,16 @@ export class TaskRecord {
     if (event.signum !== undefined) this.signum = event.signum;
     if (event.expired !== undefined) this.expired = event.expired;
     if (event.requeue !== undefined) this.requeue = event.requeue;
-    if (event.extra !== undefined) this.extra = { ...(this.extra ?? {}), ...event.extra };
+    if (event.extra !== undefined) {
+      // Progress events can arrive out of order across batches: an older one must not
+      // overwrite newer values, but may fill in fields not seen yet.
+      if (event.timestamp >= this.extraAt) {
+        this.extra = { ...(this.extra ?? {}), ...event.extra };
+        this.extraAt = event.timestamp;
+      } else {
+        this.extra = { ...event.extra, ...(this.extra ?? {}) };
+      }
+    }
   }
 
   /** Flower's API shape (`Task.as_dict()` with `worker` as the hostname). */

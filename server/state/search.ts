@@ -1,0 +1,651 @@
+/**
+ * Flower 2.1's task search query language (`flower/utils/search.py`, `docs/tasks_filter.rst`),
+ * used by `/api/tasks?search=` and the tasks page.
+ *
+ * - Whitespace is an implicit AND; `AND` may be written; uppercase `OR` binds looser than AND;
+ *   parentheses group (at most 5 levels). `"quoted phrase"`, with `\"` and `\\` escapes.
+ * - Qualifiers (case-insensitive): `name:`, `state:`, `worker:`, `args:`, `kwargs:`, `result:`.
+ *   A bare term is a case-insensitive substring match over uuid, name, state, worker, args,
+ *   kwargs and result. `state:X` is an exact (case-insensitive) match. `kwargs:key=value` matches
+ *   an exact normalised pair of the task's kwargs repr parsed like `ast.literal_eval`. All other
+ *   terms are substring matches and need at least 3 characters.
+ * - No `NOT` and no `-term`. At most 2048 characters and 128 tokens.
+ *
+ * Errors carry Flower's exact messages ("OR must be followed by a search term at position 6."),
+ * positions counted in code points of the whitespace-stripped query, as Python does. Matching
+ * folds case with Python's `str.casefold()` (not just lower-casing), like Flower.
+ *
+ * For speed over many tasks the query is compiled once into closures, and each task's folded
+ * fields and kwargs pairs are cached in a WeakMap keyed by the task object, revalidated against
+ * the current field strings on every access (tasks are long-lived and mutable).
+ */
+import { decodePyBytes, literalEval, pyRepr, pyStr, type PyExactValue } from '../protocol/python-literal';
+
+export interface SearchableTask {
+  readonly uuid: string;
+  readonly name: string | null;
+  readonly state: string;
+  readonly worker: string | null;
+  readonly args: string | null;
+  readonly kwargs: string | null;
+  readonly result: string | null;
+}
+
+/** A query Flower would refuse. `message` is what the API returns as `{"error": message}`. */
+export class TaskQuerySyntaxError extends Error {
+  override readonly name = 'TaskQuerySyntaxError';
+  /** The message without position and final period, e.g. `Empty group`. */
+  readonly detail: string;
+  /** Code-point offset into the stripped query, or null for whole-query limits. */
+  readonly position: number | null;
+
+  constructor(detail: string, position: number | null = null) {
+    super(`${position === null ? detail : `${detail} at position ${position}`}.`);
+    this.detail = detail;
+    this.position = position;
+  }
+}
+
+export interface TaskQuery {
+  matches(task: SearchableTask): boolean;
+  readonly text: string;
+}
+
+export type SearchField = 'name' | 'state' | 'worker' | 'args' | 'kwargs' | 'result';
+
+/** The parsed query, shaped like Flower's `MatchAll` / `Term` / `And` / `Or` dataclasses. */
+export type QueryExpression =
+  | { readonly type: 'all' }
+  | { readonly type: 'term'; readonly field: SearchField | null; readonly value: string }
+  | { readonly type: 'and'; readonly children: readonly QueryExpression[] }
+  | { readonly type: 'or'; readonly children: readonly QueryExpression[] };
+
+export const MIN_SUBSTRING_LENGTH = 3;
+export const MAX_QUERY_LENGTH = 2048;
+export const MAX_QUERY_TOKENS = 128;
+export const MAX_QUERY_DEPTH = 5;
+
+const SEARCH_FIELDS: ReadonlySet<string> = new Set<SearchField>(['name', 'state', 'worker', 'args', 'kwargs', 'result']);
+
+// ---------------------------------------------------------------------------------------------
+// Python string semantics: str.isspace(), str.strip(), str.casefold(), len()
+
+/** Python's `str.isspace()` for one UTF-16 unit (every Python whitespace character is in the BMP). */
+function isPySpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+  if (c < 0x85) return false;
+  return (
+    c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  );
+}
+
+/** Python's `str.strip()` with no argument. */
+export function pyStrip(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isPySpace(s.charCodeAt(start))) start++;
+  while (end > start && isPySpace(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+/** Python's `len()`: code points, not UTF-16 units. */
+function pyLen(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/**
+ * Characters that survive `toLowerCase()` but that Python's `str.casefold()` still changes
+ * (generated from CPython 3.11 / Unicode 14). casefold(s) == fold(toLowerCase(s)) for all s.
+ */
+const CASEFOLD_EXTRA: ReadonlyMap<string, string> = new Map([
+  ['\u00b5', '\u03bc'], ['\u00df', 'ss'], ['\u0149', '\u02bcn'], ['\u017f', 's'],
+  ['\u01f0', 'j\u030c'], ['\u0345', '\u03b9'], ['\u0390', '\u03b9\u0308\u0301'],
+  ['\u03b0', '\u03c5\u0308\u0301'], ['\u03c2', '\u03c3'], ['\u03d0', '\u03b2'],
+  ['\u03d1', '\u03b8'], ['\u03d5', '\u03c6'], ['\u03d6', '\u03c0'], ['\u03f0', '\u03ba'],
+  ['\u03f1', '\u03c1'], ['\u03f5', '\u03b5'], ['\u0587', '\u0565\u0582'], ['\u13f8', '\u13f0'],
+  ['\u13f9', '\u13f1'], ['\u13fa', '\u13f2'], ['\u13fb', '\u13f3'], ['\u13fc', '\u13f4'],
+  ['\u13fd', '\u13f5'], ['\u1c80', '\u0432'], ['\u1c81', '\u0434'], ['\u1c82', '\u043e'],
+  ['\u1c83', '\u0441'], ['\u1c84', '\u0442'], ['\u1c85', '\u0442'], ['\u1c86', '\u044a'],
+  ['\u1c87', '\u0463'], ['\u1c88', '\ua64b'], ['\u1e96', 'h\u0331'], ['\u1e97', 't\u0308'],
+  ['\u1e98', 'w\u030a'], ['\u1e99', 'y\u030a'], ['\u1e9a', 'a\u02be'], ['\u1e9b', '\u1e61'],
+  ['\u1f50', '\u03c5\u0313'], ['\u1f52', '\u03c5\u0313\u0300'], ['\u1f54', '\u03c5\u0313\u0301'],
+  ['\u1f56', '\u03c5\u0313\u0342'], ['\u1f80', '\u1f00\u03b9'], ['\u1f81', '\u1f01\u03b9'],
+  ['\u1f82', '\u1f02\u03b9'], ['\u1f83', '\u1f03\u03b9'], ['\u1f84', '\u1f04\u03b9'],
+  ['\u1f85', '\u1f05\u03b9'], ['\u1f86', '\u1f06\u03b9'], ['\u1f87', '\u1f07\u03b9'],
+  ['\u1f90', '\u1f20\u03b9'], ['\u1f91', '\u1f21\u03b9'], ['\u1f92', '\u1f22\u03b9'],
+  ['\u1f93', '\u1f23\u03b9'], ['\u1f94', '\u1f24\u03b9'], ['\u1f95', '\u1f25\u03b9'],
+  ['\u1f96', '\u1f26\u03b9'], ['\u1f97', '\u1f27\u03b9'], ['\u1fa0', '\u1f60\u03b9'],
+  ['\u1fa1', '\u1f61\u03b9'], ['\u1fa2', '\u1f62\u03b9'], ['\u1fa3', '\u1f63\u03b9'],
+  ['\u1fa4', '\u1f64\u03b9'], ['\u1fa5', '\u1f65\u03b9'], ['\u1fa6', '\u1f66\u03b9'],
+  ['\u1fa7', '\u1f67\u03b9'], ['\u1fb2', '\u1f70\u03b9'], ['\u1fb3', '\u03b1\u03b9'],
+  ['\u1fb4', '\u03ac\u03b9'], ['\u1fb6', '\u03b1\u0342'], ['\u1fb7', '\u03b1\u0342\u03b9'],
+  ['\u1fbe', '\u03b9'], ['\u1fc2', '\u1f74\u03b9'], ['\u1fc3', '\u03b7\u03b9'],
+  ['\u1fc4', '\u03ae\u03b9'], ['\u1fc6', '\u03b7\u0342'], ['\u1fc7', '\u03b7\u0342\u03b9'],
+  ['\u1fd2', '\u03b9\u0308\u0300'], ['\u1fd3', '\u03b9\u0308\u0301'], ['\u1fd6', '\u03b9\u0342'],
+  ['\u1fd7', '\u03b9\u0308\u0342'], ['\u1fe2', '\u03c5\u0308\u0300'],
+  ['\u1fe3', '\u03c5\u0308\u0301'], ['\u1fe4', '\u03c1\u0313'], ['\u1fe6', '\u03c5\u0342'],
+  ['\u1fe7', '\u03c5\u0308\u0342'], ['\u1ff2', '\u1f7c\u03b9'], ['\u1ff3', '\u03c9\u03b9'],
+  ['\u1ff4', '\u03ce\u03b9'], ['\u1ff6', '\u03c9\u0342'], ['\u1ff7', '\u03c9\u0342\u03b9'],
+  ['\uab70', '\u13a0'], ['\uab71', '\u13a1'], ['\uab72', '\u13a2'], ['\uab73', '\u13a3'],
+  ['\uab74', '\u13a4'], ['\uab75', '\u13a5'], ['\uab76', '\u13a6'], ['\uab77', '\u13a7'],
+  ['\uab78', '\u13a8'], ['\uab79', '\u13a9'], ['\uab7a', '\u13aa'], ['\uab7b', '\u13ab'],
+  ['\uab7c', '\u13ac'], ['\uab7d', '\u13ad'], ['\uab7e', '\u13ae'], ['\uab7f', '\u13af'],
+  ['\uab80', '\u13b0'], ['\uab81', '\u13b1'], ['\uab82', '\u13b2'], ['\uab83', '\u13b3'],
+  ['\uab84', '\u13b4'], ['\uab85', '\u13b5'], ['\uab86', '\u13b6'], ['\uab87', '\u13b7'],
+  ['\uab88', '\u13b8'], ['\uab89', '\u13b9'], ['\uab8a', '\u13ba'], ['\uab8b', '\u13bb'],
+  ['\uab8c', '\u13bc'], ['\uab8d', '\u13bd'], ['\uab8e', '\u13be'], ['\uab8f', '\u13bf'],
+  ['\uab90', '\u13c0'], ['\uab91', '\u13c1'], ['\uab92', '\u13c2'], ['\uab93', '\u13c3'],
+  ['\uab94', '\u13c4'], ['\uab95', '\u13c5'], ['\uab96', '\u13c6'], ['\uab97', '\u13c7'],
+  ['\uab98', '\u13c8'], ['\uab99', '\u13c9'], ['\uab9a', '\u13ca'], ['\uab9b', '\u13cb'],
+  ['\uab9c', '\u13cc'], ['\uab9d', '\u13cd'], ['\uab9e', '\u13ce'], ['\uab9f', '\u13cf'],
+  ['\uaba0', '\u13d0'], ['\uaba1', '\u13d1'], ['\uaba2', '\u13d2'], ['\uaba3', '\u13d3'],
+  ['\uaba4', '\u13d4'], ['\uaba5', '\u13d5'], ['\uaba6', '\u13d6'], ['\uaba7', '\u13d7'],
+  ['\uaba8', '\u13d8'], ['\uaba9', '\u13d9'], ['\uabaa', '\u13da'], ['\uabab', '\u13db'],
+  ['\uabac', '\u13dc'], ['\uabad', '\u13dd'], ['\uabae', '\u13de'], ['\uabaf', '\u13df'],
+  ['\uabb0', '\u13e0'], ['\uabb1', '\u13e1'], ['\uabb2', '\u13e2'], ['\uabb3', '\u13e3'],
+  ['\uabb4', '\u13e4'], ['\uabb5', '\u13e5'], ['\uabb6', '\u13e6'], ['\uabb7', '\u13e7'],
+  ['\uabb8', '\u13e8'], ['\uabb9', '\u13e9'], ['\uabba', '\u13ea'], ['\uabbb', '\u13eb'],
+  ['\uabbc', '\u13ec'], ['\uabbd', '\u13ed'], ['\uabbe', '\u13ee'], ['\uabbf', '\u13ef'],
+  ['\ufb00', 'ff'], ['\ufb01', 'fi'], ['\ufb02', 'fl'], ['\ufb03', 'ffi'], ['\ufb04', 'ffl'],
+  ['\ufb05', 'st'], ['\ufb06', 'st'], ['\ufb13', '\u0574\u0576'], ['\ufb14', '\u0574\u0565'],
+  ['\ufb15', '\u0574\u056b'], ['\ufb16', '\u057e\u0576'], ['\ufb17', '\u0574\u056d'],
+]);
+const CASEFOLD_EXTRA_RE = new RegExp(`[${[...CASEFOLD_EXTRA.keys()].join('')}]`, 'gu');
+const NON_ASCII_RE = /[^\x00-\x7f]/;
+
+/** Python's `str.casefold()`. */
+export function casefold(s: string): string {
+  const lower = s.toLowerCase();
+  if (!NON_ASCII_RE.test(lower)) return lower;
+  return lower.replace(CASEFOLD_EXTRA_RE, (ch) => CASEFOLD_EXTRA.get(ch) ?? ch);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizer and parser (a line-by-line port of flower/utils/search.py)
+
+type TokenKind = 'LPAREN' | 'RPAREN' | 'AND' | 'OR' | 'TERM' | 'EOF';
+
+interface Token {
+  readonly kind: TokenKind;
+  readonly value: string;
+  readonly position: number;
+}
+
+function appendToken(tokens: Token[], kind: TokenKind, value: string, position: number): void {
+  tokens.push({ kind, value, position });
+  if (tokens.length > MAX_QUERY_TOKENS) {
+    throw new TaskQuerySyntaxError(`Query exceeds ${MAX_QUERY_TOKENS} tokens`);
+  }
+}
+
+function tokenize(query: string): Token[] {
+  const chars = Array.from(query); // code points, so positions match Python's
+  const length = chars.length;
+  const tokens: Token[] = [];
+  let index = 0;
+  while (index < length) {
+    const first = chars[index] ?? '';
+    if (isPySpace(first.charCodeAt(0))) {
+      index++;
+      continue;
+    }
+    const position = index;
+    if (first === '(') {
+      appendToken(tokens, 'LPAREN', '(', position);
+      index++;
+      continue;
+    }
+    if (first === ')') {
+      appendToken(tokens, 'RPAREN', ')', position);
+      index++;
+      continue;
+    }
+    let value = '';
+    let quoted = false;
+    let inQuote = false;
+    while (index < length) {
+      const char = chars[index] ?? '';
+      if (char === '\\' && index + 1 < length) {
+        const next = chars[index + 1];
+        if (next === '"' || next === '\\') {
+          value += next;
+          index += 2;
+          continue;
+        }
+      }
+      if (char === '"') {
+        quoted = true;
+        inQuote = !inQuote;
+        index++;
+        continue;
+      }
+      if (!inQuote && (isPySpace(char.charCodeAt(0)) || char === '(' || char === ')')) break;
+      value += char;
+      index++;
+    }
+    if (inQuote) throw new TaskQuerySyntaxError('Unterminated quoted phrase', position);
+    if (!value) throw new TaskQuerySyntaxError('Empty search term', position);
+    let kind: TokenKind = 'TERM';
+    if (!quoted && (value === 'AND' || value === 'OR')) kind = value;
+    else if (!quoted && value === 'NOT') throw new TaskQuerySyntaxError('NOT is not supported', position);
+    appendToken(tokens, kind, value, position);
+  }
+  tokens.push({ kind: 'EOF', value: '', position: length });
+  return tokens;
+}
+
+class QueryParser {
+  private index = 0;
+
+  constructor(private readonly tokens: readonly Token[]) {}
+
+  private get current(): Token {
+    // The EOF token is last and never advanced past.
+    return this.tokens[this.index] ?? { kind: 'EOF', value: '', position: 0 };
+  }
+
+  private advance(): Token {
+    const token = this.current;
+    this.index++;
+    return token;
+  }
+
+  parse(): QueryExpression {
+    if (this.current.kind === 'EOF') return MATCH_ALL;
+    const expression = this.parseOr(0);
+    if (this.current.kind !== 'EOF') {
+      throw new TaskQuerySyntaxError(`Unexpected ${pyRepr(this.current.value)}`, this.current.position);
+    }
+    return expression;
+  }
+
+  private parseOr(depth: number): QueryExpression {
+    const children = [this.parseAnd(depth)];
+    while (this.current.kind === 'OR') {
+      const operator = this.advance();
+      if (isOperandEnd(this.current.kind)) {
+        throw new TaskQuerySyntaxError('OR must be followed by a search term', operator.position);
+      }
+      children.push(this.parseAnd(depth));
+    }
+    return combine('or', children);
+  }
+
+  private parseAnd(depth: number): QueryExpression {
+    const children = [this.parsePrimary(depth)];
+    for (;;) {
+      const kind = this.current.kind;
+      if (kind === 'EOF' || kind === 'RPAREN' || kind === 'OR') break;
+      if (kind === 'AND') {
+        const operator = this.advance();
+        if (isOperandEnd(this.current.kind)) {
+          throw new TaskQuerySyntaxError('AND must be followed by a search term', operator.position);
+        }
+      } else if (kind !== 'TERM' && kind !== 'LPAREN') {
+        throw new TaskQuerySyntaxError(`Unexpected ${pyRepr(this.current.value)}`, this.current.position);
+      }
+      children.push(this.parsePrimary(depth));
+    }
+    return combine('and', children);
+  }
+
+  private parsePrimary(depth: number): QueryExpression {
+    const token = this.current;
+    if (token.kind === 'LPAREN') {
+      if (depth >= MAX_QUERY_DEPTH) {
+        throw new TaskQuerySyntaxError(`Query nesting exceeds ${MAX_QUERY_DEPTH} levels`, token.position);
+      }
+      this.advance();
+      if (this.current.kind === 'RPAREN') throw new TaskQuerySyntaxError('Empty group', token.position);
+      const expression = this.parseOr(depth + 1);
+      if (this.current.kind !== 'RPAREN') throw new TaskQuerySyntaxError('Missing closing parenthesis', token.position);
+      this.advance();
+      return expression;
+    }
+    if (token.kind !== 'TERM') throw new TaskQuerySyntaxError('Expected a search term', token.position);
+    this.advance();
+    return parseTerm(token);
+  }
+}
+
+function isOperandEnd(kind: TokenKind): boolean {
+  return kind === 'EOF' || kind === 'RPAREN' || kind === 'AND' || kind === 'OR';
+}
+
+const MATCH_ALL: QueryExpression = Object.freeze({ type: 'all' });
+
+/** Flower's `_combine`: flattens nested nodes of the same type and drops duplicate children. */
+function combine(type: 'and' | 'or', children: readonly QueryExpression[]): QueryExpression {
+  const flattened: QueryExpression[] = [];
+  const seen = new Set<string>();
+  for (const child of children) {
+    const candidates = child.type === type ? child.children : [child];
+    for (const candidate of candidates) {
+      const key = JSON.stringify(candidate);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      flattened.push(candidate);
+    }
+  }
+  if (flattened.length === 1 && flattened[0]) return flattened[0];
+  return { type, children: flattened };
+}
+
+function parseTerm(token: Token): QueryExpression {
+  let field: SearchField | null = null;
+  let value = token.value;
+  const colon = value.indexOf(':');
+  if (colon >= 0) {
+    const candidate = casefold(value.slice(0, colon));
+    if (SEARCH_FIELDS.has(candidate)) {
+      field = candidate as SearchField;
+      value = value.slice(colon + 1);
+    }
+  }
+  if (field === null && value.startsWith('-')) {
+    throw new TaskQuerySyntaxError("Negation with '-' is not supported", token.position);
+  }
+  if (!value) throw new TaskQuerySyntaxError('Search qualifier requires a value', token.position);
+  const isExact = field === 'state' || (field === 'kwargs' && value.includes('='));
+  if (!isExact && pyLen(pyStrip(value)) < MIN_SUBSTRING_LENGTH) {
+    throw new TaskQuerySyntaxError(
+      `Substring search terms must contain at least ${MIN_SUBSTRING_LENGTH} characters`,
+      token.position,
+    );
+  }
+  return { type: 'term', field, value };
+}
+
+/**
+ * Parses a query into Flower's expression tree (an empty or blank query is `{type: 'all'}`).
+ * Throws {@link TaskQuerySyntaxError}.
+ */
+export function parseQueryExpression(text: string): QueryExpression {
+  const query = pyStrip(typeof text === 'string' ? text : '');
+  if (query.length > MAX_QUERY_LENGTH && pyLen(query) > MAX_QUERY_LENGTH) {
+    throw new TaskQuerySyntaxError(`Query exceeds ${MAX_QUERY_LENGTH} characters`);
+  }
+  return new QueryParser(tokenize(query)).parse();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-task cache of folded fields and kwargs pairs
+
+const EMPTY_PAIRS: ReadonlySet<string> = new Set();
+
+/** Folded copies of a task's fields, each with the source string it was computed from. */
+class TaskDocument {
+  uuidSrc: string | undefined = undefined;
+  uuid = '';
+  nameSrc: string | null | undefined = undefined;
+  name = '';
+  stateSrc: string | undefined = undefined;
+  state = '';
+  workerSrc: string | null | undefined = undefined;
+  worker = '';
+  argsSrc: string | null | undefined = undefined;
+  args = '';
+  kwargsSrc: string | null | undefined = undefined;
+  kwargs = '';
+  resultSrc: string | null | undefined = undefined;
+  result = '';
+  /** uuid, name, state, worker, args, kwargs, result joined by NUL; null when stale. */
+  allText: string | null = null;
+  pairsSrc: string | null | undefined = undefined;
+  pairs: ReadonlySet<string> = EMPTY_PAIRS;
+}
+
+const documents = new WeakMap<SearchableTask, TaskDocument>();
+
+function documentFor(task: SearchableTask): TaskDocument {
+  let doc = documents.get(task);
+  if (doc === undefined) {
+    doc = new TaskDocument();
+    documents.set(task, doc);
+  }
+  return doc;
+}
+
+/** Flower's `_normalize`: None → '', anything else casefolded. */
+function fold(value: string | null | undefined): string {
+  return value === null || value === undefined ? '' : casefold(value);
+}
+
+function uuidOf(task: SearchableTask, doc: TaskDocument): string {
+  const v = task.uuid;
+  if (v !== doc.uuidSrc) {
+    doc.uuidSrc = v;
+    doc.uuid = fold(v);
+    doc.allText = null;
+  }
+  return doc.uuid;
+}
+
+function nameOf(task: SearchableTask, doc: TaskDocument): string {
+  const v = task.name;
+  if (v !== doc.nameSrc) {
+    doc.nameSrc = v;
+    doc.name = fold(v);
+    doc.allText = null;
+  }
+  return doc.name;
+}
+
+function stateOf(task: SearchableTask, doc: TaskDocument): string {
+  const v = task.state;
+  if (v !== doc.stateSrc) {
+    doc.stateSrc = v;
+    doc.state = fold(v);
+    doc.allText = null;
+  }
+  return doc.state;
+}
+
+function workerOf(task: SearchableTask, doc: TaskDocument): string {
+  const v = task.worker;
+  if (v !== doc.workerSrc) {
+    doc.workerSrc = v;
+    doc.worker = fold(v);
+    doc.allText = null;
+  }
+  return doc.worker;
+}
+
+function argsOf(task: SearchableTask, doc: TaskDocument): string {
+  const v = task.args;
+  if (v !== doc.argsSrc) {
+    doc.argsSrc = v;
+    doc.args = fold(v);
+    doc.allText = null;
+  }
+  return doc.args;
+}
+
+function kwargsOf(task: SearchableTask, doc: TaskDocument): string {
+  const v = task.kwargs;
+  if (v !== doc.kwargsSrc) {
+    doc.kwargsSrc = v;
+    doc.kwargs = fold(v);
+    doc.allText = null;
+  }
+  return doc.kwargs;
+}
+
+function resultOf(task: SearchableTask, doc: TaskDocument): string {
+  const v = task.result;
+  if (v !== doc.resultSrc) {
+    doc.resultSrc = v;
+    doc.result = fold(v);
+    doc.allText = null;
+  }
+  return doc.result;
+}
+
+function allTextOf(task: SearchableTask, doc: TaskDocument): string {
+  const uuid = uuidOf(task, doc);
+  const name = nameOf(task, doc);
+  const state = stateOf(task, doc);
+  const worker = workerOf(task, doc);
+  const args = argsOf(task, doc);
+  const kwargs = kwargsOf(task, doc);
+  const result = resultOf(task, doc);
+  if (doc.allText === null) doc.allText = `${uuid}\0${name}\0${state}\0${worker}\0${args}\0${kwargs}\0${result}`;
+  return doc.allText;
+}
+
+function pairsOf(task: SearchableTask, doc: TaskDocument): ReadonlySet<string> {
+  const v = task.kwargs;
+  if (v !== doc.pairsSrc) {
+    doc.pairsSrc = v;
+    doc.pairs = kwargsPairs(v);
+  }
+  return doc.pairs;
+}
+
+/**
+ * Flower's `_kwargs_pairs`: the kwargs repr parsed like `ast.literal_eval`; if it is a non-empty
+ * dict, the set of `casefold(safe_str(key)) + '=' + casefold(safe_str(value))` (None → '').
+ */
+export function kwargsPairs(kwargs: string | null): ReadonlySet<string> {
+  if (kwargs === null) return EMPTY_PAIRS;
+  let parsed: PyExactValue;
+  try {
+    parsed = literalEval(kwargs);
+  } catch {
+    return EMPTY_PAIRS;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || parsed.kind !== 'dict') return EMPTY_PAIRS;
+  if (parsed.entries.length === 0) return EMPTY_PAIRS;
+  const pairs = new Set<string>();
+  for (const [key, item] of parsed.entries) pairs.add(`${normaliseItem(key)}=${normaliseItem(item)}`);
+  return pairs;
+}
+
+/** `_normalize(x)`: '' for None, else `safe_str(x).casefold()` (bytes decoded as UTF-8, others via str()). */
+function normaliseItem(value: PyExactValue): string {
+  if (value === null) return '';
+  if (typeof value === 'object' && !Array.isArray(value) && value.kind === 'bytes') return casefold(decodePyBytes(value.value));
+  return casefold(pyStr(value));
+}
+
+/** Flower's `_kwargs_query_pair`, applied to the casefolded term value. */
+function kwargsQueryPair(value: string): string {
+  const eq = value.indexOf('=');
+  return `${pyStrip(value.slice(0, eq))}=${pyStrip(value.slice(eq + 1))}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compilation
+
+type Matcher = (task: SearchableTask) => boolean;
+
+interface Compiled {
+  readonly match: Matcher;
+  /** Relative cost, used to evaluate cheap AND children first. */
+  readonly cost: number;
+}
+
+type FieldGetter = (task: SearchableTask, doc: TaskDocument) => string;
+
+const FIELD_GETTERS: Readonly<Record<Exclude<SearchField, 'state'>, FieldGetter>> = {
+  name: nameOf,
+  worker: workerOf,
+  args: argsOf,
+  kwargs: kwargsOf,
+  result: resultOf,
+};
+
+function compileTerm(field: SearchField | null, value: string): Compiled {
+  const needle = fold(value);
+  if (field === null) {
+    return { match: (task) => allTextOf(task, documentFor(task)).includes(needle), cost: 3 };
+  }
+  if (field === 'state') {
+    return { match: (task) => stateOf(task, documentFor(task)) === needle, cost: 0 };
+  }
+  if (field === 'kwargs' && needle.includes('=')) {
+    const pair = kwargsQueryPair(needle);
+    return { match: (task) => pairsOf(task, documentFor(task)).has(pair), cost: 1 };
+  }
+  const get = FIELD_GETTERS[field];
+  return { match: (task) => get(task, documentFor(task)).includes(needle), cost: 2 };
+}
+
+function compile(expression: QueryExpression): Compiled {
+  switch (expression.type) {
+    case 'all':
+      return { match: () => true, cost: 0 };
+    case 'term':
+      return compileTerm(expression.field, expression.value);
+    case 'and': {
+      // Pure predicates, so the order does not change the result: cheapest first.
+      const parts = expression.children.map(compile).sort((a, b) => a.cost - b.cost);
+      const matchers = parts.map((part) => part.match);
+      const cost = Math.max(...parts.map((part) => part.cost)) + 1;
+      if (matchers.length === 2) {
+        const [a, b] = matchers as [Matcher, Matcher];
+        return { match: (task) => a(task) && b(task), cost };
+      }
+      return { match: (task) => matchers.every((m) => m(task)), cost };
+    }
+    case 'or': {
+      const parts = expression.children.map(compile);
+      const matchers = parts.map((part) => part.match);
+      const cost = Math.max(...parts.map((part) => part.cost)) + 1;
+      if (matchers.length === 2) {
+        const [a, b] = matchers as [Matcher, Matcher];
+        return { match: (task) => a(task) || b(task), cost };
+      }
+      return { match: (task) => matchers.some((m) => m(task)), cost };
+    }
+  }
+}
+
+class CompiledTaskQuery implements TaskQuery {
+  readonly matches: (task: SearchableTask) => boolean;
+
+  constructor(
+    /** The query with surrounding whitespace removed. */
+    readonly text: string,
+    readonly expression: QueryExpression,
+  ) {
+    this.matches = compile(expression).match;
+  }
+}
+
+const QUERY_CACHE_SIZE = 512;
+const queryCache = new Map<string, CompiledTaskQuery>();
+
+/**
+ * Parses and compiles a search query. An empty or blank query matches every task.
+ * Throws {@link TaskQuerySyntaxError} with Flower's message for an invalid query.
+ * Compiled queries are cached (LRU, 512 entries, like Flower's `lru_cache`).
+ */
+export function parseTaskQuery(text: string): TaskQuery & { readonly expression: QueryExpression } {
+  const query = pyStrip(typeof text === 'string' ? text : '');
+  const cached = queryCache.get(query);
+  if (cached !== undefined) {
+    queryCache.delete(query);
+    queryCache.set(query, cached);
+    return cached;
+  }
+  const compiled = new CompiledTaskQuery(query, parseQueryExpression(query));
+  queryCache.set(query, compiled);
+  if (queryCache.size > QUERY_CACHE_SIZE) {
+    const oldest = queryCache.keys().next();
+    if (!oldest.done) queryCache.delete(oldest.value);
+  }
+  return compiled;
+}

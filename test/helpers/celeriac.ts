@@ -1,0 +1,42 @@
+/**
+ * Start a real Celeriac (in this process, on a free port) for integration tests, and small
+ * helpers to poll its HTTP API.
+ */
+import { parseConfig } from '../../server/config/config';
+import { createLogger } from '../../server/log';
+import { startCeleriac, type RunningCeleriac, type StartOptions } from '../../server/server';
+
+export async function startTestCeleriac(args: string[], options: StartOptions = { ui: false }): Promise<RunningCeleriac> {
+  const parsed = parseConfig(['--port', '0', '--log-level', process.env.CELERIAC_TEST_LOG_LEVEL ?? 'warn', ...args], {});
+  if (parsed.kind !== 'config') throw new Error(`bad test config: ${parsed.output}`);
+  return startCeleriac(parsed.config, createLogger(parsed.config.logLevel), options);
+}
+
+export async function getJson<T = unknown>(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${base}${path}`, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* plain text (healthcheck) */
+  }
+  return { status: res.status, body: body as T };
+}
+
+/** Poll `check` until it returns a truthy value; fail with the last seen value after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
