@@ -231,7 +231,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
 }
 
 function normaliseUrlPrefix(prefix: string): string {
-  const trimmed = prefix.trim().replace(/^\/+|\/+$/g, '');
+  const trimmed = prefix.trim().replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
   if (trimmed === '') return '';
   if (!/^[A-Za-z0-9._~\-/]+$/.test(trimmed)) throw new ConfigError(`--url-prefix may contain only letters, digits, "/", ".", "_", "~" and "-" (got "${prefix}")`);
   return `/${trimmed}`;

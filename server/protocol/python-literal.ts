@@ -30,6 +30,11 @@
  * Not supported (refused as `'syntax'`): `\N{NAME}` escapes.
  */
 
+/**
+ * A parsed literal. `number` is an int within the safe-integer range or a float (so `3.0` reads
+ * as 3), `bigint` an int beyond that range; a list is a plain array; `bytes.value` holds one
+ * character (U+0000–U+00FF) per byte.
+ */
 export type PyValue =
   | string
   | number
@@ -631,7 +636,7 @@ class LiteralParser {
   private scanIdentifier(): string {
     const start = this.pos;
     while (this.pos < this.len && isIdentPart(this.src.charCodeAt(this.pos), this.src, this.pos)) {
-      this.pos += this.src.codePointAt(this.pos)! > 0xffff ? 2 : 1;
+      this.pos += (this.src.codePointAt(this.pos) ?? 0) > 0xffff ? 2 : 1;
     }
     return this.src.slice(start, this.pos);
   }

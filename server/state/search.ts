@@ -15,9 +15,10 @@
  * positions counted in code points of the whitespace-stripped query, as Python does. Matching
  * folds case with Python's `str.casefold()` (not just lower-casing), like Flower.
  *
- * For speed over many tasks the query is compiled once into closures, and each task's folded
- * fields and kwargs pairs are cached in a WeakMap keyed by the task object, revalidated against
- * the current field strings on every access (tasks are long-lived and mutable).
+ * For speed over many tasks the query is compiled once into closures (needles folded once,
+ * compiled queries kept in a 512-entry LRU like Flower's `lru_cache`), and each task's parsed
+ * kwargs pairs are cached in a WeakMap keyed by the task object, revalidated against the current
+ * kwargs string on every access (tasks are long-lived and mutable). See "Matching" below.
  */
 import { decodePyBytes, literalEval, pyRepr, pyStr, type PyExactValue } from '../protocol/python-literal';
 
@@ -256,6 +257,11 @@ class QueryParser {
     return this.tokens[this.index] ?? { kind: 'EOF', value: '', position: 0 };
   }
 
+  /** A method, not a property: TypeScript must not narrow it across advance(). */
+  private kind(): TokenKind {
+    return this.current.kind;
+  }
+
   private advance(): Token {
     const token = this.current;
     this.index++;
@@ -263,9 +269,9 @@ class QueryParser {
   }
 
   parse(): QueryExpression {
-    if (this.current.kind === 'EOF') return MATCH_ALL;
+    if (this.kind() === 'EOF') return MATCH_ALL;
     const expression = this.parseOr(0);
-    if (this.current.kind !== 'EOF') {
+    if (this.kind() !== 'EOF') {
       throw new TaskQuerySyntaxError(`Unexpected ${pyRepr(this.current.value)}`, this.current.position);
     }
     return expression;
@@ -273,9 +279,9 @@ class QueryParser {
 
   private parseOr(depth: number): QueryExpression {
     const children = [this.parseAnd(depth)];
-    while (this.current.kind === 'OR') {
+    while (this.kind() === 'OR') {
       const operator = this.advance();
-      if (isOperandEnd(this.current.kind)) {
+      if (isOperandEnd(this.kind())) {
         throw new TaskQuerySyntaxError('OR must be followed by a search term', operator.position);
       }
       children.push(this.parseAnd(depth));
@@ -286,11 +292,11 @@ class QueryParser {
   private parseAnd(depth: number): QueryExpression {
     const children = [this.parsePrimary(depth)];
     for (;;) {
-      const kind = this.current.kind;
+      const kind = this.kind();
       if (kind === 'EOF' || kind === 'RPAREN' || kind === 'OR') break;
       if (kind === 'AND') {
         const operator = this.advance();
-        if (isOperandEnd(this.current.kind)) {
+        if (isOperandEnd(this.kind())) {
           throw new TaskQuerySyntaxError('AND must be followed by a search term', operator.position);
         }
       } else if (kind !== 'TERM' && kind !== 'LPAREN') {
@@ -308,9 +314,9 @@ class QueryParser {
         throw new TaskQuerySyntaxError(`Query nesting exceeds ${MAX_QUERY_DEPTH} levels`, token.position);
       }
       this.advance();
-      if (this.current.kind === 'RPAREN') throw new TaskQuerySyntaxError('Empty group', token.position);
+      if (this.kind() === 'RPAREN') throw new TaskQuerySyntaxError('Empty group', token.position);
       const expression = this.parseOr(depth + 1);
-      if (this.current.kind !== 'RPAREN') throw new TaskQuerySyntaxError('Missing closing parenthesis', token.position);
+      if (this.kind() !== 'RPAREN') throw new TaskQuerySyntaxError('Missing closing parenthesis', token.position);
       this.advance();
       return expression;
     }
@@ -381,137 +387,70 @@ export function parseQueryExpression(text: string): QueryExpression {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-task cache of folded fields and kwargs pairs
+// Matching
+//
+// Flower keeps a casefolded copy of every field of every task (its SearchDocument). Folded copies
+// of args/kwargs/result would double the memory held per task here, so haystacks are not copied:
+// - an ASCII-only needle is found with a precompiled case-insensitive RegExp. Without the `u`
+//   flag, JavaScript's /i only pairs ASCII letters with ASCII letters, so a hit is a hit in the
+//   casefolded text; only a haystack with non-ASCII characters can hide more hits (e.g. 'ß' folds
+//   to 'ss', 'ſ' to 's'), and only then is the haystack casefolded;
+// - a non-ASCII needle can only occur in a non-ASCII haystack, which is casefolded;
+// - values that repeat across tasks (state, name, worker) are memoised per compiled term;
+// - the parsed kwargs pairs are cached per task object in a WeakMap, together with the kwargs
+//   string they came from, and recomputed when that string changes.
+
+type Matcher = (task: SearchableTask) => boolean;
+type TextTest = (haystack: string) => boolean;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+}
+
+/** `casefold(haystack).includes(needle)` for an already casefolded, non-empty needle. */
+function substringTest(needle: string): TextTest {
+  if (NON_ASCII_RE.test(needle)) {
+    return (haystack) => NON_ASCII_RE.test(haystack) && casefold(haystack).includes(needle);
+  }
+  const pattern = new RegExp(escapeRegExp(needle), 'i');
+  return (haystack) => pattern.test(haystack) || (NON_ASCII_RE.test(haystack) && casefold(haystack).includes(needle));
+}
+
+const MEMO_LIMIT = 4096;
+
+/** Memoises a test of values that repeat across tasks (states, task names, worker names). */
+function memoised(test: TextTest): TextTest {
+  const memo = new Map<string, boolean>();
+  return (value) => {
+    let result = memo.get(value);
+    if (result === undefined) {
+      result = test(value);
+      if (memo.size < MEMO_LIMIT) memo.set(value, result);
+    }
+    return result;
+  };
+}
+
+interface KwargsCacheEntry {
+  kwargs: string | null;
+  pairs: ReadonlySet<string>;
+}
 
 const EMPTY_PAIRS: ReadonlySet<string> = new Set();
+const kwargsCache = new WeakMap<SearchableTask, KwargsCacheEntry>();
 
-/** Folded copies of a task's fields, each with the source string it was computed from. */
-class TaskDocument {
-  uuidSrc: string | undefined = undefined;
-  uuid = '';
-  nameSrc: string | null | undefined = undefined;
-  name = '';
-  stateSrc: string | undefined = undefined;
-  state = '';
-  workerSrc: string | null | undefined = undefined;
-  worker = '';
-  argsSrc: string | null | undefined = undefined;
-  args = '';
-  kwargsSrc: string | null | undefined = undefined;
-  kwargs = '';
-  resultSrc: string | null | undefined = undefined;
-  result = '';
-  /** uuid, name, state, worker, args, kwargs, result joined by NUL; null when stale. */
-  allText: string | null = null;
-  pairsSrc: string | null | undefined = undefined;
-  pairs: ReadonlySet<string> = EMPTY_PAIRS;
-}
-
-const documents = new WeakMap<SearchableTask, TaskDocument>();
-
-function documentFor(task: SearchableTask): TaskDocument {
-  let doc = documents.get(task);
-  if (doc === undefined) {
-    doc = new TaskDocument();
-    documents.set(task, doc);
+function pairsOf(task: SearchableTask): ReadonlySet<string> {
+  const kwargs = task.kwargs;
+  const entry = kwargsCache.get(task);
+  if (entry !== undefined) {
+    if (entry.kwargs === kwargs) return entry.pairs;
+    entry.kwargs = kwargs;
+    entry.pairs = kwargsPairs(kwargs);
+    return entry.pairs;
   }
-  return doc;
-}
-
-/** Flower's `_normalize`: None → '', anything else casefolded. */
-function fold(value: string | null | undefined): string {
-  return value === null || value === undefined ? '' : casefold(value);
-}
-
-function uuidOf(task: SearchableTask, doc: TaskDocument): string {
-  const v = task.uuid;
-  if (v !== doc.uuidSrc) {
-    doc.uuidSrc = v;
-    doc.uuid = fold(v);
-    doc.allText = null;
-  }
-  return doc.uuid;
-}
-
-function nameOf(task: SearchableTask, doc: TaskDocument): string {
-  const v = task.name;
-  if (v !== doc.nameSrc) {
-    doc.nameSrc = v;
-    doc.name = fold(v);
-    doc.allText = null;
-  }
-  return doc.name;
-}
-
-function stateOf(task: SearchableTask, doc: TaskDocument): string {
-  const v = task.state;
-  if (v !== doc.stateSrc) {
-    doc.stateSrc = v;
-    doc.state = fold(v);
-    doc.allText = null;
-  }
-  return doc.state;
-}
-
-function workerOf(task: SearchableTask, doc: TaskDocument): string {
-  const v = task.worker;
-  if (v !== doc.workerSrc) {
-    doc.workerSrc = v;
-    doc.worker = fold(v);
-    doc.allText = null;
-  }
-  return doc.worker;
-}
-
-function argsOf(task: SearchableTask, doc: TaskDocument): string {
-  const v = task.args;
-  if (v !== doc.argsSrc) {
-    doc.argsSrc = v;
-    doc.args = fold(v);
-    doc.allText = null;
-  }
-  return doc.args;
-}
-
-function kwargsOf(task: SearchableTask, doc: TaskDocument): string {
-  const v = task.kwargs;
-  if (v !== doc.kwargsSrc) {
-    doc.kwargsSrc = v;
-    doc.kwargs = fold(v);
-    doc.allText = null;
-  }
-  return doc.kwargs;
-}
-
-function resultOf(task: SearchableTask, doc: TaskDocument): string {
-  const v = task.result;
-  if (v !== doc.resultSrc) {
-    doc.resultSrc = v;
-    doc.result = fold(v);
-    doc.allText = null;
-  }
-  return doc.result;
-}
-
-function allTextOf(task: SearchableTask, doc: TaskDocument): string {
-  const uuid = uuidOf(task, doc);
-  const name = nameOf(task, doc);
-  const state = stateOf(task, doc);
-  const worker = workerOf(task, doc);
-  const args = argsOf(task, doc);
-  const kwargs = kwargsOf(task, doc);
-  const result = resultOf(task, doc);
-  if (doc.allText === null) doc.allText = `${uuid}\0${name}\0${state}\0${worker}\0${args}\0${kwargs}\0${result}`;
-  return doc.allText;
-}
-
-function pairsOf(task: SearchableTask, doc: TaskDocument): ReadonlySet<string> {
-  const v = task.kwargs;
-  if (v !== doc.pairsSrc) {
-    doc.pairsSrc = v;
-    doc.pairs = kwargsPairs(v);
-  }
-  return doc.pairs;
+  const pairs = kwargsPairs(kwargs);
+  kwargsCache.set(task, { kwargs, pairs });
+  return pairs;
 }
 
 /**
@@ -546,41 +485,69 @@ function kwargsQueryPair(value: string): string {
   return `${pyStrip(value.slice(0, eq))}=${pyStrip(value.slice(eq + 1))}`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Compilation
-
-type Matcher = (task: SearchableTask) => boolean;
-
 interface Compiled {
   readonly match: Matcher;
   /** Relative cost, used to evaluate cheap AND children first. */
   readonly cost: number;
 }
 
-type FieldGetter = (task: SearchableTask, doc: TaskDocument) => string;
-
-const FIELD_GETTERS: Readonly<Record<Exclude<SearchField, 'state'>, FieldGetter>> = {
-  name: nameOf,
-  worker: workerOf,
-  args: argsOf,
-  kwargs: kwargsOf,
-  result: resultOf,
-};
-
 function compileTerm(field: SearchField | null, value: string): Compiled {
-  const needle = fold(value);
-  if (field === null) {
-    return { match: (task) => allTextOf(task, documentFor(task)).includes(needle), cost: 3 };
+  const needle = casefold(value);
+  switch (field) {
+    case 'state': {
+      const test = memoised((state) => casefold(state) === needle);
+      return { match: (task) => test(task.state), cost: 0 };
+    }
+    case 'name':
+    case 'worker': {
+      const test = memoised(substringTest(needle));
+      return field === 'name'
+        ? { match: (task) => task.name !== null && test(task.name), cost: 1 }
+        : { match: (task) => task.worker !== null && test(task.worker), cost: 1 };
+    }
+    case 'args': {
+      const test = substringTest(needle);
+      return { match: (task) => task.args !== null && test(task.args), cost: 3 };
+    }
+    case 'result': {
+      const test = substringTest(needle);
+      return { match: (task) => task.result !== null && test(task.result), cost: 3 };
+    }
+    case 'kwargs': {
+      if (needle.includes('=')) {
+        const pair = kwargsQueryPair(needle);
+        return { match: (task) => pairsOf(task).has(pair), cost: 2 };
+      }
+      const test = substringTest(needle);
+      return { match: (task) => task.kwargs !== null && test(task.kwargs), cost: 3 };
+    }
+    case null:
+      return { match: allFieldsMatcher(needle), cost: 4 };
   }
-  if (field === 'state') {
-    return { match: (task) => stateOf(task, documentFor(task)) === needle, cost: 0 };
+}
+
+/**
+ * A bare term: Flower searches uuid, name, state, worker, args, kwargs and result joined by NUL.
+ * A needle without NUL cannot span two fields, so each field is tested on its own.
+ */
+function allFieldsMatcher(needle: string): Matcher {
+  if (needle.includes('\0')) {
+    return (task) =>
+      [task.uuid, task.name, task.state, task.worker, task.args, task.kwargs, task.result]
+        .map((v) => (v === null ? '' : casefold(v)))
+        .join('\0')
+        .includes(needle);
   }
-  if (field === 'kwargs' && needle.includes('=')) {
-    const pair = kwargsQueryPair(needle);
-    return { match: (task) => pairsOf(task, documentFor(task)).has(pair), cost: 1 };
-  }
-  const get = FIELD_GETTERS[field];
-  return { match: (task) => get(task, documentFor(task)).includes(needle), cost: 2 };
+  const test = substringTest(needle);
+  const repeated = memoised(test);
+  return (task) =>
+    test(task.uuid) ||
+    (task.name !== null && repeated(task.name)) ||
+    repeated(task.state) ||
+    (task.worker !== null && repeated(task.worker)) ||
+    (task.args !== null && test(task.args)) ||
+    (task.kwargs !== null && test(task.kwargs)) ||
+    (task.result !== null && test(task.result));
 }
 
 function compile(expression: QueryExpression): Compiled {
@@ -601,7 +568,7 @@ function compile(expression: QueryExpression): Compiled {
       return { match: (task) => matchers.every((m) => m(task)), cost };
     }
     case 'or': {
-      const parts = expression.children.map(compile);
+      const parts = expression.children.map(compile).sort((a, b) => a.cost - b.cost);
       const matchers = parts.map((part) => part.match);
       const cost = Math.max(...parts.map((part) => part.cost)) + 1;
       if (matchers.length === 2) {

@@ -1,0 +1,46 @@
+'use client';
+
+/** Times that stay truthful while the page sits open: they tick with the shared clock. */
+import { formatAgo, formatLocalTime, formatSpan, formatUtcTime, secondsBetween } from './format';
+import { useHydrated, useNow } from './useClock';
+
+function isoTime(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString();
+}
+
+/**
+ * The absolute time in the viewer's zone. The server cannot know that zone, so server HTML (and the
+ * hydration pass) shows UTC, and the browser switches to local time right after.
+ */
+function useAbsoluteTime(epochSeconds: number): string {
+  const hydrated = useHydrated();
+  return hydrated ? formatLocalTime(epochSeconds) : formatUtcTime(epochSeconds);
+}
+
+/** "3 s ago", re-rendered every second, with the absolute local time as its tooltip. */
+export function RelativeTime({ at }: { at: number }) {
+  const now = useNow();
+  const absolute = useAbsoluteTime(at);
+  return (
+    <time dateTime={isoTime(at)} title={absolute}>
+      {formatAgo(secondsBetween(at, now))}
+    </time>
+  );
+}
+
+/** How long ago `since` was, as a span ("4 min"), ticking; the absolute local time as tooltip. */
+export function ElapsedTime({ since }: { since: number }) {
+  const now = useNow();
+  const absolute = useAbsoluteTime(since);
+  return (
+    <time dateTime={isoTime(since)} title={absolute}>
+      {formatSpan(secondsBetween(since, now))}
+    </time>
+  );
+}
+
+/** "2025-11-21 13:03:04 GMT+1" in the viewer's zone (UTC until hydrated). */
+export function LocalTime({ at }: { at: number }) {
+  const absolute = useAbsoluteTime(at);
+  return <time dateTime={isoTime(at)}>{absolute}</time>;
+}
