@@ -50,6 +50,9 @@ export function parseBrokerUrl(raw: string): BrokerTarget {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
   if (!scheme) throw new BrokerUrlError(`broker URL ${redactBrokerUrl(text)} has no scheme (supported: ${SUPPORTED})`);
 
+  if (!['redis', 'rediss', 'redis+socket', 'sentinel', 'amqp', 'amqps', 'pyamqp', 'librabbitmq'].includes(scheme)) {
+    throw new BrokerUrlError(`broker scheme "${scheme}://" is not supported (supported: ${SUPPORTED})`);
+  }
   if (scheme === 'sentinel') return parseSentinel(text);
   // kombu's failover list "redis://h1;redis://h2": Celeriac follows the first (documented).
   const first = text.split(';')[0] as string;
@@ -110,10 +113,16 @@ function parseSentinel(text: string): BrokerTarget {
 
 function parseRedisSocket(text: string): BrokerTarget {
   // redis+socket:///path/to/redis.sock?virtual_host=2 — the path is the socket, db from the query.
-  const url = parseWhatwg(text.replace(/^redis\+socket:/i, 'redis:'), 'redis+socket');
-  const socketPath = decode(url.pathname);
-  if (!socketPath || socketPath === '/') throw new BrokerUrlError('redis+socket:// URL needs a socket path');
-  const vhost = url.searchParams.get('virtual_host');
+  // Parsed by hand: a WHATWG parser would take the first path segment for a host name.
+  const rest = text.replace(/^redis\+socket:\/\//i, '');
+  const at = rest.lastIndexOf('@', rest.indexOf('/') === -1 ? rest.length : rest.indexOf('/'));
+  const auth = at === -1 ? '' : rest.slice(0, at);
+  const afterAuth = at === -1 ? rest : rest.slice(at + 1);
+  const queryAt = afterAuth.indexOf('?');
+  const socketPath = decode(queryAt === -1 ? afterAuth : afterAuth.slice(0, queryAt));
+  if (!socketPath.startsWith('/') || socketPath === '/') throw new BrokerUrlError('redis+socket:// URL needs an absolute socket path, e.g. redis+socket:///run/redis.sock');
+  const vhost = new URLSearchParams(queryAt === -1 ? '' : afterAuth.slice(queryAt + 1)).get('virtual_host');
+  const colon = auth.indexOf(':');
   return {
     kind: 'redis',
     tls: false,
@@ -121,8 +130,8 @@ function parseRedisSocket(text: string): BrokerTarget {
     port: 0,
     socketPath,
     db: vhost === null ? 0 : parseDb(vhost, text),
-    username: decode(url.username) || null,
-    password: decode(url.password) || null,
+    username: decode(colon === -1 ? auth : auth.slice(0, colon)) || null,
+    password: colon === -1 ? null : decode(auth.slice(colon + 1)) || null,
     rejectUnauthorized: true,
   };
 }

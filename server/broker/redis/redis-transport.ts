@@ -110,10 +110,14 @@ export class RedisTransport implements EventTransport {
     });
     // ioredis re-subscribes by itself after a reconnect; the first subscription is ours.
     let subscribedOnce = false;
+    // The 'error' event carries the useful reason (ECONNREFUSED, auth failure…); later
+    // generic messages ("Connection is closed.") must not hide it.
+    let lastError: string | null = null;
     const subscribe = async (): Promise<void> => {
       try {
         await subscriber.psubscribe(...this.eventPatterns);
         subscribedOnce = true;
+        lastError = null;
         logger.info({ patterns: this.eventPatterns }, 'subscribed to Celery events on Redis');
         this.tracker.up();
       } catch (error) {
@@ -124,25 +128,27 @@ export class RedisTransport implements EventTransport {
     // 'ready' fires after auto-resubscription on reconnects; mark the stream up then.
     subscriber.on('ready', () => {
       if (subscribedOnce) {
+        lastError = null;
         logger.info('reconnected to Redis; event stream resumed');
         this.tracker.up();
       }
     });
     subscriber.on('error', (error: Error) => {
-      this.tracker.down(errorText(error));
+      lastError = errorText(error);
+      this.tracker.down(lastError);
       logger.debug({ err: errorText(error) }, 'redis event connection error');
     });
     subscriber.on('close', () => {
       if (this.stopped) return;
       if (this.tracker.get().connected) logger.warn('lost the Redis event connection; reconnecting (events published meanwhile are lost: Redis pub/sub has no replay)');
-      this.tracker.down(this.tracker.get().reason ?? 'connection closed');
+      this.tracker.down(lastError ?? 'connection closed');
     });
     commands.on('error', (error: Error) => logger.debug({ err: errorText(error) }, 'redis command connection error'));
 
     subscriber.connect().then(subscribe, (error: unknown) => {
       // ioredis keeps retrying by itself (retryStrategy); subscribe as soon as it is ready.
-      this.tracker.down(errorText(error));
-      logger.warn({ err: errorText(error) }, 'cannot reach the Redis broker yet; retrying with backoff');
+      this.tracker.down(lastError ?? errorText(error));
+      logger.warn({ err: lastError ?? errorText(error) }, 'cannot reach the Redis broker yet; retrying with backoff');
       subscriber.once('ready', () => void subscribe());
     });
     commands.connect().catch(() => undefined);

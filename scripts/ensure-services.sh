@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs (Debian packages) and starts what Celeriac's tests and demos need, skipping whatever
+# is already there: Redis, RabbitMQ, real Celery (python3-celery) and Chromium for browser tests.
+# Idempotent; safe to run on every CI run.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && exec 3>&- 3<&-; }
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+/usr/bin/python3 -c 'import celery, redis, amqp' >/dev/null 2>&1 || missing+=(python3-celery python3-redis python3-amqp)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "ensure-services: installing ${missing[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! listening 6379; then
+  echo "ensure-services: starting redis-server on 127.0.0.1:6379"
+  as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+fi
+if ! listening 5672; then
+  echo "ensure-services: starting rabbitmq-server"
+  as_root rabbitmq-server -detached
+fi
+
+for _ in $(seq 1 120); do
+  if listening 6379 && listening 5672 && as_root rabbitmqctl -q await_startup >/dev/null 2>&1; then
+    echo "ensure-services: Redis and RabbitMQ are up"
+    exit 0
+  fi
+  sleep 1
+done
+echo "ensure-services: Redis or RabbitMQ did not come up within 120 s" >&2
+exit 1
