@@ -14,6 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import amqp from 'amqplib';
 
 export const REDIS_SERVER_BIN = '/usr/bin/redis-server';
@@ -259,4 +260,15 @@ export async function restartRabbitApp(): Promise<void> {
   await run(RABBITMQCTL_BIN, ['stop_app'], 120_000);
   await run(RABBITMQCTL_BIN, ['start_app'], 120_000);
   await waitForRabbit(60_000);
+}
+
+/**
+ * Make a private redis-server exit (SHUTDOWN NOSAVE) without forgetting it: `restart()` then
+ * starts it again on the same port. This is a broker outage as clients see it.
+ */
+export async function shutdownRedis(server: PrivateRedisServer): Promise<void> {
+  const client = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  await client.connect();
+  await client.call('SHUTDOWN', 'NOSAVE').catch(() => undefined); // the connection drops as the server exits
+  client.disconnect();
 }

@@ -287,7 +287,8 @@ export function startWorker(opts: StartWorkerOptions): Promise<CeleryWorker> {
       READY_TIMEOUT_MS,
     );
     // "[… INFO/MainProcess] w1@host ready."
-    const readyRe = /\] \S+ ready\.\s*$/m;
+    // Node names may contain spaces and markup (tests use hostile names), so match the tail only.
+    const readyRe = /INFO\/MainProcess\] .+ ready\.\s*$/m;
     const poll = setInterval(() => {
       if (readyRe.test(logText)) finish(null);
     }, 20);
