@@ -70,3 +70,20 @@ export class StatusTracker {
     for (const l of this.statusListeners) l(this.get());
   }
 }
+
+/** Base of both transports: status reporting delegated to one StatusTracker. */
+export abstract class TrackedTransport {
+  protected readonly tracker = new StatusTracker();
+
+  status(): TransportStatus {
+    return this.tracker.get();
+  }
+
+  onConnected(listener: () => void): void {
+    this.tracker.onConnected(listener);
+  }
+
+  onStatus(listener: (status: TransportStatus) => void): void {
+    this.tracker.onStatus(listener);
+  }
+}

@@ -954,7 +954,8 @@ function describeChar(src: string, pos: number): string {
   return `'${ch}'`;
 }
 
-function codePointLength(s: string): number {
+/** Python's `len()` of a string: code points, not UTF-16 units. */
+export function codePointLength(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -20,7 +20,7 @@
  * kwargs pairs are cached in a WeakMap keyed by the task object, revalidated against the current
  * kwargs string on every access (tasks are long-lived and mutable). See "Matching" below.
  */
-import { decodePyBytes, literalEval, pyRepr, pyStr, type PyExactValue } from '../protocol/python-literal';
+import { codePointLength, decodePyBytes, literalEval, pyRepr, pyStr, type PyExactValue } from '../protocol/python-literal';
 
 export interface SearchableTask {
   readonly uuid: string;
@@ -90,21 +90,6 @@ export function pyStrip(s: string): string {
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
-/** Python's `len()`: code points, not UTF-16 units. */
-function pyLen(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length - 1; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n--;
-        i++;
-      }
-    }
-  }
-  return n;
-}
 
 /**
  * Characters that survive `toLowerCase()` but that Python's `str.casefold()` still changes
@@ -365,7 +350,7 @@ function parseTerm(token: Token): QueryExpression {
   }
   if (!value) throw new TaskQuerySyntaxError('Search qualifier requires a value', token.position);
   const isExact = field === 'state' || (field === 'kwargs' && value.includes('='));
-  if (!isExact && pyLen(pyStrip(value)) < MIN_SUBSTRING_LENGTH) {
+  if (!isExact && codePointLength(pyStrip(value)) < MIN_SUBSTRING_LENGTH) {
     throw new TaskQuerySyntaxError(
       `Substring search terms must contain at least ${MIN_SUBSTRING_LENGTH} characters`,
       token.position,
@@ -380,7 +365,7 @@ function parseTerm(token: Token): QueryExpression {
  */
 export function parseQueryExpression(text: string): QueryExpression {
   const query = pyStrip(typeof text === 'string' ? text : '');
-  if (query.length > MAX_QUERY_LENGTH && pyLen(query) > MAX_QUERY_LENGTH) {
+  if (query.length > MAX_QUERY_LENGTH && codePointLength(query) > MAX_QUERY_LENGTH) {
     throw new TaskQuerySyntaxError(`Query exceeds ${MAX_QUERY_LENGTH} characters`);
   }
   return new QueryParser(tokenize(query)).parse();

@@ -295,13 +295,10 @@ export function startWorker(opts: StartWorkerOptions): Promise<CeleryWorker> {
   });
 }
 
-/**
- * Runs `send.py` with the given specs and resolves with the task ids it printed.
- * `task_send_sent_event` is on, so each send also publishes a `task-sent` event.
- */
-export function sendTasks(brokerUrl: string, specs: TaskSpec[], opts: SendTasksOptions = {}): Promise<string[]> {
+/** Run the fixture app's Python with `args` (cwd = the app, broker from the URL); resolves with stdout. */
+function runFixturePython(brokerUrl: string, args: string[], what: string, opts: SendTasksOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(CELERY_PYTHON, ['send.py', JSON.stringify(specs)], {
+    const child = spawn(CELERY_PYTHON, args, {
       cwd: FIXTURE_APP_DIR,
       env: celeryEnv(brokerUrl, opts.transportOptions, opts.defaultQueue),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -312,7 +309,7 @@ export function sendTasks(brokerUrl: string, specs: TaskSpec[], opts: SendTasksO
     child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`send.py timed out after 30 s:\n${tail(err)}`));
+      reject(new Error(`${what} timed out after 30 s:\n${tail(err)}`));
     }, 30_000);
     child.once('error', (e) => {
       clearTimeout(timer);
@@ -320,22 +317,27 @@ export function sendTasks(brokerUrl: string, specs: TaskSpec[], opts: SendTasksO
     });
     child.once('close', (code) => {
       clearTimeout(timer);
-      if (code !== 0) {
-        reject(new Error(`send.py exited with ${code}:\n${tail(err)}\n${out}`));
-        return;
-      }
-      const lastLine = out.trim().split('\n').pop() ?? '';
-      try {
-        const ids: unknown = JSON.parse(lastLine);
-        if (!Array.isArray(ids) || !ids.every((x): x is string => typeof x === 'string')) {
-          throw new Error('not a list of strings');
-        }
-        resolve(ids);
-      } catch (e) {
-        reject(new Error(`send.py printed unexpected output (${String(e)}): ${out}`));
-      }
+      if (code !== 0) reject(new Error(`${what} exited with ${code}:\n${tail(err)}\n${out}`));
+      else resolve(out);
     });
   });
+}
+
+/**
+ * Runs `send.py` with the given specs and resolves with the task ids it printed.
+ * `task_send_sent_event` is on, so each send also publishes a `task-sent` event.
+ */
+export async function sendTasks(brokerUrl: string, specs: TaskSpec[], opts: SendTasksOptions = {}): Promise<string[]> {
+  const out = await runFixturePython(brokerUrl, ['send.py', JSON.stringify(specs)], 'send.py', opts);
+  const lastLine = out.trim().split('\n').pop() ?? '';
+  let ids: unknown;
+  try {
+    ids = JSON.parse(lastLine);
+  } catch (e) {
+    throw new Error(`send.py printed unexpected output (${String(e)}): ${out}`);
+  }
+  if (!Array.isArray(ids) || !ids.every((x): x is string => typeof x === 'string')) throw new Error(`send.py printed unexpected output: ${out}`);
+  return ids;
 }
 
 /**
@@ -343,30 +345,7 @@ export function sendTasks(brokerUrl: string, specs: TaskSpec[], opts: SendTasksO
  * `runCeleryPython(url, 'from tasks import app; app.control.revoke("…")')`. Resolves with stdout.
  */
 export function runCeleryPython(brokerUrl: string, code: string, opts: SendTasksOptions = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CELERY_PYTHON, ['-c', code], {
-      cwd: FIXTURE_APP_DIR,
-      env: celeryEnv(brokerUrl, opts.transportOptions, opts.defaultQueue),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`python -c timed out after 30 s:\n${tail(err)}`));
-    }, 30_000);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`python -c exited with ${code}:\n${tail(err)}`));
-      else resolve(out);
-    });
-  });
+  return runFixturePython(brokerUrl, ['-c', code], 'python -c', opts);
 }
 
 /** A decoded Celery event (flat JSON object with at least `type`). */

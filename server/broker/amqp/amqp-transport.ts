@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
 import { decodeAmqpMessage, type EventSink } from '../../protocol/decode';
 import { buildControlRequest, PIDBOX_EXCHANGE } from '../../protocol/pidbox';
-import { reconnectDelayMs, StatusTracker, type EventTransport, type TransportStatus } from '../transport';
+import { reconnectDelayMs, TrackedTransport, type EventTransport } from '../transport';
 import type { BrokerTarget } from '../url';
 import { errorText } from '../redis/redis-transport';
 
@@ -47,9 +47,8 @@ export function amqpConnectOptions(target: AmqpTarget): [amqp.Options.Connect, R
   ];
 }
 
-export class AmqpTransport implements EventTransport {
+export class AmqpTransport extends TrackedTransport implements EventTransport {
   readonly kind = 'amqp' as const;
-  private readonly tracker = new StatusTracker();
   private connection: ChannelModel | null = null;
   private channel: Channel | null = null;
   private stopped = false;
@@ -58,18 +57,8 @@ export class AmqpTransport implements EventTransport {
   /** Name of the current event queue (a new one per connection, like Celery's receiver). */
   eventQueue: string | null = null;
 
-  constructor(private readonly options: AmqpTransportOptions) {}
-
-  status(): TransportStatus {
-    return this.tracker.get();
-  }
-
-  onConnected(listener: () => void): void {
-    this.tracker.onConnected(listener);
-  }
-
-  onStatus(listener: (status: TransportStatus) => void): void {
-    this.tracker.onStatus(listener);
+  constructor(private readonly options: AmqpTransportOptions) {
+    super();
   }
 
   start(): void {

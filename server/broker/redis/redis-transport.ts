@@ -14,7 +14,7 @@ import { decodeRedisMessage, type EventSink } from '../../protocol/decode';
 import { encodeRedisEnvelope } from '../../protocol/envelope';
 import { buildControlRequest, PIDBOX_EXCHANGE } from '../../protocol/pidbox';
 import { fanoutPrefixFor, type TransportOptions } from '../transport-options';
-import { reconnectDelayMs, StatusTracker, type EventTransport, type TransportStatus } from '../transport';
+import { reconnectDelayMs, TrackedTransport, type EventTransport } from '../transport';
 import type { BrokerTarget } from '../url';
 
 type RedisTarget = Extract<BrokerTarget, { kind: 'redis' | 'sentinel' }>;
@@ -59,9 +59,8 @@ export function redisConnectionOptions(target: RedisTarget, transportOptions: Tr
   };
 }
 
-export class RedisTransport implements EventTransport {
+export class RedisTransport extends TrackedTransport implements EventTransport {
   readonly kind = 'redis' as const;
-  private readonly tracker = new StatusTracker();
   private subscriber: Redis | null = null;
   private commands: Redis | null = null;
   private stopped = false;
@@ -70,6 +69,7 @@ export class RedisTransport implements EventTransport {
   readonly pidboxChannels: string[];
 
   constructor(private readonly options: RedisTransportOptions) {
+    super();
     const { target, transportOptions } = options;
     const prefix = transportOptions.globalKeyprefix;
     const fanout = fanoutPrefixFor(transportOptions, target.db);
@@ -83,18 +83,6 @@ export class RedisTransport implements EventTransport {
       this.eventPatterns.push(`${prefix}/{db}.celeryev${suffix}`);
       this.pidboxChannels.push(`${prefix}/{db}.${PIDBOX_EXCHANGE}`);
     }
-  }
-
-  status(): TransportStatus {
-    return this.tracker.get();
-  }
-
-  onConnected(listener: () => void): void {
-    this.tracker.onConnected(listener);
-  }
-
-  onStatus(listener: (status: TransportStatus) => void): void {
-    this.tracker.onStatus(listener);
   }
 
   start(): void {
