@@ -14,6 +14,14 @@ async function main(): Promise<void> {
   }
   const { config } = parsed;
   const logger = createLogger(config.logLevel);
+  // Every input path handles its own errors; these are last fences for bugs, so they are loud.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled promise rejection (bug): continuing');
+  });
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error.stack }, 'uncaught exception (bug): exiting so a supervisor restarts a clean process');
+    process.exit(1);
+  });
   let running;
   try {
     running = await startCeleriac(config, logger);

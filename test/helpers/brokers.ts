@@ -101,13 +101,38 @@ function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/** Resolves true when a TCP connection to 127.0.0.1:port opens. */
+function tcpOpen(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.once('error', () => done(false));
+    sock.once('connect', () => done(true));
+  });
+}
+
 /**
  * Starts a private `redis-server` (no persistence, loopback only, not daemonized) on a free
  * port, as a child of this process. Resolves once it answers PING.
+ *
+ * `options.args(port, dir)` replaces the listening arguments (default `--port <port>`), for TLS
+ * (`--port 0 --tls-port <port> …`), passwords or sentinel mode (a config file in `dir`); with
+ * `options.probe: 'tcp'` readiness is a TCP connect instead of PING (TLS, auth).
  */
-export async function startRedisServer(): Promise<PrivateRedisServer> {
+export interface RedisServerOptions {
+  args?: (port: number, dir: string) => string[];
+  probe?: 'ping' | 'tcp';
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<PrivateRedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-redis-'));
+  const probe = options.probe === 'tcp' ? tcpOpen : redisPing;
   let child: ChildProcess | null = null;
   let log = '';
 
@@ -116,7 +141,7 @@ export async function startRedisServer(): Promise<PrivateRedisServer> {
     const proc = spawn(
       REDIS_SERVER_BIN,
       [
-        '--port', String(port),
+        ...(options.args ? options.args(port, dir) : ['--port', String(port)]),
         '--bind', '127.0.0.1',
         '--save', '',
         '--appendonly', 'no',
@@ -141,7 +166,7 @@ export async function startRedisServer(): Promise<PrivateRedisServer> {
       if (proc.exitCode !== null || proc.signalCode !== null) {
         throw new Error(`redis-server on port ${port} exited during startup:\n${log}`);
       }
-      if (await redisPing(port, 500)) return;
+      if (await probe(port, 500)) return;
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
         throw new Error(`redis-server on port ${port} not ready after 10 s:\n${log}`);

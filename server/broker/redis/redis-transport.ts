@@ -7,6 +7,7 @@
  * and one for commands. Redis drops a subscriber whose output buffer grows too large, so the
  * message handler does nothing but decode synchronously into the state.
  */
+import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
@@ -55,7 +56,8 @@ export function redisConnectionOptions(target: RedisTarget, transportOptions: Tr
     ...common,
     host: target.host,
     port: target.port,
-    tls: target.tls ? { rejectUnauthorized: target.rejectUnauthorized, servername: target.host } : undefined,
+    // SNI takes a host name only (RFC 6066), never an IP address.
+    tls: target.tls ? { rejectUnauthorized: target.rejectUnauthorized, servername: isIP(target.host) ? undefined : target.host } : undefined,
   };
 }
 
