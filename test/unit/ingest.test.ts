@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import { ClusterState } from '../../server/state/cluster-state';
 import { Ingest } from '../../server/state/ingest';
 
-function capturingLogger(): { logger: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -13,7 +13,8 @@ function capturingLogger(): { logger: ReturnType<typeof pino>; lines: Record<str
       done();
     },
   });
-  return { logger: pino({ level: 'warn' }, stream), lines };
+  const logger: Logger = pino({ level: 'warn' }, stream);
+  return { logger, lines };
 }
 
 describe('Ingest: drops are counted by reason and logged without flooding', () => {
