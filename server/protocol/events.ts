@@ -98,6 +98,7 @@ export const DROP_REASONS = [
   'wrong_type', // a field has the wrong JSON type
   'unknown_event_type', // neither task-* nor a known worker-* event
   'oversized', // message larger than the configured limit
+  'backlog_overflow', // a burst outran decoding by more than the in-process backlog allows
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

@@ -15,7 +15,7 @@ import { decodeAmqpMessage, type EventSink } from '../../protocol/decode';
 import { buildControlRequest, PIDBOX_EXCHANGE } from '../../protocol/pidbox';
 import { reconnectDelayMs, TrackedTransport, type EventTransport } from '../transport';
 import type { BrokerTarget } from '../url';
-import { errorText } from '../redis/redis-transport';
+import { errorText } from '../redis/connection';
 
 type AmqpTarget = Extract<BrokerTarget, { kind: 'amqp' }>;
 

@@ -3,12 +3,13 @@
  * (../shared/docs/celery-wire-protocol.md §2); control requests are PUBLISHed on the pidbox
  * channel (§5.4).
  *
- * Two connections, as kombu uses: one subscriber (it can do nothing else once subscribed)
- * and one for commands. Redis drops a subscriber whose output buffer grows too large, so the
- * message handler does nothing but decode synchronously into the state.
+ * Two connections, as kombu uses: a subscriber (which can do nothing else once subscribed) and
+ * one for commands. The subscriber lives on its own thread (subscriber-thread.ts) so that a
+ * burst never backs up into Redis, which would disconnect us and lose everything in flight;
+ * this class decodes the raw messages it hands over, in order.
  */
-import { isIP } from 'node:net';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Worker } from 'node:worker_threads';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
 import { decodeRedisMessage, type EventSink } from '../../protocol/decode';
@@ -16,9 +17,11 @@ import { encodeRedisEnvelope } from '../../protocol/envelope';
 import { buildControlRequest, PIDBOX_EXCHANGE } from '../../protocol/pidbox';
 import { fanoutPrefixFor, type TransportOptions } from '../transport-options';
 import { reconnectDelayMs, TrackedTransport, type EventTransport } from '../transport';
-import type { BrokerTarget } from '../url';
+import { errorText, redisConnectionOptions } from './connection';
+import type { FromSubscriber, RedisTarget, SubscriberInit, ToSubscriber } from './subscriber-protocol';
 
-type RedisTarget = Extract<BrokerTarget, { kind: 'redis' | 'sentinel' }>;
+/** Raw payload characters a burst may queue in this process before messages are dropped (≈ 512 MB). */
+export const MAX_BACKLOG_CHARS = 256 * 1024 * 1024;
 
 export interface RedisTransportOptions {
   target: RedisTarget;
@@ -27,43 +30,13 @@ export interface RedisTransportOptions {
   logger: Logger;
   /** Lamport clock source for control requests. */
   clock: () => number;
-}
-
-/** ioredis connection options for a target; also used by the queue-length poller later. */
-export function redisConnectionOptions(target: RedisTarget, transportOptions: TransportOptions): RedisOptions {
-  const common: RedisOptions = {
-    db: target.db,
-    username: target.username ?? undefined,
-    password: target.password ?? undefined,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 5_000,
-    retryStrategy: (times: number) => reconnectDelayMs(times - 1),
-  };
-  if (target.kind === 'sentinel') {
-    if (!transportOptions.masterName) throw new Error('sentinel:// needs --broker-transport-option master_name=<name>');
-    return {
-      ...common,
-      sentinels: target.sentinels,
-      name: transportOptions.masterName,
-      sentinelPassword: transportOptions.sentinelPassword ?? undefined,
-      sentinelRetryStrategy: (times: number) => reconnectDelayMs(times - 1),
-    };
-  }
-  if (target.socketPath) return { ...common, path: target.socketPath };
-  return {
-    ...common,
-    host: target.host,
-    port: target.port,
-    // SNI takes a host name only (RFC 6066), never an IP address.
-    tls: target.tls ? { rejectUnauthorized: target.rejectUnauthorized, servername: isIP(target.host) ? undefined : target.host } : undefined,
-  };
+  /** Override MAX_BACKLOG_CHARS (tests). */
+  maxBacklogChars?: number;
 }
 
 export class RedisTransport extends TrackedTransport implements EventTransport {
   readonly kind = 'redis' as const;
-  private subscriber: Redis | null = null;
+  private subscriber: Worker | null = null;
   private commands: Redis | null = null;
   private stopped = false;
   /** Patterns subscribed for events, and channels control requests are published on. */
@@ -88,60 +61,66 @@ export class RedisTransport extends TrackedTransport implements EventTransport {
   }
 
   start(): void {
-    const connection = redisConnectionOptions(this.options.target, this.options.transportOptions);
-    const { logger, sink } = this.options;
-    const subscriber = new Redis({ ...connection, connectionName: 'celeriac-events' });
-    const commands = new Redis({ ...connection, connectionName: 'celeriac-commands' });
-    this.subscriber = subscriber;
+    const { logger } = this.options;
+    const commands = new Redis({ ...redisConnectionOptions(this.options.target, this.options.transportOptions), connectionName: 'celeriac-commands' });
     this.commands = commands;
-
-    subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => {
-      decodeRedisMessage(message, Date.now() / 1000, sink);
-    });
-    // ioredis re-subscribes by itself after a reconnect; the first subscription is ours.
-    let subscribedOnce = false;
-    // The 'error' event carries the useful reason (ECONNREFUSED, auth failure…); later
-    // generic messages ("Connection is closed.") must not hide it.
-    let lastError: string | null = null;
-    const subscribe = async (): Promise<void> => {
-      try {
-        await subscriber.psubscribe(...this.eventPatterns);
-        subscribedOnce = true;
-        lastError = null;
-        logger.info({ patterns: this.eventPatterns }, 'subscribed to Celery events on Redis');
-        this.tracker.up();
-      } catch (error) {
-        this.tracker.down(errorText(error));
-      }
-    };
-    subscriber.on('connect', () => logger.debug('redis event connection established'));
-    // 'ready' fires after auto-resubscription on reconnects; mark the stream up then.
-    subscriber.on('ready', () => {
-      if (subscribedOnce) {
-        lastError = null;
-        logger.info('reconnected to Redis; event stream resumed');
-        this.tracker.up();
-      }
-    });
-    subscriber.on('error', (error: Error) => {
-      lastError = errorText(error);
-      this.tracker.down(lastError);
-      logger.debug({ err: errorText(error) }, 'redis event connection error');
-    });
-    subscriber.on('close', () => {
-      if (this.stopped) return;
-      if (this.tracker.get().connected) logger.warn('lost the Redis event connection; reconnecting (events published meanwhile are lost: Redis pub/sub has no replay)');
-      this.tracker.down(lastError ?? 'connection closed');
-    });
     commands.on('error', (error: Error) => logger.debug({ err: errorText(error) }, 'redis command connection error'));
-
-    subscriber.connect().then(subscribe, (error: unknown) => {
-      // ioredis keeps retrying by itself (retryStrategy); subscribe as soon as it is ready.
-      this.tracker.down(lastError ?? errorText(error));
-      logger.warn({ err: lastError ?? errorText(error) }, 'cannot reach the Redis broker yet; retrying with backoff');
-      subscriber.once('ready', () => void subscribe());
-    });
     commands.connect().catch(() => undefined);
+    this.startSubscriber();
+  }
+
+  /** The event subscription runs on its own thread (see subscriber-thread.ts for why). */
+  private startSubscriber(): void {
+    const { logger, sink } = this.options;
+    const init: SubscriberInit = {
+      target: this.options.target,
+      transportOptions: this.options.transportOptions,
+      patterns: this.eventPatterns,
+      maxBacklogChars: this.options.maxBacklogChars ?? MAX_BACKLOG_CHARS,
+    };
+    // The thread's entry is TypeScript: a tiny bootstrap registers tsx in the thread (as
+    // bin/celeriac.js does for the process) and then loads it.
+    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+      .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./subscriber-thread.ts', import.meta.url).href)}); })`;
+    const worker = new Worker(bootstrap, { eval: true, workerData: init });
+    this.subscriber = worker;
+    const ack = (message: ToSubscriber): void => worker.postMessage(message);
+    let warnedCannotReach = false;
+    worker.on('message', (message: FromSubscriber) => {
+      switch (message.kind) {
+        case 'batch':
+          for (const payload of message.payloads) decodeRedisMessage(payload, message.receivedAt, sink);
+          ack({ kind: 'ack', chars: message.chars });
+          break;
+        case 'up':
+          if (message.reconnected) logger.info('reconnected to Redis; event stream resumed');
+          else logger.info({ patterns: this.eventPatterns }, 'subscribed to Celery events on Redis');
+          warnedCannotReach = false;
+          this.tracker.up();
+          break;
+        case 'down':
+          if (this.stopped) break;
+          if (message.wasUp) logger.warn({ reason: message.reason }, 'lost the Redis event connection; reconnecting (events published meanwhile are lost: Redis pub/sub has no replay)');
+          else if (!warnedCannotReach && this.tracker.get().connects === 0) {
+            warnedCannotReach = true;
+            logger.warn({ reason: message.reason }, 'cannot reach the Redis broker yet; retrying with backoff');
+          }
+          this.tracker.down(message.reason);
+          break;
+        case 'overflow':
+          for (let i = 0; i < message.messages; i++) sink.drop('backlog_overflow', 'event backlog over its memory limit');
+          break;
+      }
+    });
+    worker.on('error', (error: Error) => {
+      logger.error({ err: error.stack }, 'redis subscriber thread failed; restarting it');
+    });
+    worker.on('exit', () => {
+      if (this.stopped) return;
+      this.tracker.down('subscriber thread exited');
+      const timer = setTimeout(() => this.startSubscriber(), reconnectDelayMs(2));
+      timer.unref();
+    });
   }
 
   async broadcast(method: string, args: Record<string, JsonValue> = {}, destination: string[] | null = null): Promise<boolean> {
@@ -160,19 +139,18 @@ export class RedisTransport extends TrackedTransport implements EventTransport {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([this.subscriber, this.commands].map(async (client) => {
-      if (!client) return;
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
-    }));
+    const worker = this.subscriber;
+    this.subscriber = null;
+    if (worker) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ kind: 'stop' } satisfies ToSubscriber);
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref());
+      await Promise.race([exited, timeout]);
+      await worker.terminate();
+    }
+    const commands = this.commands;
+    this.commands = null;
+    if (commands) await commands.quit().catch(() => commands.disconnect());
     this.tracker.down('stopped');
   }
-}
-
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }
