@@ -103,8 +103,9 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     close: () => {
       closing ??= (async () => {
         setRuntime(null);
-        await hub.close(); // also closes the HTTP server
-        httpServer.closeAllConnections();
+        const hubClosed = hub.close(); // also closes the HTTP server…
+        httpServer.closeAllConnections(); // …which would otherwise wait for keep-alive clients
+        await hubClosed;
         await monitor.stop();
       })();
       return closing;

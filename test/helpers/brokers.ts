@@ -81,8 +81,11 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** Sends PING over a raw socket; resolves true on `+PONG`. */
-function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
+/**
+ * Probe 127.0.0.1:port within `timeoutMs`. `tcp`: resolves true once a connection opens;
+ * `ping`: sends a Redis PING over the raw socket and resolves true on `+PONG`.
+ */
+function probePort(mode: 'tcp' | 'ping', port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ host: '127.0.0.1', port });
     let buf = '';
@@ -93,26 +96,11 @@ function redisPing(port: number, timeoutMs = 1000): Promise<boolean> {
     };
     const timer = setTimeout(() => done(false), timeoutMs);
     sock.once('error', () => done(false));
-    sock.on('connect', () => sock.write('PING\r\n'));
+    sock.once('connect', () => (mode === 'tcp' ? done(true) : sock.write('PING\r\n')));
     sock.on('data', (d) => {
       buf += d.toString('latin1');
       if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
     });
-  });
-}
-
-/** Resolves true when a TCP connection to 127.0.0.1:port opens. */
-function tcpOpen(port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    sock.once('error', () => done(false));
-    sock.once('connect', () => done(true));
   });
 }
 
@@ -132,7 +120,7 @@ export interface RedisServerOptions {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<PrivateRedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-redis-'));
-  const probe = options.probe === 'tcp' ? tcpOpen : redisPing;
+  const probe = (p: number, timeoutMs: number): Promise<boolean> => probePort(options.probe ?? 'ping', p, timeoutMs);
   let child: ChildProcess | null = null;
   let log = '';
 
