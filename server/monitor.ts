@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
 import { createTransport } from './broker';
-import type { EventTransport, TransportStatus } from './broker/transport';
+import type { BrokerTransport, TransportStatus } from './broker/transport';
 import { ClusterState } from './state/cluster-state';
 import { Ingest } from './state/ingest';
 
@@ -18,7 +18,7 @@ export const ENABLE_EVENTS_INTERVAL_MS = 5_000;
 export class Monitor {
   readonly state: ClusterState;
   readonly ingest: Ingest;
-  readonly transport: EventTransport;
+  readonly transport: BrokerTransport;
   readonly startedAt = Date.now() / 1000;
   private readonly timers: NodeJS.Timeout[] = [];
   private controlClock = 0;

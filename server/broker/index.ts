@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { EventSink } from '../protocol/decode';
 import type { TransportOptions } from './transport-options';
-import type { EventTransport } from './transport';
+import type { BrokerTransport } from './transport';
 import type { BrokerTarget } from './url';
 import { RedisTransport } from './redis/redis-transport';
 import { AmqpTransport } from './amqp/amqp-transport';
@@ -13,7 +13,7 @@ export function createTransport(
   sink: EventSink,
   logger: Logger,
   clock: () => number,
-): EventTransport {
+): BrokerTransport {
   if (target.kind === 'amqp') return new AmqpTransport({ target, sink, logger, clock });
   return new RedisTransport({ target, transportOptions, sink, logger, clock });
 }

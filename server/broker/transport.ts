@@ -33,6 +33,9 @@ export interface EventTransport {
   onStatus(listener: (status: TransportStatus) => void): void;
 }
 
+/** The broker cannot be reached right now (HTTP routes answer 503 with this). */
+export class BrokerUnavailableError extends Error {}
+
 /** Capped exponential backoff with jitter, shared by the transports. */
 export function reconnectDelayMs(attempt: number, capMs = 10_000): number {
   const base = Math.min(capMs, 250 * 2 ** Math.min(attempt, 16));
@@ -86,4 +89,65 @@ export abstract class TrackedTransport {
   onStatus(listener: (status: TransportStatus) => void): void {
     this.tracker.onStatus(listener);
   }
+}
+
+/** One reply to a control request, as it came off the reply queue (before per-node decoding). */
+export interface RawReply {
+  ticket: string | null;
+  /** Decoded JSON body: `{"<nodename>": <value>}` from a worker. */
+  body: unknown;
+}
+
+/** A per-call reply queue (kombu's `<oid>.reply.celery.pidbox`). */
+export interface ReplyChannel {
+  /** The routing key workers must reply to. */
+  readonly replyTo: string;
+  /** The next reply, or null after `timeoutMs` without one. */
+  next(timeoutMs: number): Promise<RawReply | null>;
+  /** Unbind and delete the queue. */
+  close(): Promise<void>;
+}
+
+/** A task message ready to publish (Celery task protocol v2, ../shared/docs/celery-wire-protocol.md §7). */
+export interface OutboundTaskMessage {
+  /** Queue name: published to the default exchange "" with this routing key. */
+  queue: string;
+  headers: Record<string, JsonValue>;
+  /** `[args, kwargs, embed]`. */
+  body: [JsonValue[], Record<string, JsonValue>, Record<string, JsonValue>];
+  correlationId: string;
+  priority: number;
+  /** AMQP per-message TTL in ms (from `expires`), as a string like Celery sends. */
+  expiration: string | null;
+}
+
+/** What the broker says about one queue. */
+export interface QueueStat {
+  name: string;
+  /** Ready messages (Redis: Σ LLEN over priority lists; RabbitMQ: passive declare). */
+  messages: number;
+  /** Redis only: ready messages per priority step. */
+  byPriority: Record<string, number> | null;
+  /** RabbitMQ only: consumers attached (passive declare). */
+  consumers: number | null;
+  /** Redis only: id of the task at the head of the queue (oldest ready message), if any. */
+  oldestTaskId: string | null;
+  /** Whether the queue exists on the broker (Redis: always true; a missing list is an empty queue). */
+  exists: boolean;
+}
+
+/** Everything Celeriac does with a broker beyond consuming events. */
+export interface BrokerTransport extends EventTransport {
+  openReplyChannel(): Promise<ReplyChannel>;
+  /**
+   * Publish a control request on the pidbox. Resolves the number of subscribers that received it
+   * where the broker tells (Redis PUBLISH), else null. Rejects when the broker is unreachable.
+   */
+  publishControl(body: unknown, headers: Record<string, JsonValue>): Promise<number | null>;
+  publishTask(message: OutboundTaskMessage): Promise<void>;
+  queueStats(names: readonly string[]): Promise<QueueStat[]>;
+  /** Task queues the broker itself knows about (Redis: kombu binding sets); [] where it cannot tell. */
+  discoverQueues(): Promise<string[]>;
+  /** Remove every ready message from a queue; resolves how many were removed. */
+  purgeQueue(name: string): Promise<number>;
 }

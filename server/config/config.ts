@@ -33,6 +33,17 @@ export interface Config {
   basicAuth: BasicAuthUser[];
   /** Serve the Next.js UI (off: API-only). */
   ui: boolean;
+  readOnly: boolean;
+  inspectTimeoutMs: number;
+  /** Seconds; 0 = off. */
+  inspectInterval: number;
+  queuePollInterval: number;
+  queues: string[];
+  brokerApi: string | null;
+  brokerApiRedacted: string | null;
+  resultBackend: string | null;
+  resultBackendRedacted: string | null;
+  dataDir: string;
   /** Next.js dev mode (hot reload) instead of the production build. */
   dev: boolean;
 }
@@ -72,6 +83,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'brokerTransportOption', flag: '--broker-transport-option', kind: 'list', valueName: 'key=value', description: 'kombu broker_transport_options, repeatable: global_keyprefix, priority_steps, sep, master_name, sentinel_password, fanout_prefix, fanout_patterns', defaultValue: [], defaultLabel: 'none', env: ['CELERIAC_BROKER_TRANSPORT_OPTION'] },
   { key: 'logLevel', flag: '--log-level', kind: 'string', valueName: 'level', description: 'trace, debug, info, warn, error, fatal or silent', defaultValue: 'info', env: ['CELERIAC_LOG_LEVEL', 'FLOWER_LOGGING'] },
   { key: 'basicAuth', flag: '--basic-auth', kind: 'list', valueName: 'user:password', description: 'require HTTP basic auth for every page and API route except /healthcheck; repeatable', defaultValue: [], defaultLabel: 'off', env: ['CELERIAC_BASIC_AUTH', 'FLOWER_BASIC_AUTH'] },
+  { key: 'readOnly', flag: '--read-only', kind: 'bool', description: 'refuse every mutating API call (403) and hide every control in the UI', defaultValue: false, env: ['CELERIAC_READ_ONLY', 'FLOWER_READ_ONLY'] },
+  { key: 'inspectTimeout', flag: '--inspect-timeout', kind: 'int', valueName: 'ms', description: 'how long to wait for the next worker reply to a remote-control or inspect call', defaultValue: 1000, env: ['CELERIAC_INSPECT_TIMEOUT', 'FLOWER_INSPECT_TIMEOUT'] },
+  { key: 'inspectInterval', flag: '--inspect-interval', kind: 'int', valueName: 'seconds', description: 'refresh the inspect data (stats, queues, registered tasks…) of every worker this often; 0 turns it off', defaultValue: 30, env: ['CELERIAC_INSPECT_INTERVAL'] },
+  { key: 'queuePollInterval', flag: '--queue-poll-interval', kind: 'number', valueName: 'seconds', description: 'read queue lengths from the broker this often', defaultValue: 2, env: ['CELERIAC_QUEUE_POLL_INTERVAL'] },
+  { key: 'queues', flag: '--queues', kind: 'list', valueName: 'names', description: 'queues to watch even if no worker consumes them (comma-separated; repeatable)', defaultValue: [], defaultLabel: 'none', env: ['CELERIAC_QUEUES'] },
+  { key: 'brokerApi', flag: '--broker-api', kind: 'string', valueName: 'url', description: 'RabbitMQ management API URL (e.g. http://guest:guest@localhost:15672/api/) for ready/unacked counts and queue discovery', defaultLabel: 'none', env: ['CELERIAC_BROKER_API', 'FLOWER_BROKER_API'] },
+  { key: 'resultBackend', flag: '--result-backend', kind: 'string', valueName: 'url', description: 'Celery result backend (redis:// or rediss://) for task results and apply', defaultLabel: 'none', env: ['CELERIAC_RESULT_BACKEND', 'CELERY_RESULT_BACKEND'] },
+  { key: 'dataDir', flag: '--data-dir', kind: 'string', valueName: 'path', description: 'where Celeriac keeps its own state (audit log, paused queues)', defaultValue: '.celeriac', env: ['CELERIAC_DATA_DIR'] },
   { key: 'ui', flag: '--ui', kind: 'bool', description: 'serve the web UI (--no-ui serves only the API, socket.io and /healthcheck)', defaultValue: true, env: ['CELERIAC_UI'] },
   { key: 'dev', flag: '--dev', kind: 'bool', description: 'run the UI in Next.js development mode', defaultValue: false, env: [], hidden: true },
 ];
@@ -175,6 +194,14 @@ const schema = z.object({
   purgeOfflineWorkers: z.number().int().min(1).nullable(),
   ui: z.boolean(),
   dev: z.boolean(),
+  readOnly: z.boolean(),
+  inspectTimeout: z.number().int().min(10).max(600_000),
+  inspectInterval: z.number().int().min(0).max(86_400),
+  queuePollInterval: z.number().min(0.1).max(3_600),
+  queues: z.array(z.string().min(1).max(255)),
+  brokerApi: z.string().url().nullable(),
+  resultBackend: z.string().nullable(),
+  dataDir: z.string().min(1),
 });
 
 function resolve(program: Command, env: Readonly<Record<string, string | undefined>>): Config {
@@ -218,9 +245,26 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
   const logLevel = normaliseLogLevel(String(values.logLevel));
   if (!logLevel) throw new ConfigError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent (got "${String(values.logLevel)}")`);
 
+  const { inspectTimeout, brokerApi, resultBackend, ...rest } = parsed.data;
+  if (resultBackend !== null && !/^rediss?:\/\//i.test(resultBackend)) {
+    throw new ConfigError(`--result-backend: only redis:// and rediss:// result backends are supported (got ${redactBrokerUrl(resultBackend)})`);
+  }
+  if (resultBackend !== null) {
+    try {
+      parseBrokerUrl(resultBackend);
+    } catch (error) {
+      throw new ConfigError(`--result-backend: ${(error as Error).message}`);
+    }
+  }
   return {
-    ...parsed.data,
-    urlPrefix: normaliseUrlPrefix(parsed.data.urlPrefix),
+    ...rest,
+    queues: [...new Set(rest.queues.flatMap((q) => q.split(',')).map((q) => q.trim()).filter((q) => q !== ''))],
+    inspectTimeoutMs: inspectTimeout,
+    brokerApi,
+    brokerApiRedacted: brokerApi === null ? null : redactBrokerUrl(brokerApi),
+    resultBackend,
+    resultBackendRedacted: resultBackend === null ? null : redactBrokerUrl(resultBackend),
+    urlPrefix: normaliseUrlPrefix(rest.urlPrefix),
     broker,
     brokerRedacted: redactBrokerUrl(broker),
     brokerTarget,

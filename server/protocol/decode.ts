@@ -45,6 +45,13 @@ interface MessageParts {
   headers: unknown;
 }
 
+/** Where a decoding failure is reported (the EventSink, or a collector for control replies). */
+export interface DropSink {
+  drop(reason: DropReason, detail: string): void;
+}
+
+const FAILED: unique symbol = Symbol('decode failed');
+
 /**
  * Decode one message published on Redis: a JSON envelope whose `body` is base64 (§1.2).
  * `localReceived` is Celeriac's receive time in epoch seconds.
@@ -55,21 +62,75 @@ export function decodeRedisMessage(
   sink: EventSink,
   options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
 ): void {
+  const message = unwrapRedisEnvelope(payload, options, sink);
+  if (!message) return;
+  const value = parseJsonBody(message.body, message.parts, options, sink);
+  if (value !== FAILED) emitEvents(value, localReceived, sink);
+}
+
+/** Decode one AMQP message: the body is the serialized bytes, content type in the basic properties (§1.3). */
+export function decodeAmqpMessage(
+  content: Buffer,
+  properties: { contentType?: unknown; contentEncoding?: unknown; headers?: unknown },
+  localReceived: number,
+  sink: EventSink,
+  options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
+): void {
+  const value = decodeAmqpBody(content, properties, options, sink);
+  if (value !== FAILED) emitEvents(value, localReceived, sink);
+}
+
+/** A decoded kombu message of any kind (control replies, task messages): headers and JSON body. */
+export type DecodedMessage = { ok: true; headers: Record<string, unknown>; body: unknown } | { ok: false; reason: DropReason; detail: string };
+
+class FirstDrop implements DropSink {
+  reason: DropReason | null = null;
+  detail = '';
+  drop(reason: DropReason, detail: string): void {
+    if (this.reason === null) {
+      this.reason = reason;
+      this.detail = detail;
+    }
+  }
+}
+
+/** Decode a kombu envelope read from a Redis list (control replies, queued task messages). */
+export function decodeRedisEnvelope(payload: string, options: DecodeOptions = DEFAULT_DECODE_OPTIONS): DecodedMessage {
+  const failure = new FirstDrop();
+  const message = unwrapRedisEnvelope(payload, options, failure);
+  const value = message ? parseJsonBody(message.body, message.parts, options, failure) : FAILED;
+  if (value === FAILED || !message) return { ok: false, reason: failure.reason ?? 'bad_envelope', detail: failure.detail };
+  return { ok: true, headers: isRecord(message.parts.headers) ? message.parts.headers : {}, body: value };
+}
+
+/** Decode an AMQP message of any kind. */
+export function decodeAmqpEnvelope(
+  content: Buffer,
+  properties: { contentType?: unknown; contentEncoding?: unknown; headers?: unknown },
+  options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
+): DecodedMessage {
+  const failure = new FirstDrop();
+  const value = decodeAmqpBody(content, properties, options, failure);
+  if (value === FAILED) return { ok: false, reason: failure.reason ?? 'bad_envelope', detail: failure.detail };
+  return { ok: true, headers: isRecord(properties.headers) ? properties.headers : {}, body: value };
+}
+
+function unwrapRedisEnvelope(payload: string, options: DecodeOptions, sink: DropSink): { body: Buffer; parts: MessageParts } | null {
   // String length is a lower bound of the byte size; exact enough to refuse absurd payloads.
   if (payload.length > options.maxMessageBytes) {
     sink.drop('oversized', `redis message of ${payload.length} chars`);
-    return;
+    return null;
   }
   let envelope: unknown;
   try {
     envelope = JSON.parse(payload);
   } catch {
     sink.drop('bad_envelope', 'redis message is not JSON');
-    return;
+    return null;
   }
   if (!isRecord(envelope) || typeof envelope.body !== 'string') {
     sink.drop('bad_envelope', 'redis message is not a kombu envelope (no string body)');
-    return;
+    return null;
   }
   const properties = isRecord(envelope.properties) ? envelope.properties : {};
   const bodyEncoding = properties.body_encoding;
@@ -82,68 +143,58 @@ export function decodeRedisMessage(
     const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
     if (text.length % 4 !== 0 || body.length !== (text.length / 4) * 3 - padding) {
       sink.drop('bad_base64', 'body_encoding is base64 but body is not');
-      return;
+      return null;
     }
   } else if (bodyEncoding === undefined || bodyEncoding === null) {
     body = Buffer.from(envelope.body, 'utf8');
   } else {
     sink.drop('bad_envelope', `unsupported body_encoding ${String(bodyEncoding).slice(0, 40)}`);
-    return;
+    return null;
   }
-  decodeBody(
-    body,
-    { contentType: envelope['content-type'], contentEncoding: envelope['content-encoding'], headers: envelope.headers },
-    localReceived,
-    sink,
-    options,
-  );
+  return { body, parts: { contentType: envelope['content-type'], contentEncoding: envelope['content-encoding'], headers: envelope.headers } };
 }
 
-/** Decode one AMQP message: the body is the serialized bytes, content type in the basic properties (§1.3). */
-export function decodeAmqpMessage(
+function decodeAmqpBody(
   content: Buffer,
   properties: { contentType?: unknown; contentEncoding?: unknown; headers?: unknown },
-  localReceived: number,
-  sink: EventSink,
-  options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
-): void {
+  options: DecodeOptions,
+  sink: DropSink,
+): unknown {
   if (content.length > options.maxMessageBytes) {
     sink.drop('oversized', `amqp message of ${content.length} bytes`);
-    return;
+    return FAILED;
   }
-  decodeBody(
-    content,
-    { contentType: properties.contentType, contentEncoding: properties.contentEncoding, headers: properties.headers },
-    localReceived,
-    sink,
-    options,
-  );
+  return parseJsonBody(content, { contentType: properties.contentType, contentEncoding: properties.contentEncoding, headers: properties.headers }, options, sink);
 }
 
-function decodeBody(body: Buffer, parts: MessageParts, localReceived: number, sink: EventSink, options: DecodeOptions): void {
-  // Celery's receiver accepts only JSON for events; pickle must never be parsed (§1.1).
+/** Content checks, decompression and JSON parsing; FAILED (already reported) when unusable. */
+function parseJsonBody(body: Buffer, parts: MessageParts, options: DecodeOptions, sink: DropSink): unknown {
+  // Celery accepts only JSON by default; pickle must never be parsed (§1.1).
   if (parts.contentType !== 'application/json') {
     sink.drop('unsupported_content_type', `content-type ${describe(parts.contentType)}`);
-    return;
+    return FAILED;
   }
   const encoding = parts.contentEncoding;
   if (encoding !== undefined && encoding !== null && encoding !== 'utf-8' && encoding !== 'utf8') {
     sink.drop('unsupported_content_encoding', `content-encoding ${describe(encoding)}`);
-    return;
+    return FAILED;
   }
   const compression = isRecord(parts.headers) ? parts.headers.compression : undefined;
   if (compression !== undefined && compression !== null) {
     const inflated = decompress(body, compression, options, sink);
-    if (!inflated) return;
+    if (!inflated) return FAILED;
     body = inflated;
   }
-  let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
-    sink.drop('bad_json', 'event body is not valid JSON');
-    return;
+    sink.drop('bad_json', 'body is not valid JSON');
+    return FAILED;
   }
+}
+
+/** One event or a list of events (task.multi batches, §4.3). */
+function emitEvents(value: unknown, localReceived: number, sink: EventSink): void {
   if (Array.isArray(value)) {
     for (const item of value) decodeEvent(item, localReceived, sink);
   } else {
@@ -151,7 +202,7 @@ function decodeBody(body: Buffer, parts: MessageParts, localReceived: number, si
   }
 }
 
-function decompress(body: Buffer, compression: unknown, options: DecodeOptions, sink: EventSink): Buffer | null {
+function decompress(body: Buffer, compression: unknown, options: DecodeOptions, sink: DropSink): Buffer | null {
   try {
     // kombu's "application/x-gzip" is a zlib stream (RFC 1950), not a gzip file.
     if (compression === 'application/x-gzip' || compression === 'zlib') {

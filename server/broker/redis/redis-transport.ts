@@ -8,15 +8,26 @@
  * burst never backs up into Redis, which would disconnect us and lose everything in flight;
  * this class decodes the raw messages it hands over, in order.
  */
+import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
-import { decodeRedisMessage, type EventSink } from '../../protocol/decode';
+import { decodeRedisEnvelope, decodeRedisMessage, type EventSink } from '../../protocol/decode';
 import { encodeRedisEnvelope } from '../../protocol/envelope';
-import { buildControlRequest, PIDBOX_EXCHANGE } from '../../protocol/pidbox';
+import { buildControlRequest, PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../../protocol/pidbox';
 import { fanoutPrefixFor, type TransportOptions } from '../transport-options';
-import { reconnectDelayMs, TrackedTransport, type EventTransport } from '../transport';
+import {
+  BrokerUnavailableError,
+  reconnectDelayMs,
+  TrackedTransport,
+  type BrokerTransport,
+  type OutboundTaskMessage,
+  type QueueStat,
+  type RawReply,
+  type ReplyChannel,
+} from '../transport';
+import { NON_TASK_EXCHANGES, RedisKeys } from './keys';
 import { errorText, redisConnectionOptions } from './connection';
 import type { FromSubscriber, RedisTarget, SubscriberInit, ToSubscriber } from './subscriber-protocol';
 
@@ -34,7 +45,7 @@ export interface RedisTransportOptions {
   maxBacklogChars?: number;
 }
 
-export class RedisTransport extends TrackedTransport implements EventTransport {
+export class RedisTransport extends TrackedTransport implements BrokerTransport {
   readonly kind = 'redis' as const;
   private subscriber: Worker | null = null;
   private commands: Redis | null = null;
@@ -42,10 +53,12 @@ export class RedisTransport extends TrackedTransport implements EventTransport {
   /** Patterns subscribed for events, and channels control requests are published on. */
   readonly eventPatterns: string[];
   readonly pidboxChannels: string[];
+  readonly keys: RedisKeys;
 
   constructor(private readonly options: RedisTransportOptions) {
     super();
     const { target, transportOptions } = options;
+    this.keys = new RedisKeys(transportOptions);
     const prefix = transportOptions.globalKeyprefix;
     const fanout = fanoutPrefixFor(transportOptions, target.db);
     // kombu binds the receiver with "#" and turns it into "*" (§2.3); without fanout_patterns
@@ -123,18 +136,155 @@ export class RedisTransport extends TrackedTransport implements EventTransport {
     });
   }
 
-  async broadcast(method: string, args: Record<string, JsonValue> = {}, destination: string[] | null = null): Promise<boolean> {
+  private ready(): Redis {
     const commands = this.commands;
-    if (!commands || commands.status !== 'ready') return false;
+    if (!commands || commands.status !== 'ready') throw new BrokerUnavailableError(this.tracker.get().reason ?? 'not connected to Redis');
+    return commands;
+  }
+
+  async broadcast(method: string, args: Record<string, JsonValue> = {}, destination: string[] | null = null): Promise<boolean> {
     const request = buildControlRequest(method, args, { destination, clock: this.options.clock() });
-    const payload = encodeRedisEnvelope({ body: request.body, headers: request.headers, exchange: PIDBOX_EXCHANGE, routingKey: '' });
     try {
-      for (const channel of this.pidboxChannels) await commands.publish(channel, payload);
+      await this.publishControl(request.body, request.headers);
       return true;
     } catch (error) {
       this.options.logger.debug({ err: errorText(error), method }, 'control broadcast failed');
       return false;
     }
+  }
+
+  /** PUBLISH on the pidbox channel(s) (§5.4 step 3); resolves how many subscribers got it. */
+  async publishControl(body: unknown, headers: Record<string, JsonValue>): Promise<number> {
+    const commands = this.ready();
+    const payload = encodeRedisEnvelope({ body, headers, exchange: PIDBOX_EXCHANGE, routingKey: '' });
+    let receivers = 0;
+    for (const channel of this.pidboxChannels) receivers += await commands.publish(channel, payload);
+    return receivers;
+  }
+
+  /**
+   * kombu's reply queue (§5.4): bind `<oid>.reply.celery.pidbox` in the reply exchange's binding
+   * SET *before* publishing (workers look routes up there), BRPOP its lists on a connection of
+   * its own, then unbind and delete.
+   */
+  async openReplyChannel(): Promise<ReplyChannel> {
+    const commands = this.ready();
+    const oid = randomUUID();
+    const queue = `${oid}.reply.celery.pidbox`;
+    const bindingSet = this.keys.bindingSet(PIDBOX_REPLY_EXCHANGE);
+    const member = this.keys.bindingMember(oid, queue);
+    const lists = this.keys.queueLists(queue);
+    const blocking = commands.duplicate({ connectionName: 'celeriac-replies' });
+    await blocking.connect();
+    await commands.sadd(bindingSet, member);
+    return {
+      replyTo: oid,
+      next: async (timeoutMs: number): Promise<RawReply | null> => {
+        const popped = await blocking.brpop(...lists, Math.max(timeoutMs, 1) / 1000);
+        if (!popped) return null;
+        const decoded = decodeRedisEnvelope(popped[1]);
+        if (!decoded.ok) return { ticket: null, body: null };
+        return { ticket: typeof decoded.headers.ticket === 'string' ? decoded.headers.ticket : null, body: decoded.body };
+      },
+      close: async (): Promise<void> => {
+        blocking.disconnect();
+        await commands.pipeline().srem(bindingSet, member).del(...lists).exec().catch(() => undefined);
+      },
+    };
+  }
+
+  /** LPUSH a task message on its queue's priority list (§7.4, §7.5). */
+  async publishTask(message: OutboundTaskMessage): Promise<void> {
+    const commands = this.ready();
+    const payload = encodeRedisEnvelope({
+      body: message.body,
+      headers: message.headers,
+      exchange: '',
+      routingKey: message.queue,
+      priority: message.priority,
+      deliveryMode: 2,
+      properties: { correlation_id: message.correlationId, reply_to: '', ...(message.expiration !== null ? { expiration: message.expiration } : {}) },
+    });
+    await commands.lpush(this.keys.queueList(message.queue, this.keys.stepFor(message.priority)), payload);
+  }
+
+  /** Σ LLEN over every priority list (§6.1), and the id of the oldest waiting task. */
+  async queueStats(names: readonly string[]): Promise<QueueStat[]> {
+    const commands = this.ready();
+    if (names.length === 0) return [];
+    const lists = names.map((name) => this.keys.queueLists(name));
+    const pipeline = commands.pipeline();
+    for (const keys of lists) for (const key of keys) pipeline.llen(key);
+    const lengths = ((await pipeline.exec()) ?? []).map(([error, value]) => (error ? 0 : Number(value)));
+    // Workers pop lists in priority order from the right: the next message out is the tail of
+    // the first non-empty list. Its task id lets the state tell how long it has waited.
+    const heads = commands.pipeline();
+    const headIndex: number[] = [];
+    let offset = 0;
+    lists.forEach((keys, queueIndex) => {
+      const firstNonEmpty = keys.findIndex((_key, i) => (lengths[offset + i] ?? 0) > 0);
+      if (firstNonEmpty !== -1) {
+        heads.lindex(keys[firstNonEmpty] as string, -1);
+        headIndex.push(queueIndex);
+      }
+      offset += keys.length;
+    });
+    const headIds = new Map<number, string>();
+    if (headIndex.length > 0) {
+      const results = (await heads.exec()) ?? [];
+      results.forEach(([error, value], i) => {
+        if (error || typeof value !== 'string') return;
+        const id = taskIdOfEnvelope(value);
+        if (id !== null) headIds.set(headIndex[i] as number, id);
+      });
+    }
+    offset = 0;
+    return names.map((name, queueIndex) => {
+      const keys = lists[queueIndex] as string[];
+      const byPriority: Record<string, number> = {};
+      let total = 0;
+      const steps = this.keys.steps();
+      keys.forEach((_key, i) => {
+        const count = lengths[offset + i] ?? 0;
+        byPriority[String(steps[i])] = count;
+        total += count;
+      });
+      offset += keys.length;
+      return { name, messages: total, byPriority, consumers: null, oldestTaskId: headIds.get(queueIndex) ?? null, exists: true };
+    });
+  }
+
+  /** Queues bound in kombu's binding tables (so a queue nobody consumes is still found, §6.1). */
+  async discoverQueues(): Promise<string[]> {
+    const commands = this.ready();
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await commands.scan(cursor, 'MATCH', this.keys.bindingScanPattern(), 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        if (NON_TASK_EXCHANGES.has(this.keys.exchangeOfBindingKey(key))) continue;
+        for (const member of await commands.smembers(key)) {
+          const queue = this.keys.queueOfBinding(member);
+          if (queue !== null && !queue.endsWith('.reply.celery.pidbox')) found.add(queue);
+        }
+      }
+    } while (cursor !== '0');
+    return [...found].sort();
+  }
+
+  /** kombu's `_purge`: LLEN + DEL on every priority list, atomically; bindings untouched (§8). */
+  async purgeQueue(name: string): Promise<number> {
+    const commands = this.ready();
+    const multi = commands.multi();
+    const lists = this.keys.queueLists(name);
+    for (const key of lists) multi.llen(key).del(key);
+    const results = (await multi.exec()) ?? [];
+    let removed = 0;
+    results.forEach(([error, value], i) => {
+      if (!error && i % 2 === 0) removed += Number(value);
+    });
+    return removed;
   }
 
   async stop(): Promise<void> {
@@ -152,5 +302,19 @@ export class RedisTransport extends TrackedTransport implements EventTransport {
     this.commands = null;
     if (commands) await commands.quit().catch(() => commands.disconnect());
     this.tracker.down('stopped');
+  }
+}
+
+/** The task id in a queued task message's headers, without decoding its body. */
+function taskIdOfEnvelope(payload: string): string | null {
+  try {
+    const envelope: unknown = JSON.parse(payload);
+    if (typeof envelope !== 'object' || envelope === null) return null;
+    const headers = (envelope as { headers?: unknown }).headers;
+    if (typeof headers !== 'object' || headers === null) return null;
+    const id = (headers as { id?: unknown }).id;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
   }
 }
