@@ -11,6 +11,11 @@ import { createTransport } from './broker';
 import type { BrokerTransport, TransportStatus } from './broker/transport';
 import { ClusterState } from './state/cluster-state';
 import { Ingest } from './state/ingest';
+import { AuditLog } from './control/audit';
+import { ControlService } from './control/controls';
+import { Inspector } from './control/inspector';
+import { Mailbox } from './control/mailbox';
+import { PauseStore } from './control/pauses';
 
 /** Flower's interval for the enable_events broadcast (not configurable there either). */
 export const ENABLE_EVENTS_INTERVAL_MS = 5_000;
@@ -19,6 +24,11 @@ export class Monitor {
   readonly state: ClusterState;
   readonly ingest: Ingest;
   readonly transport: BrokerTransport;
+  readonly mailbox: Mailbox;
+  readonly inspector: Inspector;
+  readonly audit: AuditLog;
+  readonly pauses: PauseStore;
+  readonly controls: ControlService;
   readonly startedAt = Date.now() / 1000;
   private readonly timers: NodeJS.Timeout[] = [];
   private controlClock = 0;
@@ -27,6 +37,18 @@ export class Monitor {
     this.state = new ClusterState({ maxTasks: config.maxTasks, maxWorkers: config.maxWorkers });
     this.ingest = new Ingest(this.state, logger.child({ component: 'ingest' }));
     this.transport = createTransport(config.brokerTarget, config.transportOptions, this.ingest, logger.child({ component: 'broker' }), () => this.nextClock());
+    const controlLogger = logger.child({ component: 'control' });
+    this.mailbox = new Mailbox(this.transport, () => this.nextClock());
+    this.inspector = new Inspector(this.mailbox, this.state, config.inspectTimeoutMs, controlLogger);
+    this.audit = new AuditLog(config.dataDir, controlLogger);
+    this.pauses = new PauseStore(config.dataDir, controlLogger);
+    this.controls = new ControlService(this.mailbox, this.inspector, this.state, this.pauses, this.audit, config.inspectTimeoutMs, controlLogger);
+  }
+
+  /** Read Celeriac's own persisted state (audit log, pauses) before serving. */
+  async load(): Promise<void> {
+    await this.audit.load();
+    await this.pauses.load();
   }
 
   /** Lamport clock for control requests: forward past everything seen on the stream. */
@@ -45,11 +67,14 @@ export class Monitor {
       // so the workers view is complete seconds after a (re)connect instead of after 2 s × freq.
       void this.transport.broadcast('heartbeat');
       if (config.enableEvents) void this.transport.broadcast('enable_events');
+      // Inspect data for every worker as soon as the broker is reachable (and again after outages).
+      this.inspector.refresh().catch((error: unknown) => logger.debug({ err: String(error) }, 'initial inspect failed'));
     });
     this.transport.onStatus((status: TransportStatus) => {
       if (!status.connected) logger.warn({ reason: status.reason }, 'event stream is down');
     });
     this.transport.start();
+    this.inspector.start(config.inspectInterval);
     if (config.enableEvents) {
       this.timers.push(setInterval(() => void this.transport.broadcast('enable_events'), ENABLE_EVENTS_INTERVAL_MS));
     }
@@ -66,6 +91,7 @@ export class Monitor {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
+    this.inspector.stop();
     await this.transport.stop();
   }
 

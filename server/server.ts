@@ -8,7 +8,8 @@ import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
 import { apiErrorHandler, apiRouter } from './http/api';
-import { basicAuthChecker } from './http/auth';
+import { controlErrorHandler, controlRouter } from './http/control-api';
+import { basicAuthChecker, basicAuthUser } from './http/auth';
 import { createNextHandler, type NextHandler } from './http/next-ui';
 import { Monitor } from './monitor';
 import { RealtimeHub } from './realtime/hub';
@@ -30,6 +31,7 @@ export interface RunningCeleriac {
 
 export async function startCeleriac(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningCeleriac> {
   const monitor = new Monitor(config, logger);
+  await monitor.load();
   const prefix = config.urlPrefix;
   const app = express();
   app.disable('x-powered-by');
@@ -60,8 +62,12 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     }
     res.status(401).set('WWW-Authenticate', 'Basic realm="Celeriac", charset="UTF-8"').json({ error: 'Authentication required' });
   });
+  router.use(controlRouter(monitor.controls, monitor.state, monitor.transport, {
+    readOnly: config.readOnly,
+    userOf: (req) => (config.basicAuth.length > 0 ? basicAuthUser(req.headers.authorization) : null),
+  }));
   router.use(apiRouter(monitor, hub));
-  router.use('/api', apiErrorHandler(logger));
+  router.use('/api', controlErrorHandler(), apiErrorHandler(logger));
   if (next) {
     const handler = next;
     router.use((req, res) => {

@@ -13,27 +13,54 @@ export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
   const router = express.Router();
   const state = monitor.state;
 
-  // Flower: {worker: {stats, active_queues, registered, …}} from its inspect cache. Inspection
-  // (remote control) is not wired yet, so each known worker maps to an empty object: the keys
-  // appear as inspect methods answer, exactly as in Flower.
-  router.get('/api/workers', (req, res) => {
+  // Flower: {worker: {stats, active_queues, registered, …, timestamp}} from the inspect cache
+  // (a key appears once that method answered). `refresh=1` inspects first; `status=1` gives
+  // liveness from events instead.
+  router.get('/api/workers', async (req, res) => {
     const query = req.query as Query;
     const now = Date.now() / 1000;
+    const name = param(query, 'workername');
+    const refresh = boolParam(query, 'refresh');
     if (boolParam(query, 'status')) {
       const status: Record<string, boolean> = {};
       for (const worker of state.workers.values()) status[worker.hostname] = worker.isAlive(now);
       res.json(status);
       return;
     }
-    const name = param(query, 'workername');
+    if (refresh) {
+      try {
+        await monitor.inspector.refresh(name ? [name] : undefined);
+      } catch (error) {
+        throw new ApiError(503, `Failed to update workers: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const inspector = monitor.inspector;
     if (name !== undefined && name !== '') {
-      if (!state.workers.get(name)) throw new ApiError(404, `Unknown worker '${name}'`);
-      res.json({ [name]: {} });
+      const data = inspector.get(name);
+      if (!data && !state.workers.get(name)) throw new ApiError(404, `Unknown worker '${name}'`);
+      res.json({ [name]: data ?? {} });
       return;
     }
-    const all: Record<string, Record<string, never>> = {};
-    for (const worker of state.workers.values()) all[worker.hostname] = {};
+    const all: Record<string, unknown> = {};
+    for (const worker of state.workers.values()) all[worker.hostname] = inspector.get(worker.hostname) ?? {};
+    for (const [hostname, data] of inspector.all()) all[hostname] = data;
     res.json(all);
+  });
+
+  router.get('/api/audit', (req, res) => {
+    const query = req.query as Query;
+    const limit = param(query, 'limit');
+    const offset = param(query, 'offset');
+    const parse = (raw: string | undefined, fallback: number, name: string): number => {
+      if (raw === undefined || raw === '') return fallback;
+      if (!/^\d+$/.test(raw)) throw new ApiError(400, `Invalid value for '${name}': ${JSON.stringify(raw)}`);
+      return Number(raw);
+    };
+    res.json(monitor.audit.list({ limit: Math.min(parse(limit, 100, 'limit'), 10_000), offset: parse(offset, 0, 'offset'), action: param(query, 'action') ?? null, target: param(query, 'target') ?? null }));
+  });
+
+  router.get('/api/celeriac/pauses', (_req, res) => {
+    res.json(monitor.controls.pauseState());
   });
 
   router.get('/api/tasks', (req, res) => {

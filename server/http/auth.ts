@@ -19,3 +19,11 @@ export function basicAuthChecker(users: readonly BasicAuthUser[]): (authorizatio
     return ok;
   };
 }
+
+/** The user name of a Basic Authorization header (for the audit log), or null. */
+export function basicAuthUser(authorization: string | undefined): string | null {
+  if (!authorization || !/^basic /i.test(authorization)) return null;
+  const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? decoded.slice(0, colon) : null;
+}

@@ -22,6 +22,8 @@ export interface ClusterStateOptions {
 export interface StateListener {
   taskChanged?(task: TaskRecord, event: TaskEvent): void;
   workerChanged?(worker: WorkerRecord): void;
+  /** A worker started (`worker-online`) or was heard from again after being offline. */
+  workerOnline?(worker: WorkerRecord): void;
   workerRemoved?(hostname: string): void;
 }
 
@@ -74,9 +76,14 @@ export class ClusterState {
     this.stats.workerEvents++;
     this.adjustClock(event.clock);
     const worker = this.workers.touch(this.intern(event.hostname));
+    const wasAlive = worker.isAlive(event.localReceived);
     worker.countEvent(event.type);
     worker.applyWorkerEvent(event);
-    for (const listener of this.listeners) listener.workerChanged?.(worker);
+    const cameOnline = event.type === 'worker-online' || (!wasAlive && event.type === 'worker-heartbeat');
+    for (const listener of this.listeners) {
+      listener.workerChanged?.(worker);
+      if (cameOnline) listener.workerOnline?.(worker);
+    }
   }
 
   private applyTaskEvent(event: TaskEvent): void {
@@ -94,10 +101,12 @@ export class ClusterState {
     }
     const hostname = this.intern(event.hostname);
     let worker: WorkerRecord | null = null;
+    let cameOnline = false;
     if (isClientEvent) {
       task.client = hostname;
     } else {
       worker = this.workers.touch(hostname);
+      cameOnline = !worker.isAlive(event.localReceived);
       task.worker = hostname;
       // Task events prove the worker is alive, exactly like heartbeats (Celery does the same).
       worker.recordHeartbeat(event.localReceived);
@@ -111,6 +120,7 @@ export class ClusterState {
     for (const listener of this.listeners) {
       listener.taskChanged?.(task, event);
       if (worker) listener.workerChanged?.(worker);
+      if (worker && cameOnline) listener.workerOnline?.(worker);
     }
   }
 

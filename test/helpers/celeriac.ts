@@ -2,12 +2,17 @@
  * Start a real Celeriac (in this process, on a free port) for integration tests, and small
  * helpers to poll its HTTP API.
  */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseConfig } from '../../server/config/config';
 import { createLogger } from '../../server/log';
 import { startCeleriac, type RunningCeleriac, type StartOptions } from '../../server/server';
 
 export async function startTestCeleriac(args: string[], options: StartOptions = { ui: false }): Promise<RunningCeleriac> {
-  const parsed = parseConfig(['--port', '0', '--log-level', process.env.CELERIAC_TEST_LOG_LEVEL ?? 'warn', ...args], {});
+  // Each instance keeps its audit log and pauses in a fresh directory unless a test names one.
+  const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(path.join(os.tmpdir(), 'celeriac-data-'))];
+  const parsed = parseConfig(['--port', '0', '--log-level', process.env.CELERIAC_TEST_LOG_LEVEL ?? 'warn', ...dataDir, ...args], {});
   if (parsed.kind !== 'config') throw new Error(`bad test config: ${parsed.output}`);
   return startCeleriac(parsed.config, createLogger(parsed.config.logLevel), options);
 }
