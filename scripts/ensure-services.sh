@@ -28,12 +28,33 @@ if ! listening 5672; then
   as_root rabbitmq-server -detached
 fi
 
+up=0
 for _ in $(seq 1 120); do
   if listening 6379 && listening 5672 && as_root rabbitmqctl -q await_startup >/dev/null 2>&1; then
-    echo "ensure-services: Redis and RabbitMQ are up"
-    exit 0
+    up=1
+    break
   fi
   sleep 1
 done
-echo "ensure-services: Redis or RabbitMQ did not come up within 120 s" >&2
-exit 1
+if [ "$up" != 1 ]; then
+  echo "ensure-services: Redis or RabbitMQ did not come up within 120 s" >&2
+  exit 1
+fi
+echo "ensure-services: Redis and RabbitMQ are up"
+
+# The management API (--broker-api) gives ready/unacked counts and queue discovery; the queue
+# tests use it. Enabling a plugin on a running node needs no restart; already enabled = no-op.
+if ! listening 15672; then
+  echo "ensure-services: enabling rabbitmq_management"
+  as_root rabbitmq-plugins enable rabbitmq_management >/dev/null
+  for _ in $(seq 1 60); do
+    if listening 15672; then
+      echo "ensure-services: RabbitMQ management API is up on 127.0.0.1:15672"
+      exit 0
+    fi
+    sleep 1
+  done
+  echo "ensure-services: RabbitMQ management API did not come up on 15672 within 60 s" >&2
+  exit 1
+fi
+exit 0

@@ -42,7 +42,7 @@ export class Monitor {
     this.inspector = new Inspector(this.mailbox, this.state, config.inspectTimeoutMs, controlLogger);
     this.audit = new AuditLog(config.dataDir, controlLogger);
     this.pauses = new PauseStore(config.dataDir, controlLogger);
-    this.controls = new ControlService(this.mailbox, this.inspector, this.state, this.pauses, this.audit, config.inspectTimeoutMs, controlLogger);
+    this.controls = new ControlService(this.mailbox, this.inspector, this.state, this.pauses, this.audit, config.inspectTimeoutMs, this.transport.consumerSettleMs, controlLogger);
   }
 
   /** Read Celeriac's own persisted state (audit log, pauses) before serving. */

@@ -138,6 +138,11 @@ export interface QueueStat {
 
 /** Everything Celeriac does with a broker beyond consuming events. */
 export interface BrokerTransport extends EventTransport {
+  /**
+   * How long a worker may still take messages after acknowledging cancel_consumer. On Redis,
+   * kombu's consumer keeps a BRPOP (1 s timeout) in flight that still names the queue.
+   */
+  readonly consumerSettleMs: number;
   openReplyChannel(): Promise<ReplyChannel>;
   /**
    * Publish a control request on the pidbox. Resolves the number of subscribers that received it

@@ -45,6 +45,8 @@ export class ControlService {
     private readonly pauses: PauseStore,
     private readonly audit: AuditLog,
     private readonly timeoutMs: number,
+    /** See BrokerTransport.consumerSettleMs. */
+    private readonly settleMs: number,
     private readonly logger: Logger,
   ) {
     // Pauses hold for workers that start (or restart) while they are in force.
@@ -223,12 +225,14 @@ export class ControlService {
     }
   }
 
+  /** cancel_consumer each queue, then wait until the worker can no longer be pulling from them. */
   private async cancelConsumers(worker: string, queues: string[]): Promise<Record<string, WorkerOutcome>> {
     const outcomes: Record<string, WorkerOutcome> = {};
     for (const queue of queues) {
       const result = await this.mailbox.call({ method: 'cancel_consumer', arguments: { queue }, destination: [worker], timeoutMs: this.timeoutMs });
       outcomes[queue] = replyOutcome(result.replies.get(worker));
     }
+    if (this.settleMs > 0) await new Promise((resolve) => setTimeout(resolve, this.settleMs));
     return outcomes;
   }
 

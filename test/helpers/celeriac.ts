@@ -30,7 +30,7 @@ export async function getJson<T = unknown>(base: string, path: string, init?: Re
 }
 
 /** Poll `check` until it returns a truthy value; fail with the last seen value after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, intervalMs = 200): Promise<T> {
+export async function waitFor<T>(what: string | (() => string), check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -41,7 +41,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | null | u
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()} (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

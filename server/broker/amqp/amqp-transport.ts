@@ -25,6 +25,7 @@ import {
 } from '../transport';
 import type { BrokerTarget } from '../url';
 import { errorText } from '../redis/connection';
+import { toAmqpTable } from './field-table';
 
 type AmqpTarget = Extract<BrokerTarget, { kind: 'amqp' }>;
 
@@ -60,6 +61,8 @@ export function amqpConnectOptions(target: AmqpTarget): [amqp.Options.Connect, R
 
 export class AmqpTransport extends TrackedTransport implements BrokerTransport {
   readonly kind = 'amqp' as const;
+  /** basic.cancel stops deliveries at once (messages already prefetched stay with the worker). */
+  readonly consumerSettleMs = 0;
   private connection: ChannelModel | null = null;
   private channel: Channel | null = null;
   /** Publishes tasks with publisher confirms, so "sent" means the broker has it. */
@@ -165,7 +168,7 @@ export class AmqpTransport extends TrackedTransport implements BrokerTransport {
     channel.publish(PIDBOX_EXCHANGE, '', Buffer.from(JSON.stringify(body)), {
       contentType: 'application/json',
       contentEncoding: 'utf-8',
-      headers,
+      headers: toAmqpTable(headers),
       deliveryMode: 2,
       priority: 0,
     });
@@ -232,7 +235,7 @@ export class AmqpTransport extends TrackedTransport implements BrokerTransport {
     channel.publish('', message.queue, Buffer.from(JSON.stringify(message.body)), {
       contentType: 'application/json',
       contentEncoding: 'utf-8',
-      headers: message.headers,
+      headers: toAmqpTable(message.headers),
       deliveryMode: 2,
       priority: message.priority,
       correlationId: message.correlationId,

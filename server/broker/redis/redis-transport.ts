@@ -47,6 +47,8 @@ export interface RedisTransportOptions {
 
 export class RedisTransport extends TrackedTransport implements BrokerTransport {
   readonly kind = 'redis' as const;
+  /** kombu's Redis consumer polls with BRPOP timeout 1 s; one may still be in flight after a cancel. */
+  readonly consumerSettleMs = 1_200;
   private subscriber: Worker | null = null;
   private commands: Redis | null = null;
   private stopped = false;
