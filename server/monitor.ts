@@ -16,6 +16,8 @@ import { ControlService } from './control/controls';
 import { Inspector } from './control/inspector';
 import { Mailbox } from './control/mailbox';
 import { PauseStore } from './control/pauses';
+import { QueueMonitor } from './control/queue-monitor';
+import { RedisResultBackend } from './control/result-backend';
 
 /** Flower's interval for the enable_events broadcast (not configurable there either). */
 export const ENABLE_EVENTS_INTERVAL_MS = 5_000;
@@ -29,6 +31,8 @@ export class Monitor {
   readonly audit: AuditLog;
   readonly pauses: PauseStore;
   readonly controls: ControlService;
+  readonly queueMonitor: QueueMonitor;
+  readonly resultBackend: RedisResultBackend | null;
   readonly startedAt = Date.now() / 1000;
   private readonly timers: NodeJS.Timeout[] = [];
   private controlClock = 0;
@@ -42,6 +46,8 @@ export class Monitor {
     this.inspector = new Inspector(this.mailbox, this.state, config.inspectTimeoutMs, controlLogger);
     this.audit = new AuditLog(config.dataDir, controlLogger);
     this.pauses = new PauseStore(config.dataDir, controlLogger);
+    this.queueMonitor = new QueueMonitor(this.transport, config, (id) => this.state.getTask(id), () => this.inspector.allActiveQueues(), logger.child({ component: 'queues' }));
+    this.resultBackend = config.resultBackend ? new RedisResultBackend(config.resultBackend, logger.child({ component: 'results' })) : null;
     this.controls = new ControlService(this.mailbox, this.inspector, this.state, this.pauses, this.audit, config.inspectTimeoutMs, this.transport.consumerSettleMs, controlLogger);
   }
 
@@ -75,6 +81,7 @@ export class Monitor {
     });
     this.transport.start();
     this.inspector.start(config.inspectInterval);
+    this.queueMonitor.start();
     if (config.enableEvents) {
       this.timers.push(setInterval(() => void this.transport.broadcast('enable_events'), ENABLE_EVENTS_INTERVAL_MS));
     }
@@ -92,6 +99,8 @@ export class Monitor {
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
     this.inspector.stop();
+    await this.queueMonitor.stop();
+    await this.resultBackend?.close();
     await this.transport.stop();
   }
 

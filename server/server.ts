@@ -8,7 +8,9 @@ import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
 import { apiErrorHandler, apiRouter } from './http/api';
-import { controlErrorHandler, controlRouter } from './http/control-api';
+import { controlErrorHandler, controlRouter, type ControlApiOptions } from './http/control-api';
+import { queuesRouter } from './http/queues-api';
+import { taskRouter } from './http/task-api';
 import { basicAuthChecker, basicAuthUser } from './http/auth';
 import { createNextHandler, type NextHandler } from './http/next-ui';
 import { Monitor } from './monitor';
@@ -62,10 +64,13 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     }
     res.status(401).set('WWW-Authenticate', 'Basic realm="Celeriac", charset="UTF-8"').json({ error: 'Authentication required' });
   });
-  router.use(controlRouter(monitor.controls, monitor.state, monitor.transport, {
+  const controlOptions: ControlApiOptions = {
     readOnly: config.readOnly,
     userOf: (req) => (config.basicAuth.length > 0 ? basicAuthUser(req.headers.authorization) : null),
-  }));
+  };
+  router.use(controlRouter(monitor.controls, monitor.state, monitor.transport, controlOptions));
+  router.use(taskRouter({ transport: monitor.transport, controls: monitor.controls, inspector: monitor.inspector, state: monitor.state, resultBackend: monitor.resultBackend }, controlOptions));
+  router.use(queuesRouter(monitor.queueMonitor, monitor.transport.kind));
   router.use(apiRouter(monitor, hub));
   router.use('/api', controlErrorHandler(), apiErrorHandler(logger));
   if (next) {
