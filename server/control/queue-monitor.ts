@@ -22,8 +22,13 @@ import { errorText } from '../broker/redis/connection';
 import { BrokerUnavailableError, type BrokerTransport, type QueueStat } from '../broker/transport';
 import type { Config } from '../config/config';
 
-export type QueueSource = 'workers' | 'config' | 'broker';
-const SOURCE_ORDER: readonly QueueSource[] = ['workers', 'config', 'broker'];
+/**
+ * Where a queue name came from. `earlier`: named by a source before but not any more — kept so
+ * that a queue whose consumers were paused or stopped (often the queue most worth watching)
+ * does not vanish from the list.
+ */
+export type QueueSource = 'workers' | 'config' | 'broker' | 'earlier';
+const SOURCE_ORDER: readonly QueueSource[] = ['workers', 'config', 'broker', 'earlier'];
 
 export interface QueueInfo {
   name: string;
@@ -72,6 +77,8 @@ export interface QueueMonitorOptions {
 }
 
 export const BROKER_RESCAN_MS = 30_000;
+/** Queue names remembered after their sources stop naming them. */
+export const MAX_REMEMBERED_QUEUES = 10_000;
 export const MANAGEMENT_API_TIMEOUT_MS = 2_000;
 
 // Counters are absent until RabbitMQ has sampled a new queue once; tolerate that and nulls.
@@ -123,6 +130,8 @@ export class QueueMonitor {
   /** One poll requested (refresh) while another runs; shared by every caller meanwhile. */
   private queued: Promise<void> | null = null;
   private brokerNames: string[] = [];
+  /** Every queue name any source has named in this run (bounded). */
+  private readonly seenNames = new Set<string>();
   private brokerScannedAt: number | null = null;
   /** Error text last warned about, so a failure that persists is logged once, not every tick. */
   private loggedError: string | null = null;
@@ -286,6 +295,8 @@ export class QueueMonitor {
     for (const name of this.workerQueues()) add(name, 'workers');
     for (const name of this.config.queues) add(name, 'config');
     for (const name of fromBroker) add(name, 'broker');
+    for (const name of this.seenNames) if (!sources.has(name)) add(name, 'earlier');
+    for (const name of sources.keys()) if (this.seenNames.size < MAX_REMEMBERED_QUEUES) this.seenNames.add(name);
     const ordered = new Map<string, QueueSource[]>();
     for (const name of [...sources.keys()].sort()) {
       const set = sources.get(name) as Set<QueueSource>;

@@ -19,6 +19,7 @@ import { BrokerUnavailableError } from '../broker/transport';
 import { BrokerUrlError, parseBrokerUrl, redactBrokerUrl } from '../broker/url';
 import { errorText, redisConnectionOptions } from '../broker/redis/connection';
 import type { JsonValue } from '../protocol/events';
+import { READY_STATES } from '../state/task-record';
 
 export interface TaskResult {
   taskId: string;
@@ -33,8 +34,8 @@ export interface TaskResult {
   children: JsonValue[];
 }
 
-/** Celery's `states.READY_STATES`: after one of these the task will not change any more. */
-export const READY_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+/** Celery's `states.READY_STATES` (after one of these the task will not change), shared with the event model. */
+export { READY_STATES };
 /** Celery's `KeyValueStoreBackend.task_keyprefix`. */
 export const TASK_META_PREFIX = 'celery-task-meta-';
 

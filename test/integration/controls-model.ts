@@ -26,7 +26,8 @@ const enc = encodeURIComponent;
 
 export async function runControlScenario(brokerUrl: string, label: string, t: { after(fn: () => Promise<void>): void }): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-controls-'));
-  let celeriac: RunningCeleriac = await startTestCeleriac(['--broker', brokerUrl, '--data-dir', dataDir]);
+  const args = ['--broker', brokerUrl, '--data-dir', dataDir, '--queue-poll-interval', '0.5'];
+  let celeriac: RunningCeleriac = await startTestCeleriac(args);
   const workers: CeleryWorker[] = [];
   t.after(async () => {
     if (process.env.CELERIAC_TEST_WORKER_LOGS) for (const w of workers) console.log(`--- ${w.nodeName}\n${w.log().split('\n').slice(-200).join('\n')}`);
@@ -34,7 +35,11 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
     await celeriac.close();
   });
   const base = (): string => celeriac.url;
-  const queueLength = async (): Promise<number> => (await celeriac.monitor.transport.queueStats(['celery']))[0]?.messages ?? -1;
+  // Queue lengths as Celeriac reports them (Flower's route), polled from the broker every 0.5 s.
+  const queueLength = async (): Promise<number> => {
+    const res = await getJson<{ active_queues: { name: string; messages: number }[] }>(base(), '/api/queues/length');
+    return res.status === 200 ? (res.body.active_queues.find((q) => q.name === 'celery')?.messages ?? -1) : -1;
+  };
   const task = async (id: string): Promise<FlowerTaskDict | undefined> => {
     const res = await getJson<FlowerTaskDict>(base(), `/api/task/info/${id}`);
     return res.status === 200 ? res.body : undefined;
@@ -91,6 +96,7 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   await waitFor('3 messages waiting while paused', async () => (await queueLength()) === 3);
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(await queueLength(), 3, 'a paused worker must not take tasks');
+  assert.equal((await celeriac.monitor.transport.queueStats(['celery']))[0]?.messages, 3, 'and the broker agrees');
   const revoked = await post(base(), `/api/task/revoke/${waiting[0]}`);
   assert.equal(revoked.status, 200);
   assert.equal(revoked.body.message, `Revoked '${waiting[0]}'`);
@@ -137,7 +143,7 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
 
   // The pause survives a Celeriac restart.
   await celeriac.close();
-  celeriac = await startTestCeleriac(['--broker', brokerUrl, '--data-dir', dataDir]);
+  celeriac = await startTestCeleriac(args);
   const pauses = await getJson<{ queues: Record<string, { workers: string[] }> }>(base(), '/api/celeriac/pauses');
   assert.deepEqual(pauses.body.queues.celery?.workers.sort(), [a, b, c].sort());
   await waitFor('event stream after restart', async () => celeriac.monitor.transport.status().connected);
@@ -159,7 +165,7 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   const purged = await post(base(), '/api/queues/purge/celery', { confirm: 'celery' });
   assert.equal(purged.status, 200);
   assert.equal(purged.body.purged, 2);
-  assert.equal(await queueLength(), 0);
+  await waitFor('queue empty after purge', async () => (await queueLength()) === 0);
 
   // Bulk revoke: a dry run says what would be revoked, then the real run revokes exactly that.
   const bulk = [randomUUID(), randomUUID()];

@@ -465,7 +465,8 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
     clock += 10_000; // 35 s after the first scan
     await monitor.refresh();
     assert.equal(broker.scans, 2);
-    assert.deepEqual(monitor.snapshot().queues.map((q) => q.name), ['found-later', 'from-config']);
+    // A queue no source names any more stays watched, marked `earlier` (paused queues must not vanish).
+    assert.deepEqual(monitor.snapshot().queues.map((q) => [q.name, q.sources]), [['found-by-scan', ['earlier']], ['found-later', ['broker']], ['from-config', ['config']]]);
   });
 
   it('reports a poll that hangs as stale without starting another one', async () => {
