@@ -94,10 +94,28 @@ export class ControlService {
       ok: true,
       message,
       workers,
-      data: { 'task-ids': taskIds, 'workers-answered': answered },
+      // A broadcast has no destination list: online workers that stayed silent are the ones to check.
+      data: { 'task-ids': taskIds, 'workers-answered': answered, 'no-reply': this.silentOnlineWorkers(workers) },
     };
     const target = taskIds.length === 1 ? (taskIds[0] as string) : `${taskIds.length} tasks`;
     return this.record(actor, action, target, { terminate, signal, ...(taskIds.length > 1 ? { count: taskIds.length } : {}) }, outcome);
+  }
+
+  /** Workers alive by their heartbeats that did not answer a broadcast. */
+  private silentOnlineWorkers(answered: Record<string, WorkerOutcome>): string[] {
+    const now = Date.now() / 1000;
+    const silent: string[] = [];
+    for (const worker of this.state.workers.values()) if (worker.isAlive(now) && !(worker.hostname in answered)) silent.push(worker.hostname);
+    return silent;
+  }
+
+  /** Ping every worker (or `destination`): who answered, what, and how fast. */
+  async ping(destination: string[] | null): Promise<{ workers: Record<string, WorkerOutcome>; noReply: string[]; elapsedMs: number }> {
+    const started = Date.now();
+    const result = await this.mailbox.call({ method: 'ping', destination, timeoutMs: this.timeoutMs });
+    const workers: Record<string, WorkerOutcome> = {};
+    for (const [node, value] of result.replies) workers[node] = replyOutcome(value);
+    return { workers, noReply: destination ? result.noReply : this.silentOnlineWorkers(workers), elapsedMs: Date.now() - started };
   }
 
   /** Tasks a bulk revoke would hit: not finished yet (revoking a finished task does nothing). */

@@ -59,6 +59,12 @@ export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
     res.json(monitor.audit.list({ limit: Math.min(parse(limit, 100, 'limit'), 10_000), offset: parse(offset, 0, 'offset'), action: param(query, 'action') ?? null, target: param(query, 'target') ?? null }));
   });
 
+  // Ping through the mailbox: which workers answer remote control right now (not just heartbeats).
+  router.get('/api/celeriac/ping', async (req, res) => {
+    const name = param(req.query as Query, 'workername');
+    res.json(await monitor.controls.ping(name ? [name] : null));
+  });
+
   router.get('/api/celeriac/pauses', (_req, res) => {
     res.json(monitor.controls.pauseState());
   });

@@ -119,7 +119,11 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
     const info = await getJson<FlowerTaskDict & { terminated?: boolean }>(base(), `/api/task/info/${sleeper}`);
     return info.body.state === 'REVOKED';
   }, 15_000);
+  assert.equal(celeriac.monitor.state.getTask(sleeper as string)?.terminated, true, 'task-revoked says terminated');
   assert.equal((await post(base(), `/api/task/revoke/${sleeper}`, { signal: 'SIGBOGUS' })).status, 400);
+  const ping = await getJson<{ workers: Record<string, { ok: boolean; message: string }>; noReply: string[] }>(base(), '/api/celeriac/ping');
+  assert.deepEqual(ping.body.workers, { [a]: { ok: true, message: 'pong' } });
+  assert.deepEqual(ping.body.noReply, []);
 
   // Pause the queue cluster-wide: two workers, and a third started during the pause.
   const b = `b-${label}@controls`;
