@@ -11,8 +11,9 @@ import { apiErrorHandler, apiRouter } from './http/api';
 import { controlErrorHandler, controlRouter, type ControlApiOptions } from './http/control-api';
 import { queuesRouter } from './http/queues-api';
 import { taskRouter } from './http/task-api';
-import { basicAuthChecker, basicAuthUser } from './http/auth';
+import { basicAuthChecker, basicAuthUser, bearerMatches } from './http/auth';
 import { createNextHandler, type NextHandler } from './http/next-ui';
+import { CeleriacMetrics } from './metrics/metrics';
 import { Monitor } from './monitor';
 import { RealtimeHub } from './realtime/hub';
 import { setRuntime } from './runtime';
@@ -28,6 +29,7 @@ export interface RunningCeleriac {
   port: number;
   monitor: Monitor;
   hub: RealtimeHub;
+  metrics: CeleriacMetrics;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,37 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   router.get('/healthcheck', (_req, res) => {
     const health = monitor.health();
     res.status(health.ok ? 200 : 503).type('text/plain').send(health.ok ? 'OK' : health.reason);
+  });
+  // /metrics: open by default (scrapers expect it, as with Flower), or behind --metrics-auth.
+  const metrics = new CeleriacMetrics(monitor, {
+    families: new Set(config.metricFamilies),
+    workerLabel: config.metricsWorkerLabel,
+    maxSeries: config.metricsMaxSeries,
+    workerExpirySeconds: config.metricsWorkerExpiry,
+    runtimeBuckets: config.runtimeBuckets,
+    queueWaitBuckets: config.queueWaitBuckets,
+  });
+  const metricsAuth = config.metricsAuth;
+  const metricsAuthorized = metricsAuth === null
+    ? () => true
+    : metricsAuth.kind === 'basic'
+      ? basicAuthChecker([{ user: metricsAuth.user, password: metricsAuth.password }])
+      : (header: string | undefined) => bearerMatches(header, metricsAuth.token);
+  router.get('/metrics', async (req, res, nextMiddleware) => {
+    try {
+      if (!metricsAuthorized(req.headers.authorization)) {
+        res.status(401).set('WWW-Authenticate', metricsAuth?.kind === 'bearer' ? 'Bearer' : 'Basic realm="Celeriac metrics"').type('text/plain').send('Unauthorized');
+        return;
+      }
+      if (!metrics.enabled) {
+        res.status(404).type('text/plain').send('Metrics are turned off (--metrics none)');
+        return;
+      }
+      const { contentType, body } = await metrics.render(req.headers.accept);
+      res.type(contentType).send(body);
+    } catch (error) {
+      nextMiddleware(error);
+    }
   });
   router.use((req, res, nextMiddleware) => {
     if (isAuthorized(req.headers.authorization)) {
@@ -111,6 +144,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     port,
     monitor,
     hub,
+    metrics,
     close: () => {
       closing ??= (async () => {
         setRuntime(null);

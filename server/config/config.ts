@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { parseBrokerUrl, redactBrokerUrl, type BrokerTarget } from '../broker/url';
 import { parseTransportOptions, type TransportOptions } from '../broker/transport-options';
 import { normaliseLogLevel, type LogLevel } from '../log';
+import type { MetricFamily } from '../metrics/catalogue';
+import { DEFAULT_QUEUE_WAIT_BUCKETS, DEFAULT_RUNTIME_BUCKETS, type WorkerLabelMode } from '../metrics/metrics';
 
 export class ConfigError extends Error {}
 
@@ -33,6 +35,13 @@ export interface Config {
   basicAuth: BasicAuthUser[];
   /** Serve the Next.js UI (off: API-only). */
   ui: boolean;
+  metricFamilies: MetricFamily[];
+  metricsAuth: { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string } | null;
+  metricsWorkerLabel: WorkerLabelMode;
+  metricsMaxSeries: number;
+  metricsWorkerExpiry: number;
+  runtimeBuckets: number[];
+  queueWaitBuckets: number[];
   readOnly: boolean;
   inspectTimeoutMs: number;
   /** Seconds; 0 = off. */
@@ -91,6 +100,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'brokerApi', flag: '--broker-api', kind: 'string', valueName: 'url', description: 'RabbitMQ management API URL (e.g. http://guest:guest@localhost:15672/api/) for ready/unacked counts and queue discovery', defaultLabel: 'none', env: ['CELERIAC_BROKER_API', 'FLOWER_BROKER_API'] },
   { key: 'resultBackend', flag: '--result-backend', kind: 'string', valueName: 'url', description: 'Celery result backend (redis:// or rediss://) for task results and apply', defaultLabel: 'none', env: ['CELERIAC_RESULT_BACKEND', 'CELERY_RESULT_BACKEND'] },
   { key: 'dataDir', flag: '--data-dir', kind: 'string', valueName: 'path', description: 'where Celeriac keeps its own state (audit log, paused queues)', defaultValue: '.celeriac', env: ['CELERIAC_DATA_DIR'] },
+  { key: 'metrics', flag: '--metrics', kind: 'list', valueName: 'families', description: 'metric families on /metrics: flower, exporter (celery-exporter names), celeriac (own health); comma-separated, or none', defaultValue: ['flower', 'exporter', 'celeriac'], defaultLabel: 'flower,exporter,celeriac', env: ['CELERIAC_METRICS'] },
+  { key: 'metricsAuth', flag: '--metrics-auth', kind: 'string', valueName: 'user:password|token', description: 'protect /metrics with basic auth (user:password) or a bearer token (anything without a colon); /metrics is open otherwise, even with --basic-auth', defaultLabel: 'open', env: ['CELERIAC_METRICS_AUTH'] },
+  { key: 'metricsWorkerLabel', flag: '--metrics-worker-label', kind: 'string', valueName: 'full|host|generic', description: 'worker label values: the full node name, only the host part after @ (celery-exporter), or one "generic" value', defaultValue: 'full', env: ['CELERIAC_METRICS_WORKER_LABEL'] },
+  { key: 'metricsMaxSeries', flag: '--metrics-max-series', kind: 'int', valueName: 'n', description: 'label sets per metric before new ones are dropped (counted in celeriac_metrics_series_dropped_total)', defaultValue: 10_000, env: ['CELERIAC_METRICS_MAX_SERIES'] },
+  { key: 'metricsWorkerExpiry', flag: '--metrics-worker-expiry', kind: 'int', valueName: 'seconds', description: 'drop a silent worker\'s series this long after its last heartbeat (keep it longer than your worker-down alert window)', defaultValue: 3_600, env: ['CELERIAC_METRICS_WORKER_EXPIRY'] },
+  { key: 'runtimeBuckets', flag: '--runtime-buckets', kind: 'list', valueName: 'seconds', description: 'task runtime histogram buckets, comma-separated', defaultValue: [], defaultLabel: '0.005,0.01,…,7.5,10', env: ['CELERIAC_RUNTIME_BUCKETS', 'FLOWER_TASK_RUNTIME_METRIC_BUCKETS'] },
+  { key: 'queueWaitBuckets', flag: '--queue-wait-buckets', kind: 'list', valueName: 'seconds', description: 'queue wait histogram buckets, comma-separated', defaultValue: [], defaultLabel: '0.05,0.1,…,600,1800', env: ['CELERIAC_QUEUE_WAIT_BUCKETS'] },
   { key: 'ui', flag: '--ui', kind: 'bool', description: 'serve the web UI (--no-ui serves only the API, socket.io and /healthcheck)', defaultValue: true, env: ['CELERIAC_UI'] },
   { key: 'dev', flag: '--dev', kind: 'bool', description: 'run the UI in Next.js development mode', defaultValue: false, env: [], hidden: true },
 ];
@@ -202,6 +218,13 @@ const schema = z.object({
   brokerApi: z.string().url().nullable(),
   resultBackend: z.string().nullable(),
   dataDir: z.string().min(1),
+  metrics: z.array(z.string()),
+  metricsAuth: z.string().min(1).nullable(),
+  metricsWorkerLabel: z.enum(['full', 'host', 'generic']),
+  metricsMaxSeries: z.number().int().min(1).max(10_000_000),
+  metricsWorkerExpiry: z.number().int().min(1),
+  runtimeBuckets: z.array(z.string()),
+  queueWaitBuckets: z.array(z.string()),
 });
 
 function resolve(program: Command, env: Readonly<Record<string, string | undefined>>): Config {
@@ -245,7 +268,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
   const logLevel = normaliseLogLevel(String(values.logLevel));
   if (!logLevel) throw new ConfigError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent (got "${String(values.logLevel)}")`);
 
-  const { inspectTimeout, brokerApi, resultBackend, ...rest } = parsed.data;
+  const { inspectTimeout, brokerApi, resultBackend, metrics, metricsAuth, runtimeBuckets, queueWaitBuckets, ...rest } = parsed.data;
   if (resultBackend !== null && !/^rediss?:\/\//i.test(resultBackend)) {
     throw new ConfigError(`--result-backend: only redis:// and rediss:// result backends are supported (got ${redactBrokerUrl(resultBackend)})`);
   }
@@ -258,6 +281,10 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
   }
   return {
     ...rest,
+    metricFamilies: parseFamilies(metrics),
+    metricsAuth: metricsAuth === null ? null : metricsAuth.includes(':') ? { kind: 'basic', ...parseBasicAuth(metricsAuth) } : { kind: 'bearer', token: metricsAuth },
+    runtimeBuckets: parseBuckets(runtimeBuckets, '--runtime-buckets', DEFAULT_RUNTIME_BUCKETS),
+    queueWaitBuckets: parseBuckets(queueWaitBuckets, '--queue-wait-buckets', DEFAULT_QUEUE_WAIT_BUCKETS),
     queues: [...new Set(rest.queues.flatMap((q) => q.split(',')).map((q) => q.trim()).filter((q) => q !== ''))],
     inspectTimeoutMs: inspectTimeout,
     brokerApi,
@@ -272,6 +299,22 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
     logLevel,
     basicAuth: (values.basicAuth as string[]).map(parseBasicAuth),
   };
+}
+
+function parseFamilies(values: string[]): MetricFamily[] {
+  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
+  if (names.length === 1 && names[0] === 'none') return [];
+  const known: MetricFamily[] = ['flower', 'exporter', 'celeriac'];
+  for (const name of names) if (!(known as string[]).includes(name)) throw new ConfigError(`--metrics: unknown family "${name}" (flower, exporter, celeriac or none)`);
+  return [...new Set(names)] as MetricFamily[];
+}
+
+function parseBuckets(values: string[], flag: string, fallback: number[]): number[] {
+  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '' && v.toLowerCase() !== 'inf' && v !== '+Inf');
+  if (items.length === 0) return fallback;
+  const buckets = items.map(Number);
+  if (buckets.some((b) => !Number.isFinite(b) || b <= 0)) throw new ConfigError(`${flag}: buckets must be positive numbers (got "${values.join(',')}")`);
+  return [...new Set(buckets)].sort((a, b) => a - b);
 }
 
 function normaliseUrlPrefix(prefix: string): string {

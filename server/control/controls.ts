@@ -58,7 +58,19 @@ export class ControlService {
     if (!this.state.workers.get(hostname) && !this.inspector.get(hostname)) throw new ActionError(404, `Unknown worker '${hostname}'`);
   }
 
+  /** Control calls by action and outcome, for celeriac_control_calls_total. */
+  private readonly calls = new Map<string, { action: string; outcome: 'ok' | 'failed'; count: number }>();
+
+  callCounts(): Iterable<{ action: string; outcome: 'ok' | 'failed'; count: number }> {
+    return this.calls.values();
+  }
+
   private async record(actor: Actor, action: string, target: string, parameters: Record<string, JsonValue>, outcome: ActionOutcome): Promise<ActionOutcome> {
+    const result = outcome.ok ? 'ok' : 'failed';
+    const key = `${action}\u0000${result}`;
+    const entry = this.calls.get(key) ?? { action, outcome: result, count: 0 };
+    entry.count++;
+    this.calls.set(key, entry);
     await this.audit.record({ time: Date.now() / 1000, user: actor.user, remote: actor.remote, action, target, parameters, ok: outcome.ok, message: outcome.message, workers: outcome.workers });
     return outcome;
   }

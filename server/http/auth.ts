@@ -27,3 +27,9 @@ export function basicAuthUser(authorization: string | undefined): string | null 
   const colon = decoded.indexOf(':');
   return colon > 0 ? decoded.slice(0, colon) : null;
 }
+
+/** `Authorization: Bearer <token>`, compared in constant time. */
+export function bearerMatches(authorization: string | undefined, token: string): boolean {
+  if (!authorization || !/^bearer /i.test(authorization)) return false;
+  return timingSafeEqual(digest(authorization.slice(7).trim()), digest(token));
+}

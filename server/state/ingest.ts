@@ -18,6 +18,8 @@ export interface IngestCounters {
   ignored: number;
   /** Celeriac clock (epoch s) of the last event applied, or null. */
   lastEventAt: number | null;
+  /** Receive time minus sender timestamp of the last event (delivery delay plus clock skew). */
+  lastLagSeconds: number | null;
 }
 
 export class Ingest implements EventSink {
@@ -27,6 +29,7 @@ export class Ingest implements EventSink {
     dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
     ignored: 0,
     lastEventAt: null,
+    lastLagSeconds: null,
   };
   private readonly lastLogged = new Map<DropReason, { at: number; countAtLog: number }>();
 
@@ -41,6 +44,7 @@ export class Ingest implements EventSink {
     counters.events++;
     counters.byType.set(event.type, (counters.byType.get(event.type) ?? 0) + 1);
     counters.lastEventAt = event.localReceived;
+    counters.lastLagSeconds = event.localReceived - event.timestamp;
     this.state.apply(event);
   }
 

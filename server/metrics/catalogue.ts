@@ -1,0 +1,82 @@
+/**
+ * Every metric Celeriac exports, in one table: the implementation registers exactly these, the
+ * README documents them, and the dashboard tests check every panel against them (so a renamed
+ * metric cannot silently empty a panel).
+ *
+ * Three families, selectable with --metrics:
+ * - `flower`: Flower's six metrics, same names, labels and meaning — except that
+ *   flower_worker_online drops to 0 when heartbeats expire, not only on a clean shutdown.
+ * - `exporter`: celery-exporter's names and label names, so its Grafana mixin works unchanged.
+ * - `celeriac`: Celeriac's own health.
+ */
+
+export type MetricFamily = 'flower' | 'exporter' | 'celeriac';
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+export interface MetricSpec {
+  name: string;
+  type: MetricType;
+  family: MetricFamily;
+  labels: readonly string[];
+  help: string;
+}
+
+const TASK_LABELS = ['name', 'hostname', 'queue_name'] as const;
+
+/** celery-exporter's task counters, one per task event type. */
+export const EXPORTER_TASK_COUNTERS = ['sent', 'received', 'started', 'succeeded', 'failed', 'rejected', 'revoked', 'retried'] as const;
+
+export const METRICS: readonly MetricSpec[] = [
+  // --- Flower-compatible ---
+  { name: 'flower_events_total', type: 'counter', family: 'flower', labels: ['worker', 'type', 'task'], help: 'Number of task events, by worker (sender hostname), event type and task name (Flower-compatible).' },
+  { name: 'flower_task_runtime_seconds', type: 'histogram', family: 'flower', labels: ['worker', 'task'], help: 'Task runtime reported by task-succeeded events (Flower-compatible).' },
+  { name: 'flower_task_prefetch_time_seconds', type: 'gauge', family: 'flower', labels: ['worker', 'task'], help: 'Time the last started task waited at the worker between received and started; 0 after it finishes (Flower-compatible).' },
+  { name: 'flower_worker_prefetched_tasks', type: 'gauge', family: 'flower', labels: ['worker', 'task'], help: 'Tasks received by a worker and not started yet (Flower-compatible).' },
+  { name: 'flower_worker_online', type: 'gauge', family: 'flower', labels: ['worker'], help: 'Worker online (1) or offline (0). Unlike Flower, 0 also when heartbeats stop (freq x 2), e.g. after SIGKILL.' },
+  { name: 'flower_worker_number_of_currently_executing_tasks', type: 'gauge', family: 'flower', labels: ['worker'], help: 'Tasks executing on the worker, from its last heartbeat (Flower-compatible).' },
+
+  // --- celery-exporter-compatible ---
+  ...EXPORTER_TASK_COUNTERS.map((state): MetricSpec => ({
+    name: `celery_task_${state}_total`,
+    type: 'counter',
+    family: 'exporter',
+    labels: state === 'failed' ? [...TASK_LABELS, 'exception'] : TASK_LABELS,
+    help: `Tasks ${state} (task-${state} events), by task name, worker host and queue (celery-exporter-compatible).`,
+  })),
+  { name: 'celery_worker_up', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Worker up (1) or down (0) by heartbeat liveness: down after freq x 2 without a heartbeat or on worker-offline.' },
+  { name: 'celery_worker_tasks_active', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Tasks executing on the worker (heartbeat active), 0 when down.' },
+  { name: 'celery_worker_last_heartbeat_timestamp', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Unix time Celeriac last heard from the worker (heartbeat or task event).' },
+  { name: 'celery_task_runtime', type: 'histogram', family: 'exporter', labels: TASK_LABELS, help: 'Task runtime in seconds (task-succeeded).' },
+  { name: 'celery_task_queue_wait_time', type: 'histogram', family: 'exporter', labels: TASK_LABELS, help: 'Seconds a task waited in the queue: started - max(sent, eta).' },
+  { name: 'celery_queue_length', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Messages waiting in the queue, read from the broker (all Redis priority lists), including queues nobody consumes.' },
+  { name: 'celery_queue_length_by_priority', type: 'gauge', family: 'exporter', labels: ['queue_name', 'priority'], help: 'Redis only: messages waiting in each priority list of the queue.' },
+  { name: 'celery_queue_oldest_message_age_seconds', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Redis only: age of the next message out of the queue (from its task-sent event), when known.' },
+  { name: 'celery_active_consumer_count', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Consumers attached to the queue (RabbitMQ), else workers consuming it.' },
+  { name: 'celery_active_worker_count', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Online workers consuming the queue (from their active_queues).' },
+
+  // --- Celeriac's own health ---
+  { name: 'celeriac_events_received_total', type: 'counter', family: 'celeriac', labels: ['type'], help: 'Events decoded and applied to the model, by event type.' },
+  { name: 'celeriac_events_dropped_total', type: 'counter', family: 'celeriac', labels: ['reason'], help: 'Inbound messages or events dropped, by reason (bad_json, unsupported_content_type, backlog_overflow...).' },
+  { name: 'celeriac_broker_connected', type: 'gauge', family: 'celeriac', labels: [], help: '1 while connected to the broker and subscribed to the event stream, else 0.' },
+  { name: 'celeriac_broker_reconnects_total', type: 'counter', family: 'celeriac', labels: [], help: 'Successful (re)connections to the broker.' },
+  { name: 'celeriac_seconds_since_last_event', type: 'gauge', family: 'celeriac', labels: [], help: 'Seconds since the last event was received (-1 before the first).' },
+  { name: 'celeriac_ingest_lag_seconds', type: 'gauge', family: 'celeriac', labels: [], help: 'Receive time minus sender timestamp of the last event (includes sender clock skew).' },
+  { name: 'celeriac_tasks_retained', type: 'gauge', family: 'celeriac', labels: [], help: 'Tasks kept in memory.' },
+  { name: 'celeriac_tasks_evicted_total', type: 'counter', family: 'celeriac', labels: [], help: 'Tasks evicted from memory by --max-tasks.' },
+  { name: 'celeriac_workers_retained', type: 'gauge', family: 'celeriac', labels: [], help: 'Workers kept in memory.' },
+  { name: 'celeriac_control_calls_total', type: 'counter', family: 'celeriac', labels: ['action', 'outcome'], help: 'Control actions taken through Celeriac, by action and outcome (ok, failed).' },
+  { name: 'celeriac_metrics_series_dropped_total', type: 'counter', family: 'celeriac', labels: ['metric'], help: 'Label sets not created because the metric reached --metrics-max-series.' },
+  { name: 'celeriac_scrape_duration_seconds', type: 'gauge', family: 'celeriac', labels: [], help: 'Time the previous /metrics scrape took to render.' },
+];
+
+export const METRIC_NAMES: ReadonlySet<string> = new Set(METRICS.map((m) => m.name));
+
+/** Names as they appear in the exposition (histograms add _bucket, _sum, _count). */
+export function exposedNames(): Set<string> {
+  const names = new Set<string>();
+  for (const metric of METRICS) {
+    if (metric.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
+    else names.add(metric.name);
+  }
+  return names;
+}

@@ -1,0 +1,341 @@
+/**
+ * Prometheus metrics (prom-client), answered from precomputed state: event counters and
+ * histograms are updated as events arrive; gauges (workers, queues, Celeriac's health) are
+ * computed from the model when scraped. A scrape never waits on the broker or on workers.
+ *
+ * Cardinality is bounded: every metric accepts at most --metrics-max-series label sets (the
+ * rest are counted as dropped), worker hostnames can be collapsed (--metrics-worker-label), and
+ * a dead worker's series are removed only --metrics-worker-expiry seconds after it went quiet —
+ * long after a worker-down alert's window, so the alert fires before its series disappear.
+ */
+import { Counter, Gauge, Histogram, Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
+import type { Monitor } from '../monitor';
+import type { TaskEvent } from '../protocol/events';
+import type { TaskRecord } from '../state/task-record';
+import { METRICS, type MetricFamily, type MetricSpec } from './catalogue';
+
+export type WorkerLabelMode = 'full' | 'host' | 'generic';
+
+export interface MetricsOptions {
+  families: ReadonlySet<MetricFamily>;
+  workerLabel: WorkerLabelMode;
+  maxSeries: number;
+  workerExpirySeconds: number;
+  runtimeBuckets: number[];
+  queueWaitBuckets: number[];
+}
+
+/** prometheus_client's default buckets, as Flower and celery-exporter use for runtimes. */
+export const DEFAULT_RUNTIME_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+/** celery-exporter's queue-wait buckets. */
+export const DEFAULT_QUEUE_WAIT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
+type Labels = Record<string, string>;
+
+function openMetricsRegistry(): Registry<OpenMetricsContentType> {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as OpenMetricsContentType);
+  return registry;
+}
+
+/** celery-exporter's exception label: the class name of the exception repr. */
+export function exceptionClass(exception: string | null): string {
+  const match = exception === null ? null : /^(\w+)\(/.exec(exception);
+  return match ? (match[1] as string) : 'UnknownException';
+}
+
+const EVENT_TO_EXPORTER_COUNTER: ReadonlyMap<string, string> = new Map([
+  ['task-sent', 'celery_task_sent_total'],
+  ['task-received', 'celery_task_received_total'],
+  ['task-started', 'celery_task_started_total'],
+  ['task-succeeded', 'celery_task_succeeded_total'],
+  ['task-failed', 'celery_task_failed_total'],
+  ['task-rejected', 'celery_task_rejected_total'],
+  ['task-revoked', 'celery_task_revoked_total'],
+  ['task-retried', 'celery_task_retried_total'],
+]);
+/** Pre-created at zero on a worker's first event, as celery-exporter does, so ratios have both sides. */
+const PREZEROED = ['celery_task_succeeded_total', 'celery_task_failed_total'];
+
+export class CeleriacMetrics {
+  readonly registry = new Registry();
+  readonly openMetricsRegistry = openMetricsRegistry();
+  private readonly metrics = new Map<string, AnyMetric>();
+  /** Label sets created per metric (for the cap) and per worker label (for expiry). */
+  private readonly series = new Map<string, Set<string>>();
+  private readonly seriesByWorker = new Map<string, { metric: string; labels: Labels; key: string }[]>();
+  private readonly dropped = new Map<string, number>();
+  private lastScrapeSeconds = 0;
+
+  constructor(private readonly monitor: Monitor, private readonly options: MetricsOptions) {
+    for (const spec of METRICS) {
+      if (!options.families.has(spec.family)) continue;
+      this.metrics.set(spec.name, this.create(spec));
+    }
+    monitor.state.addListener({ taskChanged: (task, event) => this.onTaskEvent(task, event) });
+  }
+
+  get enabled(): boolean {
+    return this.metrics.size > 0;
+  }
+
+  private create(spec: MetricSpec): AnyMetric {
+    const registers: Registry<RegistryContentType>[] = [this.registry, this.openMetricsRegistry];
+    const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers };
+    const collect = this.collectorFor(spec.name);
+    if (spec.type === 'counter') return new Counter({ ...common, ...(collect ? { collect } : {}) });
+    if (spec.type === 'gauge') return new Gauge({ ...common, ...(collect ? { collect } : {}) });
+    const buckets = spec.name === 'celery_task_queue_wait_time' ? this.options.queueWaitBuckets : this.options.runtimeBuckets;
+    return new Histogram({ ...common, buckets });
+  }
+
+  private workerLabel(hostname: string): string {
+    if (this.options.workerLabel === 'generic') return 'generic';
+    if (this.options.workerLabel === 'host') {
+      const at = hostname.indexOf('@');
+      return at === -1 ? hostname : hostname.slice(at + 1);
+    }
+    return hostname;
+  }
+
+  /** Admit a label set under the cap; remember it for worker expiry. */
+  private admit(metric: string, labels: Labels, worker: string | null): boolean {
+    const key = Object.values(labels).join('\u0000');
+    let known = this.series.get(metric);
+    if (!known) this.series.set(metric, (known = new Set()));
+    if (known.has(key)) return true;
+    if (known.size >= this.options.maxSeries) {
+      this.dropped.set(metric, (this.dropped.get(metric) ?? 0) + 1);
+      return false;
+    }
+    known.add(key);
+    if (worker !== null) {
+      let list = this.seriesByWorker.get(worker);
+      if (!list) this.seriesByWorker.set(worker, (list = []));
+      list.push({ metric, labels, key });
+    }
+    return true;
+  }
+
+  private inc(name: string, labels: Labels, worker: string | null, value = 1): void {
+    const metric = this.metrics.get(name);
+    if (metric instanceof Counter && this.admit(name, labels, worker)) metric.inc(labels, value);
+  }
+
+  private observe(name: string, labels: Labels, worker: string | null, value: number): void {
+    const metric = this.metrics.get(name);
+    if (metric instanceof Histogram && this.admit(name, labels, worker)) metric.observe(labels, value);
+  }
+
+  private setGauge(name: string, labels: Labels, worker: string | null, value: number): void {
+    const metric = this.metrics.get(name);
+    if (metric instanceof Gauge && this.admit(name, labels, worker)) metric.set(labels, value);
+  }
+
+  /** Hot path: one task event. Only counters and histograms change here. */
+  private onTaskEvent(task: TaskRecord, event: TaskEvent): void {
+    if (this.metrics.size === 0) return;
+    const taskName = event.name ?? task.name ?? '';
+    const worker = this.workerLabel(event.hostname);
+    // Flower: every task event, worker = the event's hostname (the client for task-sent).
+    this.inc('flower_events_total', { worker, type: event.type, task: taskName }, worker);
+    if (event.runtime !== undefined && event.runtime > 0) this.observe('flower_task_runtime_seconds', { worker, task: taskName }, worker, event.runtime);
+    if (event.type === 'task-started' && task.eta === null && task.received !== null && task.started !== null) {
+      this.setGauge('flower_task_prefetch_time_seconds', { worker, task: taskName }, worker, Math.max(0, task.started - task.received));
+    } else if (event.type === 'task-succeeded' || event.type === 'task-failed') {
+      this.setGauge('flower_task_prefetch_time_seconds', { worker, task: taskName }, worker, 0);
+    }
+
+    const counter = EVENT_TO_EXPORTER_COUNTER.get(event.type);
+    if (!counter) return;
+    const labels: Labels = { name: taskName, hostname: worker, queue_name: task.queue ?? task.routingKey ?? 'celery' };
+    if (event.type !== 'task-sent') {
+      for (const zero of PREZEROED) {
+        if (zero !== counter) this.inc(zero, zero === 'celery_task_failed_total' ? { ...labels, exception: '' } : labels, worker, 0);
+      }
+    }
+    this.inc(counter, event.type === 'task-failed' ? { ...labels, exception: exceptionClass(task.exception) } : labels, worker);
+    if (event.type === 'task-succeeded' && event.runtime !== undefined) this.observe('celery_task_runtime', labels, worker, event.runtime);
+    if (event.type === 'task-started' && task.sent !== null && task.started !== null) {
+      const eta = task.eta === null ? Number.NaN : Date.parse(task.eta) / 1000;
+      const from = Number.isFinite(eta) ? Math.max(task.sent, eta) : task.sent;
+      this.observe('celery_task_queue_wait_time', labels, worker, Math.max(0, task.started - from));
+    }
+  }
+
+  /** Scrape-time values for gauges derived from the model, and counters kept elsewhere. */
+  private collectorFor(name: string): (() => void) | null {
+    const monitor = this.monitor;
+    const gauge = (fn: (metric: Gauge<string>) => void) => function collect(this: Gauge<string>): void {
+      fn(this);
+    };
+    const counter = (fn: (metric: Counter<string>) => void) => function collect(this: Counter<string>): void {
+      fn(this);
+    };
+    switch (name) {
+      case 'flower_worker_online':
+      case 'flower_worker_number_of_currently_executing_tasks':
+      case 'celery_worker_up':
+      case 'celery_worker_tasks_active':
+      case 'celery_worker_last_heartbeat_timestamp':
+        return gauge((metric) => this.collectWorkers(name, metric));
+      case 'flower_worker_prefetched_tasks':
+        return gauge((metric) => {
+          metric.reset();
+          // Received and not started, without an ETA: computed from the model, so it never drifts.
+          const counts = new Map<string, { worker: string; task: string; n: number }>();
+          for (const task of monitor.state.tasks.values()) {
+            if (task.state !== 'RECEIVED' || task.eta !== null || task.worker === null) continue;
+            const worker = this.workerLabel(task.worker);
+            const key = `${worker}\u0000${task.name ?? ''}`;
+            const entry = counts.get(key) ?? { worker, task: task.name ?? '', n: 0 };
+            entry.n++;
+            counts.set(key, entry);
+          }
+          for (const { worker, task, n } of counts.values()) metric.set({ worker, task }, n);
+        });
+      case 'celery_queue_length':
+      case 'celery_queue_length_by_priority':
+      case 'celery_queue_oldest_message_age_seconds':
+      case 'celery_active_consumer_count':
+      case 'celery_active_worker_count':
+        return gauge((metric) => this.collectQueues(name, metric));
+      case 'celeriac_events_received_total':
+        return counter((metric) => {
+          metric.reset();
+          for (const [type, count] of monitor.ingest.counters.byType) metric.inc({ type }, count);
+        });
+      case 'celeriac_events_dropped_total':
+        return counter((metric) => {
+          metric.reset();
+          for (const [reason, count] of Object.entries(monitor.ingest.counters.dropped)) metric.inc({ reason }, count);
+        });
+      case 'celeriac_broker_connected':
+        return gauge((metric) => metric.set(monitor.transport.status().connected ? 1 : 0));
+      case 'celeriac_broker_reconnects_total':
+        return counter((metric) => {
+          metric.reset();
+          metric.inc(monitor.transport.status().connects);
+        });
+      case 'celeriac_seconds_since_last_event':
+        return gauge((metric) => {
+          const last = monitor.ingest.counters.lastEventAt;
+          metric.set(last === null ? -1 : Math.max(0, Date.now() / 1000 - last));
+        });
+      case 'celeriac_ingest_lag_seconds':
+        return gauge((metric) => metric.set(monitor.ingest.counters.lastLagSeconds ?? 0));
+      case 'celeriac_tasks_retained':
+        return gauge((metric) => metric.set(monitor.state.tasks.size));
+      case 'celeriac_tasks_evicted_total':
+        return counter((metric) => {
+          metric.reset();
+          metric.inc(monitor.state.taskEvictions);
+        });
+      case 'celeriac_workers_retained':
+        return gauge((metric) => metric.set(monitor.state.workers.size));
+      case 'celeriac_control_calls_total':
+        return counter((metric) => {
+          metric.reset();
+          for (const { action, outcome, count } of monitor.controls.callCounts()) metric.inc({ action, outcome }, count);
+        });
+      case 'celeriac_metrics_series_dropped_total':
+        return counter((metric) => {
+          metric.reset();
+          for (const [dropped, count] of this.dropped) metric.inc({ metric: dropped }, count);
+        });
+      case 'celeriac_scrape_duration_seconds':
+        return gauge((metric) => metric.set(this.lastScrapeSeconds));
+      default:
+        return null;
+    }
+  }
+
+  private collectWorkers(name: string, metric: Gauge<string>): void {
+    metric.reset();
+    const now = Date.now() / 1000;
+    // With collapsed labels several workers share a label: a host is up if any of its workers is.
+    const values = new Map<string, number>();
+    for (const worker of this.monitor.state.workers.values()) {
+      const last = worker.lastHeartbeat() ?? worker.offlineSince;
+      if (last !== null && now - last > this.options.workerExpirySeconds) continue;
+      const alive = worker.isAlive(now);
+      const label = this.workerLabel(worker.hostname);
+      let value: number;
+      if (name === 'flower_worker_online' || name === 'celery_worker_up') value = alive ? 1 : 0;
+      else if (name === 'celery_worker_last_heartbeat_timestamp') value = last ?? 0;
+      else value = alive ? worker.active : 0;
+      const previous = values.get(label);
+      values.set(label, previous === undefined ? value : name === 'celery_worker_tasks_active' || name === 'flower_worker_number_of_currently_executing_tasks' ? previous + value : Math.max(previous, value));
+    }
+    const labelName = name.startsWith('flower_') ? 'worker' : 'hostname';
+    for (const [label, value] of values) metric.set({ [labelName]: label }, value);
+  }
+
+  private collectQueues(name: string, metric: Gauge<string>): void {
+    metric.reset();
+    const snapshot = this.monitor.queueMonitor.snapshot();
+    if (snapshot.updatedAt === null) return;
+    const now = Date.now() / 1000;
+    const consumersOf = new Map<string, number>();
+    for (const worker of this.monitor.state.workers.values()) {
+      if (!worker.isAlive(now)) continue;
+      for (const queue of this.monitor.inspector.activeQueues(worker.hostname)) consumersOf.set(queue, (consumersOf.get(queue) ?? 0) + 1);
+    }
+    for (const queue of snapshot.queues) {
+      if (!queue.exists) continue;
+      const labels = { queue_name: queue.name };
+      switch (name) {
+        case 'celery_queue_length':
+          metric.set(labels, queue.ready ?? queue.messages);
+          break;
+        case 'celery_queue_length_by_priority':
+          for (const [priority, count] of Object.entries(queue.byPriority ?? {})) metric.set({ ...labels, priority }, count);
+          break;
+        case 'celery_queue_oldest_message_age_seconds':
+          if (queue.oldestAgeSeconds !== null) metric.set(labels, queue.oldestAgeSeconds);
+          else if (queue.messages === 0) metric.set(labels, 0);
+          break;
+        case 'celery_active_consumer_count':
+          metric.set(labels, queue.consumers ?? consumersOf.get(queue.name) ?? 0);
+          break;
+        case 'celery_active_worker_count':
+          metric.set(labels, consumersOf.get(queue.name) ?? 0);
+          break;
+      }
+    }
+  }
+
+  /** Remove every series of workers quiet for longer than the expiry (counters and histograms too). */
+  private expireWorkers(): void {
+    const now = Date.now() / 1000;
+    const quiet = new Set<string>();
+    const heard = new Set<string>();
+    for (const worker of this.monitor.state.workers.values()) {
+      const label = this.workerLabel(worker.hostname);
+      const last = worker.lastHeartbeat() ?? worker.offlineSince;
+      if (last !== null && now - last > this.options.workerExpirySeconds) quiet.add(label);
+      else heard.add(label);
+    }
+    for (const label of quiet) {
+      if (heard.has(label)) continue; // another worker with the same collapsed label is alive
+      for (const { metric, labels, key } of this.seriesByWorker.get(label) ?? []) {
+        const instance = this.metrics.get(metric);
+        instance?.remove(labels);
+        this.series.get(metric)?.delete(key);
+      }
+      this.seriesByWorker.delete(label);
+    }
+  }
+
+  /** The exposition, in the format the scraper asked for. */
+  async render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
+    const started = performance.now();
+    this.expireWorkers();
+    const openMetrics = typeof accept === 'string' && accept.includes('application/openmetrics-text');
+    const registry = openMetrics ? this.openMetricsRegistry : this.registry;
+    const body = await registry.metrics();
+    this.lastScrapeSeconds = (performance.now() - started) / 1000;
+    return { contentType: registry.contentType, body };
+  }
+}
