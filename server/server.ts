@@ -63,6 +63,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   const metrics = new CeleriacMetrics(monitor, {
     families: new Set(config.metricFamilies),
     workerLabel: config.metricsWorkerLabel,
+    taskWorkerLabel: config.metricsTaskWorkerLabel,
     maxSeries: config.metricsMaxSeries,
     workerExpirySeconds: config.metricsWorkerExpiry,
     runtimeBuckets: config.runtimeBuckets,

@@ -38,6 +38,7 @@ export interface Config {
   metricFamilies: MetricFamily[];
   metricsAuth: { kind: 'basic'; user: string; password: string } | { kind: 'bearer'; token: string } | null;
   metricsWorkerLabel: WorkerLabelMode;
+  metricsTaskWorkerLabel: WorkerLabelMode;
   metricsMaxSeries: number;
   metricsWorkerExpiry: number;
   runtimeBuckets: number[];
@@ -103,6 +104,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'metrics', flag: '--metrics', kind: 'list', valueName: 'families', description: 'metric families on /metrics: flower, exporter (celery-exporter names), celeriac (own health); comma-separated, or none', defaultValue: ['flower', 'exporter', 'celeriac'], defaultLabel: 'flower,exporter,celeriac', env: ['CELERIAC_METRICS'] },
   { key: 'metricsAuth', flag: '--metrics-auth', kind: 'string', valueName: 'user:password|token', description: 'protect /metrics with basic auth (user:password) or a bearer token (anything without a colon); /metrics is open otherwise, even with --basic-auth', defaultLabel: 'open', env: ['CELERIAC_METRICS_AUTH'] },
   { key: 'metricsWorkerLabel', flag: '--metrics-worker-label', kind: 'string', valueName: 'full|host|generic', description: 'worker label values: the full node name, only the host part after @ (celery-exporter), or one "generic" value', defaultValue: 'full', env: ['CELERIAC_METRICS_WORKER_LABEL'] },
+  { key: 'metricsTaskWorkerLabel', flag: '--metrics-task-worker-label', kind: 'string', valueName: 'full|host|generic', description: 'worker label values on per-task metrics (event counters, runtime and wait histograms); generic keeps them to one series per task name whatever the number of workers', defaultValue: 'generic', env: ['CELERIAC_METRICS_TASK_WORKER_LABEL'] },
   { key: 'metricsMaxSeries', flag: '--metrics-max-series', kind: 'int', valueName: 'n', description: 'label sets per metric before new ones are dropped (counted in celeriac_metrics_series_dropped_total)', defaultValue: 10_000, env: ['CELERIAC_METRICS_MAX_SERIES'] },
   { key: 'metricsWorkerExpiry', flag: '--metrics-worker-expiry', kind: 'int', valueName: 'seconds', description: 'drop a silent worker\'s series this long after its last heartbeat (keep it longer than your worker-down alert window)', defaultValue: 3_600, env: ['CELERIAC_METRICS_WORKER_EXPIRY'] },
   { key: 'runtimeBuckets', flag: '--runtime-buckets', kind: 'list', valueName: 'seconds', description: 'task runtime histogram buckets, comma-separated', defaultValue: [], defaultLabel: '0.005,0.01,…,7.5,10', env: ['CELERIAC_RUNTIME_BUCKETS', 'FLOWER_TASK_RUNTIME_METRIC_BUCKETS'] },
@@ -221,6 +223,7 @@ const schema = z.object({
   metrics: z.array(z.string()),
   metricsAuth: z.string().min(1).nullable(),
   metricsWorkerLabel: z.enum(['full', 'host', 'generic']),
+  metricsTaskWorkerLabel: z.enum(['full', 'host', 'generic']),
   metricsMaxSeries: z.number().int().min(1).max(10_000_000),
   metricsWorkerExpiry: z.number().int().min(1),
   runtimeBuckets: z.array(z.string()),

@@ -4,7 +4,10 @@
  * computed from the model when scraped. A scrape never waits on the broker or on workers.
  *
  * Cardinality is bounded: every metric accepts at most --metrics-max-series label sets (the
- * rest are counted as dropped), worker hostnames can be collapsed (--metrics-worker-label), and
+ * rest are counted as dropped), worker hostnames can be collapsed (--metrics-worker-label for
+ * per-worker metrics, --metrics-task-worker-label for per-task metrics, which multiply by task
+ * names and so default to one "generic" value, as celery-exporter's
+ * --generic-hostname-worker-task-metric does), and
  * a dead worker's series are removed only --metrics-worker-expiry seconds after it went quiet —
  * long after a worker-down alert's window, so the alert fires before its series disappear.
  */
@@ -18,7 +21,10 @@ export type WorkerLabelMode = 'full' | 'host' | 'generic';
 
 export interface MetricsOptions {
   families: ReadonlySet<MetricFamily>;
+  /** Worker label on per-worker metrics (online/up, active, heartbeat). */
   workerLabel: WorkerLabelMode;
+  /** Worker label on per-task metrics (event counters, runtime/wait histograms, prefetch). */
+  taskWorkerLabel: WorkerLabelMode;
   maxSeries: number;
   workerExpirySeconds: number;
   runtimeBuckets: number[];
@@ -90,13 +96,18 @@ export class CeleriacMetrics {
     return new Histogram({ ...common, buckets });
   }
 
-  private workerLabel(hostname: string): string {
-    if (this.options.workerLabel === 'generic') return 'generic';
-    if (this.options.workerLabel === 'host') {
+  private workerLabel(hostname: string, mode: WorkerLabelMode = this.options.workerLabel): string {
+    if (mode === 'generic') return 'generic';
+    if (mode === 'host') {
       const at = hostname.indexOf('@');
       return at === -1 ? hostname : hostname.slice(at + 1);
     }
     return hostname;
+  }
+
+  /** Per-task series multiply by workers: they have their own (default: generic) label mode. */
+  private taskWorkerLabel(hostname: string): string {
+    return this.workerLabel(hostname, this.options.taskWorkerLabel);
   }
 
   /** Admit a label set under the cap; remember it for worker expiry. */
@@ -137,7 +148,7 @@ export class CeleriacMetrics {
   private onTaskEvent(task: TaskRecord, event: TaskEvent): void {
     if (this.metrics.size === 0) return;
     const taskName = event.name ?? task.name ?? '';
-    const worker = this.workerLabel(event.hostname);
+    const worker = this.taskWorkerLabel(event.hostname);
     // Flower: every task event, worker = the event's hostname (the client for task-sent).
     this.inc('flower_events_total', { worker, type: event.type, task: taskName }, worker);
     if (event.runtime !== undefined && event.runtime > 0) this.observe('flower_task_runtime_seconds', { worker, task: taskName }, worker, event.runtime);
@@ -187,7 +198,7 @@ export class CeleriacMetrics {
           const counts = new Map<string, { worker: string; task: string; n: number }>();
           for (const task of monitor.state.tasks.values()) {
             if (task.state !== 'RECEIVED' || task.eta !== null || task.worker === null) continue;
-            const worker = this.workerLabel(task.worker);
+            const worker = this.taskWorkerLabel(task.worker);
             const key = `${worker}\u0000${task.name ?? ''}`;
             const entry = counts.get(key) ?? { worker, task: task.name ?? '', n: 0 };
             entry.n++;
@@ -312,10 +323,9 @@ export class CeleriacMetrics {
     const quiet = new Set<string>();
     const heard = new Set<string>();
     for (const worker of this.monitor.state.workers.values()) {
-      const label = this.workerLabel(worker.hostname);
       const last = worker.lastHeartbeat() ?? worker.offlineSince;
-      if (last !== null && now - last > this.options.workerExpirySeconds) quiet.add(label);
-      else heard.add(label);
+      const silent = last !== null && now - last > this.options.workerExpirySeconds;
+      for (const label of [this.workerLabel(worker.hostname), this.taskWorkerLabel(worker.hostname)]) (silent ? quiet : heard).add(label);
     }
     for (const label of quiet) {
       if (heard.has(label)) continue; // another worker with the same collapsed label is alive

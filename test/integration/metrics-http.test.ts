@@ -41,7 +41,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 describe('/metrics', () => {
   let celeriac: RunningCeleriac;
   before(async () => {
-    celeriac = await startTestCeleriac(['--broker', `redis://127.0.0.1:${await freePort()}/0`, '--basic-auth', 'ops:pw']);
+    celeriac = await startTestCeleriac(['--broker', `redis://127.0.0.1:${await freePort()}/0`, '--basic-auth', 'ops:pw', '--metrics-task-worker-label', 'full']);
     feed(celeriac);
   });
   after(() => celeriac.close());
@@ -128,8 +128,16 @@ describe('/metrics options', () => {
     assert.equal((await scrape(off.url)).status, 404);
   });
 
+  it('per-task series default to one generic worker label; worker gauges keep full names', async () => {
+    const defaults = await start();
+    const { text } = await scrape(defaults.url);
+    assert.equal(sample(text, 'celery_task_succeeded_total', { name: 'tasks.add', hostname: 'generic' }), 1);
+    assert.equal(sample(text, 'flower_events_total', { worker: 'generic', type: 'task-sent', task: 'tasks.add' }), 2, 'clients collapse too');
+    assert.equal(sample(text, 'celery_worker_up', { hostname: 'capture-redis@fixtures' }), 0);
+  });
+
   it('collapses worker hostnames and caps label sets with an overflow counter', async () => {
-    const host = await start('--metrics-worker-label', 'host', '--metrics-max-series', '3');
+    const host = await start('--metrics-task-worker-label', 'host', '--metrics-worker-label', 'host', '--metrics-max-series', '3');
     const { text } = await scrape(host.url);
     assert.ok(text.includes('hostname="fixtures"'), 'host part of capture-redis@fixtures');
     const received = text.split('\n').filter((l) => l.startsWith('celery_task_received_total{'));
@@ -146,7 +154,7 @@ describe('/metrics options', () => {
   });
 
   it('expires a silent worker’s series only after --metrics-worker-expiry', async () => {
-    const expiring = await start('--metrics-worker-expiry', '1');
+    const expiring = await start('--metrics-worker-expiry', '1', '--metrics-task-worker-label', 'full');
     assert.ok((await scrape(expiring.url)).text.includes('capture-redis@fixtures'));
     await new Promise((r) => setTimeout(r, 1_200));
     const later = (await scrape(expiring.url)).text;
