@@ -34,6 +34,13 @@ export interface ActionOutcome {
   data: Record<string, JsonValue>;
 }
 
+/** Every action the audit log and celeriac_control_calls_total can name. */
+export const CONTROL_ACTIONS = [
+  'shutdown', 'pool-restart', 'pool-grow', 'pool-shrink', 'pool-autoscale', 'add-consumer', 'cancel-consumer',
+  'revoke', 'bulk-revoke', 'rate-limit', 'time-limit', 'pause-worker', 'resume-worker', 'pause-queue', 'resume-queue',
+  'purge-queue', 'async-apply', 'send-task', 'apply', 'retry',
+] as const;
+
 /** Signals Celery's revoke accepts by name (the worker resolves them with `signal.Signals`). */
 export const REVOKE_SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -58,8 +65,10 @@ export class ControlService {
     if (!this.state.workers.get(hostname) && !this.inspector.get(hostname)) throw new ActionError(404, `Unknown worker '${hostname}'`);
   }
 
-  /** Control calls by action and outcome, for celeriac_control_calls_total. */
-  private readonly calls = new Map<string, { action: string; outcome: 'ok' | 'failed'; count: number }>();
+  /** Control calls by action and outcome, for celeriac_control_calls_total (every known action starts at 0). */
+  private readonly calls = new Map<string, { action: string; outcome: 'ok' | 'failed'; count: number }>(
+    CONTROL_ACTIONS.flatMap((action) => (['ok', 'failed'] as const).map((outcome) => [`${action}\u0000${outcome}`, { action, outcome, count: 0 }] as const)),
+  );
 
   callCounts(): Iterable<{ action: string; outcome: 'ok' | 'failed'; count: number }> {
     return this.calls.values();

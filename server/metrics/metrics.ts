@@ -72,6 +72,8 @@ export class CeleriacMetrics {
   private readonly series = new Map<string, Set<string>>();
   private readonly seriesByWorker = new Map<string, { metric: string; labels: Labels; key: string }[]>();
   private readonly dropped = new Map<string, number>();
+  /** Updates of series born since the last scrape, applied once they were exposed at zero. */
+  private heldBack = new Map<string, (() => void)[]>();
   private lastScrapeSeconds = 0;
 
   constructor(private readonly monitor: Monitor, private readonly options: MetricsOptions) {
@@ -80,6 +82,38 @@ export class CeleriacMetrics {
       this.metrics.set(spec.name, this.create(spec));
     }
     monitor.state.addListener({ taskChanged: (task, event) => this.onTaskEvent(task, event) });
+    monitor.inspector.onInspected((hostname) => this.prezero(hostname));
+  }
+
+  /**
+   * Create zero-valued series for every task a worker registered, on every queue it consumes,
+   * as soon as inspection tells us about them. Prometheus's increase()/rate() cannot count a
+   * series' first value: a task that ran before its series was first scraped would be invisible
+   * in every ratio and throughput panel (celery-exporter pre-zeroes for the same reason, but only
+   * on a task's first event — usually too late, within the same scrape interval).
+   */
+  private prezero(hostname: string): void {
+    const names = this.monitor.inspector.registered(hostname);
+    if (names.length === 0) return;
+    const queues = this.monitor.inspector.activeQueues(hostname);
+    const worker = this.taskWorkerLabel(hostname);
+    for (const name of names) {
+      // task-sent comes from clients: its series can be known ahead only when clients are collapsed.
+      const senderKnown = this.options.taskWorkerLabel === 'generic';
+      for (const type of EVENT_TO_EXPORTER_COUNTER.keys()) {
+        if (type !== 'task-sent' || senderKnown) this.zeroSeries('flower_events_total', { worker, type, task: name }, worker);
+      }
+      this.zeroSeries('flower_task_runtime_seconds', { worker, task: name }, worker);
+      for (const queue of queues.length > 0 ? queues : ['celery']) {
+        const labels: Labels = { name, hostname: worker, queue_name: queue };
+        for (const [type, counter] of EVENT_TO_EXPORTER_COUNTER) {
+          if (type === 'task-sent' && !senderKnown) continue;
+          this.zeroSeries(counter, type === 'task-failed' ? { ...labels, exception: '' } : labels, worker);
+        }
+        this.zeroSeries('celery_task_runtime', labels, worker);
+        this.zeroSeries('celery_task_queue_wait_time', labels, worker);
+      }
+    }
   }
 
   get enabled(): boolean {
@@ -110,15 +144,18 @@ export class CeleriacMetrics {
     return this.workerLabel(hostname, this.options.taskWorkerLabel);
   }
 
-  /** Admit a label set under the cap; remember it for worker expiry. */
-  private admit(metric: string, labels: Labels, worker: string | null): boolean {
+  /**
+   * Admit a label set under the cap; remember it for worker expiry. Returns 'new' for a label
+   * set seen for the first time, 'known' for an existing one, null when the cap refuses it.
+   */
+  private admit(metric: string, labels: Labels, worker: string | null): 'new' | 'known' | null {
     const key = Object.values(labels).join('\u0000');
     let known = this.series.get(metric);
     if (!known) this.series.set(metric, (known = new Set()));
-    if (known.has(key)) return true;
+    if (known.has(key)) return 'known';
     if (known.size >= this.options.maxSeries) {
       this.dropped.set(metric, (this.dropped.get(metric) ?? 0) + 1);
-      return false;
+      return null;
     }
     known.add(key);
     if (worker !== null) {
@@ -126,22 +163,56 @@ export class CeleriacMetrics {
       if (!list) this.seriesByWorker.set(worker, (list = []));
       list.push({ metric, labels, key });
     }
-    return true;
+    return 'new';
+  }
+
+  /**
+   * Prometheus's increase()/rate() ignore a series' first value, so a series born with a count
+   * hides that count from every rate and ratio. A new series is therefore first exposed at zero,
+   * and what happened to it is applied right after the next scrape (one interval late, never
+   * lost). Series Celeriac can foresee are pre-created at zero instead (see prezero()).
+   */
+  private update(name: string, labels: Labels, worker: string | null, apply: () => void, zero: () => void): void {
+    const key = `${name}\u0001${Object.values(labels).join('\u0000')}`;
+    const held = this.heldBack.get(key);
+    if (held) {
+      held.push(apply);
+      return;
+    }
+    const admitted = this.admit(name, labels, worker);
+    if (admitted === null) return;
+    if (admitted === 'known') {
+      apply();
+      return;
+    }
+    zero();
+    this.heldBack.set(key, [apply]);
   }
 
   private inc(name: string, labels: Labels, worker: string | null, value = 1): void {
     const metric = this.metrics.get(name);
-    if (metric instanceof Counter && this.admit(name, labels, worker)) metric.inc(labels, value);
+    if (!(metric instanceof Counter)) return;
+    this.update(name, labels, worker, () => metric.inc(labels, value), () => metric.inc(labels, 0));
   }
 
   private observe(name: string, labels: Labels, worker: string | null, value: number): void {
     const metric = this.metrics.get(name);
-    if (metric instanceof Histogram && this.admit(name, labels, worker)) metric.observe(labels, value);
+    if (!(metric instanceof Histogram)) return;
+    this.update(name, labels, worker, () => metric.observe(labels, value), () => metric.zero(labels));
   }
 
   private setGauge(name: string, labels: Labels, worker: string | null, value: number): void {
     const metric = this.metrics.get(name);
-    if (metric instanceof Gauge && this.admit(name, labels, worker)) metric.set(labels, value);
+    if (metric instanceof Gauge && this.admit(name, labels, worker) !== null) metric.set(labels, value);
+  }
+
+  /** Create a series at zero now; like any new series, its updates wait until it was scraped once. */
+  private zeroSeries(name: string, labels: Labels, worker: string | null): void {
+    const metric = this.metrics.get(name);
+    if (!metric || this.admit(name, labels, worker) !== 'new') return;
+    if (metric instanceof Counter) metric.inc(labels, 0);
+    else if (metric instanceof Histogram) metric.zero(labels);
+    this.heldBack.set(`${name}\u0001${Object.values(labels).join('\u0000')}`, []);
   }
 
   /** Hot path: one task event. Only counters and histograms change here. */
@@ -163,7 +234,7 @@ export class CeleriacMetrics {
     const labels: Labels = { name: taskName, hostname: worker, queue_name: task.queue ?? task.routingKey ?? 'celery' };
     if (event.type !== 'task-sent') {
       for (const zero of PREZEROED) {
-        if (zero !== counter) this.inc(zero, zero === 'celery_task_failed_total' ? { ...labels, exception: '' } : labels, worker, 0);
+        if (zero !== counter) this.zeroSeries(zero, zero === 'celery_task_failed_total' ? { ...labels, exception: '' } : labels, worker);
       }
     }
     this.inc(counter, event.type === 'task-failed' ? { ...labels, exception: exceptionClass(task.exception) } : labels, worker);
@@ -195,7 +266,14 @@ export class CeleriacMetrics {
         return gauge((metric) => {
           metric.reset();
           // Received and not started, without an ETA: computed from the model, so it never drifts.
+          // Every task a live worker registered is listed, at 0 when nothing waits.
           const counts = new Map<string, { worker: string; task: string; n: number }>();
+          const now = Date.now() / 1000;
+          for (const w of monitor.state.workers.values()) {
+            if (!w.isAlive(now)) continue;
+            const worker = this.taskWorkerLabel(w.hostname);
+            for (const task of monitor.inspector.registered(w.hostname)) counts.set(`${worker}\u0000${task}`, { worker, task, n: 0 });
+          }
           for (const task of monitor.state.tasks.values()) {
             if (task.state !== 'RECEIVED' || task.eta !== null || task.worker === null) continue;
             const worker = this.taskWorkerLabel(task.worker);
@@ -253,7 +331,7 @@ export class CeleriacMetrics {
       case 'celeriac_metrics_series_dropped_total':
         return counter((metric) => {
           metric.reset();
-          for (const [dropped, count] of this.dropped) metric.inc({ metric: dropped }, count);
+          for (const name of this.metrics.keys()) metric.inc({ metric: name }, this.dropped.get(name) ?? 0);
         });
       case 'celeriac_scrape_duration_seconds':
         return gauge((metric) => metric.set(this.lastScrapeSeconds));
@@ -333,6 +411,7 @@ export class CeleriacMetrics {
         const instance = this.metrics.get(metric);
         instance?.remove(labels);
         this.series.get(metric)?.delete(key);
+        this.heldBack.delete(`${metric}\u0001${key}`);
       }
       this.seriesByWorker.delete(label);
     }
@@ -345,6 +424,10 @@ export class CeleriacMetrics {
     const openMetrics = typeof accept === 'string' && accept.includes('application/openmetrics-text');
     const registry = openMetrics ? this.openMetricsRegistry : this.registry;
     const body = await registry.metrics();
+    // Series born before this scrape were just exposed at zero: now they may count.
+    const held = this.heldBack;
+    this.heldBack = new Map();
+    for (const updates of held.values()) for (const apply of updates) apply();
     this.lastScrapeSeconds = (performance.now() - started) / 1000;
     return { contentType: registry.contentType, body };
   }

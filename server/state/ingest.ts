@@ -4,7 +4,7 @@
  * once, then at most one summary line per reason per interval).
  */
 import type { Logger } from 'pino';
-import { DROP_REASONS, type CeleryEvent, type DropReason } from '../protocol/events';
+import { DROP_REASONS, KNOWN_TASK_EVENT_TYPES, WORKER_EVENT_TYPES, type CeleryEvent, type DropReason } from '../protocol/events';
 import type { EventSink } from '../protocol/decode';
 import type { ClusterState } from './cluster-state';
 
@@ -25,7 +25,8 @@ export interface IngestCounters {
 export class Ingest implements EventSink {
   readonly counters: IngestCounters = {
     events: 0,
-    byType: new Map(),
+    // Celery's own event types start at 0 so their series exist before the first event.
+    byType: new Map([...WORKER_EVENT_TYPES, ...KNOWN_TASK_EVENT_TYPES].map((type) => [type, 0])),
     dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
     ignored: 0,
     lastEventAt: null,

@@ -43,6 +43,9 @@ describe('/metrics', () => {
   before(async () => {
     celeriac = await startTestCeleriac(['--broker', `redis://127.0.0.1:${await freePort()}/0`, '--basic-auth', 'ops:pw', '--metrics-task-worker-label', 'full']);
     feed(celeriac);
+    const first = await scrape(celeriac.url);
+    // Series born since the last scrape are exposed at zero first (so Prometheus's increase() counts them).
+    assert.equal(sample(first.text, 'celery_task_succeeded_total', { name: 'tasks.add' }), 0);
   });
   after(() => celeriac.close());
 
@@ -96,6 +99,13 @@ describe('/metrics', () => {
   });
 });
 
+function authHeaders(args: string[]): Record<string, string> {
+  const i = args.indexOf('--metrics-auth');
+  if (i === -1) return {};
+  const value = args[i + 1] as string;
+  return { authorization: value.includes(':') ? `Basic ${Buffer.from(value).toString('base64')}` : `Bearer ${value}` };
+}
+
 describe('/metrics options', () => {
   const started: RunningCeleriac[] = [];
   after(async () => {
@@ -105,6 +115,7 @@ describe('/metrics options', () => {
     const c = await startTestCeleriac(['--broker', `redis://127.0.0.1:${await freePort()}/0`, ...args]);
     started.push(c);
     feed(c);
+    await fetch(`${c.url}/metrics`, { headers: authHeaders(args) }); // expose new series at zero first
     return c;
   };
 
