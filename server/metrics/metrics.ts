@@ -75,6 +75,8 @@ export class CeleriacMetrics {
   /** Updates of series born since the last scrape, applied once they were exposed at zero. */
   private heldBack = new Map<string, (() => void)[]>();
   private lastScrapeSeconds = 0;
+  /** One scrape at a time: rendering OpenMetrics temporarily renames the shared counters. */
+  private rendering: Promise<void> = Promise.resolve();
 
   constructor(private readonly monitor: Monitor, private readonly options: MetricsOptions) {
     for (const spec of METRICS) {
@@ -417,13 +419,26 @@ export class CeleriacMetrics {
     }
   }
 
-  /** The exposition, in the format the scraper asked for. */
-  async render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
+  /** The exposition, in the format the scraper asked for. Scrapes are serialized (see below). */
+  render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
+    const run = this.rendering.then(() => this.renderNow(accept));
+    this.rendering = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private async renderNow(accept: string | undefined): Promise<{ contentType: string; body: string }> {
     const started = performance.now();
     this.expireWorkers();
     const openMetrics = typeof accept === 'string' && accept.includes('application/openmetrics-text');
     const registry = openMetrics ? this.openMetricsRegistry : this.registry;
-    const body = await registry.metrics();
+    let body: string;
+    try {
+      body = await registry.metrics();
+    } finally {
+      // prom-client renames counters in place (drops `_total`) when rendering OpenMetrics; the
+      // same objects serve the text format, so restore the names before anything else renders.
+      if (openMetrics) for (const [name, metric] of this.metrics) (metric as unknown as { name: string }).name = name;
+    }
     // Series born before this scrape were just exposed at zero: now they may count.
     const held = this.heldBack;
     this.heldBack = new Map();

@@ -96,6 +96,13 @@ describe('/metrics', () => {
     const { type, text } = await scrape(celeriac.url, { accept: 'application/openmetrics-text; version=1.0.0,text/plain;q=0.5' });
     assert.match(type ?? '', /^application\/openmetrics-text/);
     assert.match(text, /# EOF\n?$/);
+    assert.match(text, /^# TYPE celery_task_succeeded counter$/m, 'OpenMetrics names the counter family without _total');
+    assert.match(text, /^celery_task_succeeded_total\{/m);
+    // The text format keeps the _total names after an OpenMetrics scrape (prom-client renames in place).
+    const [plain, concurrentOm] = await Promise.all([scrape(celeriac.url), scrape(celeriac.url, { accept: 'application/openmetrics-text' })]);
+    assert.match(plain.text, /^# TYPE celery_task_succeeded_total counter$/m);
+    assert.match(concurrentOm.text, /^# TYPE celery_task_succeeded counter$/m);
+    assert.match((await scrape(celeriac.url)).text, /^celery_task_succeeded_total\{/m);
   });
 });
 
