@@ -71,8 +71,8 @@ export class Monitor {
     this.transport.onConnected(() => {
       // Like Celery's receiver with wakeup=True: every live worker answers with a heartbeat now,
       // so the workers view is complete seconds after a (re)connect instead of after 2 s × freq.
-      void this.transport.broadcast('heartbeat');
-      if (config.enableEvents) void this.transport.broadcast('enable_events');
+      void this.broadcast('heartbeat');
+      if (config.enableEvents) void this.broadcast('enable_events');
       // Inspect data for every worker as soon as the broker is reachable (and again after outages).
       this.inspector.refresh().catch((error: unknown) => logger.debug({ err: String(error) }, 'initial inspect failed'));
     });
@@ -83,7 +83,7 @@ export class Monitor {
     this.inspector.start(config.inspectInterval);
     this.queueMonitor.start();
     if (config.enableEvents) {
-      this.timers.push(setInterval(() => void this.transport.broadcast('enable_events'), ENABLE_EVENTS_INTERVAL_MS));
+      this.timers.push(setInterval(() => void this.broadcast('enable_events'), ENABLE_EVENTS_INTERVAL_MS));
     }
     if (config.purgeOfflineWorkers !== null) {
       const seconds = config.purgeOfflineWorkers;
@@ -93,6 +93,15 @@ export class Monitor {
       }, 1_000));
     }
     for (const timer of this.timers) timer.unref();
+  }
+
+  /** Fire-and-forget command to every worker; a broker outage is logged at debug, not thrown. */
+  private async broadcast(method: string): Promise<void> {
+    try {
+      await this.mailbox.cast(method);
+    } catch (error) {
+      this.logger.debug({ err: error instanceof Error ? error.message : String(error), method }, 'control broadcast failed');
+    }
   }
 
   async stop(): Promise<void> {

@@ -22,11 +22,6 @@ export interface EventTransport {
   start(): void;
   stop(): Promise<void>;
   status(): TransportStatus;
-  /**
-   * Fire-and-forget remote-control broadcast (no reply wanted): `enable_events`, `heartbeat`.
-   * Resolves false, without throwing, when the broker is unreachable.
-   */
-  broadcast(method: string, args?: Record<string, JsonValue>, destination?: string[] | null): Promise<boolean>;
   /** Called after each successful (re)connection, once subscribed. */
   onConnected(listener: () => void): void;
   /** Called on every change of status. */

@@ -371,7 +371,6 @@ class ScriptedBroker {
       start: () => undefined,
       stop: async () => undefined,
       status: () => ({ connected: true, reason: null, since: 0, connects: 1 }),
-      broadcast: async () => true,
       onConnected: () => undefined,
       onStatus: () => undefined,
       openReplyChannel: unused,

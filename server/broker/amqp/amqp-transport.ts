@@ -12,7 +12,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqp
 import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
 import { decodeAmqpEnvelope, decodeAmqpMessage, type EventSink } from '../../protocol/decode';
-import { buildControlRequest, PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../../protocol/pidbox';
+import { PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../../protocol/pidbox';
 import {
   BrokerUnavailableError,
   reconnectDelayMs,
@@ -148,17 +148,6 @@ export class AmqpTransport extends TrackedTransport implements BrokerTransport {
     const connection = this.connection;
     if (!connection || !this.channel) throw new BrokerUnavailableError(this.tracker.get().reason ?? 'not connected to RabbitMQ');
     return connection;
-  }
-
-  async broadcast(method: string, args: Record<string, JsonValue> = {}, destination: string[] | null = null): Promise<boolean> {
-    const request = buildControlRequest(method, args, { destination, clock: this.options.clock() });
-    try {
-      await this.publishControl(request.body, request.headers);
-      return true;
-    } catch (error) {
-      this.options.logger.debug({ err: errorText(error), method }, 'control broadcast failed');
-      return false;
-    }
   }
 
   /** Publish on the `celery.pidbox` fanout exchange (§5.5); RabbitMQ does not say how many got it. */

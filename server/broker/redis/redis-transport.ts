@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
 import { decodeRedisEnvelope, decodeRedisMessage, type EventSink } from '../../protocol/decode';
 import { encodeRedisEnvelope } from '../../protocol/envelope';
-import { buildControlRequest, PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../../protocol/pidbox';
+import { PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../../protocol/pidbox';
 import { fanoutPrefixFor, type TransportOptions } from '../transport-options';
 import {
   BrokerUnavailableError,
@@ -142,17 +142,6 @@ export class RedisTransport extends TrackedTransport implements BrokerTransport 
     const commands = this.commands;
     if (!commands || commands.status !== 'ready') throw new BrokerUnavailableError(this.tracker.get().reason ?? 'not connected to Redis');
     return commands;
-  }
-
-  async broadcast(method: string, args: Record<string, JsonValue> = {}, destination: string[] | null = null): Promise<boolean> {
-    const request = buildControlRequest(method, args, { destination, clock: this.options.clock() });
-    try {
-      await this.publishControl(request.body, request.headers);
-      return true;
-    } catch (error) {
-      this.options.logger.debug({ err: errorText(error), method }, 'control broadcast failed');
-      return false;
-    }
   }
 
   /** PUBLISH on the pidbox channel(s) (§5.4 step 3); resolves how many subscribers got it. */
