@@ -5,13 +5,21 @@
  * second, empty copy of the state. Instead the process registers one runtime object on
  * globalThis (under a Symbol.for key, shared across bundles) and pages read from it.
  */
-import type { WorkersSnapshot } from './realtime/types';
+import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, WorkersSnapshot } from './realtime/types';
+import type { FlowerTaskDict } from './state/task-record';
 
 export interface CeleriacRuntime {
   /** Current workers view, as pushed over socket.io. */
   workersSnapshot(): WorkersSnapshot;
+  overview(): OverviewSnapshot;
+  queues(): QueuesSnapshot;
+  /** One task, or null when unknown. */
+  task(uuid: string): TaskDetail | null;
+  /** A page of tasks with the /api/tasks filters (query-string values); throws ApiError on bad ones. */
+  tasks(query: Record<string, string | string[] | undefined>): { total: number; offset: number; tasks: FlowerTaskDict[] };
   /** Configured --url-prefix ('' or '/something'). */
   urlPrefix: string;
+  readOnly: boolean;
 }
 
 const RUNTIME_KEY = Symbol.for('celeriac.runtime');

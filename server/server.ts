@@ -17,6 +17,8 @@ import { CeleriacMetrics } from './metrics/metrics';
 import { Monitor } from './monitor';
 import { RealtimeHub } from './realtime/hub';
 import { setRuntime } from './runtime';
+import { parseTaskFilter } from './http/params';
+import { queryTasksPage } from './state/task-query';
 
 export interface StartOptions {
   /** Override --ui (tests of the API alone skip the UI to start fast). */
@@ -124,7 +126,19 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     res.status(404).type('text/plain').send(`Not found. Celeriac is served under ${prefix || '/'}`);
   });
 
-  setRuntime({ workersSnapshot: () => hub.workersSnapshot(), urlPrefix: prefix });
+  setRuntime({
+    workersSnapshot: () => hub.workersSnapshot(),
+    overview: () => hub.views.overview(hub.streamStatus()),
+    queues: () => hub.views.queues(config.readOnly),
+    task: (uuid) => hub.taskDetail(uuid),
+    tasks: (query) => {
+      const filter = parseTaskFilter(query);
+      const page = queryTasksPage(monitor.state.tasks.values(), { ...filter, limit: Math.min(filter.limit ?? 50, 1_000) });
+      return { total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => t.toFlowerDict(monitor.state.childrenOf(t.uuid))) };
+    },
+    urlPrefix: prefix,
+    readOnly: config.readOnly,
+  });
   monitor.start();
 
   await new Promise<void>((resolve, reject) => {

@@ -6,7 +6,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Monitor } from '../monitor';
 import type { RealtimeHub } from '../realtime/hub';
-import { queryTasks } from '../state/task-query';
+import { queryTasks, queryTasksPage } from '../state/task-query';
 import { ApiError, boolParam, param, parseTaskFilter, type Query } from './params';
 
 export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
@@ -92,6 +92,23 @@ export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
   router.get('/api/tasks/types', taskTypes);
 
   // Celeriac's own routes.
+  // The tasks page: Flower's filters plus `queue`, a total for paging, rows in result order.
+  router.get('/api/celeriac/tasks', (req, res) => {
+    const filter = parseTaskFilter(req.query as Query);
+    const page = queryTasksPage(state.tasks.values(), { ...filter, limit: Math.min(filter.limit ?? 50, 1_000) });
+    res.json({ total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => t.toFlowerDict(state.childrenOf(t.uuid))) });
+  });
+
+  router.get('/api/celeriac/task/:taskId', (req, res) => {
+    const detail = hub.taskDetail(req.params.taskId);
+    if (!detail) throw new ApiError(404, `Unknown task '${req.params.taskId}'`);
+    res.json(detail);
+  });
+
+  router.get('/api/celeriac/overview', (_req, res) => {
+    res.json(hub.views.overview(hub.streamStatus()));
+  });
+
   router.get('/api/celeriac/workers', (_req, res) => {
     res.json(hub.workersSnapshot());
   });

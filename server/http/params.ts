@@ -113,5 +113,6 @@ export function parseTaskFilter(query: Query): TaskFilter {
     receivedStart: parseTimeParam(query, 'received_start'),
     receivedEnd: parseTimeParam(query, 'received_end'),
     search,
+    queue: filterParam(query, 'queue'),
   };
 }

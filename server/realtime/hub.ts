@@ -11,10 +11,20 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Monitor } from '../monitor';
-import { REALTIME, type StreamStatus, type WorkersDelta, type WorkersSnapshot } from './types';
+import { REALTIME, VIEW_EVENTS, type EventsBatch, type StreamStatus, type TaskDetail, type TasksChanged, type WorkersDelta, type WorkersSnapshot } from './types';
+import { ViewData } from './views';
 
 export const FLUSH_INTERVAL_MS = 500;
 const WORKERS_ROOM = 'view:workers';
+const OVERVIEW_ROOM = 'view:overview';
+const TASKS_ROOM = 'view:tasks';
+const QUEUES_ROOM = 'view:queues';
+const EVENTS_ROOM = 'view:events';
+const TASK_ROOM_PREFIX = 'task:';
+/** The overview is resent at least this often (times move even without events). */
+const OVERVIEW_REFRESH_MS = 2_000;
+/** Most event lines sent to one client per flush; a slower client gets the newest ones. */
+const EVENTS_PER_FLUSH = 200;
 
 export interface RealtimeOptions {
   path: string;
@@ -29,6 +39,15 @@ export class RealtimeHub {
   private readonly sentStatus = new Map<string, 'online' | 'offline'>();
   private lastStream: string | null = null;
   private timer: NodeJS.Timeout | null = null;
+  readonly views: ViewData;
+  private overviewVersion = -1;
+  private overviewSentAt = 0;
+  private tasksChanged = 0;
+  private tasksCreated = 0;
+  private readonly dirtyTasks = new Set<string>();
+  private queuesDirty = false;
+  /** Per-socket position in the event tail. */
+  private readonly eventCursors = new Map<string, number>();
 
   constructor(httpServer: HttpServer, private readonly monitor: Monitor, options: RealtimeOptions, private readonly logger: Logger) {
     this.io = new Server(httpServer, {
@@ -36,7 +55,16 @@ export class RealtimeHub {
       serveClient: false,
       allowRequest: (req, callback) => callback(null, options.authorize(req.headers)),
     });
+    this.views = new ViewData(monitor);
+    monitor.queueMonitor.onUpdate(() => {
+      this.queuesDirty = true;
+    });
     monitor.state.addListener({
+      taskChanged: (task, event) => {
+        this.tasksChanged++;
+        if (event.type === 'task-sent' || (event.type === 'task-received' && task.sent === null && task.retries === 0)) this.tasksCreated++;
+        this.dirtyTasks.add(task.uuid);
+      },
       workerChanged: (worker) => this.dirtyWorkers.add(worker.hostname),
       workerRemoved: (hostname) => {
         this.dirtyWorkers.delete(hostname);
@@ -49,15 +77,77 @@ export class RealtimeHub {
   }
 
   private onConnection(socket: Socket): void {
-    socket.on(REALTIME.subscribe, (view: unknown) => {
-      if (view === 'workers') {
-        void socket.join(WORKERS_ROOM);
-        socket.emit(REALTIME.workersSnapshot, this.workersSnapshot());
+    socket.on(REALTIME.subscribe, (request: unknown) => {
+      const room = roomOf(request);
+      if (room === null) return;
+      void socket.join(room);
+      if (room === WORKERS_ROOM) socket.emit(REALTIME.workersSnapshot, this.workersSnapshot());
+      else if (room === OVERVIEW_ROOM) socket.emit(VIEW_EVENTS.overviewSnapshot, this.views.overview(this.streamStatus()));
+      else if (room === QUEUES_ROOM) socket.emit(VIEW_EVENTS.queuesSnapshot, this.views.queues(this.monitor.config.readOnly));
+      else if (room === EVENTS_ROOM) {
+        // A new subscriber starts with the recent tail.
+        const batch = this.views.eventsAfter(Math.max(0, this.views.lastSeq - EVENTS_PER_FLUSH), EVENTS_PER_FLUSH);
+        this.eventCursors.set(socket.id, this.views.lastSeq);
+        socket.emit(VIEW_EVENTS.eventsBatch, { events: batch.events, skipped: 0 } satisfies EventsBatch);
+      } else if (room.startsWith(TASK_ROOM_PREFIX)) socket.emit(VIEW_EVENTS.taskSnapshot, this.taskDetail(room.slice(TASK_ROOM_PREFIX.length)));
+    });
+    socket.on(REALTIME.unsubscribe, (request: unknown) => {
+      const room = roomOf(request);
+      if (room !== null) void socket.leave(room);
+      if (room === EVENTS_ROOM) this.eventCursors.delete(socket.id);
+    });
+    socket.on('disconnect', () => this.eventCursors.delete(socket.id));
+  }
+
+  /** Everything the task page shows, or null for a task Celeriac does not know. */
+  taskDetail(uuid: string): TaskDetail | null {
+    const task = this.monitor.state.getTask(uuid);
+    if (!task) return null;
+    return {
+      ...task.toFlowerDict(this.monitor.state.childrenOf(uuid)),
+      queue: task.queue,
+      terminated: task.terminated,
+      signum: task.signum,
+      expired: task.expired,
+      extra: task.extra,
+      readOnly: this.monitor.config.readOnly,
+    };
+  }
+
+  /** The live views other than workers: each sends at most once per flush, and only if something changed. */
+  private flushViews(): void {
+    const rooms = this.io.sockets.adapter.rooms;
+    const now = Date.now();
+    if (rooms.has(OVERVIEW_ROOM) && (this.views.version !== this.overviewVersion || now - this.overviewSentAt >= OVERVIEW_REFRESH_MS)) {
+      this.overviewVersion = this.views.version;
+      this.overviewSentAt = now;
+      this.io.to(OVERVIEW_ROOM).volatile.emit(VIEW_EVENTS.overviewUpdate, this.views.overview(this.streamStatus()));
+    }
+    if (this.tasksChanged > 0) {
+      if (rooms.has(TASKS_ROOM)) this.io.to(TASKS_ROOM).emit(VIEW_EVENTS.tasksChanged, { changed: this.tasksChanged, created: this.tasksCreated, at: now / 1000 } satisfies TasksChanged);
+      this.tasksChanged = 0;
+      this.tasksCreated = 0;
+    }
+    for (const uuid of this.dirtyTasks) {
+      const room = TASK_ROOM_PREFIX + uuid;
+      if (rooms.has(room)) this.io.to(room).volatile.emit(VIEW_EVENTS.taskUpdate, this.taskDetail(uuid));
+    }
+    this.dirtyTasks.clear();
+    if (this.queuesDirty && rooms.has(QUEUES_ROOM)) {
+      this.io.to(QUEUES_ROOM).volatile.emit(VIEW_EVENTS.queuesUpdate, this.views.queues(this.monitor.config.readOnly));
+    }
+    this.queuesDirty = false;
+    const members = rooms.get(EVENTS_ROOM);
+    if (members) {
+      for (const id of members) {
+        const socket = this.io.sockets.sockets.get(id);
+        const cursor = this.eventCursors.get(id) ?? this.views.lastSeq;
+        if (!socket || cursor >= this.views.lastSeq) continue;
+        const batch = this.views.eventsAfter(cursor, EVENTS_PER_FLUSH);
+        this.eventCursors.set(id, this.views.lastSeq);
+        socket.emit(VIEW_EVENTS.eventsBatch, batch satisfies EventsBatch);
       }
-    });
-    socket.on(REALTIME.unsubscribe, (view: unknown) => {
-      if (view === 'workers') void socket.leave(WORKERS_ROOM);
-    });
+    }
   }
 
   streamStatus(): StreamStatus {
@@ -72,8 +162,13 @@ export class RealtimeHub {
     return { workers, stream: this.streamStatus() };
   }
 
-  /** Build and send one delta. Exposed for tests. */
+  /** Build and send one delta per view. Exposed for tests. */
   flush(): void {
+    this.flushViews();
+    this.flushWorkers();
+  }
+
+  private flushWorkers(): void {
     const now = Date.now() / 1000;
     const state = this.monitor.state;
     for (const worker of state.workers.values()) {
@@ -107,4 +202,18 @@ export class RealtimeHub {
     });
     this.logger.debug('realtime hub closed');
   }
+}
+
+/** The room of a subscription request, or null for anything else (ignored). */
+function roomOf(request: unknown): string | null {
+  if (request === 'workers') return WORKERS_ROOM;
+  if (request === 'overview') return OVERVIEW_ROOM;
+  if (request === 'tasks') return TASKS_ROOM;
+  if (request === 'queues') return QUEUES_ROOM;
+  if (request === 'events') return EVENTS_ROOM;
+  if (typeof request === 'object' && request !== null) {
+    const { view, id } = request as { view?: unknown; id?: unknown };
+    if (view === 'task' && typeof id === 'string' && id.length > 0 && id.length <= 255) return TASK_ROOM_PREFIX + id;
+  }
+  return null;
 }

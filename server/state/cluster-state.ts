@@ -25,6 +25,8 @@ export interface StateListener {
   /** A worker started (`worker-online`) or was heard from again after being offline. */
   workerOnline?(worker: WorkerRecord): void;
   workerRemoved?(hostname: string): void;
+  /** Every event, after the model applied it (the live event tail). */
+  eventApplied?(event: CeleryEvent): void;
 }
 
 export class ClusterState {
@@ -70,6 +72,7 @@ export class ClusterState {
   apply(event: CeleryEvent): void {
     if (event.kind === 'task') this.applyTaskEvent(event);
     else this.applyWorkerEvent(event);
+    for (const listener of this.listeners) listener.eventApplied?.(event);
   }
 
   private applyWorkerEvent(event: WorkerEvent): void {

@@ -23,6 +23,8 @@ export interface TaskFilter {
   receivedStart: number | null;
   receivedEnd: number | null;
   search: TaskQuery | null;
+  /** Celeriac extension: the queue the task was sent to (from task-sent). */
+  queue?: string | null;
 }
 
 export function matchesFilter(task: TaskRecord, filter: TaskFilter): boolean {
@@ -31,6 +33,7 @@ export function matchesFilter(task: TaskRecord, filter: TaskFilter): boolean {
   if (filter.state !== null && task.state !== filter.state) return false;
   if (filter.receivedStart !== null && (task.received === null || task.received < filter.receivedStart)) return false;
   if (filter.receivedEnd !== null && (task.received === null || task.received > filter.receivedEnd)) return false;
+  if (filter.queue && (task.queue ?? task.routingKey) !== filter.queue) return false;
   if (filter.search !== null && !filter.search.matches(task)) return false;
   return true;
 }
@@ -40,6 +43,11 @@ export function matchesFilter(task: TaskRecord, filter: TaskFilter): boolean {
  * (by the timestamp of the event that set the current state, as Flower does).
  */
 export function queryTasks(tasks: Iterable<TaskRecord>, filter: TaskFilter): TaskRecord[] {
+  return queryTasksPage(tasks, filter).tasks;
+}
+
+/** The page of matching tasks and how many matched in all (for paging in the UI). */
+export function queryTasksPage(tasks: Iterable<TaskRecord>, filter: TaskFilter): { total: number; tasks: TaskRecord[] } {
   const matched: TaskRecord[] = [];
   for (const task of tasks) if (matchesFilter(task, filter)) matched.push(task);
   if (filter.sortBy) {
@@ -49,7 +57,7 @@ export function queryTasks(tasks: Iterable<TaskRecord>, filter: TaskFilter): Tas
     matched.sort((a, b) => compareNullable(a.timestamp, b.timestamp, true));
   }
   const end = filter.limit === null ? undefined : filter.offset + filter.limit;
-  return matched.slice(filter.offset, end);
+  return { total: matched.length, tasks: matched.slice(filter.offset, end) };
 }
 
 /** Ascending puts missing values first, descending puts them last (they "sort as empty"). */
