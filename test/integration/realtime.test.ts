@@ -1,0 +1,116 @@
+/**
+ * The live views over a real socket.io connection: snapshots on subscribe, throttled updates,
+ * the event tail with a per-client cursor (a slow client gets the newest lines and a `skipped`
+ * count), and a resync after reconnecting. The model is fed typed events directly.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { io, type Socket } from 'socket.io-client';
+import { FLUSH_INTERVAL_MS } from '../../server/realtime/hub';
+import { REALTIME, VIEW_EVENTS, type EventsBatch, type OverviewSnapshot, type TaskDetail, type TasksChanged, type ViewRequest } from '../../server/realtime/types';
+import type { TaskEvent } from '../../server/protocol/events';
+import type { RunningCeleriac } from '../../server/server';
+import { freePort } from '../helpers/brokers';
+import { startTestCeleriac, waitFor } from '../helpers/celeriac';
+
+function task(type: string, uuid: string, fields: Partial<TaskEvent> = {}): TaskEvent {
+  const now = Date.now() / 1000;
+  return { kind: 'task', type, uuid, hostname: 'w1@rt', timestamp: now, localReceived: now, clock: 1, utcoffset: 0, pid: 1, ...fields };
+}
+
+describe('live views over socket.io', () => {
+  let celeriac: RunningCeleriac;
+  const sockets: Socket[] = [];
+  before(async () => {
+    celeriac = await startTestCeleriac(['--broker', `redis://127.0.0.1:${await freePort()}/0`]);
+  });
+  after(async () => {
+    for (const s of sockets) s.disconnect();
+    await celeriac.close();
+  });
+
+  function connect(request: ViewRequest): { socket: Socket; received: Map<string, unknown[]> } {
+    const received = new Map<string, unknown[]>();
+    const socket = io(`http://127.0.0.1:${celeriac.port}`, { path: '/socket.io', transports: ['websocket'], reconnectionDelay: 50 });
+    socket.onAny((name: string, payload: unknown) => {
+      const list = received.get(name) ?? [];
+      list.push(payload);
+      received.set(name, list);
+    });
+    socket.on('connect', () => socket.emit(REALTIME.subscribe, request));
+    sockets.push(socket);
+    return { socket, received };
+  }
+
+  it('overview: snapshot on subscribe, then updates with live throughput and failures', async () => {
+    const { received } = connect('overview');
+    await waitFor('overview snapshot', async () => received.get(VIEW_EVENTS.overviewSnapshot)?.length);
+    const ingest = celeriac.monitor.ingest;
+    ingest.event(task('task-received', 'ok-1', { name: 'tasks.add' }));
+    ingest.event(task('task-succeeded', 'ok-1', { runtime: 0.2 }));
+    ingest.event(task('task-received', 'bad-1', { name: 'tasks.fail' }));
+    ingest.event(task('task-failed', 'bad-1', { exception: "ValueError('x')" }));
+    const update = await waitFor('an overview update with the failure', async () => {
+      const updates = (received.get(VIEW_EVENTS.overviewUpdate) ?? []) as OverviewSnapshot[];
+      return updates.find((u) => u.topFailing.length > 0);
+    });
+    assert.equal(update.failureRatio, 0.5);
+    assert.deepEqual(update.topFailing, [{ name: 'tasks.fail', count: 1 }]);
+    assert.deepEqual(update.topExceptions, [{ exception: 'ValueError', count: 1 }]);
+    assert.equal(update.runtime.p50, 0.2);
+    const last = update.throughput[update.throughput.length - 1];
+    assert.equal(last?.succeeded, 1);
+    assert.equal(last?.failed, 1);
+    assert.equal(update.throughput.length, 90, '15 minutes of 10-second buckets');
+  });
+
+  it('tasks: change notifications are batched, not one per event', async () => {
+    const { received } = connect('tasks');
+    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 500; i++) celeriac.monitor.ingest.event(task('task-sent', `bulk-${i}`, { name: 'tasks.add', hostname: 'client@rt' }));
+    await waitFor('tasks:changed', async () => received.get(VIEW_EVENTS.tasksChanged)?.length);
+    await new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS * 2));
+    const notes = received.get(VIEW_EVENTS.tasksChanged) as TasksChanged[];
+    assert.ok(notes.length <= 2, `at most one notification per flush (got ${notes.length})`);
+    assert.equal(notes.reduce((n, c) => n + c.created, 0), 500);
+  });
+
+  it('task: the page of one task gets its snapshot and live changes', async () => {
+    const { received } = connect({ view: 'task', id: 'watched' });
+    await waitFor('task snapshot', async () => received.get(VIEW_EVENTS.taskSnapshot)?.length);
+    assert.equal((received.get(VIEW_EVENTS.taskSnapshot) as (TaskDetail | null)[])[0], null, 'unknown yet');
+    celeriac.monitor.ingest.event(task('task-received', 'watched', { name: 'tasks.sleep', args: '(5,)' }));
+    celeriac.monitor.ingest.event(task('task-started', 'watched'));
+    const live = await waitFor('STARTED pushed', async () => ((received.get(VIEW_EVENTS.taskUpdate) ?? []) as TaskDetail[]).find((t) => t?.state === 'STARTED'));
+    assert.equal(live.name, 'tasks.sleep');
+    assert.equal(live.args, '(5,)');
+  });
+
+  it('events: a tail with a per-client cursor; a slow client gets the newest lines and a skipped count', async () => {
+    const { socket, received } = connect('events');
+    await waitFor('initial batch', async () => received.get(VIEW_EVENTS.eventsBatch)?.length);
+    received.set(VIEW_EVENTS.eventsBatch, []);
+    for (let i = 0; i < 50; i++) celeriac.monitor.ingest.event(task('task-sent', `tail-${i}`, { name: 'tasks.echo', hostname: 'client@rt', args: `(${i},)` }));
+    await waitFor('50 lines', async () => ((received.get(VIEW_EVENTS.eventsBatch) ?? []) as EventsBatch[]).flatMap((b) => b.events).length >= 50);
+    const lines = ((received.get(VIEW_EVENTS.eventsBatch) ?? []) as EventsBatch[]).flatMap((b) => b.events);
+    assert.deepEqual(lines.slice(-3).map((l) => l.uuid), ['tail-47', 'tail-48', 'tail-49']);
+    assert.match(lines[lines.length - 1]?.summary ?? '', /args \(49,\)/);
+    // A burst larger than one flush allows: the client gets the newest 200 and the count of the rest.
+    received.set(VIEW_EVENTS.eventsBatch, []);
+    for (let i = 0; i < 700; i++) celeriac.monitor.ingest.event(task('task-sent', `burst-${i}`, { name: 'tasks.echo', hostname: 'client@rt' }));
+    const batch = await waitFor('burst batch', async () => ((received.get(VIEW_EVENTS.eventsBatch) ?? []) as EventsBatch[])[0]);
+    assert.equal(batch.events.length, 200);
+    assert.equal(batch.skipped, 500);
+    assert.equal(batch.events[batch.events.length - 1]?.uuid, 'burst-699');
+    // After a reconnect the client subscribes again and gets a fresh tail.
+    received.set(VIEW_EVENTS.eventsBatch, []);
+    socket.io.engine.close();
+    await waitFor('resynced after reconnect', async () => ((received.get(VIEW_EVENTS.eventsBatch) ?? []) as EventsBatch[]).length > 0, 10_000);
+  });
+
+  it('ignores subscriptions to unknown views', async () => {
+    const { received } = connect({ view: 'nope', id: 'x' } as unknown as ViewRequest);
+    await new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS * 2));
+    assert.equal([...received.keys()].length, 0);
+  });
+});
