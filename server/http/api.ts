@@ -105,6 +105,21 @@ export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
     res.json(detail);
   });
 
+  // The DAG of a task's workflow (same root_id), for the workflow page.
+  router.get('/api/celeriac/workflow/:taskId', (req, res) => {
+    const limitRaw = param(req.query as Query, 'limit');
+    const limit = limitRaw === undefined ? 10_000 : Number(limitRaw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50_000) throw new ApiError(400, `Invalid value for 'limit': ${JSON.stringify(limitRaw)} (1–50000)`);
+    const workflow = state.workflow(req.params.taskId, limit);
+    if (!workflow) throw new ApiError(404, `Unknown task '${req.params.taskId}'`);
+    res.json({
+      root: workflow.root,
+      truncated: workflow.truncated,
+      nodes: workflow.nodes.map((t) => ({ uuid: t.uuid, name: t.name, state: t.state, parent_id: t.parentId, worker: t.worker, sent: t.sent, received: t.received, started: t.started, succeeded: t.succeeded, failed: t.failed, runtime: t.runtime })),
+      edges: workflow.edges.map(([from, to]) => ({ from, to })),
+    });
+  });
+
   router.get('/api/celeriac/overview', (_req, res) => {
     res.json(hub.views.overview(hub.streamStatus()));
   });

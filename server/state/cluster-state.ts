@@ -166,6 +166,25 @@ export class ClusterState {
     return this.tasks.peek(uuid);
   }
 
+  /**
+   * The workflow a task belongs to: every retained task with the same root, and the
+   * parent → child edges between them (chains, groups and chords all show up as parent links).
+   * At most `limit` nodes, the earliest first; `truncated` says whether some were left out.
+   */
+  workflow(uuid: string, limit = 10_000): { root: string; nodes: TaskRecord[]; edges: [string, string][]; truncated: boolean } | null {
+    const task = this.tasks.peek(uuid);
+    if (!task) return null;
+    const root = task.rootId ?? task.uuid;
+    const members: TaskRecord[] = [];
+    for (const candidate of this.tasks.values()) if (candidate.uuid === root || candidate.rootId === root) members.push(candidate);
+    members.sort((a, b) => (a.sent ?? a.received ?? a.timestamp ?? 0) - (b.sent ?? b.received ?? b.timestamp ?? 0));
+    const nodes = members.slice(0, limit);
+    const kept = new Set(nodes.map((n) => n.uuid));
+    const edges: [string, string][] = [];
+    for (const node of nodes) if (node.parentId !== null && kept.has(node.parentId)) edges.push([node.parentId, node.uuid]);
+    return { root, nodes, edges, truncated: members.length > nodes.length };
+  }
+
   /** Sorted task names seen so far (Flower's `/api/task/types`). */
   taskTypes(): string[] {
     return [...this.seenTypes].sort();
