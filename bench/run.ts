@@ -13,148 +13,17 @@
  * Options (env): BENCH_STEP_SECONDS (default 8), BENCH_RATES (comma list, events/s),
  * BENCH_BROKERS (redis,amqp).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import amqp from 'amqplib';
-import { Redis } from 'ioredis';
-import { deleteRabbitVhost, ensureRabbitVhost, freePort, startRedisServer } from '../test/helpers/brokers';
-import { celeryStream, redisEnvelope, type StreamMessage } from './celery-stream';
+import { deleteRabbitVhost, ensureRabbitVhost, startRedisServer } from '../test/helpers/brokers';
+import { celeryStream, redisEnvelope } from './celery-stream';
+import { amqpPublisher, prepare, publishAtRate, redisPublisher, sleep, startCeleriac, waitForDrain } from './harness';
 import { decodeRedisMessage } from '../server/protocol/decode';
 import { ClusterState } from '../server/state/cluster-state';
 import { Ingest } from '../server/state/ingest';
 import { createLogger } from '../server/log';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 8);
 const RATES = (process.env.BENCH_RATES ?? '10000,20000,30000,40000,60000,80000,100000,120000,150000,200000').split(',').map(Number);
 const BROKERS = (process.env.BENCH_BROKERS ?? 'redis,amqp').split(',');
-
-interface Status { events: { received: number; droppedTotal: number }; stream: { connects: number }; state: { tasks: number }; process: { rss: number } }
-
-/** A publisher: sends one pre-serialized message, resolving when the client has buffered it. */
-interface Publisher {
-  prepare(message: StreamMessage): Buffer | string;
-  publish(payload: Buffer | string, message: StreamMessage): void;
-  flush(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startCeleriac(broker: string): Promise<{ base: string; child: ChildProcess; status(): Promise<Status> }> {
-  const port = await freePort();
-  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the Celeriac process.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/celeriac.js'), '--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', '--max-tasks', '100000'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const status = async (): Promise<Status> => (await (await fetch(`${base}/api/celeriac/status`)).json()) as Status;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/healthcheck`)).status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error('Celeriac did not become healthy');
-    await sleep(100);
-  }
-  return { base, child, status };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Publish `messages` at `rate` events/s in 10 ms ticks. Returns the achieved rate. */
-async function publishAtRate(publisher: Publisher, messages: { payload: Buffer | string; message: StreamMessage }[], rate: number): Promise<{ events: number; seconds: number }> {
-  const start = performance.now();
-  let sent = 0;
-  let i = 0;
-  while (i < messages.length) {
-    const due = ((performance.now() - start) / 1000) * rate;
-    while (i < messages.length && sent < due) {
-      const m = messages[i++] as { payload: Buffer | string; message: StreamMessage };
-      publisher.publish(m.payload, m.message);
-      sent += m.message.events;
-    }
-    await publisher.flush();
-    await sleep(Math.max(0, 10 - ((performance.now() - start) % 10)));
-  }
-  await publisher.flush();
-  return { events: sent, seconds: (performance.now() - start) / 1000 };
-}
-
-async function waitForDrain(status: () => Promise<Status>, expected: number): Promise<Status> {
-  let last = await status();
-  let stableSince = Date.now();
-  for (;;) {
-    await sleep(250);
-    const now = await status();
-    if (now.events.received >= expected) return now;
-    if (now.events.received !== last.events.received) stableSince = Date.now();
-    else if (Date.now() - stableSince > 3_000) return now; // nothing more is coming: the rest is lost
-    last = now;
-  }
-}
-
-function prepare(publisher: Publisher, events: number): { payload: Buffer | string; message: StreamMessage }[] {
-  const out: { payload: Buffer | string; message: StreamMessage }[] = [];
-  let count = 0;
-  for (const message of celeryStream(Math.ceil(events / 4))) {
-    out.push({ payload: publisher.prepare(message), message });
-    count += message.events;
-    if (count >= events) break;
-  }
-  return out;
-}
-
-async function redisPublisher(url: string): Promise<Publisher> {
-  const client = new Redis(url);
-  let pipeline = client.pipeline();
-  let pending = 0;
-  return {
-    prepare: (m) => redisEnvelope(m),
-    publish: (payload, m) => {
-      pipeline.publish(`/0.celeryev/${m.routingKey}`, payload as string);
-      pending++;
-    },
-    flush: async () => {
-      if (pending === 0) return;
-      const p = pipeline;
-      pipeline = client.pipeline();
-      pending = 0;
-      await p.exec();
-    },
-    close: async () => {
-      await client.quit();
-    },
-  };
-}
-
-async function amqpPublisher(url: string): Promise<Publisher> {
-  const connection = await amqp.connect(url);
-  const channel = await connection.createChannel();
-  await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
-  let blocked: Promise<void> | null = null;
-  return {
-    prepare: (m) => Buffer.from(m.body, 'utf8'),
-    publish: (payload, m) => {
-      const ok = channel.publish('celeryev', m.routingKey, payload as Buffer, {
-        contentType: 'application/json', contentEncoding: 'utf-8', headers: { hostname: m.hostname }, deliveryMode: 1, priority: 0,
-      });
-      if (!ok && !blocked) blocked = new Promise((r) => channel.once('drain', () => { blocked = null; r(); }));
-    },
-    flush: async () => {
-      if (blocked) await blocked;
-    },
-    close: async () => {
-      await channel.close();
-      await connection.close();
-    },
-  };
-}
 
 async function throughput(brokerName: string): Promise<void> {
   let brokerUrl: string;

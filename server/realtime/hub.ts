@@ -14,7 +14,8 @@ import type { Monitor } from '../monitor';
 import { REALTIME, VIEW_EVENTS, type EventsBatch, type StreamStatus, type TaskDetail, type TasksChanged, type WorkersDelta, type WorkersSnapshot } from './types';
 import { ViewData } from './views';
 
-export const FLUSH_INTERVAL_MS = 500;
+/** At most five updates a second per view and client, whatever the event rate. */
+export const FLUSH_INTERVAL_MS = 200;
 const WORKERS_ROOM = 'view:workers';
 const OVERVIEW_ROOM = 'view:overview';
 const TASKS_ROOM = 'view:tasks';
@@ -130,7 +131,8 @@ export class RealtimeHub {
     }
     for (const uuid of this.dirtyTasks) {
       const room = TASK_ROOM_PREFIX + uuid;
-      if (rooms.has(room)) this.io.to(room).volatile.emit(VIEW_EVENTS.taskUpdate, this.taskDetail(uuid));
+      // Not volatile: a task may not change again, so a dropped update would leave the page stale.
+      if (rooms.has(room)) this.io.to(room).emit(VIEW_EVENTS.taskUpdate, this.taskDetail(uuid));
     }
     this.dirtyTasks.clear();
     if (this.queuesDirty && rooms.has(QUEUES_ROOM)) {

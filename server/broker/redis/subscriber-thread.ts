@@ -12,7 +12,8 @@ import { Redis } from 'ioredis';
 import { errorText, redisConnectionOptions } from './connection';
 import type { FromSubscriber, SubscriberInit, ToSubscriber } from './subscriber-protocol';
 
-const MAX_BATCH = 2_000;
+/** Messages per hand-over: small enough that decoding one batch never blocks the main thread for long. */
+const MAX_BATCH = 250;
 
 function run(port: NonNullable<typeof parentPort>, init: SubscriberInit): void {
   const send = (message: FromSubscriber): void => port.postMessage(message);
