@@ -3,6 +3,9 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { CeleriacLogo } from '@/components/CeleriacLogo';
 import { NavLinks } from '@/components/NavLinks';
+import { ThemeToggle } from '@/components/ThemeToggle';
+import { TimeZoneToggle } from '@/components/TimeZoneToggle';
+import { TimePreferenceProvider } from '@/components/timePreference';
 import './globals.css';
 
 const FAVICON =
@@ -31,27 +34,46 @@ export const viewport: Viewport = {
   ],
 };
 
+/**
+ * Applies the stored theme before first paint (no flash of the wrong theme). Inline on purpose: no
+ * external asset, runs before the stylesheet paints. Same key and logic as components/ThemeToggle.
+ */
+const THEME_SCRIPT =
+  "(function(){try{var c=localStorage.getItem('celeriac.theme');if(c!=='light'&&c!=='dark')c='system';" +
+  "var t=c==='system'?(window.matchMedia&&matchMedia('(prefers-color-scheme: dark)').matches?'dark':'light'):c;" +
+  "var d=document.documentElement;d.setAttribute('data-theme',t);d.setAttribute('data-theme-choice',c);}catch(e){}})();";
+
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
-    <html lang="en">
+    // The inline script sets data-theme on <html> before React hydrates: expected, not a mismatch.
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
+      </head>
       <body>
-        <a className="skip-link" href="#main">
-          Skip to content
-        </a>
-        <header className="topbar">
-          <div className="topbar__inner">
-            <Link href="/workers" className="brand" aria-label="Celeriac home">
-              <CeleriacLogo />
-              <span className="brand__name">Celeriac</span>
-            </Link>
-            <nav className="topbar__nav" aria-label="Main">
-              <NavLinks />
-            </nav>
-          </div>
-        </header>
-        <main id="main" className="main">
-          {children}
-        </main>
+        <TimePreferenceProvider>
+          <a className="skip-link" href="#main">
+            Skip to content
+          </a>
+          <header className="topbar">
+            <div className="topbar__inner">
+              <Link href="/" className="brand" aria-label="Celeriac overview">
+                <CeleriacLogo />
+                <span className="brand__name">Celeriac</span>
+              </Link>
+              <nav className="topbar__nav" aria-label="Main">
+                <NavLinks />
+              </nav>
+              <div className="topbar__tools">
+                <TimeZoneToggle />
+                <ThemeToggle />
+              </div>
+            </div>
+          </header>
+          <main id="main" className="main">
+            {children}
+          </main>
+        </TimePreferenceProvider>
       </body>
     </html>
   );

@@ -3,18 +3,30 @@
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 
-/** Pages that exist. Add an entry here when a page ships, not before. */
-const LINKS = [{ href: '/workers', label: 'Workers' }] as const;
+/** The main sections. next/link adds the URL prefix (basePath) itself. */
+const LINKS = [
+  { href: '/', label: 'Overview' },
+  { href: '/workers', label: 'Workers' },
+  { href: '/tasks', label: 'Tasks' },
+  { href: '/queues', label: 'Queues' },
+  { href: '/events', label: 'Events' },
+  { href: '/audit', label: 'Audit' },
+] as const;
+
+function isCurrent(pathname: string, href: string): boolean {
+  if (href === '/') return pathname === '/';
+  return pathname === href || pathname.startsWith(`${href}/`);
+}
 
 export function NavLinks() {
-  const pathname = usePathname();
+  const pathname = usePathname() ?? '/';
   return (
-    <ul className="nav">
+    <ul className="nav" data-testid="nav">
       {LINKS.map(({ href, label }) => {
-        const current = pathname === href || pathname.startsWith(`${href}/`);
+        const current = isCurrent(pathname, href);
         return (
           <li key={href}>
-            <Link href={href} className="nav__link" aria-current={current ? 'page' : undefined}>
+            <Link href={href} className="nav__link" aria-current={current ? 'page' : undefined} data-nav={label.toLowerCase()}>
               {label}
             </Link>
           </li>

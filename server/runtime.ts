@@ -5,7 +5,8 @@
  * second, empty copy of the state. Instead the process registers one runtime object on
  * globalThis (under a Symbol.for key, shared across bundles) and pages read from it.
  */
-import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, WorkersSnapshot } from './realtime/types';
+import type { JsonValue } from './protocol/events';
+import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, WorkerSummary, WorkersSnapshot } from './realtime/types';
 import type { FlowerTaskDict } from './state/task-record';
 
 export interface CeleriacRuntime {
@@ -17,6 +18,8 @@ export interface CeleriacRuntime {
   task(uuid: string): TaskDetail | null;
   /** A page of tasks with the /api/tasks filters (query-string values); throws ApiError on bad ones. */
   tasks(query: Record<string, string | string[] | undefined>): { total: number; offset: number; tasks: FlowerTaskDict[] };
+  /** One worker: its live summary, its inspect data (Flower's shape) and whether it is paused. */
+  worker(hostname: string): { summary: WorkerSummary | null; inspect: Record<string, JsonValue> | null; paused: boolean } | null;
   /** Configured --url-prefix ('' or '/something'). */
   urlPrefix: string;
   readOnly: boolean;

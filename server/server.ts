@@ -17,6 +17,7 @@ import { CeleriacMetrics } from './metrics/metrics';
 import { Monitor } from './monitor';
 import { RealtimeHub } from './realtime/hub';
 import { setRuntime } from './runtime';
+import type { JsonValue } from './protocol/events';
 import { parseTaskFilter } from './http/params';
 import { queryTasksPage } from './state/task-query';
 
@@ -135,6 +136,16 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
       const filter = parseTaskFilter(query);
       const page = queryTasksPage(monitor.state.tasks.values(), { ...filter, limit: Math.min(filter.limit ?? 50, 1_000) });
       return { total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => t.toFlowerDict(monitor.state.childrenOf(t.uuid))) };
+    },
+    worker: (hostname) => {
+      const record = monitor.state.workers.get(hostname);
+      const inspect = monitor.inspector.get(hostname);
+      if (!record && !inspect) return null;
+      return {
+        summary: record ? record.summary(Date.now() / 1000) : null,
+        inspect: inspect ? (JSON.parse(JSON.stringify(inspect)) as Record<string, JsonValue>) : null,
+        paused: Boolean(monitor.controls.pauseState().workers[hostname]),
+      };
     },
     urlPrefix: prefix,
     readOnly: config.readOnly,

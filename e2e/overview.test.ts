@@ -1,0 +1,183 @@
+/**
+ * The overview page and the shell (navigation, theme and UTC toggles) in a real browser, against
+ * Celeriac with a real Celery worker on a private Redis: the numbers must move without a reload.
+ *
+ * CELERIAC_E2E_PREFIX=/something serves (and builds) the UI under that URL prefix, in its own
+ * build directory; without it the default build (`npm run build`) is used.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { RunningCeleriac } from '../server/server';
+import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
+import { sendTasks, startWorker, type CeleryWorker } from '../test/helpers/celery';
+import { startTestCeleriac } from '../test/helpers/celeriac';
+import { launchBrowser, screenshot } from './browser';
+
+const TIMEOUT = 20_000;
+const PREFIX_ARGS = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
+/** A zone that is never UTC, so the UTC/local toggle visibly changes times. */
+const TIMEZONE = 'America/New_York';
+
+describe('overview page and shell (live, real worker, Redis)', { timeout: 300_000 }, () => {
+  let redis: PrivateRedisServer;
+  let celeriac: RunningCeleriac;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const workers: CeleryWorker[] = [];
+
+  /** Set once after the first load; still there means the page was never reloaded. */
+  const markPage = () => page.evaluate(() => ((window as { __sameDocument?: boolean }).__sameDocument = true));
+  const stillSameDocument = () => page.evaluate(() => (window as { __sameDocument?: boolean }).__sameDocument === true);
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const htmlTheme = () => page.evaluate(() => document.documentElement.getAttribute('data-theme'));
+
+  before(async () => {
+    redis = await startRedisServer();
+    celeriac = await startTestCeleriac(['--broker', redis.url(0), ...PREFIX_ARGS], { ui: true });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: TIMEZONE, colorScheme: 'light' });
+    page = await context.newPage();
+    await page.goto(`${celeriac.url}/`);
+    await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
+    await markPage();
+  });
+
+  after(async () => {
+    await Promise.allSettled(workers.map((w) => w.kill()));
+    await browser?.close();
+    await celeriac?.close();
+    await redis?.stop();
+  });
+
+  it('has the main navigation with Overview current', async () => {
+    const nav = page.getByTestId('nav');
+    for (const label of ['Overview', 'Workers', 'Tasks', 'Queues', 'Events', 'Audit']) {
+      assert.equal(await nav.getByRole('link', { name: label, exact: true }).count(), 1, label);
+    }
+    assert.equal(await nav.locator('[aria-current="page"]').textContent(), 'Overview');
+    // Links carry the URL prefix (next/link basePath).
+    const href = await nav.getByRole('link', { name: 'Workers', exact: true }).getAttribute('href');
+    assert.equal(href, `${process.env.CELERIAC_E2E_PREFIX ?? ''}/workers`);
+  });
+
+  it('shows a new worker online without a reload', async () => {
+    await page.locator('[data-testid="overview-workers-online"][data-value="0"]').waitFor({ timeout: TIMEOUT });
+    const worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'e2e-overview@celeriac', concurrency: 2 });
+    workers.push(worker);
+    await page.locator('[data-testid="overview-workers-online"][data-value="1"]').waitFor({ timeout: TIMEOUT });
+    assert.ok(await stillSameDocument());
+  });
+
+  it('updates the failure ratio, top failing tasks and the chart live', async () => {
+    // The worker runs without -E: Celeriac's enable_events broadcast turns task events on within seconds.
+    const failing = page.locator('[data-testid="top-failing-row"][data-name="tasks.fail"]');
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      await sendTasks(redis.url(0), [
+        { task: 'tasks.add', args: [1, 2] },
+        { task: 'tasks.add', args: [3, 4] },
+        { task: 'tasks.add', args: [5, 6] },
+        { task: 'tasks.fail', args: ['boom'] },
+      ]);
+      try {
+        await failing.waitFor({ timeout: 4_000 });
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
+    const ratio = page.getByTestId('overview-failure-ratio');
+    await page.waitForFunction(
+      () => {
+        const value = document.querySelector('[data-testid="overview-failure-ratio"]')?.getAttribute('data-value');
+        return value !== null && value !== undefined && value !== '' && Number(value) > 0 && Number(value) < 1;
+      },
+      undefined,
+      { timeout: TIMEOUT },
+    );
+    assert.match((await ratio.textContent()) ?? '', /%$/);
+    assert.ok(Number(await failing.getAttribute('data-value')) >= 1);
+    // The throughput chart took the new events in (legend totals over the 15-minute window).
+    const chart = page.getByTestId('throughput-chart');
+    await chart.locator('[data-series="failed"]:not([data-total="0"])').waitFor({ timeout: TIMEOUT });
+    await chart.locator('[data-series="succeeded"]:not([data-total="0"])').waitFor({ timeout: TIMEOUT });
+    assert.ok((await chart.locator('svg.recharts-surface path.recharts-curve').count()) >= 5);
+    assert.ok(await stillSameDocument(), 'the page reloaded');
+    await page.getByTestId('top-exceptions-row').first().waitFor({ timeout: TIMEOUT });
+    await page.waitForTimeout(500);
+    await screenshot(page, 'overview-light-desktop');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    await screenshot(page, 'overview-light-phone');
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('switches to the dark theme, and keeps it across a reload', async () => {
+    assert.equal(await htmlTheme(), 'light');
+    const light = await background();
+    await page.getByTestId('theme-toggle').locator('[data-choice="dark"]').click();
+    assert.equal(await htmlTheme(), 'dark');
+    await page.locator('[data-testid="theme-toggle"][data-theme-choice="dark"]').waitFor({ timeout: TIMEOUT });
+    const dark = await background();
+    assert.notEqual(dark, light);
+
+    await page.reload();
+    // Applied before hydration, by the inline script.
+    assert.equal(await htmlTheme(), 'dark');
+    assert.equal(await background(), dark);
+    await page.locator('[data-testid="theme-toggle"][data-theme-choice="dark"]').waitFor({ timeout: TIMEOUT });
+    await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
+    await page.getByTestId('top-failing-row').first().waitFor({ timeout: TIMEOUT });
+    await page.waitForTimeout(500);
+    await screenshot(page, 'overview-dark-desktop');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    await screenshot(page, 'overview-dark-phone');
+    await page.setViewportSize({ width: 1280, height: 860 });
+
+    // System follows the browser's colour scheme.
+    await page.getByTestId('theme-toggle').locator('[data-choice="system"]').click();
+    assert.equal(await htmlTheme(), 'light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'dark', undefined, { timeout: TIMEOUT });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('switches displayed times between local and UTC', async () => {
+    const updated = page.getByTestId('overview-updated-at');
+    await page.locator('[data-testid="utc-toggle"][data-utc="false"]').waitFor({ timeout: TIMEOUT });
+    await assertText(updated, /\d\d:\d\d:\d\d GMT-[45]$/);
+    const localText = (await updated.textContent()) ?? '';
+    await page.getByTestId('utc-toggle').click();
+    await assertText(updated, /\d\d:\d\d:\d\d UTC$/);
+    assert.notEqual(await updated.textContent(), localText);
+    assert.equal(await page.getByTestId('chart-zone').textContent(), 'UTC');
+    // The choice is remembered.
+    await page.reload();
+    await page.locator('[data-testid="utc-toggle"][data-utc="true"]').waitFor({ timeout: TIMEOUT });
+    await assertText(updated, /UTC$/);
+    await page.getByTestId('utc-toggle').click();
+    await assertText(updated, /GMT-[45]$/);
+  });
+
+  it('renders from the server without JavaScript', async () => {
+    const plain = await browser.newContext({ javaScriptEnabled: false });
+    const p = await plain.newPage();
+    await p.goto(`${celeriac.url}/`);
+    assert.equal(await p.locator('[data-testid="overview-workers-online"][data-value="1"]').count(), 1);
+    assert.equal(await p.locator('[data-testid="top-failing-row"][data-name="tasks.fail"]').count(), 1);
+    await plain.close();
+  });
+});
+
+async function assertText(locator: ReturnType<Page['getByTestId']>, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const text = (await locator.textContent()) ?? '';
+    if (pattern.test(text)) return;
+    if (Date.now() > deadline) assert.fail(`"${text}" does not match ${pattern}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
