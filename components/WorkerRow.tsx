@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { Fragment, memo, type ReactNode } from 'react';
 import type { WorkerSummary } from '@/server/realtime/types';
 import { formatCount, formatLoadavg, splitHostname } from './format';
@@ -53,8 +54,10 @@ export const WorkerRow = memo(function WorkerRow({ worker }: { worker: WorkerSum
       data-status={worker.status}
     >
       <th scope="row" className="cell-host" title={hostnameTitle(worker)}>
-        {name ? <span className="host__name">{name}</span> : null}
-        <span className="host__host">{withBreaks(host)}</span>
+        <Link href={`/worker/${encodeURIComponent(worker.hostname)}`} className="host__link" data-testid="worker-link">
+          {name ? <span className="host__name">{name}</span> : null}
+          <span className="host__host">{withBreaks(host)}</span>
+        </Link>
       </th>
       <td data-testid="worker-status" data-status={worker.status}>
         <StatusBadge status={worker.status} />
