@@ -10,6 +10,7 @@ const LINKS = [
   { href: '/tasks', label: 'Tasks' },
   { href: '/queues', label: 'Queues' },
   { href: '/events', label: 'Events' },
+  { href: '/send', label: 'Send task' },
   { href: '/audit', label: 'Audit' },
 ] as const;
 
@@ -26,7 +27,7 @@ export function NavLinks() {
         const current = isCurrent(pathname, href);
         return (
           <li key={href}>
-            <Link href={href} className="nav__link" aria-current={current ? 'page' : undefined} data-nav={label.toLowerCase()}>
+            <Link href={href} className="nav__link" aria-current={current ? 'page' : undefined} data-nav={label.toLowerCase().replace(/ /g, '-')}>
               {label}
             </Link>
           </li>

@@ -20,6 +20,10 @@ export interface CeleriacRuntime {
   tasks(query: Record<string, string | string[] | undefined>): { total: number; offset: number; tasks: FlowerTaskDict[] };
   /** One worker: its live summary, its inspect data (Flower's shape) and whether it is paused. */
   worker(hostname: string): { summary: WorkerSummary | null; inspect: Record<string, JsonValue> | null; paused: boolean } | null;
+  /** Task names registered on any inspected worker, sorted (send-task autocomplete). */
+  registeredTasks(): string[];
+  /** Queues Celeriac knows of, sorted. */
+  queueNames(): string[];
   /** Configured --url-prefix ('' or '/something'). */
   urlPrefix: string;
   readOnly: boolean;

@@ -147,6 +147,12 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
         paused: Boolean(monitor.controls.pauseState().workers[hostname]),
       };
     },
+    registeredTasks: () => {
+      const names = new Set<string>();
+      for (const [hostname] of monitor.inspector.all()) for (const name of monitor.inspector.registered(hostname)) names.add(name);
+      return [...names].sort();
+    },
+    queueNames: () => [...new Set([...monitor.queueMonitor.snapshot().queues.map((q) => q.name), ...monitor.inspector.allActiveQueues()])].sort(),
     urlPrefix: prefix,
     readOnly: config.readOnly,
   });

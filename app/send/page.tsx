@@ -1,0 +1,42 @@
+import type { Metadata } from 'next';
+import { EmptyState } from '@/components/EmptyState';
+import { PageHeader } from '@/components/PageHeader';
+import { SendTaskForm } from '@/components/send/SendTaskForm';
+import { getRuntime } from '@/server/runtime';
+
+// Always render from the live process state; never prerender at build time.
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'Send a task' };
+
+export default function SendTaskPage() {
+  const runtime = getRuntime();
+  if (!runtime) {
+    return (
+      <>
+        <PageHeader title="Send a task" />
+        <section className="panel">
+          <EmptyState title="No Celeriac process behind this page" />
+        </section>
+      </>
+    );
+  }
+  if (runtime.readOnly) {
+    return (
+      <>
+        <PageHeader title="Send a task" />
+        <section className="panel">
+          <EmptyState title="Read-only mode" testId="send-read-only">
+            <p>Celeriac runs with --read-only: sending tasks is turned off.</p>
+          </EmptyState>
+        </section>
+      </>
+    );
+  }
+  return (
+    <>
+      <PageHeader title="Send a task" />
+      <SendTaskForm registered={runtime.registeredTasks()} queues={runtime.queueNames()} />
+    </>
+  );
+}
