@@ -14,8 +14,13 @@ const LINKS = [
   { href: '/audit', label: 'Audit' },
 ] as const;
 
+/** Detail pages belong to their list's section (/task/x → Tasks, /worker/x → Workers). */
+const SECTION_OF_DETAIL: Record<string, string> = { '/task': '/tasks', '/worker': '/workers' };
+
 function isCurrent(pathname: string, href: string): boolean {
   if (href === '/') return pathname === '/';
+  const detail = Object.entries(SECTION_OF_DETAIL).find(([prefix]) => pathname.startsWith(`${prefix}/`));
+  if (detail) return detail[1] === href;
   return pathname === href || pathname.startsWith(`${href}/`);
 }
 

@@ -1,0 +1,45 @@
+import type { Metadata } from 'next';
+import { EmptyState } from '@/components/EmptyState';
+import { PageHeader } from '@/components/PageHeader';
+import { TaskDetailView } from '@/components/tasks/TaskDetailView';
+import { getRuntime } from '@/server/runtime';
+
+function decode(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+// Always render from the live process state; never prerender at build time.
+export const dynamic = 'force-dynamic';
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const { id } = await params;
+  const task = getRuntime()?.task(decode(id)) ?? null;
+  return { title: task?.name ? `${task.name} ${id.slice(0, 8)}` : `Task ${id.slice(0, 8)}` };
+}
+
+export default async function TaskRoute({ params }: { params: Promise<{ id: string }> }) {
+  const { id: raw } = await params;
+  const id = decode(raw);
+  const runtime = getRuntime();
+  if (!runtime) {
+    return (
+      <>
+        <PageHeader title="Task" />
+        <section className="panel">
+          <EmptyState title="No Celeriac process behind this page" testId="task-no-runtime">
+            <p>
+              This page was rendered outside a running Celeriac server. Start Celeriac with{' '}
+              <code>celeriac --broker &lt;url&gt;</code> and open the address it prints.
+            </p>
+          </EmptyState>
+        </section>
+      </>
+    );
+  }
+  const task = runtime.task(id);
+  return <TaskDetailView key={id} id={id} initial={task} readOnly={runtime.readOnly} />;
+}

@@ -1,0 +1,45 @@
+import type { Metadata } from 'next';
+import { EmptyState } from '@/components/EmptyState';
+import { PageHeader } from '@/components/PageHeader';
+import { TasksPage, type TasksPageData } from '@/components/tasks/TasksPage';
+import { apiParams, parseTasksView } from '@/components/tasks/tasksView';
+import { getRuntime } from '@/server/runtime';
+
+// Always render from the live process state; never prerender at build time.
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'Tasks' };
+
+export default async function TasksRoute({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const runtime = getRuntime();
+  if (!runtime) {
+    return (
+      <>
+        <PageHeader title="Tasks" />
+        <section className="panel">
+          <EmptyState title="No Celeriac process behind this page" testId="tasks-no-runtime">
+            <p>
+              This page was rendered outside a running Celeriac server. Start Celeriac with{' '}
+              <code>celeriac --broker &lt;url&gt;</code> and open the address it prints.
+            </p>
+          </EmptyState>
+        </section>
+      </>
+    );
+  }
+
+  const view = parseTasksView(await searchParams);
+  let data: TasksPageData | null = null;
+  let error: string | null = null;
+  try {
+    data = runtime.tasks(apiParams(view));
+  } catch (e) {
+    // A bad search or time filter (the API's 400): shown inline, like the client does.
+    error = e instanceof Error ? e.message : String(e);
+  }
+  return <TasksPage initialView={view} initialData={data} initialError={error} readOnly={runtime.readOnly} serverNow={Date.now() / 1000} />;
+}

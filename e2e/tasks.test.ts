@@ -1,0 +1,257 @@
+/**
+ * The tasks list and the task page in a real browser, against Celeriac with a real Celery worker
+ * on a private Redis: live state changes, tracebacks, hostile payloads, revoking from the UI,
+ * search in the URL.
+ *
+ * CELERIAC_E2E_PREFIX=/something runs Celeriac under that --url-prefix (its UI is built into its
+ * own directory on first start), so this test can run while another build owns `.next`.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningCeleriac } from '../server/server';
+import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
+import { sendTasks, startWorker, type CeleryWorker } from '../test/helpers/celery';
+import { getJson, startTestCeleriac, waitFor } from '../test/helpers/celeriac';
+import { launchBrowser, screenshot } from './browser';
+
+const TIMEOUT = 20_000;
+const WORKER = 'e2e-tasks@celeriac';
+const PREFIX_ARGS = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
+
+interface TaskJson {
+  uuid: string;
+  state: string;
+  started: number | null;
+}
+
+describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
+  let redis: PrivateRedisServer;
+  let celeriac: RunningCeleriac;
+  let browser: Browser;
+  let page: Page;
+  let worker: CeleryWorker;
+  let failedId = '';
+
+  before(async () => {
+    redis = await startRedisServer();
+    celeriac = await startTestCeleriac(['--broker', redis.url(0), ...PREFIX_ARGS], { ui: true });
+    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: WORKER, concurrency: 2, sendEvents: true });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // The worker is known to Celeriac before anything is sent (pause needs it).
+    await waitFor('worker online', async () => {
+      const { body } = await getJson<{ workers: { hostname: string; status: string }[] }>(celeriac.url, '/api/celeriac/workers');
+      return body.workers.some((w) => w.hostname === WORKER && w.status === 'online');
+    });
+  });
+
+  after(async () => {
+    await worker?.kill();
+    await browser?.close();
+    await celeriac?.close();
+    await redis?.stop();
+  });
+
+  const task = async (id: string): Promise<TaskJson | null> => {
+    const { status, body } = await getJson<TaskJson>(celeriac.url, `/api/celeriac/task/${id}`);
+    return status === 200 ? body : null;
+  };
+  const waitState = (id: string, state: string) => waitFor(`task ${id} ${state}`, async () => ((await task(id))?.state === state ? task(id) : null));
+  const row = (id: string) => page.locator(`[data-testid="task-row"][data-uuid="${id}"]`);
+  const gotoLive = async (path: string) => {
+    await page.goto(`${celeriac.url}${path}`);
+    await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
+  };
+
+  it('shows a task moving through its states live, without a reload', async () => {
+    await gotoLive('/tasks');
+    await page.evaluate(() => {
+      (window as { __noReload?: boolean }).__noReload = true;
+    });
+    const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.sleep', args: [2] }]);
+    assert.ok(id);
+    await row(id).and(page.locator('[data-state="STARTED"]')).waitFor({ timeout: TIMEOUT });
+    await row(id).and(page.locator('[data-state="SUCCESS"]')).waitFor({ timeout: TIMEOUT });
+    assert.equal(await page.evaluate(() => (window as { __noReload?: boolean }).__noReload), true);
+    assert.match(await row(id).innerText(), /tasks\.sleep/);
+  });
+
+  it('offers new tasks instead of moving rows while the pointer is on the table', async () => {
+    await gotoLive('/tasks');
+    await page.getByTestId('tasks-table').hover();
+    const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.add', args: [2, 3] }]);
+    assert.ok(id);
+    await page.getByTestId('tasks-new-banner').waitFor({ timeout: TIMEOUT });
+    assert.equal(await row(id).count(), 0);
+    await page.getByTestId('tasks-new-banner').click();
+    await row(id).waitFor({ timeout: TIMEOUT });
+    await page.mouse.move(0, 0);
+  });
+
+  it("shows a failing task's traceback on its page", async () => {
+    const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.fail', args: ['kaboom from e2e'] }]);
+    assert.ok(id);
+    failedId = id;
+    await waitState(id, 'FAILURE');
+    await gotoLive(`/task/${id}`);
+    await page.locator('[data-testid="task-state"][data-state="FAILURE"]').waitFor({ timeout: TIMEOUT });
+    const traceback = await page.getByTestId('task-traceback').innerText();
+    assert.match(traceback, /Traceback/);
+    assert.match(traceback, /ValueError: kaboom from e2e/);
+    assert.match(await page.getByTestId('task-result').innerText(), /kaboom from e2e/);
+    const timeline = page.getByTestId('task-timeline');
+    assert.match(await timeline.innerText(), /Failed/);
+    // Finished: retry is offered, revoke is not.
+    assert.equal(await page.getByTestId('task-revoke').count(), 0);
+    assert.equal(await page.getByTestId('task-retry').count(), 1);
+  });
+
+  it('renders hostile task arguments as inert text', async () => {
+    let dialogs = 0;
+    const onDialog = () => {
+      dialogs++;
+    };
+    page.on('dialog', onDialog);
+    try {
+      const payload = '<img src=x onerror=alert(1)>';
+      const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.echo', args: [payload] }]);
+      assert.ok(id);
+      await waitState(id, 'SUCCESS');
+      await gotoLive('/tasks');
+      await row(id).waitFor({ timeout: TIMEOUT });
+      assert.match(await row(id).innerText(), /<img src=x onerror=alert\(1\)>/);
+      assert.equal(await page.locator('main img').count(), 0);
+      await gotoLive(`/task/${id}`);
+      assert.match(await page.getByTestId('task-args').innerText(), /<img src=x onerror=alert\(1\)>/);
+      assert.match(await page.getByTestId('task-result').innerText(), /<img src=x onerror=alert\(1\)>/);
+      assert.equal(await page.locator('main img').count(), 0);
+      await page.waitForTimeout(500);
+      assert.equal(dialogs, 0);
+    } finally {
+      page.off('dialog', onDialog);
+    }
+  });
+
+  it('revokes a queued task from its page, and it never runs', async () => {
+    const pause = await getJson(celeriac.url, `/api/worker/pause/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+    assert.equal(pause.status, 200, JSON.stringify(pause.body));
+    let resumed = false;
+    try {
+      const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.sleep', args: [1] }]);
+      assert.ok(id);
+      await waitFor(`task ${id} known`, () => task(id));
+      await gotoLive(`/task/${id}`);
+      await page.getByTestId('task-revoke').click();
+      await page.getByTestId('confirm-action').click();
+      const outcome = page.getByTestId('action-outcome');
+      await outcome.waitFor({ timeout: TIMEOUT });
+      assert.equal(await outcome.getAttribute('data-ok'), 'true', await outcome.innerText());
+      assert.match(await outcome.innerText(), new RegExp(WORKER.replace(/[.@]/g, '\\$&')));
+      const resume = await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+      assert.equal(resume.status, 200, JSON.stringify(resume.body));
+      resumed = true;
+      await page.locator('[data-testid="task-state"][data-state="REVOKED"]').waitFor({ timeout: TIMEOUT });
+      const revoked = await waitState(id, 'REVOKED');
+      assert.equal(revoked.started, null);
+      // Give the worker time to (wrongly) run it, then check again.
+      await page.waitForTimeout(2_000);
+      const later = await task(id);
+      assert.equal(later?.state, 'REVOKED');
+      assert.equal(later?.started, null);
+    } finally {
+      if (!resumed) await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+    }
+  });
+
+  it('filters with the search box and keeps the view in the URL', async () => {
+    await gotoLive('/tasks');
+    const search = page.getByTestId('tasks-search');
+    await search.fill('state:FAILURE');
+    await search.press('Enter');
+    await page.waitForURL(/[?&]search=state%3AFAILURE/, { timeout: TIMEOUT });
+    await page.locator(`[data-testid="task-row"][data-uuid="${failedId}"]`).waitFor({ timeout: TIMEOUT });
+    const states = await page.getByTestId('task-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
+    assert.ok(states.length >= 1);
+    assert.ok(states.every((s) => s === 'FAILURE'), states.join(','));
+    assert.equal(await page.getByTestId('tasks-total').getAttribute('data-value'), String(states.length));
+
+    // The URL alone restores the view (server-rendered).
+    await page.reload();
+    assert.equal(await page.getByTestId('tasks-search').inputValue(), 'state:FAILURE');
+    assert.ok((await page.getByTestId('task-row').count()) >= 1);
+
+    // A syntax error is the API's message, inline.
+    await search.fill('(state:FAILURE');
+    await search.press('Enter');
+    await page.getByTestId('tasks-error').waitFor({ timeout: TIMEOUT });
+    assert.ok((await page.getByTestId('tasks-error').innerText()).length > 0);
+  });
+
+  it('revokes the filtered set in bulk after a dry-run count', async () => {
+    const pause = await getJson(celeriac.url, `/api/worker/pause/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+    assert.equal(pause.status, 200, JSON.stringify(pause.body));
+    let resumed = false;
+    try {
+      const ids = await sendTasks(redis.url(0), [
+        { task: 'tasks.sleep', args: [1] },
+        { task: 'tasks.sleep', args: [1] },
+      ]);
+      for (const id of ids) await waitFor(`task ${id} known`, () => task(id));
+      await gotoLive('/tasks?state=PENDING');
+      for (const id of ids) await row(id).waitFor({ timeout: TIMEOUT });
+      await page.getByTestId('bulk-revoke').click();
+      const confirm = page.getByTestId('confirm-action');
+      await confirm.waitFor({ timeout: TIMEOUT });
+      assert.match(await confirm.innerText(), /Revoke 2/);
+      await confirm.click();
+      await page.getByTestId('action-outcome').waitFor({ timeout: TIMEOUT });
+      const resume = await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+      assert.equal(resume.status, 200, JSON.stringify(resume.body));
+      resumed = true;
+      for (const id of ids) {
+        const revoked = await waitState(id, 'REVOKED');
+        assert.equal(revoked.started, null);
+      }
+    } finally {
+      if (!resumed) await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+    }
+  });
+
+  it('remembers the chosen columns', async () => {
+    await gotoLive('/tasks');
+    const header = page.locator('[data-testid="tasks-table"] thead th', { hasText: 'Kwargs' });
+    assert.equal(await header.count(), 0);
+    await page.getByTestId('tasks-columns').locator('summary').click();
+    await page.locator('input[data-column="kwargs"]').check();
+    await header.waitFor({ timeout: TIMEOUT });
+    await page.reload();
+    await header.waitFor({ timeout: TIMEOUT });
+    await page.getByTestId('tasks-columns').locator('summary').click();
+    await page.locator('input[data-column="kwargs"]').uncheck();
+    await header.waitFor({ state: 'detached', timeout: TIMEOUT });
+  });
+
+  it('takes screenshots of both pages (light, dark, desktop, phone)', async () => {
+    await sendTasks(redis.url(0), [
+      { task: 'tasks.add', args: [1, 2] },
+      { task: 'tasks.sleep', args: [1] },
+      { task: 'tasks.fail', args: ['disk full'] },
+      { task: 'tasks.echo', args: [{ user: 42, tags: ['a', 'b'] }] },
+    ]);
+    await page.waitForTimeout(2_500);
+    for (const scheme of ['light', 'dark'] as const) {
+      for (const [label, width, height] of [['desktop', 1280, 800], ['phone', 390, 844]] as const) {
+        await page.setViewportSize({ width, height });
+        await page.emulateMedia({ colorScheme: scheme });
+        await gotoLive('/tasks');
+        await page.mouse.move(0, 0);
+        await screenshot(page, `tasks-${label}-${scheme}`);
+        await gotoLive(`/task/${failedId}`);
+        await screenshot(page, `task-${label}-${scheme}`);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+});
