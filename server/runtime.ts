@@ -20,6 +20,8 @@ export interface CeleriacRuntime {
   tasks(query: Record<string, string | string[] | undefined>): { total: number; offset: number; tasks: FlowerTaskDict[] };
   /** One worker: its live summary, its inspect data (Flower's shape) and whether it is paused. */
   worker(hostname: string): { summary: WorkerSummary | null; inspect: Record<string, JsonValue> | null; paused: boolean } | null;
+  /** The workflow DAG a task belongs to (same shape as GET /api/celeriac/workflow/:id), or null. */
+  workflow(uuid: string): { root: string; truncated: boolean; nodes: { uuid: string; name: string | null; state: string; parent_id: string | null; worker: string | null; runtime: number | null }[]; edges: { from: string; to: string }[] } | null;
   /** Task names registered on any inspected worker, sorted (send-task autocomplete). */
   registeredTasks(): string[];
   /** Queues Celeriac knows of, sorted. */

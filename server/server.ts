@@ -147,6 +147,16 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
         paused: Boolean(monitor.controls.pauseState().workers[hostname]),
       };
     },
+    workflow: (uuid) => {
+      const workflow = monitor.state.workflow(uuid);
+      if (!workflow) return null;
+      return {
+        root: workflow.root,
+        truncated: workflow.truncated,
+        nodes: workflow.nodes.map((t) => ({ uuid: t.uuid, name: t.name, state: t.state, parent_id: t.parentId, worker: t.worker, runtime: t.runtime })),
+        edges: workflow.edges.map(([from, to]) => ({ from, to })),
+      };
+    },
     registeredTasks: () => {
       const names = new Set<string>();
       for (const [hostname] of monitor.inspector.all()) for (const name of monitor.inspector.registered(hostname)) names.add(name);

@@ -371,6 +371,11 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
             <Field label="Clock">{orDash(task.clock)}</Field>
           </dl>
           <h2 className={styles.sideTitle}>Related</h2>
+          <p>
+            <Link href={`/workflow/${encodeURIComponent(task.uuid)}`} data-testid="task-workflow-link">
+              Show the workflow graph
+            </Link>
+          </p>
           <dl className={styles.fields}>
             <Field label="Parent">{task.parent_id ? <Link href={taskHref(task.parent_id)} className={styles.mono}>{task.parent_id}</Link> : null}</Field>
             <Field label="Root">{task.root_id && task.root_id !== task.uuid ? <Link href={taskHref(task.root_id)} className={styles.mono}>{task.root_id}</Link> : task.root_id ? 'this task' : null}</Field>
