@@ -1,20 +1,20 @@
 'use client';
 
 /** Times that stay truthful while the page sits open: they tick with the shared clock. */
-import { formatAgo, formatLocalTime, formatSpan, formatUtcTime, secondsBetween } from './format';
-import { useHydrated, useNow } from './useClock';
+import { formatAgo, formatSpan, secondsBetween } from './format';
+import { useTimeFormatter } from './timePreference';
+import { useNow } from './useClock';
 
 function isoTime(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString();
 }
 
 /**
- * The absolute time in the viewer's zone. The server cannot know that zone, so server HTML (and the
- * hydration pass) shows UTC, and the browser switches to local time right after.
+ * The absolute time in the viewer's zone, or in UTC when the viewer chose UTC (the top bar's
+ * toggle). The server cannot know the zone, so server HTML (and the hydration pass) shows UTC.
  */
 function useAbsoluteTime(epochSeconds: number): string {
-  const hydrated = useHydrated();
-  return hydrated ? formatLocalTime(epochSeconds) : formatUtcTime(epochSeconds);
+  return useTimeFormatter().full(epochSeconds);
 }
 
 /** "3 s ago", re-rendered every second, with the absolute local time as its tooltip. */
@@ -39,7 +39,7 @@ export function ElapsedTime({ since }: { since: number }) {
   );
 }
 
-/** "2025-11-21 13:03:04 GMT+1" in the viewer's zone (UTC until hydrated). */
+/** "2025-11-21 13:03:04 GMT+1" in the viewer's zone or UTC as chosen (UTC until hydrated). */
 export function LocalTime({ at }: { at: number }) {
   const absolute = useAbsoluteTime(at);
   return <time dateTime={isoTime(at)}>{absolute}</time>;
