@@ -32,7 +32,8 @@ export async function startCeleriac(broker: string, extraArgs: string[] = []): P
   });
   const base = `http://127.0.0.1:${port}`;
   const status = async (): Promise<Status> => (await (await fetch(`${base}/api/celeriac/status`)).json()) as Status;
-  const deadline = Date.now() + 30_000;
+  // With --ui the first start may build the UI (a minute or two).
+  const deadline = Date.now() + (extraArgs.includes('--ui') ? 240_000 : 30_000);
   for (;;) {
     try {
       if ((await fetch(`${base}/healthcheck`)).status === 200) break;

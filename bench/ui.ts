@@ -68,7 +68,47 @@ export async function latencyBenchmark(): Promise<void> {
   }
 }
 
+/**
+ * Tasks page first render with 100,000 retained tasks: the stream is published through Redis,
+ * then Debian's Chromium loads /tasks (server render + hydration) until the first rows show.
+ */
+export async function firstRenderBenchmark(): Promise<void> {
+  const TASKS = Number(process.env.BENCH_UI_TASKS ?? 100_000);
+  const redis = await startRedisServer();
+  const celeriac = await startCeleriac(redis.url(0), ['--ui', '--max-tasks', String(TASKS)]);
+  const publisher = await redisPublisher(redis.url(0));
+  const { launchBrowser } = await import('../e2e/browser');
+  const browser = await launchBrowser();
+  try {
+    const messages = prepare(publisher, TASKS * 4);
+    await publishAtRate(publisher, messages, 100_000);
+    for (;;) {
+      const status = await celeriac.status();
+      if (status.state.tasks >= TASKS) break;
+      await sleep(250);
+    }
+    const timings: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const page = await browser.newPage();
+      const started = performance.now();
+      await page.goto(`${celeriac.base}/tasks`);
+      await page.locator('[data-testid="task-row"]').first().waitFor({ timeout: 60_000 });
+      timings.push(performance.now() - started);
+      await page.close();
+    }
+    timings.sort((a, b) => a - b);
+    console.log(`\n## tasks page first render with ${(await celeriac.status()).state.tasks} retained tasks (Chromium, server render to first rows)`);
+    console.log(`median ${timings[2]?.toFixed(0)} ms, best ${timings[0]?.toFixed(0)} ms, worst ${timings[4]?.toFixed(0)} ms (5 loads)`);
+  } finally {
+    await browser.close();
+    await publisher.close();
+    celeriac.child.kill('SIGTERM');
+    await redis.stop();
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  await firstRenderBenchmark();
   await latencyBenchmark();
   process.exit(0);
 }

@@ -1,0 +1,11 @@
+import type { Metadata } from 'next';
+import { EventsView } from '@/components/events/EventsView';
+
+// The tail starts empty and fills over socket.io; nothing to prerender.
+export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'Events' };
+
+export default function EventsPage() {
+  return <EventsView />;
+}

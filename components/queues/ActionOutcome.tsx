@@ -1,0 +1,42 @@
+'use client';
+
+/** What the last control action did, with every worker's answer. */
+import type { ActionResult } from './actions';
+import styles from './queues.module.css';
+
+export interface ShownOutcome extends ActionResult {
+  action: string;
+  target: string;
+}
+
+export function ActionOutcome({ outcome, onDismiss }: { outcome: ShownOutcome; onDismiss: () => void }) {
+  const workers = Object.entries(outcome.workers).sort((a, b) => a[0].localeCompare(b[0]));
+  return (
+    <div
+      className={`${styles.outcome} ${outcome.ok ? styles.outcomeOk : styles.outcomeBad}`}
+      role="status"
+      data-testid="action-outcome"
+      data-ok={outcome.ok ? 'true' : 'false'}
+      data-action={outcome.action}
+    >
+      <div className={styles.outcomeHead}>
+        <span className={`${styles.pill} ${outcome.ok ? styles.pillOk : styles.pillBad}`}>{outcome.ok ? 'Done' : 'Failed'}</span>
+        <p className={styles.outcomeMessage}>{outcome.message}</p>
+        <button type="button" className={styles.dismiss} onClick={onDismiss} aria-label="Dismiss">
+          ×
+        </button>
+      </div>
+      {workers.length > 0 ? (
+        <ul className={styles.outcomeWorkers}>
+          {workers.map(([worker, result]) => (
+            <li key={worker} data-ok={result.ok ? 'true' : 'false'}>
+              <span className={result.ok ? styles.dotOk : styles.dotBad} aria-hidden="true" />
+              <span className={styles.mono}>{worker}</span>
+              <span className={styles.outcomeWorkerMsg}>{result.message}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
