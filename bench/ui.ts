@@ -80,12 +80,15 @@ export async function firstRenderBenchmark(): Promise<void> {
   const { launchBrowser } = await import('../e2e/browser');
   const browser = await launchBrowser();
   try {
-    const messages = prepare(publisher, TASKS * 4);
+    // A little more than TASKS lifecycles (heartbeats are part of the stream), then wait until ingest settles.
+    const messages = prepare(publisher, Math.ceil(TASKS * 4.05));
     await publishAtRate(publisher, messages, 100_000);
+    let last = -1;
     for (;;) {
-      const status = await celeriac.status();
-      if (status.state.tasks >= TASKS) break;
-      await sleep(250);
+      await sleep(1_000);
+      const { tasks } = (await celeriac.status()).state;
+      if (tasks === last) break;
+      last = tasks;
     }
     const timings: number[] = [];
     for (let i = 0; i < 5; i++) {
