@@ -3,6 +3,7 @@ import { EmptyState } from '@/components/EmptyState';
 import { PageHeader } from '@/components/PageHeader';
 import { SendTaskForm } from '@/components/send/SendTaskForm';
 import { getRuntime } from '@/server/runtime';
+import { NoRuntime } from '@/components/NoRuntime';
 
 // Always render from the live process state; never prerender at build time.
 export const dynamic = 'force-dynamic';
@@ -12,14 +13,7 @@ export const metadata: Metadata = { title: 'Send a task' };
 export default function SendTaskPage() {
   const runtime = getRuntime();
   if (!runtime) {
-    return (
-      <>
-        <PageHeader title="Send a task" />
-        <section className="panel">
-          <EmptyState title="No Celeriac process behind this page" />
-        </section>
-      </>
-    );
+    return <NoRuntime title="Send a task" />;
   }
   if (runtime.readOnly) {
     return (

@@ -1,9 +1,8 @@
 import type { Metadata } from 'next';
-import { EmptyState } from '@/components/EmptyState';
-import { PageHeader } from '@/components/PageHeader';
 import { TasksPage, type TasksPageData } from '@/components/tasks/TasksPage';
 import { apiParams, parseTasksView } from '@/components/tasks/tasksView';
 import { getRuntime } from '@/server/runtime';
+import { NoRuntime } from '@/components/NoRuntime';
 
 // Always render from the live process state; never prerender at build time.
 export const dynamic = 'force-dynamic';
@@ -17,19 +16,7 @@ export default async function TasksRoute({
 }) {
   const runtime = getRuntime();
   if (!runtime) {
-    return (
-      <>
-        <PageHeader title="Tasks" />
-        <section className="panel">
-          <EmptyState title="No Celeriac process behind this page" testId="tasks-no-runtime">
-            <p>
-              This page was rendered outside a running Celeriac server. Start Celeriac with{' '}
-              <code>celeriac --broker &lt;url&gt;</code> and open the address it prints.
-            </p>
-          </EmptyState>
-        </section>
-      </>
-    );
+    return <NoRuntime title="Tasks" testId="tasks-no-runtime" />;
   }
 
   const view = parseTasksView(await searchParams);

@@ -1,9 +1,8 @@
 import type { Metadata } from 'next';
-import { EmptyState } from '@/components/EmptyState';
-import { PageHeader } from '@/components/PageHeader';
 import { WorkersTable } from '@/components/WorkersTable';
 import { parseViewOptions } from '@/components/workersView';
 import { getRuntime } from '@/server/runtime';
+import { NoRuntime } from '@/components/NoRuntime';
 
 // Always render from the live process state; never prerender at build time.
 export const dynamic = 'force-dynamic';
@@ -17,19 +16,7 @@ export default async function WorkersPage({
 }) {
   const runtime = getRuntime();
   if (!runtime) {
-    return (
-      <>
-        <PageHeader title="Workers" />
-        <section className="panel">
-          <EmptyState title="No Celeriac process behind this page" testId="workers-no-runtime">
-            <p>
-              This page was rendered outside a running Celeriac server, so there is no broker connection and no worker
-              data to show. Start Celeriac with <code>celeriac --broker &lt;url&gt;</code> and open the address it prints.
-            </p>
-          </EmptyState>
-        </section>
-      </>
-    );
+    return <NoRuntime title="Workers" testId="workers-no-runtime" />;
   }
 
   const snapshot = runtime.workersSnapshot();

@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
-import { EmptyState } from '@/components/EmptyState';
-import { PageHeader } from '@/components/PageHeader';
 import { TaskDetailView } from '@/components/tasks/TaskDetailView';
 import { getRuntime } from '@/server/runtime';
+import { NoRuntime } from '@/components/NoRuntime';
 
 function decode(raw: string): string {
   try {
@@ -26,19 +25,7 @@ export default async function TaskRoute({ params }: { params: Promise<{ id: stri
   const id = decode(raw);
   const runtime = getRuntime();
   if (!runtime) {
-    return (
-      <>
-        <PageHeader title="Task" />
-        <section className="panel">
-          <EmptyState title="No Celeriac process behind this page" testId="task-no-runtime">
-            <p>
-              This page was rendered outside a running Celeriac server. Start Celeriac with{' '}
-              <code>celeriac --broker &lt;url&gt;</code> and open the address it prints.
-            </p>
-          </EmptyState>
-        </section>
-      </>
-    );
+    return <NoRuntime title="Task" testId="task-no-runtime" />;
   }
   const task = runtime.task(id);
   return <TaskDetailView key={id} id={id} initial={task} readOnly={runtime.readOnly} />;
