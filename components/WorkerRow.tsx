@@ -81,6 +81,12 @@ export const WorkerRow = memo(function WorkerRow({ worker }: { worker: WorkerSum
       <td className="cell-time" data-testid="worker-heartbeat">
         {worker.lastHeartbeat === null ? <span className="muted">never</span> : <RelativeTime at={worker.lastHeartbeat} />}
       </td>
+      <td className="cell-queues" data-testid="worker-queues">
+        {worker.queues === null ? <span className="muted">–</span> : worker.queues.length === 0 ? <span className="muted">none (paused?)</span> : worker.queues.join(', ')}
+      </td>
+      <td className="num" data-testid="worker-pool" data-value={worker.poolSize ?? ''}>
+        {worker.poolSize ?? <span className="muted">–</span>}
+      </td>
       <td className="cell-version" data-testid="worker-version" title={versionTitle(worker)}>
         {worker.swVer ?? <span className="muted">–</span>}
       </td>

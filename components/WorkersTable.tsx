@@ -46,6 +46,8 @@ const COLUMNS: readonly Column[] = [
   { key: 'retried', label: 'Retried', numeric: true },
   { key: 'loadavg', label: 'Load average', numeric: true, hint: '1, 5 and 15 minute load averages (sorts by 1 minute)' },
   { key: 'lastHeartbeat', label: 'Last heartbeat', hint: 'Last heartbeat or task event received from the worker' },
+  { key: 'queues', label: 'Queues', hint: 'Queues the worker consumes (from remote inspection)' },
+  { key: 'poolSize', label: 'Pool', numeric: true, hint: 'Pool processes or threads (from remote inspection)' },
   { key: 'version', label: 'Version', hint: 'Celery version' },
 ];
 

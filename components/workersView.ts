@@ -51,6 +51,8 @@ export const SORT_KEYS = [
   'retried',
   'loadavg',
   'lastHeartbeat',
+  'queues',
+  'poolSize',
   'version',
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -71,7 +73,7 @@ export const DEFAULT_VIEW: WorkersViewOptions = { query: '', status: 'all', sort
 
 /** First click on a column: names ascending, numbers and times biggest / newest first. */
 export function defaultDirection(key: SortKey): SortDir {
-  return key === 'hostname' || key === 'status' || key === 'version' ? 'asc' : 'desc';
+  return key === 'hostname' || key === 'status' || key === 'version' || key === 'queues' ? 'asc' : 'desc';
 }
 
 type SearchParamsLike = Record<string, string | string[] | undefined>;
@@ -120,6 +122,10 @@ function sortValue(worker: WorkerSummary, key: SortKey): number | string | null 
       return worker.lastHeartbeat;
     case 'version':
       return worker.swVer;
+    case 'queues':
+      return worker.queues === null ? null : worker.queues.join(', ');
+    case 'poolSize':
+      return worker.poolSize;
     default:
       return worker[key];
   }

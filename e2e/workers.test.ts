@@ -12,6 +12,7 @@ import { startTestCeleriac } from '../test/helpers/celeriac';
 import { launchBrowser, screenshot } from './browser';
 
 const TIMEOUT = 20_000;
+const prefixArgs = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () => {
   let redis: PrivateRedisServer;
@@ -22,7 +23,7 @@ describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () =>
 
   before(async () => {
     redis = await startRedisServer();
-    celeriac = await startTestCeleriac(['--broker', redis.url(0)], { ui: true });
+    celeriac = await startTestCeleriac(['--broker', redis.url(0), ...prefixArgs], { ui: true });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${celeriac.url}/workers`);
@@ -43,6 +44,9 @@ describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () =>
     const worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'e2e-one@celeriac', concurrency: 2 });
     workers.push(worker);
     await row('e2e-one@celeriac').and(page.locator('[data-status="online"]')).waitFor({ timeout: TIMEOUT });
+    // Queues and pool size come from inspection, which follows the worker's arrival.
+    await row('e2e-one@celeriac').locator('[data-testid="worker-queues"]', { hasText: 'celery' }).waitFor({ timeout: TIMEOUT });
+    await row('e2e-one@celeriac').locator('[data-testid="worker-pool"][data-value="2"]').waitFor({ timeout: TIMEOUT });
     await screenshot(page, 'workers-online');
   });
 

@@ -142,7 +142,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
       const inspect = monitor.inspector.get(hostname);
       if (!record && !inspect) return null;
       return {
-        summary: record ? record.summary(Date.now() / 1000) : null,
+        summary: hub.workersSnapshot().workers.find((w) => w.hostname === hostname) ?? null,
         inspect: inspect ? (JSON.parse(JSON.stringify(inspect)) as Record<string, JsonValue>) : null,
         paused: Boolean(monitor.controls.pauseState().workers[hostname]),
       };

@@ -11,7 +11,8 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Monitor } from '../monitor';
-import { REALTIME, VIEW_EVENTS, type EventsBatch, type StreamStatus, type TaskDetail, type TasksChanged, type WorkersDelta, type WorkersSnapshot } from './types';
+import type { WorkerRecord } from '../state/worker-registry';
+import { REALTIME, VIEW_EVENTS, type EventsBatch, type StreamStatus, type TaskDetail, type TasksChanged, type WorkerSummary, type WorkersDelta, type WorkersSnapshot } from './types';
 import { ViewData } from './views';
 
 /** At most five updates a second per view and client, whatever the event rate. */
@@ -57,6 +58,8 @@ export class RealtimeHub {
       allowRequest: (req, callback) => callback(null, options.authorize(req.headers)),
     });
     this.views = new ViewData(monitor);
+    // Queues and pool size come from inspection: a fresh reply changes the row.
+    monitor.inspector.onInspected((hostname) => this.dirtyWorkers.add(hostname));
     monitor.queueMonitor.onUpdate(() => {
       this.queuesDirty = true;
     });
@@ -152,6 +155,20 @@ export class RealtimeHub {
     }
   }
 
+  /** A worker's row: what events say, plus its queues and pool size from inspection. */
+  private summary(worker: WorkerRecord, now: number): WorkerSummary {
+    const inspection = this.monitor.inspector.get(worker.hostname);
+    const stats = inspection?.stats;
+    const pool = typeof stats === 'object' && stats !== null && !Array.isArray(stats) ? stats.pool : undefined;
+    const processes = typeof pool === 'object' && pool !== null && !Array.isArray(pool) ? pool.processes : undefined;
+    const maxConcurrency = typeof pool === 'object' && pool !== null && !Array.isArray(pool) ? pool['max-concurrency'] : undefined;
+    return {
+      ...worker.summary(now),
+      queues: inspection?.active_queues !== undefined ? this.monitor.inspector.activeQueues(worker.hostname) : null,
+      poolSize: Array.isArray(processes) ? processes.length : typeof maxConcurrency === 'number' ? maxConcurrency : null,
+    };
+  }
+
   streamStatus(): StreamStatus {
     const status = this.monitor.transport.status();
     return { broker: this.monitor.config.brokerRedacted, connected: status.connected, reason: status.reason, since: status.since };
@@ -159,7 +176,7 @@ export class RealtimeHub {
 
   workersSnapshot(): WorkersSnapshot {
     const now = Date.now() / 1000;
-    const workers = [...this.monitor.state.workers.values()].map((w) => w.summary(now));
+    const workers = [...this.monitor.state.workers.values()].map((w) => this.summary(w, now));
     for (const w of workers) this.sentStatus.set(w.hostname, w.status);
     return { workers, stream: this.streamStatus() };
   }
@@ -185,7 +202,7 @@ export class RealtimeHub {
     for (const hostname of this.dirtyWorkers) {
       const worker = state.workers.get(hostname);
       if (!worker) continue;
-      const summary = worker.summary(now);
+      const summary = this.summary(worker, now);
       this.sentStatus.set(hostname, summary.status);
       upserts.push(summary);
     }

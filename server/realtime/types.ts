@@ -28,6 +28,10 @@ export interface WorkerSummary {
   swIdent: string | null;
   swVer: string | null;
   swSys: string | null;
+  /** Queues the worker consumes (from its last active_queues reply), null before inspection. */
+  queues: string[] | null;
+  /** Pool processes/threads (from its last stats reply), null before inspection. */
+  poolSize: number | null;
 }
 
 /** Connection state of the event stream, shown as a banner when it is down. */

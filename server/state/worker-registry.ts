@@ -120,6 +120,9 @@ export class WorkerRecord {
       swIdent: this.swIdent,
       swVer: this.swVer,
       swSys: this.swSys,
+      // Known from inspection, not events: the realtime hub fills them in.
+      queues: null,
+      poolSize: null,
     };
   }
 }
