@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs (Debian packages) and starts what Celeriac's tests and demos need, skipping whatever
-# is already there: Redis, RabbitMQ, real Celery (python3-celery) and Chromium for browser tests.
+# is already there: Redis, RabbitMQ, real Celery (python3-celery), Chromium for browser tests,
+# Prometheus and promtool (dashboard, alert and scrape tests), python3-yaml (reads the alert
+# rules), openssl (TLS certificates for the rediss:// test) and iproute2 (network namespaces for
+# the remote-client tests).
 # Idempotent; safe to run on every CI run.
 set -euo pipefail
 
@@ -13,6 +16,10 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 /usr/bin/python3 -c 'import celery, redis, amqp' >/dev/null 2>&1 || missing+=(python3-celery python3-redis python3-amqp)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+/usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ensure-services: installing ${missing[*]}"
   as_root apt-get update -q

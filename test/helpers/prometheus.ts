@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './brokers';
+import { PROMETHEUS, requireTool } from './tools';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
@@ -31,6 +32,7 @@ process.on('exit', () => {
 });
 
 export async function startPrometheus(options: { targets: string[]; metricsPath?: string; ruleFiles?: string[]; scrapeInterval?: string }): Promise<RunningPrometheus> {
+  requireTool(PROMETHEUS);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-prometheus-'));
   const port = await freePort();
   const interval = options.scrapeInterval ?? '1s';

@@ -13,6 +13,7 @@ import { decodeRedisMessage } from '../../server/protocol/decode';
 import type { RunningCeleriac } from '../../server/server';
 import { freePort } from '../helpers/brokers';
 import { startTestCeleriac } from '../helpers/celeriac';
+import { PROMTOOL, PROMTOOL_BIN, requireTool } from '../helpers/tools';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/envelopes/redis');
 
@@ -53,7 +54,8 @@ describe('/metrics', () => {
     const { status, type, text } = await scrape(celeriac.url);
     assert.equal(status, 200);
     assert.match(type ?? '', /^text\/plain; version=0\.0\.4/);
-    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    requireTool(PROMTOOL);
+    const lint = spawnSync(PROMTOOL_BIN, ['check', 'metrics'], { input: text, encoding: 'utf8' });
     assert.equal(lint.status, 0, `${lint.stdout}${lint.stderr}`);
   });
 

@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { PROMTOOL, PROMTOOL_BIN, requireTool, skipUnless } from '../helpers/tools';
 import { exposedNames } from '../../server/metrics/catalogue';
 import {
   ALERTS_FILE,
@@ -56,11 +57,9 @@ const TUTOR_TITLES = [
   'Tasks Failure Ratio',
 ];
 
-const promtool = process.env.PROMTOOL ?? 'promtool';
-const hasPromtool = spawnSync(promtool, ['--version'], { encoding: 'utf8' }).status === 0;
-
 function runPromtool(args: string[]): { status: number | null; output: string } {
-  const result = spawnSync(promtool, args, { encoding: 'utf8', cwd: ROOT });
+  requireTool(PROMTOOL);
+  const result = spawnSync(PROMTOOL_BIN, args, { encoding: 'utf8', cwd: ROOT });
   return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
 
@@ -246,7 +245,7 @@ describe('PromQL of dashboards and alerts against the metric catalogue', () => {
     for (const expr of good) assert.deepEqual(promqlProblems(expr), [], expr);
   });
 
-  it('every expression parses in Prometheus itself (promtool check rules)', { skip: !hasPromtool && 'promtool is not installed' }, () => {
+  it('every expression parses in Prometheus itself (promtool check rules)', { skip: skipUnless(PROMTOOL) }, () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'celeriac-dashboards-'));
     try {
       const rules = [
@@ -365,13 +364,13 @@ describe('alert rules (dashboards/alerts.yaml)', () => {
     }
   });
 
-  it('promtool check rules passes', { skip: !hasPromtool && 'promtool is not installed' }, () => {
+  it('promtool check rules passes', { skip: skipUnless(PROMTOOL) }, () => {
     const { status, output } = runPromtool(['check', 'rules', path.relative(ROOT, ALERTS_FILE)]);
     assert.equal(status, 0, output);
     assert.match(output, /SUCCESS: 10 rules found/);
   });
 
-  it('promtool test rules passes', { skip: !hasPromtool && 'promtool is not installed' }, () => {
+  it('promtool test rules passes', { skip: skipUnless(PROMTOOL) }, () => {
     const { status, output } = runPromtool(['test', 'rules', path.relative(ROOT, ALERTS_TEST_FILE)]);
     assert.equal(status, 0, output);
     assert.match(output, /SUCCESS/);
@@ -385,7 +384,7 @@ function kedaQuery(): string {
 }
 
 describe('deployment examples', () => {
-  it('prometheus.yml is valid and loads alerts.yaml (promtool check config)', { skip: !hasPromtool && 'promtool is not installed' }, () => {
+  it('prometheus.yml is valid and loads alerts.yaml (promtool check config)', { skip: skipUnless(PROMTOOL) }, () => {
     const { status, output } = runPromtool(['check', 'config', 'dashboards/prometheus.yml']);
     assert.equal(status, 0, output);
     assert.match(output, /SUCCESS: 1 rule files found/);
