@@ -38,6 +38,7 @@ export class RealtimeHub {
   readonly io: Server;
   private readonly dirtyWorkers = new Set<string>();
   private readonly removedWorkers = new Set<string>();
+  /** Each worker's status as the workers room was last told it, by flushWorkers() only. */
   private readonly sentStatus = new Map<string, 'online' | 'offline'>();
   private lastStream: string | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -174,10 +175,15 @@ export class RealtimeHub {
     return { broker: this.monitor.config.brokerRedacted, connected: status.connected, reason: status.reason, since: status.since };
   }
 
+  /**
+   * The workers view as it is now. A read, free of side effects: it is served to API callers,
+   * server rendering and new subscribers alike, none of which is the workers room. What the room
+   * was last told (`sentStatus`) changes only in flushWorkers(); a subscriber whose snapshot is
+   * newer than that gets the same rows again in the next delta, which is harmless.
+   */
   workersSnapshot(): WorkersSnapshot {
     const now = Date.now() / 1000;
     const workers = [...this.monitor.state.workers.values()].map((w) => this.summary(w, now));
-    for (const w of workers) this.sentStatus.set(w.hostname, w.status);
     return { workers, stream: this.streamStatus() };
   }
 

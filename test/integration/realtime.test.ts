@@ -4,14 +4,14 @@
  * count), and a resync after reconnecting. The model is fed typed events directly.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import { FLUSH_INTERVAL_MS } from '../../server/realtime/hub';
-import { REALTIME, VIEW_EVENTS, type EventsBatch, type OverviewSnapshot, type TaskDetail, type TasksChanged, type ViewRequest } from '../../server/realtime/types';
+import { REALTIME, VIEW_EVENTS, type EventsBatch, type OverviewSnapshot, type TaskDetail, type TasksChanged, type ViewRequest, type WorkersDelta, type WorkersSnapshot } from '../../server/realtime/types';
 import type { TaskEvent } from '../../server/protocol/events';
 import type { RunningCeleriac } from '../../server/server';
 import { freePort } from '../helpers/brokers';
-import { startTestCeleriac, waitFor } from '../helpers/celeriac';
+import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
 
 function task(type: string, uuid: string, fields: Partial<TaskEvent> = {}): TaskEvent {
   const now = Date.now() / 1000;
@@ -112,5 +112,44 @@ describe('live views over socket.io', () => {
     const { received } = connect({ view: 'nope', id: 'x' } as unknown as ViewRequest);
     await new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS * 2));
     assert.equal([...received.keys()].length, 0);
+  });
+});
+
+describe('workers view: reads never change what subscribers are sent', () => {
+  let celeriac: RunningCeleriac;
+  let socket: Socket | null = null;
+  before(async () => {
+    // The hub flushes on a setInterval: mocked, so this test decides when flushes happen and can
+    // put an API read between a worker's expiry and the next flush.
+    mock.timers.enable({ apis: ['setInterval'] });
+    celeriac = await startTestCeleriac(['--broker', `redis://127.0.0.1:${await freePort()}/0`]);
+  });
+  after(async () => {
+    socket?.disconnect();
+    await celeriac.close();
+    mock.timers.reset();
+  });
+
+  it('a worker that expires, then is read through the API, still goes offline for subscribers', async () => {
+    const deltas: WorkersDelta[] = [];
+    let snapshots = 0;
+    socket = io(`http://127.0.0.1:${celeriac.port}`, { path: '/socket.io', transports: ['websocket'] });
+    socket.on(REALTIME.workersSnapshot, () => snapshots++);
+    socket.on(REALTIME.workersDelta, (delta: WorkersDelta) => deltas.push(delta));
+    socket.on('connect', () => socket?.emit(REALTIME.subscribe, 'workers'));
+    await waitFor('workers snapshot', async () => snapshots > 0);
+
+    // freq 2 → offline 4 s after the heartbeat; received 3.4 s ago, so alive for 0.6 s more.
+    const now = Date.now() / 1000;
+    celeriac.monitor.ingest.event({ kind: 'worker', type: 'worker-heartbeat', hostname: 'expiring@rt', timestamp: now - 3.4, localReceived: now - 3.4, clock: 1, utcoffset: 0, pid: 1, freq: 2, active: 0, processed: 0 });
+    mock.timers.tick(FLUSH_INTERVAL_MS);
+    const statusOf = (): string | undefined => deltas.flatMap((d) => d.upserts).filter((w) => w.hostname === 'expiring@rt').at(-1)?.status;
+    await waitFor('online pushed', async () => statusOf() === 'online');
+
+    await new Promise((r) => setTimeout(r, 900)); // the worker expires; no flush has run since
+    const read = await getJson<WorkersSnapshot>(`http://127.0.0.1:${celeriac.port}`, '/api/celeriac/workers');
+    assert.equal(read.body.workers.find((w) => w.hostname === 'expiring@rt')?.status, 'offline');
+    mock.timers.tick(FLUSH_INTERVAL_MS);
+    await waitFor('offline pushed after the read', async () => statusOf() === 'offline', 3_000);
   });
 });
