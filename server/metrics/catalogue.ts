@@ -7,7 +7,9 @@
  * - `flower`: Flower's six metrics, same names, labels and meaning — except that
  *   flower_worker_online drops to 0 when heartbeats expire, not only on a clean shutdown.
  * - `exporter`: celery-exporter's names and label names, so its Grafana mixin works unchanged.
- * - `celeriac`: Celeriac's own health.
+ * - `celeriac`: Celeriac's own health, including the process itself: prom-client's default
+ *   collectors (memory, CPU, event-loop lag, GC — the names every Node.js dashboard knows) and
+ *   the limits memory is judged against.
  */
 
 export type MetricFamily = 'flower' | 'exporter' | 'celeriac';
@@ -19,6 +21,12 @@ export interface MetricSpec {
   family: MetricFamily;
   labels: readonly string[];
   help: string;
+  /** `runtime`: registered by prom-client's default collectors, not by Celeriac's code. */
+  source?: 'runtime';
+}
+
+function runtime(name: string, type: MetricType, help: string, labels: readonly string[] = []): MetricSpec {
+  return { name, type, family: 'celeriac', labels, help, source: 'runtime' };
 }
 
 const TASK_LABELS = ['name', 'hostname', 'queue_name'] as const;
@@ -67,6 +75,33 @@ export const METRICS: readonly MetricSpec[] = [
   { name: 'celeriac_control_calls_total', type: 'counter', family: 'celeriac', labels: ['action', 'outcome'], help: 'Control actions taken through Celeriac, by action and outcome (ok, failed).' },
   { name: 'celeriac_metrics_series_dropped_total', type: 'counter', family: 'celeriac', labels: ['metric'], help: 'Label sets not created because the metric reached --metrics-max-series.' },
   { name: 'celeriac_scrape_duration_seconds', type: 'gauge', family: 'celeriac', labels: [], help: 'Time the previous /metrics scrape took to render.' },
+  { name: 'celeriac_heap_limit_bytes', type: 'gauge', family: 'celeriac', labels: [], help: 'V8 heap size limit (--max-old-space-size or its default): past it the process dies with "heap out of memory".' },
+  { name: 'celeriac_memory_limit_bytes', type: 'gauge', family: 'celeriac', labels: [], help: "The container's memory limit (cgroup memory.max), absent when there is none." },
+
+  // --- The process (prom-client's default collectors) ---
+  runtime('process_cpu_user_seconds_total', 'counter', 'User CPU time spent, in seconds.'),
+  runtime('process_cpu_system_seconds_total', 'counter', 'System CPU time spent, in seconds.'),
+  runtime('process_cpu_seconds_total', 'counter', 'User and system CPU time spent, in seconds.'),
+  runtime('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch, in seconds.'),
+  runtime('process_resident_memory_bytes', 'gauge', 'Resident memory size (RSS), in bytes.'),
+  runtime('process_virtual_memory_bytes', 'gauge', 'Virtual memory size, in bytes.'),
+  runtime('process_heap_bytes', 'gauge', 'Process heap size, in bytes.'),
+  runtime('process_open_fds', 'gauge', 'Open file descriptors.'),
+  runtime('process_max_fds', 'gauge', 'Maximum number of open file descriptors.'),
+  runtime('nodejs_eventloop_lag_seconds', 'gauge', 'Event-loop lag, in seconds (a timer measured at scrape).'),
+  ...['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((stat) => runtime(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop lag ${stat} since the previous scrape, in seconds.`)),
+  runtime('nodejs_active_resources', 'gauge', 'Active resources keeping the event loop alive, by type.', ['type']),
+  runtime('nodejs_active_resources_total', 'gauge', 'Active resources keeping the event loop alive.'),
+  runtime('nodejs_active_handles', 'gauge', 'Active libuv handles, by type.', ['type']),
+  runtime('nodejs_active_handles_total', 'gauge', 'Active libuv handles.'),
+  runtime('nodejs_active_requests', 'gauge', 'Active libuv requests, by type.', ['type']),
+  runtime('nodejs_active_requests_total', 'gauge', 'Active libuv requests.'),
+  runtime('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap size, in bytes.'),
+  runtime('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap used, in bytes.'),
+  runtime('nodejs_external_memory_bytes', 'gauge', 'Memory held outside the V8 heap (buffers), in bytes.'),
+  ...['total', 'used', 'available'].map((kind) => runtime(`nodejs_heap_space_size_${kind}_bytes`, 'gauge', `V8 heap space size ${kind}, by space, in bytes.`, ['space'])),
+  runtime('nodejs_version_info', 'gauge', 'Node.js version.', ['version', 'major', 'minor', 'patch']),
+  runtime('nodejs_gc_duration_seconds', 'histogram', 'Garbage collection duration, by kind of GC, in seconds.', ['kind']),
 ];
 
 export const METRIC_NAMES: ReadonlySet<string> = new Set(METRICS.map((m) => m.name));

@@ -11,7 +11,9 @@
  * a dead worker's series are removed only --metrics-worker-expiry seconds after it went quiet —
  * long after a worker-down alert's window, so the alert fires before its series disappear.
  */
-import { Counter, Gauge, Histogram, Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
+import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
 import type { Monitor } from '../monitor';
 import type { TaskEvent } from '../protocol/events';
 import type { TaskRecord } from '../state/task-record';
@@ -73,16 +75,20 @@ export class CeleriacMetrics {
   private readonly seriesByWorker = new Map<string, { metric: string; labels: Labels; key: string }[]>();
   private readonly dropped = new Map<string, number>();
   /** Updates of series born since the last scrape, applied once they were exposed at zero. */
-  private heldBack = new Map<string, (() => void)[]>();
+  private heldBack = new Map<string, HeldSeries>();
   private lastScrapeSeconds = 0;
   /** One scrape at a time: rendering OpenMetrics temporarily renames the shared counters. */
   private rendering: Promise<void> = Promise.resolve();
 
   constructor(private readonly monitor: Monitor, private readonly options: MetricsOptions) {
+    let runtimeMetrics = false;
     for (const spec of METRICS) {
       if (!options.families.has(spec.family)) continue;
-      this.metrics.set(spec.name, this.create(spec));
+      if (spec.source === 'runtime') runtimeMetrics = true;
+      else this.metrics.set(spec.name, this.create(spec));
     }
+    // prom-client's default collectors, in each registry (the OpenMetrics one renames counters).
+    if (runtimeMetrics) for (const register of [this.registry, this.openMetricsRegistry]) collectDefaultMetrics({ register });
     monitor.state.addListener({ taskChanged: (task, event) => this.onTaskEvent(task, event) });
     monitor.inspector.onInspected((hostname) => this.prezero(hostname));
   }
@@ -128,8 +134,7 @@ export class CeleriacMetrics {
     const collect = this.collectorFor(spec.name);
     if (spec.type === 'counter') return new Counter({ ...common, ...(collect ? { collect } : {}) });
     if (spec.type === 'gauge') return new Gauge({ ...common, ...(collect ? { collect } : {}) });
-    const buckets = spec.name === 'celery_task_queue_wait_time' ? this.options.queueWaitBuckets : this.options.runtimeBuckets;
-    return new Histogram({ ...common, buckets });
+    return new Histogram({ ...common, buckets: [...this.bucketsOf(spec.name)] });
   }
 
   private workerLabel(hostname: string, mode: WorkerLabelMode = this.options.workerLabel): string {
@@ -173,34 +178,45 @@ export class CeleriacMetrics {
    * hides that count from every rate and ratio. A new series is therefore first exposed at zero,
    * and what happened to it is applied right after the next scrape (one interval late, never
    * lost). Series Celeriac can foresee are pre-created at zero instead (see prezero()).
+   *
+   * What is held is a fixed-size aggregate per series (see HeldSeries), never one entry per
+   * event: most users never scrape, and the held series must not grow while nobody does.
    */
-  private update(name: string, labels: Labels, worker: string | null, apply: () => void, zero: () => void): void {
-    const key = `${name}\u0001${Object.values(labels).join('\u0000')}`;
-    const held = this.heldBack.get(key);
-    if (held) {
-      held.push(apply);
-      return;
-    }
-    const admitted = this.admit(name, labels, worker);
-    if (admitted === null) return;
-    if (admitted === 'known') {
-      apply();
-      return;
-    }
-    zero();
-    this.heldBack.set(key, [apply]);
+  private heldSeries(name: string, labels: Labels): HeldSeries | undefined {
+    return this.heldBack.get(seriesKey(name, labels));
   }
 
   private inc(name: string, labels: Labels, worker: string | null, value = 1): void {
     const metric = this.metrics.get(name);
     if (!(metric instanceof Counter)) return;
-    this.update(name, labels, worker, () => metric.inc(labels, value), () => metric.inc(labels, 0));
+    const held = this.heldSeries(name, labels);
+    if (held) {
+      held.add(value);
+      return;
+    }
+    const admitted = this.admit(name, labels, worker);
+    if (admitted === 'known') metric.inc(labels, value);
+    else if (admitted === 'new') this.hold(name, labels, new HeldCounter(metric, labels)).add(value);
   }
 
   private observe(name: string, labels: Labels, worker: string | null, value: number): void {
     const metric = this.metrics.get(name);
     if (!(metric instanceof Histogram)) return;
-    this.update(name, labels, worker, () => metric.observe(labels, value), () => metric.zero(labels));
+    const held = this.heldSeries(name, labels);
+    if (held) {
+      held.add(value);
+      return;
+    }
+    const admitted = this.admit(name, labels, worker);
+    if (admitted === 'known') metric.observe(labels, value);
+    else if (admitted === 'new') this.hold(name, labels, new HeldHistogram(metric, labels, this.bucketsOf(name))).add(value);
+  }
+
+  /** Expose a new series at zero now and hold its updates until it was scraped once. */
+  private hold(name: string, labels: Labels, held: HeldSeries): HeldSeries {
+    held.exposeZero();
+    this.heldBack.set(seriesKey(name, labels), held);
+    return held;
   }
 
   private setGauge(name: string, labels: Labels, worker: string | null, value: number): void {
@@ -212,9 +228,19 @@ export class CeleriacMetrics {
   private zeroSeries(name: string, labels: Labels, worker: string | null): void {
     const metric = this.metrics.get(name);
     if (!metric || this.admit(name, labels, worker) !== 'new') return;
-    if (metric instanceof Counter) metric.inc(labels, 0);
-    else if (metric instanceof Histogram) metric.zero(labels);
-    this.heldBack.set(`${name}\u0001${Object.values(labels).join('\u0000')}`, []);
+    if (metric instanceof Counter) this.hold(name, labels, new HeldCounter(metric, labels));
+    else if (metric instanceof Histogram) this.hold(name, labels, new HeldHistogram(metric, labels, this.bucketsOf(name)));
+  }
+
+  private bucketsOf(name: string): readonly number[] {
+    return name === 'celery_task_queue_wait_time' ? this.options.queueWaitBuckets : this.options.runtimeBuckets;
+  }
+
+  /** Series waiting for their first scrape, and the values they hold (for tests and the soak benchmark). */
+  heldBackSize(): { series: number; values: number } {
+    let values = 0;
+    for (const held of this.heldBack.values()) values += held.size;
+    return { series: this.heldBack.size, values };
   }
 
   /** Hot path: one task event. Only counters and histograms change here. */
@@ -337,6 +363,14 @@ export class CeleriacMetrics {
         });
       case 'celeriac_scrape_duration_seconds':
         return gauge((metric) => metric.set(this.lastScrapeSeconds));
+      case 'celeriac_heap_limit_bytes':
+        return gauge((metric) => metric.set(getHeapStatistics().heap_size_limit));
+      case 'celeriac_memory_limit_bytes': {
+        const limit = containerMemoryLimit();
+        return gauge((metric) => {
+          if (limit !== null) metric.set(limit);
+        });
+      }
       default:
         return null;
     }
@@ -413,7 +447,7 @@ export class CeleriacMetrics {
         const instance = this.metrics.get(metric);
         instance?.remove(labels);
         this.series.get(metric)?.delete(key);
-        this.heldBack.delete(`${metric}\u0001${key}`);
+        this.heldBack.delete(seriesKey(metric, labels));
       }
       this.seriesByWorker.delete(label);
     }
@@ -442,8 +476,106 @@ export class CeleriacMetrics {
     // Series born before this scrape were just exposed at zero: now they may count.
     const held = this.heldBack;
     this.heldBack = new Map();
-    for (const updates of held.values()) for (const apply of updates) apply();
+    for (const series of held.values()) series.release();
     this.lastScrapeSeconds = (performance.now() - started) / 1000;
     return { contentType: registry.contentType, body };
   }
+}
+
+function seriesKey(name: string, labels: Labels): string {
+  return `${name}\u0001${Object.values(labels).join('\u0000')}`;
+}
+
+/** What happened to a series since it was born, waiting for its first scrape. */
+interface HeldSeries {
+  /** Numbers held: fixed per series, whatever the number of events. */
+  readonly size: number;
+  add(value: number): void;
+  /** Create the series at zero in prom-client (what the next scrape shows). */
+  exposeZero(): void;
+  /** Apply everything held to the real series. */
+  release(): void;
+}
+
+/** A counter's held increments: their sum. */
+class HeldCounter implements HeldSeries {
+  readonly size = 1;
+  private total = 0;
+
+  constructor(private readonly metric: Counter<string>, private readonly labels: Labels) {}
+
+  add(value: number): void {
+    this.total += value;
+  }
+
+  exposeZero(): void {
+    this.metric.inc(this.labels, 0);
+  }
+
+  release(): void {
+    if (this.total > 0) this.metric.inc(this.labels, this.total);
+  }
+}
+
+/**
+ * A histogram's held observations: a count and a sum per bucket. Released as `count`
+ * observations of the bucket's mean, which lands in the same bucket (a mean of values in an
+ * interval lies in it), so bucket counts and the total count are exact and the sum is exact up to
+ * floating-point rounding.
+ */
+class HeldHistogram implements HeldSeries {
+  private readonly counts: Float64Array;
+  private readonly sums: Float64Array;
+  /** Smallest value per bucket: keeps the mean inside the bucket despite rounding. */
+  private readonly mins: Float64Array;
+
+  constructor(private readonly metric: Histogram<string>, private readonly labels: Labels, private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+    this.sums = new Float64Array(bounds.length + 1);
+    this.mins = new Float64Array(bounds.length + 1).fill(Number.POSITIVE_INFINITY);
+  }
+
+  get size(): number {
+    return this.counts.length * 3;
+  }
+
+  add(value: number): void {
+    // prom-client's rule: a value goes in the first bucket whose upper bound is >= value.
+    let bucket = 0;
+    while (bucket < this.bounds.length && value > (this.bounds[bucket] as number)) bucket++;
+    this.counts[bucket] = (this.counts[bucket] as number) + 1;
+    this.sums[bucket] = (this.sums[bucket] as number) + value;
+    if (value < (this.mins[bucket] as number)) this.mins[bucket] = value;
+  }
+
+  exposeZero(): void {
+    this.metric.zero(this.labels);
+  }
+
+  release(): void {
+    for (let bucket = 0; bucket < this.counts.length; bucket++) {
+      const count = this.counts[bucket] as number;
+      if (count === 0) continue;
+      const upper = bucket < this.bounds.length ? (this.bounds[bucket] as number) : Number.POSITIVE_INFINITY;
+      // Rounding must not carry the mean out of the bucket: it lies between its values.
+      const mean = Math.min(Math.max((this.sums[bucket] as number) / count, this.mins[bucket] as number), upper);
+      for (let n = 0; n < count; n++) this.metric.observe(this.labels, mean);
+    }
+  }
+}
+
+/** The cgroup's memory limit in bytes (v2 `memory.max`, else v1), or null when unlimited or unknown. */
+function containerMemoryLimit(): number | null {
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const bytes = Number(text);
+    // "max" (v2) or a huge page-rounded value (v1) both mean no limit.
+    return Number.isSafeInteger(bytes) && bytes > 0 && bytes < 2 ** 60 ? bytes : null;
+  }
+  return null;
 }
