@@ -2,17 +2,19 @@
  * Pieces shared by the benchmarks: a real Celeriac child process, Redis/AMQP publishers of
  * realistic Celery streams, and rate-controlled publishing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { freePort } from '../test/helpers/brokers';
 import { celeryStream, redisEnvelope, type StreamMessage } from './celery-stream';
+import type { PublisherReport } from './publisher';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export interface Status { events: { received: number; droppedTotal: number }; stream: { connects: number }; state: { tasks: number }; process: { rss: number } }
+export interface Status { events: { received: number; droppedTotal: number }; stream: { connects: number }; state: { tasks: number }; process: { rss: number; heapUsed: number } }
 
 /** A publisher: sends one pre-serialized message, resolving when the client has buffered it. */
 export interface Publisher {
@@ -22,12 +24,13 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-export async function startCeleriac(broker: string, extraArgs: string[] = []): Promise<{ base: string; port: number; child: ChildProcess; status(): Promise<Status> }> {
+export async function startCeleriac(broker: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<{ base: string; port: number; child: ChildProcess; status(): Promise<Status> }> {
   const port = await freePort();
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the Celeriac process.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/celeriac.js'), '--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', '--max-tasks', '100000', ...extraArgs], {
     cwd: ROOT,
+    env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
@@ -139,3 +142,57 @@ export async function amqpPublisher(url: string): Promise<Publisher> {
   };
 }
 
+
+/** A publisher process (bench/publisher.ts): its progress, and its own CPU time when done. */
+export interface PublisherProcess {
+  /** (wall-clock ms, events published by then), every ~100 ms. */
+  readonly history: { at: number; events: number }[];
+  readonly done: Promise<{ events: number; seconds: number; cpuSeconds: number }>;
+  kill(): void;
+}
+
+export function startPublisher(kind: 'redis' | 'amqp', url: string, rate: number, events: number): PublisherProcess {
+  const child = fork(path.join(ROOT, 'bench/publisher.ts'), [kind, url, String(rate), String(events)], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const history: { at: number; events: number }[] = [{ at: Date.now(), events: 0 }];
+  const done = new Promise<{ events: number; seconds: number; cpuSeconds: number }>((resolve, reject) => {
+    child.on('message', (message: PublisherReport) => {
+      if (message.kind === 'progress') history.push({ at: message.at, events: message.events });
+      else resolve(message);
+    });
+    child.once('exit', (code) => reject(new Error(`publisher exited with ${code}`)));
+  });
+  done.catch(() => undefined);
+  return { history, done, kill: () => child.kill('SIGKILL') };
+}
+
+/**
+ * How far behind the publisher Celeriac is, in seconds: now minus the moment the publisher had
+ * published as many events as Celeriac has received (0 when it has caught up).
+ */
+export function lagSeconds(history: readonly { at: number; events: number }[], received: number, now = Date.now()): number {
+  const last = history[history.length - 1];
+  if (!last || received >= last.events) return 0;
+  for (let i = 1; i < history.length; i++) {
+    const a = history[i - 1] as { at: number; events: number };
+    const b = history[i] as { at: number; events: number };
+    if (b.events >= received) {
+      const at = b.events === a.events ? b.at : a.at + ((received - a.events) / (b.events - a.events)) * (b.at - a.at);
+      return Math.max(0, (now - at) / 1000);
+    }
+  }
+  return 0;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5); the slice starts at field 3.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Resident memory of a process in bytes, from /proc (Linux). */
+export function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}

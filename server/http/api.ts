@@ -153,6 +153,7 @@ export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
         workersEvicted: state.workerEvictions,
       },
       process: { rss: memory.rss, heapUsed: memory.heapUsed },
+      realtime: hub.clientStats(),
     });
   });
 

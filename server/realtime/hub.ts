@@ -27,6 +27,12 @@ const TASK_ROOM_PREFIX = 'task:';
 const OVERVIEW_REFRESH_MS = 2_000;
 /** Most event lines sent to one client per flush; a slower client gets the newest ones. */
 const EVENTS_PER_FLUSH = 200;
+/**
+ * Packets socket.io may hold for one client that does not read (a frozen tab, a stalled
+ * network): about 10 s of updates. Past it the client is disconnected, so its buffer cannot
+ * grow Celeriac's memory; once it reads again it reconnects and resyncs from fresh snapshots.
+ */
+export const MAX_PENDING_PACKETS = 50;
 
 export interface RealtimeOptions {
   path: string;
@@ -51,6 +57,8 @@ export class RealtimeHub {
   private queuesDirty = false;
   /** Per-socket position in the event tail. */
   private readonly eventCursors = new Map<string, number>();
+  /** Clients disconnected because they stopped reading (see MAX_PENDING_PACKETS). */
+  private slowClientsDisconnected = 0;
 
   constructor(httpServer: HttpServer, private readonly monitor: Monitor, options: RealtimeOptions, private readonly logger: Logger) {
     this.io = new Server(httpServer, {
@@ -189,8 +197,25 @@ export class RealtimeHub {
 
   /** Build and send one delta per view. Exposed for tests. */
   flush(): void {
+    this.dropStalledClients();
     this.flushViews();
     this.flushWorkers();
+  }
+
+  /** Disconnect clients that stopped reading before their buffers grow (see MAX_PENDING_PACKETS). */
+  private dropStalledClients(): void {
+    for (const socket of this.io.sockets.sockets.values()) {
+      const pending = pendingPackets(socket);
+      if (pending <= MAX_PENDING_PACKETS) continue;
+      this.slowClientsDisconnected++;
+      this.logger.warn({ client: socket.handshake.address, pending }, 'disconnected a live-view client that stopped reading; it resyncs when it reconnects');
+      socket.disconnect(true);
+    }
+  }
+
+  /** Connected live-view clients, and how many were dropped for not reading. */
+  clientStats(): { connected: number; slowDisconnected: number } {
+    return { connected: this.io.sockets.sockets.size, slowDisconnected: this.slowClientsDisconnected };
   }
 
   private flushWorkers(): void {
@@ -227,6 +252,16 @@ export class RealtimeHub {
     });
     this.logger.debug('realtime hub closed');
   }
+}
+
+/**
+ * Packets engine.io holds for a client whose transport is not writable: it stops being writable
+ * while the previous write waits for the kernel, which a client that does not read never empties.
+ * engine.io keeps this buffer private; the realtime tests check that a stopped client is caught.
+ */
+function pendingPackets(socket: Socket): number {
+  const buffer = (socket.conn as unknown as { writeBuffer?: unknown }).writeBuffer;
+  return Array.isArray(buffer) ? buffer.length : 0;
 }
 
 /** The room of a subscription request, or null for anything else (ignored). */

@@ -29,12 +29,18 @@ export interface StateListener {
   eventApplied?(event: CeleryEvent): void;
 }
 
+/** Distinct task names listed by /api/task/types; real clusters have hundreds at most. */
+export const MAX_SEEN_TASK_NAMES = 10_000;
+
 export class ClusterState {
   readonly tasks: LruMap<string, TaskRecord>;
   readonly workers: WorkerRegistry;
   /** parent id → child ids. Kept apart from the records so a child seen before its parent still links. */
   private readonly childrenByParent = new Map<string, Set<string>>();
-  /** Task names seen in events (Celery's `_seen_types`). */
+  /**
+   * Task names seen in events (Celery's `_seen_types`). Capped: a producer sending a unique name
+   * per task must not grow it without limit; past the cap new names are not listed.
+   */
   private readonly seenTypes = new Set<string>();
   /** Celeriac's Lamport clock (Celery's receiver clock, §4.5 step 1). */
   private lamport = 0;
@@ -117,7 +123,7 @@ export class ClusterState {
     }
     const previousParent = task.parentId;
     task.apply(isClientEvent && clock !== event.clock ? { ...event, clock } : event, this.intern);
-    if (task.name !== null) this.seenTypes.add(task.name);
+    if (task.name !== null && this.seenTypes.size < MAX_SEEN_TASK_NAMES) this.seenTypes.add(task.name);
     if (task.parentId !== previousParent) this.linkChild(task.uuid, previousParent, task.parentId);
 
     for (const listener of this.listeners) {

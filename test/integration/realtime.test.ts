@@ -4,9 +4,12 @@
  * count), and a resync after reconnecting. The model is fed typed events directly.
  */
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, mock } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
-import { FLUSH_INTERVAL_MS } from '../../server/realtime/hub';
+import { FLUSH_INTERVAL_MS, MAX_PENDING_PACKETS } from '../../server/realtime/hub';
 import { REALTIME, VIEW_EVENTS, type EventsBatch, type OverviewSnapshot, type TaskDetail, type TasksChanged, type ViewRequest, type WorkersDelta, type WorkersSnapshot } from '../../server/realtime/types';
 import type { TaskEvent } from '../../server/protocol/events';
 import type { RunningCeleriac } from '../../server/server';
@@ -151,5 +154,47 @@ describe('workers view: reads never change what subscribers are sent', () => {
     assert.equal(read.body.workers.find((w) => w.hostname === 'expiring@rt')?.status, 'offline');
     mock.timers.tick(FLUSH_INTERVAL_MS);
     await waitFor('offline pushed after the read', async () => statusOf() === 'offline', 3_000);
+  });
+});
+
+describe('a live-view client that stops reading', () => {
+  let celeriac: RunningCeleriac;
+  before(async () => {
+    celeriac = await startTestCeleriac(['--broker', `redis://127.0.0.1:${await freePort()}/0`]);
+  });
+  after(() => celeriac.close());
+
+  it(`is disconnected once ${MAX_PENDING_PACKETS} packets wait for it, long before its ping times out; a reading client is not`, { timeout: 60_000 }, async () => {
+    const client = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/live-view-client.ts'), [`http://127.0.0.1:${celeriac.port}`, 'big'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const reader = io(`http://127.0.0.1:${celeriac.port}`, { path: '/socket.io', transports: ['websocket'] });
+    let readerUpdates = 0;
+    reader.on(VIEW_EVENTS.taskUpdate, () => readerUpdates++);
+    reader.on('connect', () => reader.emit(REALTIME.subscribe, { view: 'task', id: 'big' }));
+    try {
+      await new Promise<void>((resolve) => client.once('message', () => resolve()));
+      client.kill('SIGSTOP'); // it never reads again
+      assert.equal(celeriac.hub.clientStats().connected, 2);
+      // A task whose page both watch changes with 1 MB of args on every flush: the kernel's
+      // buffers towards the stopped client fill within seconds, then socket.io starts queueing.
+      const started = Date.now();
+      let n = 0;
+      const pump = setInterval(() => {
+        const args = `('${String(n++).padStart(8, '0')}${'x'.repeat(1_000_000)}',)`;
+        celeriac.monitor.ingest.event(task('task-received', 'big', { name: 'tasks.echo', args, clock: n }));
+      }, FLUSH_INTERVAL_MS);
+      try {
+        await waitFor('the stopped client disconnected by the hub', async () => celeriac.hub.clientStats().slowDisconnected === 1, 40_000, 250);
+      } finally {
+        clearInterval(pump);
+      }
+      // Engine.io's own ping timeout (25 s + 20 s) would have taken 45 s.
+      assert.ok(Date.now() - started < 40_000);
+      assert.equal(celeriac.hub.clientStats().connected, 1, 'the reading client stays');
+      assert.ok(reader.connected);
+      assert.ok(readerUpdates > 5, `the reading client kept receiving (${readerUpdates} updates)`);
+    } finally {
+      client.kill('SIGKILL');
+      reader.disconnect();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaskEvent, WorkerEvent } from '../../server/protocol/events';
-import { ClusterState } from '../../server/state/cluster-state';
+import { ClusterState, MAX_SEEN_TASK_NAMES } from '../../server/state/cluster-state';
 
 const T0 = 1_795_000_000;
 
@@ -55,6 +55,13 @@ describe('task merge rules (celery.events.state semantics)', () => {
     assert.equal(t.started, T0 + 2);
     assert.equal(t.rootId, 'a');
     assert.deepEqual(s.taskTypes(), ['tasks.add']);
+  });
+
+  it('lists task names up to a cap: a unique name per task cannot grow the list without limit', () => {
+    const s = newState(10);
+    for (let i = 0; i < MAX_SEEN_TASK_NAMES + 500; i++) s.apply(task('task-received', `u${i}`, { name: `tasks.n${i}` }));
+    assert.equal(s.taskTypes().length, MAX_SEEN_TASK_NAMES);
+    assert.equal(s.tasks.size, 10);
   });
 
   it('handles the batch order real workers produce: received, succeeded, started', () => {
