@@ -6,7 +6,6 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { freePort } from '../test/helpers/brokers';
 import { celeryStream, redisEnvelope, type StreamMessage } from './celery-stream';
@@ -119,28 +118,6 @@ export async function redisPublisher(url: string): Promise<Publisher> {
   };
 }
 
-export async function amqpPublisher(url: string): Promise<Publisher> {
-  const connection = await amqp.connect(url);
-  const channel = await connection.createChannel();
-  await channel.assertExchange('celeryev', 'topic', { durable: true, autoDelete: false });
-  let blocked: Promise<void> | null = null;
-  return {
-    prepare: (m) => Buffer.from(m.body, 'utf8'),
-    publish: (payload, m) => {
-      const ok = channel.publish('celeryev', m.routingKey, payload as Buffer, {
-        contentType: 'application/json', contentEncoding: 'utf-8', headers: { hostname: m.hostname }, deliveryMode: 1, priority: 0,
-      });
-      if (!ok && !blocked) blocked = new Promise((r) => channel.once('drain', () => { blocked = null; r(); }));
-    },
-    flush: async () => {
-      if (blocked) await blocked;
-    },
-    close: async () => {
-      await channel.close();
-      await connection.close();
-    },
-  };
-}
 
 
 /** A publisher process (bench/publisher.ts): its progress, and its own CPU time when done. */
