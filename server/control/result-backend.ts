@@ -100,10 +100,18 @@ export class RedisResultBackend {
   /**
    * Resolves with the result once the task is ready (SUCCESS/FAILURE/REVOKED). After
    * `timeoutMs` without that it resolves with the latest non-final record seen (e.g. STARTED,
-   * RETRY), or null when nothing is stored: check `isReady()` on what comes back.
-   * Throws BrokerUnavailableError when Redis cannot be reached.
+   * RETRY), or null when nothing is stored: check `isReady()` on what comes back. `abandoned`
+   * ends the wait the same way at once (the HTTP client went away: its subscription and timers
+   * must not outlive it). Throws BrokerUnavailableError when Redis cannot be reached.
    */
-  async waitFor(taskId: string, timeoutMs: number): Promise<TaskResult | null> {
+  /** Requests waiting for a result now (each holds a subscription share and two timers). */
+  waiting(): number {
+    let count = 0;
+    for (const subscription of this.subscriptions.values()) count += subscription.waiters.size;
+    return count;
+  }
+
+  async waitFor(taskId: string, timeoutMs: number, abandoned?: AbortSignal): Promise<TaskResult | null> {
     if (this.closed) throw new BrokerUnavailableError(`result backend ${this.description} is closed`);
     let settle!: Waiter['settle'];
     const outcome = new Promise<{ result: TaskResult | null } | { error: Error }>((resolve) => (settle = resolve));
@@ -120,6 +128,9 @@ export class RedisResultBackend {
     const waitMs = Number.isFinite(timeoutMs) ? Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS) : MAX_TIMER_MS;
     const timer = setTimeout(() => waiter.settle({ result: waiter.latest }), waitMs);
     const poll = setInterval(() => void this.recheck(taskId, waiter), SAFETY_POLL_MS);
+    const abandon = (): void => waiter.settle({ result: waiter.latest });
+    if (abandoned?.aborted) abandon();
+    abandoned?.addEventListener('abort', abandon, { once: true });
     try {
       // Subscribe before reading, so a result stored in between is published to us.
       await this.join(taskId, waiter);
@@ -130,6 +141,7 @@ export class RedisResultBackend {
     } finally {
       clearTimeout(timer);
       clearInterval(poll);
+      abandoned?.removeEventListener('abort', abandon);
       this.leave(taskId, waiter);
     }
   }

@@ -88,7 +88,7 @@ export function taskRouter(deps: TaskApiDependencies, options: ControlApiOptions
     requireRegistered(taskName);
     const timeoutS = seconds(param(req.query as Query, 'timeout'), DEFAULT_APPLY_TIMEOUT_S);
     const { taskId } = await send(req, 'apply', taskName, parseApplyRequest(req.body, req.query as Query));
-    res.json(resultResponse(taskId, await backend.waitFor(taskId, timeoutS * 1000)));
+    res.json(resultResponse(taskId, await backend.waitFor(taskId, timeoutS * 1000, clientGone(res))));
   });
 
   router.get('/api/task/result/:taskId', async (req, res, next) => {
@@ -96,7 +96,7 @@ export function taskRouter(deps: TaskApiDependencies, options: ControlApiOptions
       const backend = requireBackend(deps.resultBackend);
       const taskId = String(req.params.taskId);
       const timeout = param(req.query as Query, 'timeout');
-      const result = timeout === undefined || timeout === '' ? await backend.get(taskId) : await backend.waitFor(taskId, seconds(timeout, 0) * 1000);
+      const result = timeout === undefined || timeout === '' ? await backend.get(taskId) : await backend.waitFor(taskId, seconds(timeout, 0) * 1000, clientGone(res));
       res.json(resultResponse(taskId, result));
     } catch (error) {
       next(error);
@@ -177,4 +177,13 @@ function exceptionText(value: JsonValue): JsonValue {
   const message = value.exc_message;
   const parts = Array.isArray(message) ? message : message === undefined || message === null ? [] : [message];
   return `${type}(${parts.map((p) => (typeof p === 'string' ? `'${p.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : JSON.stringify(p))).join(', ')})`;
+}
+
+/** Aborted when the client closes the connection before the response was sent. */
+function clientGone(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
