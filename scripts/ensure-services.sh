@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (Debian packages) and starts what Celeriac's tests and demos need, skipping whatever
-# is already there: Redis, RabbitMQ, real Celery (python3-celery) and Chromium for browser tests.
+# is already there: Redis, RabbitMQ, real Celery (python3-celery), Chromium for browser tests, and
+# iproute2 + curl for the remote-client test (a network namespace of its own, test/helpers/netns.ts).
 # Idempotent; safe to run on every CI run.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
 /usr/bin/python3 -c 'import celery, redis, amqp' >/dev/null 2>&1 || missing+=(python3-celery python3-redis python3-amqp)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ensure-services: installing ${missing[*]}"
   as_root apt-get update -q

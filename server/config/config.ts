@@ -89,7 +89,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: ['CELERIAC_BROKER', 'CELERY_BROKER_URL'],
   },
   { key: 'port', flag: '--port', kind: 'int', valueName: 'n', description: 'HTTP port for the UI, API, socket.io and /metrics', defaultValue: 5555, env: ['CELERIAC_PORT', 'FLOWER_PORT'] },
-  { key: 'address', flag: '--address', kind: 'string', valueName: 'host', description: 'address to listen on', defaultValue: '127.0.0.1', env: ['CELERIAC_ADDRESS', 'FLOWER_ADDRESS'] },
+  { key: 'address', flag: '--address', kind: 'string', valueName: 'host', description: 'address to listen on; on anything but loopback the API and live updates need authentication (--basic-auth) or --unauthenticated-api', defaultValue: '127.0.0.1', env: ['CELERIAC_ADDRESS', 'FLOWER_ADDRESS'] },
   { key: 'urlPrefix', flag: '--url-prefix', kind: 'string', valueName: 'path', description: 'serve everything under this path (e.g. /celeriac behind a reverse proxy)', defaultValue: '', defaultLabel: 'none', env: ['CELERIAC_URL_PREFIX', 'FLOWER_URL_PREFIX'] },
   { key: 'maxTasks', flag: '--max-tasks', kind: 'int', valueName: 'n', description: 'tasks kept in memory (least recently updated are evicted)', defaultValue: 100_000, env: ['CELERIAC_MAX_TASKS', 'FLOWER_MAX_TASKS'] },
   { key: 'maxWorkers', flag: '--max-workers', kind: 'int', valueName: 'n', description: 'workers kept in memory', defaultValue: 5_000, env: ['CELERIAC_MAX_WORKERS', 'FLOWER_MAX_WORKERS'] },
