@@ -105,10 +105,15 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     }
   });
   // Everything below (API, pages, assets) passes the access rule. /api/* is refused while the
-  // API is locked; pages are served and explain why they show no data.
+  // API is locked; pages are served and explain why they show no data. The API is recognised by
+  // Express's own mount matching (case-insensitive, like the routes), never by comparing paths.
   const userOfRequest = new WeakMap<express.Request, string | null>();
-  router.use((req, res, nextMiddleware) => {
-    const decision = access.check(req.headers, req.path === '/api' || req.path.startsWith('/api/') ? 'api' : 'page');
+  const gate = (kind: 'api' | 'page'): express.RequestHandler => (req, res, nextMiddleware) => {
+    if (userOfRequest.has(req)) {
+      nextMiddleware(); // already let through as an API request
+      return;
+    }
+    const decision = access.check(req.headers, kind);
     if (decision.ok) {
       userOfRequest.set(req, decision.user);
       nextMiddleware();
@@ -116,7 +121,9 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     }
     if (decision.challenge !== null) res.set('WWW-Authenticate', decision.challenge);
     res.status(decision.status).json({ error: decision.error });
-  });
+  };
+  router.use('/api', gate('api'));
+  router.use(gate('page'));
   const controlOptions: ControlApiOptions = {
     readOnly: config.readOnly,
     userOf: (req) => userOfRequest.get(req) ?? null,

@@ -81,7 +81,7 @@ describe('the access rule follows the listen address', { skip, timeout: 120_000 
     });
 
     it('refuses every other control, the read API and the socket.io handshake from the remote client', async () => {
-      for (const [method, route] of [['POST', '/api/worker/shutdown/w1@host'], ['POST', '/api/queues/purge/celery?confirm=celery'], ['POST', '/api/task/send-task/tasks.add'], ['GET', '/api/tasks'], ['GET', '/api/workers'], ['GET', '/api/celeriac/status'], ['GET', '/api/audit'], ['GET', '/api/no-such-route']] as const) {
+      for (const [method, route] of [['POST', '/api/worker/shutdown/w1@host'], ['POST', '/api/queues/purge/celery?confirm=celery'], ['POST', '/api/task/send-task/tasks.add'], ['GET', '/api/tasks'], ['GET', '/api/workers'], ['GET', '/api/celeriac/status'], ['GET', '/api/audit'], ['GET', '/api/no-such-route'], ['GET', '/API/tasks'], ['POST', '/Api/Task/Revoke/' + TASK_ID], ['GET', '/api/%74asks'], ['GET', '/x/../api/tasks']] as const) {
         const res = await remote.request(method, `${remoteBase}${route}`);
         assert.equal(res.status, 401, `${method} ${route}`);
         assert.match(res.body, /--unauthenticated-api/, `${method} ${route}`);
