@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { io } from 'socket.io-client';
 import { parseConfig } from '../../server/config/config';
 import { createLogger } from '../../server/log';
 import { startCeleriac, type RunningCeleriac } from '../../server/server';
@@ -41,6 +42,21 @@ async function start(redis: PrivateRedisServer, args: string[]): Promise<{ celer
   const celeriac = await startCeleriac(parsed.config, createLogger('info', sink), { ui: false });
   await waitFor('the broker connection', async () => celeriac.monitor.health().ok);
   return { celeriac, logs };
+}
+
+/** A socket.io client over WebSocket only (no polling handshake first): connected, or the refusal. */
+function websocketOutcome(port: number): Promise<{ connected: boolean; error: string | null }> {
+  return new Promise((resolve) => {
+    const socket = io(`http://127.0.0.1:${port}`, { path: '/socket.io', transports: ['websocket'], reconnection: false, timeout: 5_000 });
+    socket.once('connect', () => {
+      socket.close();
+      resolve({ connected: true, error: null });
+    });
+    socket.once('connect_error', (error) => {
+      socket.close();
+      resolve({ connected: false, error: error.message });
+    });
+  });
 }
 
 const basic = (pair: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(pair).toString('base64')}` });
@@ -98,6 +114,8 @@ describe('the access rule follows the listen address', { skip, timeout: 120_000 
       assert.match(((await revoke.json()) as { error: string }).error, /--unauthenticated-api/);
       assert.equal((await fetch(`${loopbackBase}/api/tasks`)).status, 401);
       assert.equal((await fetch(`${loopbackBase}/socket.io/?EIO=4&transport=polling`)).status, 403);
+      assert.equal((await websocketOutcome(celeriac.port)).connected, false, 'a direct WebSocket upgrade is refused too');
+      assert.equal(celeriac.hub.io.engine.clientsCount, 0);
     });
 
     it('keeps /healthcheck and /metrics on their own rules (open)', async () => {
@@ -140,6 +158,7 @@ describe('the access rule follows the listen address', { skip, timeout: 120_000 
       const base = `http://127.0.0.1:${celeriac.port}`;
       assert.equal((await fetch(`${base}/api/tasks`)).status, 200);
       assert.equal((await fetch(`${base}/socket.io/?EIO=4&transport=polling`)).status, 200);
+      assert.deepEqual(await websocketOutcome(celeriac.port), { connected: true, error: null });
     });
 
     it('warns once, prominently, at start-up', () => {
