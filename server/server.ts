@@ -204,7 +204,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   const host = config.address.includes(':') ? `[${config.address}]` : config.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${port}${prefix}`;
   logger.info({ url, address: config.address, access: access.state.mode, broker: config.brokerRedacted }, 'Celeriac is listening');
-  access.logStartup(logger, `http://${host}:${port}${prefix}`);
+  access.logStartup(logger, port);
 
   let closing: Promise<void> | null = null;
   return {

@@ -100,12 +100,12 @@ export class AccessPolicy {
   }
 
   /** The start-up log lines for this mode: the opt-out warns once, prominently. */
-  logStartup(logger: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void }, url: string): void {
+  logStartup(logger: { warn: (obj: object, msg: string) => void; info: (obj: object, msg: string) => void }, port: number): void {
     if (this.state.mode === 'open') {
       logger.warn(
-        { security: 'unauthenticated-api', address: this.config.address },
+        { security: 'unauthenticated-api', address: this.config.address, port },
         `SECURITY WARNING: --unauthenticated-api is set and Celeriac listens on ${this.config.address} without authentication: ` +
-          `anyone who can reach ${url} can read every task and revoke tasks, shut workers down, purge queues and send tasks. ` +
+          `anyone who can reach port ${port} of this host can read every task and revoke tasks, shut workers down, purge queues and send tasks. ` +
           'Configure --basic-auth user:password, or listen on 127.0.0.1 behind an authenticating proxy.',
       );
     } else if (this.state.mode === 'locked') {

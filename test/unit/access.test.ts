@@ -96,7 +96,7 @@ describe('access modes', () => {
   it('logs the opt-out once as a warning, the lock as a warning, and nothing on loopback', () => {
     const logged = (argv: string[]): { level: string; msg: string }[] => {
       const lines: { level: string; msg: string }[] = [];
-      new AccessPolicy(config(argv)).logStartup({ warn: (_o, msg) => lines.push({ level: 'warn', msg }), info: (_o, msg) => lines.push({ level: 'info', msg }) }, 'http://0.0.0.0:5555');
+      new AccessPolicy(config(argv)).logStartup({ warn: (_o, msg) => lines.push({ level: 'warn', msg }), info: (_o, msg) => lines.push({ level: 'info', msg }) }, 5555);
       return lines;
     };
     assert.deepEqual(logged([]), []);
