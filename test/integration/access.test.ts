@@ -13,7 +13,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { io } from 'socket.io-client';
 import { parseConfig } from '../../server/config/config';
+import { AccessRefusedError } from '../../server/http/access';
 import { createLogger } from '../../server/log';
+import { getRuntime } from '../../server/runtime';
 import { startCeleriac, type RunningCeleriac } from '../../server/server';
 import { startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
 import { waitFor } from '../helpers/celeriac';
@@ -116,6 +118,16 @@ describe('the access rule follows the listen address', { skip, timeout: 120_000 
       assert.equal((await fetch(`${loopbackBase}/socket.io/?EIO=4&transport=polling`)).status, 403);
       assert.equal((await websocketOutcome(celeriac.port)).connected, false, 'a direct WebSocket upgrade is refused too');
       assert.equal(celeriac.hub.io.engine.clientsCount, 0);
+    });
+
+    it("gives the pages' runtime no cluster data: every data function throws (fail closed)", () => {
+      const runtime = getRuntime();
+      assert.equal(runtime?.access.mode, 'locked');
+      assert.match(runtime?.access.refusal ?? '', /--unauthenticated-api/);
+      assert.throws(() => runtime?.tasks({}), AccessRefusedError);
+      assert.throws(() => runtime?.workersSnapshot(), AccessRefusedError);
+      assert.throws(() => runtime?.task(TASK_ID), AccessRefusedError);
+      assert.throws(() => runtime?.registeredTasks(), AccessRefusedError);
     });
 
     it('keeps /healthcheck and /metrics on their own rules (open)', async () => {
