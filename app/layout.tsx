@@ -1,11 +1,13 @@
 import type { Metadata, Viewport } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { AccessBanner } from '@/components/AccessBanner';
 import { CeleriacLogo } from '@/components/CeleriacLogo';
 import { NavLinks } from '@/components/NavLinks';
 import { ThemeToggle } from '@/components/ThemeToggle';
 import { TimeZoneToggle } from '@/components/TimeZoneToggle';
 import { TimePreferenceProvider } from '@/components/timePreference';
+import { getRuntime } from '@/server/runtime';
 import './globals.css';
 
 const FAVICON =
@@ -44,6 +46,8 @@ const THEME_SCRIPT =
   "var d=document.documentElement;d.setAttribute('data-theme',t);d.setAttribute('data-theme-choice',c);}catch(e){}})();";
 
 export default function RootLayout({ children }: { children: ReactNode }) {
+  // Read per request (every page is force-dynamic); null when rendered at build time.
+  const access = getRuntime()?.access ?? null;
   return (
     // The inline script sets data-theme on <html> before React hydrates: expected, not a mismatch.
     <html lang="en" suppressHydrationWarning>
@@ -71,6 +75,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             </div>
           </header>
           <main id="main" className="main">
+            <AccessBanner access={access} />
             {children}
           </main>
         </TimePreferenceProvider>

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { AccessLocked } from '@/components/AccessLocked';
 import { Overview } from '@/components/overview/Overview';
 import { getRuntime } from '@/server/runtime';
 import { NoRuntime } from '@/components/NoRuntime';
@@ -13,5 +14,6 @@ export default function OverviewPage() {
   if (!runtime) {
     return <NoRuntime title="Overview" testId="overview-no-runtime" />;
   }
+  if (runtime.access.mode === 'locked') return <AccessLocked title="Overview" access={runtime.access} />;
   return <Overview initial={runtime.overview()} serverNow={Date.now() / 1000} />;
 }

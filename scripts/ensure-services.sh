@@ -2,8 +2,8 @@
 # Installs (Debian packages) and starts what Celeriac's tests and demos need, skipping whatever
 # is already there: Redis, RabbitMQ, real Celery (python3-celery), Chromium for browser tests,
 # Prometheus and promtool (dashboard, alert and scrape tests), python3-yaml (reads the alert
-# rules), openssl (TLS certificates for the rediss:// test) and iproute2 (network namespaces for
-# the remote-client tests).
+# rules), openssl (TLS certificates for the rediss:// test) and iproute2 and curl (a network
+# namespace of the remote-client test's own, test/helpers/netns.ts).
 # Idempotent; safe to run on every CI run.
 set -euo pipefail
 
@@ -20,6 +20,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ensure-services: installing ${missing[*]}"
   as_root apt-get update -q

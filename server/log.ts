@@ -3,18 +3,20 @@
  * Broker URLs are only ever logged through redactBrokerUrl; `redact` below is a second fence
  * for any object that carries a password field.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export function createLogger(level: LogLevel): Logger {
-  return pino({
+/** `destination` defaults to stdout (tests pass a stream to read what was logged). */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const options = {
     name: 'celeriac',
     level,
     redact: { paths: ['password', '*.password', 'broker.password', 'basicAuth', '*.basicAuth'], censor: '***' },
     base: undefined,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Flower's --logging names → pino levels. */

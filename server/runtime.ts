@@ -5,6 +5,7 @@
  * second, empty copy of the state. Instead the process registers one runtime object on
  * globalThis (under a Symbol.for key, shared across bundles) and pages read from it.
  */
+import type { AccessState } from './http/access';
 import type { JsonValue } from './protocol/events';
 import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, WorkerSummary, WorkersSnapshot } from './realtime/types';
 import type { FlowerTaskDict } from './state/task-record';
@@ -29,6 +30,11 @@ export interface CeleriacRuntime {
   /** Configured --url-prefix ('' or '/something'). */
   urlPrefix: string;
   readOnly: boolean;
+  /**
+   * Who may read and act. While `access.mode` is `locked` (non-loopback address, no
+   * authentication) every data function above throws: pages show `access.refusal` instead.
+   */
+  access: AccessState;
 }
 
 const RUNTIME_KEY = Symbol.for('celeriac.runtime');

@@ -11,12 +11,13 @@ import { apiErrorHandler, apiRouter } from './http/api';
 import { controlErrorHandler, controlRouter, type ControlApiOptions } from './http/control-api';
 import { queuesRouter } from './http/queues-api';
 import { taskRouter } from './http/task-api';
-import { basicAuthChecker, basicAuthUser, bearerMatches } from './http/auth';
+import { basicAuthChecker, bearerMatches } from './http/auth';
+import { AccessPolicy, AccessRefusedError } from './http/access';
+import { setRuntime, type CeleriacRuntime } from './runtime';
 import { createNextHandler, type NextHandler } from './http/next-ui';
 import { CeleriacMetrics } from './metrics/metrics';
 import { Monitor } from './monitor';
 import { RealtimeHub } from './realtime/hub';
-import { setRuntime } from './runtime';
 import type { JsonValue } from './protocol/events';
 import { parseTaskFilter } from './http/params';
 import { queryTasksPage } from './state/task-query';
@@ -33,6 +34,8 @@ export interface RunningCeleriac {
   monitor: Monitor;
   hub: RealtimeHub;
   metrics: CeleriacMetrics;
+  /** Who may read and act (the listen address and authentication decide). */
+  access: AccessPolicy;
   close(): Promise<void>;
 }
 
@@ -44,11 +47,18 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   app.disable('x-powered-by');
   app.set('etag', false);
   const httpServer: HttpServer = createServer(app);
-  const isAuthorized = basicAuthChecker(config.basicAuth);
+  // The one decision on who may read and act, for HTTP, socket.io and the pages alike.
+  const access = new AccessPolicy(config);
   const hub = new RealtimeHub(
     httpServer,
     monitor,
-    { path: `${prefix}/socket.io`, authorize: (headers) => isAuthorized(typeof headers.authorization === 'string' ? headers.authorization : undefined) },
+    {
+      path: `${prefix}/socket.io`,
+      authorize: (headers) => {
+        const decision = access.check(headers, 'socket');
+        return decision.ok ? null : decision.error;
+      },
+    },
     logger.child({ component: 'realtime' }),
   );
 
@@ -94,16 +104,29 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
       nextMiddleware(error);
     }
   });
-  router.use((req, res, nextMiddleware) => {
-    if (isAuthorized(req.headers.authorization)) {
+  // Everything below (API, pages, assets) passes the access rule. /api/* is refused while the
+  // API is locked; pages are served and explain why they show no data. The API is recognised by
+  // Express's own mount matching (case-insensitive, like the routes), never by comparing paths.
+  const userOfRequest = new WeakMap<express.Request, string | null>();
+  const gate = (kind: 'api' | 'page'): express.RequestHandler => (req, res, nextMiddleware) => {
+    if (userOfRequest.has(req)) {
+      nextMiddleware(); // already let through as an API request
+      return;
+    }
+    const decision = access.check(req.headers, kind);
+    if (decision.ok) {
+      userOfRequest.set(req, decision.user);
       nextMiddleware();
       return;
     }
-    res.status(401).set('WWW-Authenticate', 'Basic realm="Celeriac", charset="UTF-8"').json({ error: 'Authentication required' });
-  });
+    if (decision.challenge !== null) res.set('WWW-Authenticate', decision.challenge);
+    res.status(decision.status).json({ error: decision.error });
+  };
+  router.use('/api', gate('api'));
+  router.use(gate('page'));
   const controlOptions: ControlApiOptions = {
     readOnly: config.readOnly,
-    userOf: (req) => (config.basicAuth.length > 0 ? basicAuthUser(req.headers.authorization) : null),
+    userOf: (req) => userOfRequest.get(req) ?? null,
   };
   router.use(controlRouter(monitor.controls, monitor.state, monitor.transport, controlOptions));
   router.use(taskRouter({ transport: monitor.transport, controls: monitor.controls, inspector: monitor.inspector, state: monitor.state, resultBackend: monitor.resultBackend }, controlOptions));
@@ -127,7 +150,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     res.status(404).type('text/plain').send(`Not found. Celeriac is served under ${prefix || '/'}`);
   });
 
-  setRuntime({
+  const runtime: CeleriacRuntime = {
     workersSnapshot: () => hub.workersSnapshot(),
     overview: () => hub.views.overview(hub.streamStatus()),
     queues: () => hub.views.queues(config.readOnly),
@@ -165,7 +188,9 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     queueNames: () => [...new Set([...monitor.queueMonitor.snapshot().queues.map((q) => q.name), ...monitor.inspector.allActiveQueues()])].sort(),
     urlPrefix: prefix,
     readOnly: config.readOnly,
-  });
+    access: access.state,
+  };
+  setRuntime(access.locked ? lockedRuntime(runtime) : runtime);
   monitor.start();
 
   await new Promise<void>((resolve, reject) => {
@@ -177,8 +202,9 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   });
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.address.includes(':') ? `[${config.address}]` : config.address;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}${prefix}`;
-  logger.info({ url, broker: config.brokerRedacted }, 'Celeriac is listening');
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${port}${prefix}`;
+  logger.info({ url, address: config.address, access: access.state.mode, broker: config.brokerRedacted }, 'Celeriac is listening');
+  access.logStartup(logger, port);
 
   let closing: Promise<void> | null = null;
   return {
@@ -187,6 +213,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     monitor,
     hub,
     metrics,
+    access,
     close: () => {
       closing ??= (async () => {
         setRuntime(null);
@@ -197,5 +224,29 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * The pages' runtime while the API is locked: the same shape, but every function that returns
+ * cluster data throws, so a page that forgot to check `access` fails closed instead of leaking.
+ */
+function lockedRuntime(runtime: CeleriacRuntime): CeleriacRuntime {
+  const refuse = (): never => {
+    throw new AccessRefusedError(runtime.access.refusal ?? 'Access refused');
+  };
+  return {
+    workersSnapshot: refuse,
+    overview: refuse,
+    queues: refuse,
+    task: refuse,
+    tasks: refuse,
+    worker: refuse,
+    workflow: refuse,
+    registeredTasks: refuse,
+    queueNames: refuse,
+    urlPrefix: runtime.urlPrefix,
+    readOnly: runtime.readOnly,
+    access: runtime.access,
   };
 }

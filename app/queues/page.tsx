@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { AccessLocked } from '@/components/AccessLocked';
 import { QueuesView } from '@/components/queues/QueuesView';
 import { getRuntime } from '@/server/runtime';
 import { NoRuntime } from '@/components/NoRuntime';
@@ -13,5 +14,6 @@ export default function QueuesPage() {
   if (!runtime) {
     return <NoRuntime title="Queues" testId="queues-no-runtime" />;
   }
+  if (runtime.access.mode === 'locked') return <AccessLocked title="Queues" access={runtime.access} />;
   return <QueuesView initial={runtime.queues()} serverNow={Date.now() / 1000} />;
 }

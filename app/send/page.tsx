@@ -15,6 +15,16 @@ export default function SendTaskPage() {
   if (!runtime) {
     return <NoRuntime title="Send a task" />;
   }
+  if (runtime.access.mode === 'locked') {
+    // The form stays visible so it is clear what is refused, and why; nothing of the cluster
+    // (registered tasks, queues) is read.
+    return (
+      <>
+        <PageHeader title="Send a task" />
+        <SendTaskForm registered={[]} queues={[]} refused={runtime.access.refusal} />
+      </>
+    );
+  }
   if (runtime.readOnly) {
     return (
       <>

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { AccessLocked } from '@/components/AccessLocked';
 import { TasksPage, type TasksPageData } from '@/components/tasks/TasksPage';
 import { apiParams, parseTasksView } from '@/components/tasks/tasksView';
 import { getRuntime } from '@/server/runtime';
@@ -19,6 +20,7 @@ export default async function TasksRoute({
     return <NoRuntime title="Tasks" testId="tasks-no-runtime" />;
   }
 
+  if (runtime.access.mode === 'locked') return <AccessLocked title="Tasks" access={runtime.access} />;
   const view = parseTasksView(await searchParams);
   let data: TasksPageData | null = null;
   let error: string | null = null;

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { AccessLocked } from '@/components/AccessLocked';
 import { WorkersTable } from '@/components/WorkersTable';
 import { parseViewOptions } from '@/components/workersView';
 import { getRuntime } from '@/server/runtime';
@@ -19,6 +20,7 @@ export default async function WorkersPage({
     return <NoRuntime title="Workers" testId="workers-no-runtime" />;
   }
 
+  if (runtime.access.mode === 'locked') return <AccessLocked title="Workers" access={runtime.access} />;
   const snapshot = runtime.workersSnapshot();
   const view = parseViewOptions(await searchParams);
   return <WorkersTable initial={snapshot} serverNow={Date.now() / 1000} initialView={view} />;

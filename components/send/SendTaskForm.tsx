@@ -23,7 +23,11 @@ function parseJson(text: string, kind: 'array' | 'object'): { value: unknown; er
   }
 }
 
-export function SendTaskForm({ registered, queues }: { registered: string[]; queues: string[] }) {
+/**
+ * `refused`: why Celeriac refuses to send (the API is locked): every field and the button are
+ * disabled and the reason is shown next to the button.
+ */
+export function SendTaskForm({ registered, queues, refused = null }: { registered: string[]; queues: string[]; refused?: string | null }) {
   const prefix = process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? '';
   const [name, setName] = useState('');
   const [argsText, setArgsText] = useState('[]');
@@ -51,7 +55,7 @@ export function SendTaskForm({ registered, queues }: { registered: string[]; que
 
   async function submit(event: FormEvent): Promise<void> {
     event.preventDefault();
-    if (invalid) return;
+    if (invalid || refused !== null) return;
     setSending(true);
     setError(null);
     setTask(null);
@@ -79,74 +83,88 @@ export function SendTaskForm({ registered, queues }: { registered: string[]; que
   return (
     <div className={styles.layout}>
       <form className={`panel ${styles.form}`} onSubmit={(e) => void submit(e)} data-testid="send-form">
-        <label className={styles.field}>
-          <span>Task name</span>
-          <input list="registered-tasks" value={name} onChange={(e) => setName(e.target.value)} placeholder="proj.tasks.add" required data-testid="send-name" autoComplete="off" />
-          <datalist id="registered-tasks">
-            {registered.map((task) => (
-              <option key={task} value={task} />
-            ))}
-          </datalist>
-          {unknownName ? <small className={styles.warn}>No inspected worker registers this task; it will be sent anyway.</small> : null}
-        </label>
-        <label className={styles.field}>
-          <span>Positional arguments (JSON array)</span>
-          <textarea value={argsText} onChange={(e) => setArgsText(e.target.value)} rows={3} spellCheck={false} data-testid="send-args" aria-invalid={args.error !== null} />
-          {args.error ? <small className={styles.error} data-testid="send-args-error">{args.error}</small> : null}
-        </label>
-        <label className={styles.field}>
-          <span>Keyword arguments (JSON object)</span>
-          <textarea value={kwargsText} onChange={(e) => setKwargsText(e.target.value)} rows={3} spellCheck={false} data-testid="send-kwargs" aria-invalid={kwargs.error !== null} />
-          {kwargs.error ? <small className={styles.error} data-testid="send-kwargs-error">{kwargs.error}</small> : null}
-        </label>
-        <div className={styles.row}>
+        <fieldset className={styles.fields} disabled={refused !== null} data-testid="send-fields">
           <label className={styles.field}>
-            <span>Queue</span>
-            <input list="known-queues" value={queue} onChange={(e) => setQueue(e.target.value)} data-testid="send-queue" />
-            <datalist id="known-queues">
-              {queues.map((q) => (
-                <option key={q} value={q} />
+            <span>Task name</span>
+            <input list="registered-tasks" value={name} onChange={(e) => setName(e.target.value)} placeholder="proj.tasks.add" required data-testid="send-name" autoComplete="off" />
+            <datalist id="registered-tasks">
+              {registered.map((task) => (
+                <option key={task} value={task} />
               ))}
             </datalist>
+            {unknownName ? <small className={styles.warn}>No inspected worker registers this task; it will be sent anyway.</small> : null}
           </label>
           <label className={styles.field}>
-            <span>Priority (0–9)</span>
-            <input type="number" min={0} max={9} value={priority} onChange={(e) => setPriority(e.target.value)} data-testid="send-priority" />
+            <span>Positional arguments (JSON array)</span>
+            <textarea value={argsText} onChange={(e) => setArgsText(e.target.value)} rows={3} spellCheck={false} data-testid="send-args" aria-invalid={args.error !== null} />
+            {args.error ? <small className={styles.error} data-testid="send-args-error">{args.error}</small> : null}
           </label>
           <label className={styles.field}>
-            <span>Expires after (s)</span>
-            <input type="number" min={0} step="any" value={expires} onChange={(e) => setExpires(e.target.value)} data-testid="send-expires" />
+            <span>Keyword arguments (JSON object)</span>
+            <textarea value={kwargsText} onChange={(e) => setKwargsText(e.target.value)} rows={3} spellCheck={false} data-testid="send-kwargs" aria-invalid={kwargs.error !== null} />
+            {kwargs.error ? <small className={styles.error} data-testid="send-kwargs-error">{kwargs.error}</small> : null}
           </label>
-        </div>
-        <fieldset className={styles.timing}>
-          <legend>When</legend>
-          {(['now', 'countdown', 'eta'] as const).map((mode) => (
-            <label key={mode} className={styles.radio}>
-              <input type="radio" name="timing" checked={timing === mode} onChange={() => setTiming(mode)} />
-              {mode === 'now' ? 'Now' : mode === 'countdown' ? 'After a countdown' : 'At a time (ETA)'}
+          <div className={styles.row}>
+            <label className={styles.field}>
+              <span>Queue</span>
+              <input list="known-queues" value={queue} onChange={(e) => setQueue(e.target.value)} data-testid="send-queue" />
+              <datalist id="known-queues">
+                {queues.map((q) => (
+                  <option key={q} value={q} />
+                ))}
+              </datalist>
             </label>
-          ))}
-          {timing === 'countdown' ? (
-            <label className={styles.inline}>
-              seconds <input type="number" min={0} step="any" value={countdown} onChange={(e) => setCountdown(e.target.value)} data-testid="send-countdown" />
+            <label className={styles.field}>
+              <span>Priority (0–9)</span>
+              <input type="number" min={0} max={9} value={priority} onChange={(e) => setPriority(e.target.value)} data-testid="send-priority" />
             </label>
-          ) : null}
-          {timing === 'eta' ? (
-            <label className={styles.inline}>
-              at <input type="datetime-local" value={eta} onChange={(e) => setEta(e.target.value)} data-testid="send-eta" />
+            <label className={styles.field}>
+              <span>Expires after (s)</span>
+              <input type="number" min={0} step="any" value={expires} onChange={(e) => setExpires(e.target.value)} data-testid="send-expires" />
             </label>
-          ) : null}
+          </div>
+          <fieldset className={styles.timing}>
+            <legend>When</legend>
+            {(['now', 'countdown', 'eta'] as const).map((mode) => (
+              <label key={mode} className={styles.radio}>
+                <input type="radio" name="timing" checked={timing === mode} onChange={() => setTiming(mode)} />
+                {mode === 'now' ? 'Now' : mode === 'countdown' ? 'After a countdown' : 'At a time (ETA)'}
+              </label>
+            ))}
+            {timing === 'countdown' ? (
+              <label className={styles.inline}>
+                seconds <input type="number" min={0} step="any" value={countdown} onChange={(e) => setCountdown(e.target.value)} data-testid="send-countdown" />
+              </label>
+            ) : null}
+            {timing === 'eta' ? (
+              <label className={styles.inline}>
+                at <input type="datetime-local" value={eta} onChange={(e) => setEta(e.target.value)} data-testid="send-eta" />
+              </label>
+            ) : null}
+          </fieldset>
+          <div className={styles.actions}>
+            <button
+              type="submit"
+              className="button"
+              disabled={invalid || sending || refused !== null}
+              title={refused ?? undefined}
+              aria-describedby={refused !== null ? 'send-refused' : undefined}
+              data-testid="send-submit"
+            >
+              {sending ? 'Sending…' : 'Send task'}
+            </button>
+            {refused !== null ? (
+              <span id="send-refused" className={styles.refused} data-testid="send-refused">
+                {refused}
+              </span>
+            ) : null}
+            {error ? (
+              <span className={styles.error} role="alert" data-testid="send-error">
+                {error}
+              </span>
+            ) : null}
+          </div>
         </fieldset>
-        <div className={styles.actions}>
-          <button type="submit" className="button" disabled={invalid || sending} data-testid="send-submit">
-            {sending ? 'Sending…' : 'Send task'}
-          </button>
-          {error ? (
-            <span className={styles.error} role="alert" data-testid="send-error">
-              {error}
-            </span>
-          ) : null}
-        </div>
       </form>
 
       <aside className={`panel ${styles.result}`} aria-live="polite">

@@ -33,6 +33,11 @@ export interface Config {
   purgeOfflineWorkers: number | null;
   logLevel: LogLevel;
   basicAuth: BasicAuthUser[];
+  /**
+   * Allow the API, live updates and controls without authentication although Celeriac listens on
+   * a non-loopback address (Flower's FLOWER_UNAUTHENTICATED_API). See server/http/access.ts.
+   */
+  unauthenticatedApi: boolean;
   /** Serve the Next.js UI (off: API-only). */
   ui: boolean;
   metricFamilies: MetricFamily[];
@@ -84,7 +89,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: ['CELERIAC_BROKER', 'CELERY_BROKER_URL'],
   },
   { key: 'port', flag: '--port', kind: 'int', valueName: 'n', description: 'HTTP port for the UI, API, socket.io and /metrics', defaultValue: 5555, env: ['CELERIAC_PORT', 'FLOWER_PORT'] },
-  { key: 'address', flag: '--address', kind: 'string', valueName: 'host', description: 'address to listen on', defaultValue: '127.0.0.1', env: ['CELERIAC_ADDRESS', 'FLOWER_ADDRESS'] },
+  { key: 'address', flag: '--address', kind: 'string', valueName: 'host', description: 'address to listen on; on anything but loopback the API and live updates need authentication (--basic-auth) or --unauthenticated-api', defaultValue: '127.0.0.1', env: ['CELERIAC_ADDRESS', 'FLOWER_ADDRESS'] },
   { key: 'urlPrefix', flag: '--url-prefix', kind: 'string', valueName: 'path', description: 'serve everything under this path (e.g. /celeriac behind a reverse proxy)', defaultValue: '', defaultLabel: 'none', env: ['CELERIAC_URL_PREFIX', 'FLOWER_URL_PREFIX'] },
   { key: 'maxTasks', flag: '--max-tasks', kind: 'int', valueName: 'n', description: 'tasks kept in memory (least recently updated are evicted)', defaultValue: 100_000, env: ['CELERIAC_MAX_TASKS', 'FLOWER_MAX_TASKS'] },
   { key: 'maxWorkers', flag: '--max-workers', kind: 'int', valueName: 'n', description: 'workers kept in memory', defaultValue: 5_000, env: ['CELERIAC_MAX_WORKERS', 'FLOWER_MAX_WORKERS'] },
@@ -93,6 +98,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'brokerTransportOption', flag: '--broker-transport-option', kind: 'list', valueName: 'key=value', description: 'kombu broker_transport_options, repeatable: global_keyprefix, priority_steps, sep, master_name, sentinel_password, fanout_prefix, fanout_patterns', defaultValue: [], defaultLabel: 'none', env: ['CELERIAC_BROKER_TRANSPORT_OPTION'] },
   { key: 'logLevel', flag: '--log-level', kind: 'string', valueName: 'level', description: 'trace, debug, info, warn, error, fatal or silent', defaultValue: 'info', env: ['CELERIAC_LOG_LEVEL', 'FLOWER_LOGGING'] },
   { key: 'basicAuth', flag: '--basic-auth', kind: 'list', valueName: 'user:password', description: 'require HTTP basic auth for every page and API route except /healthcheck; repeatable', defaultValue: [], defaultLabel: 'off', env: ['CELERIAC_BASIC_AUTH', 'FLOWER_BASIC_AUTH'] },
+  { key: 'unauthenticatedApi', flag: '--unauthenticated-api', kind: 'bool', description: 'when listening on a non-loopback address without authentication, serve the API, live updates and controls anyway instead of refusing them (401); logs a warning at start', defaultValue: false, env: ['CELERIAC_UNAUTHENTICATED_API', 'FLOWER_UNAUTHENTICATED_API'] },
   { key: 'readOnly', flag: '--read-only', kind: 'bool', description: 'refuse every mutating API call (403) and hide every control in the UI', defaultValue: false, env: ['CELERIAC_READ_ONLY', 'FLOWER_READ_ONLY'] },
   { key: 'inspectTimeout', flag: '--inspect-timeout', kind: 'int', valueName: 'ms', description: 'how long to wait for the next worker reply to a remote-control or inspect call', defaultValue: 1000, env: ['CELERIAC_INSPECT_TIMEOUT', 'FLOWER_INSPECT_TIMEOUT'] },
   { key: 'inspectInterval', flag: '--inspect-interval', kind: 'int', valueName: 'seconds', description: 'refresh the inspect data (stats, queues, registered tasks…) of every worker this often; 0 turns it off', defaultValue: 30, env: ['CELERIAC_INSPECT_INTERVAL'] },
@@ -213,6 +219,7 @@ const schema = z.object({
   ui: z.boolean(),
   dev: z.boolean(),
   readOnly: z.boolean(),
+  unauthenticatedApi: z.boolean(),
   inspectTimeout: z.number().int().min(10).max(600_000),
   inspectInterval: z.number().int().min(0).max(86_400),
   queuePollInterval: z.number().min(0.1).max(3_600),

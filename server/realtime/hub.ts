@@ -36,8 +36,12 @@ export const MAX_PENDING_PACKETS = 50;
 
 export interface RealtimeOptions {
   path: string;
-  /** Return false to refuse a handshake (basic auth). */
-  authorize: (headers: Record<string, string | string[] | undefined>) => boolean;
+  /**
+   * The access rule (server/http/access.ts): null lets the handshake through, a message refuses
+   * it (engine.io answers 403 with `{"code": 4, "message": <the message>}`). Nothing of the
+   * cluster is sent before a handshake succeeds, so refusing it covers every subscription.
+   */
+  authorize: (headers: Record<string, string | string[] | undefined>) => string | null;
 }
 
 export class RealtimeHub {
@@ -64,7 +68,10 @@ export class RealtimeHub {
     this.io = new Server(httpServer, {
       path: options.path,
       serveClient: false,
-      allowRequest: (req, callback) => callback(null, options.authorize(req.headers)),
+      allowRequest: (req, callback) => {
+        const refusal = options.authorize(req.headers);
+        callback(refusal, refusal === null);
+      },
     });
     this.views = new ViewData(monitor);
     // Queues and pool size come from inspection: a fresh reply changes the row.

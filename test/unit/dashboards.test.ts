@@ -10,6 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parseConfig } from '../../server/config/config';
+import { AccessPolicy } from '../../server/http/access';
 import { PROMTOOL, PROMTOOL_BIN, requireTool, skipUnless } from '../helpers/tools';
 import { exposedNames } from '../../server/metrics/catalogue';
 import {
@@ -408,6 +410,33 @@ describe('deployment examples', () => {
     const endpoint = monitor.spec.endpoints[0];
     assert.equal(endpoint?.path, '/metrics');
     assert.equal(service.spec.ports.find((p) => p.name === endpoint?.port)?.port, 5555);
+  });
+
+  it('the Kubernetes Deployment is safe: all interfaces, basic auth from a Secret, a NetworkPolicy', () => {
+    type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+    type Container = { name: string; args?: string[]; env?: EnvVar[]; ports: { name: string; containerPort: number }[] };
+    const docs = readYamlDocuments('dashboards/kubernetes/deployment.yaml') as { kind: string; metadata: { name: string }; spec: Record<string, unknown> }[];
+    const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as { spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } } } };
+    const container = deployment.spec.template.spec.containers[0] as Container;
+    const env = container.env ?? [];
+    assert.equal(env.find((e) => e.name === 'CELERIAC_BASIC_AUTH')?.valueFrom?.secretKeyRef?.name, 'celeriac', 'basic auth comes from the Secret');
+    assert.equal(env.some((e) => e.value !== undefined && /auth|password|broker/i.test(e.name)), false, 'no credential inline');
+    // What Celeriac itself concludes from this configuration (secrets filled with placeholders).
+    const resolvedEnv = Object.fromEntries(env.map((e) => [e.name, e.value ?? (e.name === 'CELERIAC_BASIC_AUTH' ? 'ops:pw' : 'redis://redis:6379/0')]));
+    const parsed = parseConfig(container.args ?? [], resolvedEnv);
+    assert.equal(parsed.kind, 'config', parsed.kind === 'exit' ? parsed.output : '');
+    if (parsed.kind !== 'config') return;
+    assert.equal(parsed.config.address, '0.0.0.0');
+    assert.equal(new AccessPolicy(parsed.config).state.mode, 'authenticated');
+    const policy = docs.find((d) => d.kind === 'NetworkPolicy') as unknown as { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { from: unknown[] }[] } };
+    assert.deepEqual(policy.spec.podSelector.matchLabels, deployment.spec.template.metadata.labels);
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+    assert.ok(policy.spec.ingress.every((rule) => Array.isArray(rule.from) && rule.from.length > 0), 'every ingress rule names its sources');
+    // No example opens the API: the opt-out appears in no manifest (only in a comment that forbids it).
+    for (const file of readdirSync(path.join(DASHBOARDS_DIR, 'kubernetes'))) {
+      const manifests = JSON.stringify(readYamlDocuments(`dashboards/kubernetes/${file}`));
+      assert.doesNotMatch(manifests, /UNAUTHENTICATED|unauthenticated-api/i, file);
+    }
   });
 
   it('KEDA ScaledObject uses the prometheus scaler on celery_queue_length', () => {

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { AccessLocked } from '@/components/AccessLocked';
 import { TaskDetailView } from '@/components/tasks/TaskDetailView';
 import { getRuntime } from '@/server/runtime';
 import { NoRuntime } from '@/components/NoRuntime';
@@ -16,7 +17,8 @@ export const dynamic = 'force-dynamic';
 
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
   const { id } = await params;
-  const task = getRuntime()?.task(decode(id)) ?? null;
+  const runtime = getRuntime();
+  const task = runtime && runtime.access.mode !== 'locked' ? runtime.task(decode(id)) : null;
   return { title: task?.name ? `${task.name} ${id.slice(0, 8)}` : `Task ${id.slice(0, 8)}` };
 }
 
@@ -27,6 +29,7 @@ export default async function TaskRoute({ params }: { params: Promise<{ id: stri
   if (!runtime) {
     return <NoRuntime title="Task" testId="task-no-runtime" />;
   }
+  if (runtime.access.mode === 'locked') return <AccessLocked title="Task" access={runtime.access} />;
   const task = runtime.task(id);
   return <TaskDetailView key={id} id={id} initial={task} readOnly={runtime.readOnly} />;
 }

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { AccessLocked } from '@/components/AccessLocked';
 import { EmptyState } from '@/components/EmptyState';
 import { PageHeader } from '@/components/PageHeader';
 import { WorkerDetail } from '@/components/worker/WorkerDetail';
@@ -14,6 +15,7 @@ export async function generateMetadata({ params }: { params: Promise<{ name: str
 export default async function WorkerPage({ params }: { params: Promise<{ name: string }> }) {
   const hostname = decodeURIComponent((await params).name);
   const runtime = getRuntime();
+  if (runtime?.access.mode === 'locked') return <AccessLocked title={hostname} access={runtime.access} />;
   const worker = runtime?.worker(hostname) ?? null;
   if (!runtime || !worker) {
     return (

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { AccessLocked } from '@/components/AccessLocked';
 import Link from 'next/link';
 import { PageHeader } from '@/components/PageHeader';
 import { WorkflowGraph, type Workflow } from '@/components/workflow/WorkflowGraph';
@@ -11,7 +12,9 @@ export const metadata: Metadata = { title: 'Workflow' };
 
 export default async function WorkflowPage({ params }: { params: Promise<{ id: string }> }) {
   const id = decodeURIComponent((await params).id);
-  const initial: Workflow | null = getRuntime()?.workflow(id) ?? null;
+  const runtime = getRuntime();
+  if (runtime?.access.mode === 'locked') return <AccessLocked title="Workflow" access={runtime.access} />;
+  const initial: Workflow | null = runtime?.workflow(id) ?? null;
   return (
     <>
       <PageHeader title="Workflow">
