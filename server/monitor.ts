@@ -40,7 +40,7 @@ export class Monitor {
   constructor(readonly config: Config, private readonly logger: Logger) {
     this.state = new ClusterState({ maxTasks: config.maxTasks, maxWorkers: config.maxWorkers });
     this.ingest = new Ingest(this.state, logger.child({ component: 'ingest' }));
-    this.transport = createTransport(config.brokerTarget, config.transportOptions, this.ingest, logger.child({ component: 'broker' }), () => this.nextClock());
+    this.transport = createTransport(config.brokerTarget, config.transportOptions, this.ingest, logger.child({ component: 'broker' }), () => this.nextClock(), config.eventBacklog * 1024 * 1024);
     const controlLogger = logger.child({ component: 'control' });
     this.mailbox = new Mailbox(this.transport, () => this.nextClock());
     this.inspector = new Inspector(this.mailbox, this.state, config.inspectTimeoutMs, controlLogger);

@@ -13,7 +13,9 @@ export function createTransport(
   sink: EventSink,
   logger: Logger,
   clock: () => number,
+  maxBacklogBytes?: number,
 ): BrokerTransport {
+  // RabbitMQ needs no backlog of Celeriac's: unread events wait in the broker's queue (5 s TTL).
   if (target.kind === 'amqp') return new AmqpTransport({ target, sink, logger, clock });
-  return new RedisTransport({ target, transportOptions, sink, logger, clock });
+  return new RedisTransport({ target, transportOptions, sink, logger, clock, ...(maxBacklogBytes !== undefined ? { maxBacklogChars: maxBacklogBytes } : {}) });
 }

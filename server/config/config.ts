@@ -29,6 +29,8 @@ export interface Config {
   urlPrefix: string;
   maxTasks: number;
   maxWorkers: number;
+  /** MiB of raw event payload buffered while catching up with a burst (Redis). */
+  eventBacklog: number;
   enableEvents: boolean;
   purgeOfflineWorkers: number | null;
   logLevel: LogLevel;
@@ -93,6 +95,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'urlPrefix', flag: '--url-prefix', kind: 'string', valueName: 'path', description: 'serve everything under this path (e.g. /celeriac behind a reverse proxy)', defaultValue: '', defaultLabel: 'none', env: ['CELERIAC_URL_PREFIX', 'FLOWER_URL_PREFIX'] },
   { key: 'maxTasks', flag: '--max-tasks', kind: 'int', valueName: 'n', description: 'tasks kept in memory (least recently updated are evicted)', defaultValue: 100_000, env: ['CELERIAC_MAX_TASKS', 'FLOWER_MAX_TASKS'] },
   { key: 'maxWorkers', flag: '--max-workers', kind: 'int', valueName: 'n', description: 'workers kept in memory', defaultValue: 5_000, env: ['CELERIAC_MAX_WORKERS', 'FLOWER_MAX_WORKERS'] },
+  { key: 'eventBacklog', flag: '--event-backlog', kind: 'int', valueName: 'MiB', description: 'raw event payload Celeriac may buffer while it catches up with a burst (Redis); beyond it events are dropped and counted as backlog_overflow', defaultValue: 256, env: ['CELERIAC_EVENT_BACKLOG'] },
   { key: 'enableEvents', flag: '--enable-events', kind: 'bool', description: 'broadcast enable_events every 5 s so workers started without -E still send task events (--no-enable-events to turn off)', defaultValue: true, env: ['CELERIAC_ENABLE_EVENTS', 'FLOWER_ENABLE_EVENTS'] },
   { key: 'purgeOfflineWorkers', flag: '--purge-offline-workers', kind: 'int', valueName: 'seconds', description: 'forget workers that have been offline this long', defaultLabel: 'never', env: ['CELERIAC_PURGE_OFFLINE_WORKERS', 'FLOWER_PURGE_OFFLINE_WORKERS'] },
   { key: 'brokerTransportOption', flag: '--broker-transport-option', kind: 'list', valueName: 'key=value', description: 'kombu broker_transport_options, repeatable: global_keyprefix, priority_steps, sep, master_name, sentinel_password, fanout_prefix, fanout_patterns', defaultValue: [], defaultLabel: 'none', env: ['CELERIAC_BROKER_TRANSPORT_OPTION'] },
@@ -214,6 +217,7 @@ const schema = z.object({
   urlPrefix: z.string(),
   maxTasks: z.number().int().min(1).max(50_000_000),
   maxWorkers: z.number().int().min(1).max(1_000_000),
+  eventBacklog: z.number().int().min(1).max(65_536),
   enableEvents: z.boolean(),
   purgeOfflineWorkers: z.number().int().min(1).nullable(),
   ui: z.boolean(),

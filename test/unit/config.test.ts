@@ -34,6 +34,7 @@ describe('defaults', () => {
     assert.equal(c.urlPrefix, '');
     assert.equal(c.maxTasks, 100_000);
     assert.equal(c.maxWorkers, 5_000);
+    assert.equal(c.eventBacklog, 256);
     assert.equal(c.enableEvents, true);
     assert.equal(c.purgeOfflineWorkers, null);
     assert.equal(c.logLevel, 'info');
@@ -83,6 +84,7 @@ describe('bad input exits 2 with one clear line', () => {
     ['non-numeric port', ['--port', 'abc'], {}, /--port must be a whole number/],
     ['port out of range', ['--port', '70000'], {}, /--port/],
     ['zero max tasks', ['--max-tasks', '0'], {}, /--max-tasks/],
+    ['zero event backlog', ['--event-backlog', '0'], {}, /--event-backlog/],
     ['bad boolean in env', [], { CELERIAC_ENABLE_EVENTS: 'maybe' }, /CELERIAC_ENABLE_EVENTS must be a boolean/],
     ['unsupported broker', ['--broker', 'sqs://'], {}, /not supported/],
     ['broker without scheme', ['--broker', 'localhost:6379'], {}, /has no scheme/],

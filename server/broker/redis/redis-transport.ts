@@ -31,7 +31,10 @@ import { NON_TASK_EXCHANGES, RedisKeys } from './keys';
 import { errorText, redisConnectionOptions } from './connection';
 import type { FromSubscriber, RedisTarget, SubscriberInit, ToSubscriber } from './subscriber-protocol';
 
-/** Raw payload characters a burst may queue in this process before messages are dropped (≈ 512 MB). */
+/**
+ * Raw payload characters a burst may queue in this process before messages are dropped, unless
+ * --event-backlog says otherwise (event payloads are ASCII: a character is a byte).
+ */
 export const MAX_BACKLOG_CHARS = 256 * 1024 * 1024;
 
 export interface RedisTransportOptions {
@@ -41,7 +44,7 @@ export interface RedisTransportOptions {
   logger: Logger;
   /** Lamport clock source for control requests. */
   clock: () => number;
-  /** Override MAX_BACKLOG_CHARS (tests). */
+  /** Override MAX_BACKLOG_CHARS (--event-backlog, tests). */
   maxBacklogChars?: number;
 }
 
