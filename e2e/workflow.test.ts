@@ -125,6 +125,10 @@ describe('workflow page (real canvas, Redis)', { timeout: 180_000 }, () => {
     });
     assert.equal(colours.stroke, colours.bad, 'the folded group is drawn in the failure colour');
     assert.match(await page.getByTestId('workflow').innerText(), /FAILURE 1/);
+    // And it is listed, linked, without unfolding.
+    const hidden = page.getByTestId('workflow-hidden-problem');
+    assert.equal(await hidden.count(), 1);
+    assert.equal(await hidden.getAttribute('href'), `${process.env.CELERIAC_E2E_PREFIX ?? ''}/task/${failedStep.uuid}`);
     await screenshot(page, 'workflow-folded-failure');
 
     // Unfolding shows the failed step itself.

@@ -108,6 +108,8 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
   if (!workflow || !graph) {
     return <p className="muted" data-testid="workflow-missing">{error ?? 'Loading the workflow…'}</p>;
   }
+  // Failed and rejected tasks a folded group hides, linked, so nobody has to unfold to find them.
+  const hiddenProblems = graph.boxes.flatMap((box) => (box.group ? box.group.inside.filter((n) => n.state === 'FAILURE' || n.state === 'REJECTED').map((node) => ({ group: box.label, node })) : []));
   const counts = workflow.nodes.reduce<Record<string, number>>((acc, n) => ({ ...acc, [n.state]: (acc[n.state] ?? 0) + 1 }), {});
   return (
     <section className="panel" data-testid="workflow">
@@ -189,6 +191,23 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
           {selected.node.worker ? <span className="muted">on {selected.node.worker}</span> : null}
           {selected.node.runtime !== null ? <span className="muted">{selected.node.runtime.toFixed(3)} s</span> : null}
           <code>{selected.node.uuid}</code>
+        </div>
+      ) : null}
+      {hiddenProblems.length > 0 ? (
+        <div className={styles.hidden} data-testid="workflow-hidden-problems">
+          <strong>Inside folded groups:</strong>
+          <ul>
+            {hiddenProblems.slice(0, 10).map(({ group, node }) => (
+              <li key={node.uuid}>
+                <span className={`${styles.chip} ${styles[STATE_CLASS[node.state] ?? 'custom']}`}>{node.state}</span>{' '}
+                <Link href={`/task/${encodeURIComponent(node.uuid)}`} data-testid="workflow-hidden-problem">
+                  {node.name ?? node.uuid}
+                </Link>{' '}
+                <code>{node.uuid}</code> <span className="muted">in {group}</span>
+              </li>
+            ))}
+            {hiddenProblems.length > 10 ? <li className="muted">and {hiddenProblems.length - 10} more</li> : null}
+          </ul>
         </div>
       ) : null}
     </section>
