@@ -147,11 +147,32 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
       const outcome = page.getByTestId('action-outcome');
       await outcome.waitFor({ timeout: TIMEOUT });
       assert.equal(await outcome.getAttribute('data-ok'), 'true', await outcome.innerText());
-      assert.match(await outcome.innerText(), new RegExp(WORKER.replace(/[.@]/g, '\\$&')));
+      const said = await outcome.innerText();
+      assert.match(said, new RegExp(WORKER.replace(/[.@]/g, '\\$&')));
+      // Nothing has happened to the task yet: the UI must not say it was revoked.
+      assert.match(said, /Revocation sent to 1 worker; it will be discarded when a worker takes it/);
+      assert.doesNotMatch(said, /^Revoked/m);
+      assert.equal(await page.locator('[data-testid="task-state"][data-state="PENDING"]').count(), 1);
+      await page.getByTestId('revoke-pending').first().waitFor({ timeout: TIMEOUT });
+      assert.match(await page.getByTestId('revocation-notice').innerText(), /discarded when a worker takes it/);
+      // The tasks table marks it too, with its own badge (not REVOKED).
+      const list = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      try {
+        await list.goto(`${celeriac.url}/tasks?state=PENDING`);
+        const listed = list.locator(`[data-testid="task-row"][data-uuid="${id}"]`);
+        await listed.getByTestId('revoke-pending').waitFor({ timeout: TIMEOUT });
+        assert.equal(await listed.getAttribute('data-state'), 'PENDING');
+        await screenshot(list, 'tasks-revoke-pending');
+      } finally {
+        await list.close();
+      }
+      await screenshot(page, 'task-revoke-pending');
       const resume = await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
       assert.equal(resume.status, 200, JSON.stringify(resume.body));
       resumed = true;
+      // The REVOKED event is pushed live: the state changes and the pending mark goes.
       await page.locator('[data-testid="task-state"][data-state="REVOKED"]').waitFor({ timeout: TIMEOUT });
+      await page.getByTestId('revoke-pending').waitFor({ state: 'detached', timeout: TIMEOUT });
       const revoked = await waitState(id, 'REVOKED');
       assert.equal(revoked.started, null);
       // Give the worker time to (wrongly) run it, then check again.
@@ -205,7 +226,16 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
       await confirm.waitFor({ timeout: TIMEOUT });
       assert.match(await confirm.innerText(), /Revoke 2/);
       await confirm.click();
-      await page.getByTestId('action-outcome').waitFor({ timeout: TIMEOUT });
+      const outcome = page.getByTestId('action-outcome');
+      await outcome.waitFor({ timeout: TIMEOUT });
+      const said = await outcome.innerText();
+      assert.match(said, /Revocation sent to 1 worker for 2 tasks: 2 waiting will be discarded when a worker takes them/);
+      assert.doesNotMatch(said, /Revoked 2/);
+      // Still PENDING, each with the pending mark.
+      for (const id of ids) {
+        await row(id).getByTestId('revoke-pending').waitFor({ timeout: TIMEOUT });
+        assert.equal(await row(id).getAttribute('data-state'), 'PENDING');
+      }
       const resume = await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
       assert.equal(resume.status, 200, JSON.stringify(resume.body));
       resumed = true;

@@ -2,6 +2,7 @@
  * A real Celery canvas — chain → group → chord — renders as a DAG with the right edges, live.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
@@ -73,6 +74,67 @@ describe('workflow page (real canvas, Redis)', { timeout: 180_000 }, () => {
     assert.equal(await page.locator('[data-testid="workflow-node"][data-state="SUCCESS"]').count(), body.nodes.length);
     await page.getByTestId('workflow-search').fill('tsum');
     await screenshot(page, 'workflow');
+  });
+
+  it('folds a large group without hiding a failure deep inside it', async () => {
+    // chain(add, chord(13 × chain(add, add, add|fail), tsum)): the 13 chain heads are siblings of
+    // one name, so they fold into one node; one chain fails at its third step.
+    const root = randomUUID();
+    await runCeleryPython(redis.url(0), [
+      'from celery import chain, chord, group',
+      'from tasks import app, add, fail, tsum',
+      `app.conf.result_backend = '${redis.url(1)}'`,
+      'chains = [chain(add.s(i), add.s(1), add.s(1)) for i in range(12)]',
+      'chains.append(chain(add.s(100), add.s(1), fail.s()))',
+      `chain(add.s(1, 1).set(task_id='${root}'), chord(group(chains), tsum.s())).apply_async()`,
+    ].join('\n'));
+    const body = await waitFor('every step of the 13 chains finished', async () => {
+      const res = await getJson<WorkflowBody>(celeriac.url, `/api/celeriac/workflow/${root}`);
+      if (res.status !== 200 || res.body.nodes.length < 40) return null;
+      return res.body.nodes.every((n) => n.state === 'SUCCESS' || n.state === 'FAILURE') ? res.body : null;
+    }, TIMEOUT);
+    assert.equal(body.nodes.length, 40, 'the first link and 13 chains of 3');
+    const failed = body.nodes.filter((n) => n.state === 'FAILURE');
+    assert.equal(failed.length, 1);
+    const failedStep = failed[0] as WorkflowBody['nodes'][number];
+    assert.equal(failedStep.name, 'tasks.fail');
+    const heads = body.nodes.filter((n) => n.parent_id === root);
+    assert.equal(heads.length, 13);
+    assert.ok(heads.every((n) => n.state === 'SUCCESS'), 'the failure is two levels below the group members');
+
+    await page.goto(`${celeriac.url}/workflow/${root}`);
+    const group = page.locator(`[data-testid="workflow-node"][data-id="${root}:tasks.add"]`);
+    await group.waitFor({ timeout: TIMEOUT });
+    // Folded: the first link and the group are the only nodes drawn.
+    assert.equal(await page.getByTestId('workflow-node').count(), 2);
+    // The group counts everything inside it and takes the failure's colour.
+    assert.equal(await group.getAttribute('data-state'), 'FAILURE');
+    // What is drawn (the SVG text lines), not the tooltip.
+    const text = (await group.locator('text').allTextContents()).join(' | ');
+    assert.match(text, /\b1 failed\b/, text);
+    assert.match(text, /\b39 tasks\b/, text);
+    assert.match(text, /\b38 (succeeded|done)\b/, text);
+    const colours = await group.evaluate((node) => {
+      const probe = document.createElement('span');
+      probe.style.color = 'var(--bad)';
+      document.body.appendChild(probe);
+      const bad = getComputedStyle(probe).color;
+      probe.remove();
+      const rect = node.querySelector('rect');
+      return { bad, stroke: rect ? getComputedStyle(rect).stroke : '' };
+    });
+    assert.equal(colours.stroke, colours.bad, 'the folded group is drawn in the failure colour');
+    assert.match(await page.getByTestId('workflow').innerText(), /FAILURE 1/);
+    // And it is listed, linked, without unfolding.
+    const hidden = page.getByTestId('workflow-hidden-problem');
+    assert.equal(await hidden.count(), 1);
+    assert.equal(await hidden.getAttribute('href'), `${process.env.CELERIAC_E2E_PREFIX ?? ''}/task/${failedStep.uuid}`);
+    await screenshot(page, 'workflow-folded-failure');
+
+    // Unfolding shows the failed step itself.
+    await group.click();
+    await page.locator(`[data-testid="workflow-node"][data-id="${failedStep.uuid}"][data-state="FAILURE"]`).waitFor({ timeout: TIMEOUT });
+    assert.equal(await page.getByTestId('workflow-node').count(), 40);
   });
 
   it('is reachable from every task of the workflow', async () => {

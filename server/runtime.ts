@@ -7,8 +7,7 @@
  */
 import type { AccessState } from './http/access';
 import type { JsonValue } from './protocol/events';
-import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, WorkerSummary, WorkersSnapshot } from './realtime/types';
-import type { FlowerTaskDict } from './state/task-record';
+import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, TaskRow, WorkerSummary, WorkersSnapshot } from './realtime/types';
 
 export interface CeleriacRuntime {
   /** Current workers view, as pushed over socket.io. */
@@ -18,7 +17,7 @@ export interface CeleriacRuntime {
   /** One task, or null when unknown. */
   task(uuid: string): TaskDetail | null;
   /** A page of tasks with the /api/tasks filters (query-string values); throws ApiError on bad ones. */
-  tasks(query: Record<string, string | string[] | undefined>): { total: number; offset: number; tasks: FlowerTaskDict[] };
+  tasks(query: Record<string, string | string[] | undefined>): { total: number; offset: number; tasks: TaskRow[] };
   /** One worker: its live summary, its inspect data (Flower's shape) and whether it is paused. */
   worker(hostname: string): { summary: WorkerSummary | null; inspect: Record<string, JsonValue> | null; paused: boolean } | null;
   /** The workflow DAG a task belongs to (same shape as GET /api/celeriac/workflow/:id), or null. */

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
-import { apiErrorHandler, apiRouter } from './http/api';
+import { apiErrorHandler, apiRouter, taskRow } from './http/api';
 import { controlErrorHandler, controlRouter, type ControlApiOptions } from './http/control-api';
 import { queuesRouter } from './http/queues-api';
 import { taskRouter } from './http/task-api';
@@ -158,7 +158,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     tasks: (query) => {
       const filter = parseTaskFilter(query);
       const page = queryTasksPage(monitor.state.tasks.values(), { ...filter, limit: Math.min(filter.limit ?? 50, 1_000) });
-      return { total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => t.toFlowerDict(monitor.state.childrenOf(t.uuid))) };
+      return { total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => taskRow(t, monitor.state)) };
     },
     worker: (hostname) => {
       const record = monitor.state.workers.get(hostname);

@@ -12,7 +12,9 @@ import { EmptyState } from '../EmptyState';
 import { LiveIndicator } from '../LiveIndicator';
 import { PageHeader } from '../PageHeader';
 import { LocalTime } from '../Timestamps';
+import { useHydrated } from '../useClock';
 import { useLiveView } from '../useLiveView';
+import { RevocationBadge, RevocationNotice } from './Revocation';
 import { TaskStateBadge } from './TaskStateBadge';
 import styles from './tasks.module.css';
 import { apiBase, FINISHED_STATES, formatRuntime } from './tasksView';
@@ -23,6 +25,8 @@ type Action = { kind: 'revoke' } | { kind: 'terminate'; signal: string } | { kin
 
 interface Outcome {
   ok: boolean;
+  /** A revocation that is only pending is not a success to colour green. */
+  pending: boolean;
   message: string;
   workers: Record<string, { ok: boolean; message: string }>;
   newTaskId: string | null;
@@ -145,9 +149,11 @@ function ConfirmDialog({ action, task, busy, onCancel, onConfirm }: { action: Ac
   const title = action.kind === 'revoke' ? 'Revoke this task?' : action.kind === 'terminate' ? `Terminate with ${action.signal}?` : 'Retry this task?';
   const body =
     action.kind === 'revoke'
-      ? 'Workers will discard it if it has not started yet. A task that is already running keeps running.'
+      ? task.state === 'STARTED'
+        ? 'It is already running: revoke without terminate does not stop it, it only keeps it from being run again. Use Terminate to stop it.'
+        : 'Every running worker remembers the id and discards the task when it takes it. Until then it stays queued, marked "revoke pending". Workers started later never hear of it.'
       : action.kind === 'terminate'
-        ? `The worker process running it receives ${action.signal}. The task is marked revoked.`
+        ? `The worker process running it receives ${action.signal}. The task shows Revoked once its worker reports it.`
         : 'Celeriac sends a new task with the same name, args and kwargs. The new task links back to this one.';
   return (
     <div className={styles.overlay} onClick={busy ? undefined : onCancel}>
@@ -173,7 +179,7 @@ function ConfirmDialog({ action, task, busy, onCancel, onConfirm }: { action: Ac
 function OutcomePanel({ outcome, onDismiss }: { outcome: Outcome; onDismiss: () => void }) {
   const workers = Object.entries(outcome.workers);
   return (
-    <div className={`${styles.outcome} ${outcome.ok ? styles.outcomeOk : styles.outcomeBad}`} role="status" data-testid="action-outcome" data-ok={outcome.ok}>
+    <div className={`${styles.outcome} ${!outcome.ok ? styles.outcomeBad : outcome.pending ? styles.outcomeInfo : styles.outcomeOk}`} role="status" data-testid="action-outcome" data-ok={outcome.ok} data-pending={outcome.pending}>
       <div className={styles.outcomeHead}>
         <strong>{outcome.message}</strong>
         <button type="button" className={styles.copy} onClick={onDismiss} aria-label="Dismiss">
@@ -206,6 +212,8 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
   const [pending, setPending] = useState<Action | null>(null);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  // The "sent more than 3 hours ago" note depends on the clock: only after hydration.
+  const hydrated = useHydrated();
 
   const socketState = useLiveView(
     { view: 'task', id },
@@ -237,9 +245,10 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
       const message = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
       const workers = (typeof body.workers === 'object' && body.workers !== null ? body.workers : {}) as Outcome['workers'];
       const newTaskId = res.ok && typeof body['task-id'] === 'string' ? body['task-id'] : null;
-      setOutcome({ ok: res.ok, message, workers, newTaskId });
+      const pendingCount = typeof body.pending === 'number' ? body.pending : 0;
+      setOutcome({ ok: res.ok, pending: res.ok && action.kind !== 'retry' && pendingCount > 0, message, workers, newTaskId });
     } catch (e) {
-      setOutcome({ ok: false, message: `Request failed: ${e instanceof Error ? e.message : String(e)}`, workers: {}, newTaskId: null });
+      setOutcome({ ok: false, pending: false, message: `Request failed: ${e instanceof Error ? e.message : String(e)}`, workers: {}, newTaskId: null });
     } finally {
       setBusy(false);
       setPending(null);
@@ -268,6 +277,7 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
   }
 
   const finished = FINISHED_STATES.has(task.state);
+  const now = hydrated ? Date.now() / 1000 : (task.revocation?.requestedAt ?? 0);
   const showControls = !readOnly && !task.readOnly;
   const failureText = task.exception;
 
@@ -283,6 +293,7 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
         <p className="summary">
           <span className="summary__item">
             <TaskStateBadge state={task.state} testId="task-state" />
+            <RevocationBadge revocation={task.revocation} />
           </span>
           {task.worker ? <span className="summary__item">on {task.worker}</span> : null}
           {task.runtime !== null ? <span className="summary__item">ran {formatRuntime(task.runtime)}</span> : null}
@@ -319,12 +330,14 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
             </button>
           ) : null}
           <span className={styles.controlsHint}>
-            {finished ? 'Finished: retry sends a copy with the same arguments.' : task.state === 'STARTED' ? 'Running: revoke only stops re-delivery; terminate signals the process.' : 'Waiting: revoke and workers will discard it.'}
+            {finished ? 'Finished: retry sends a copy with the same arguments.' : task.state === 'STARTED' ? 'Running: revoke does not stop it (it only keeps it from being run again); terminate signals the process.' : 'Waiting: revoke tells running workers to discard it when they take it.'}
           </span>
         </section>
       ) : null}
 
       {outcome ? <OutcomePanel outcome={outcome} onDismiss={() => setOutcome(null)} /> : null}
+
+      <RevocationNotice revocation={task.revocation} state={task.state} now={now} onTerminate={showControls && task.state === 'STARTED' ? () => setPending({ kind: 'terminate', signal }) : null} />
 
       <section className={`panel ${styles.timelinePanel}`} aria-label="Timeline">
         <Timeline task={task} />

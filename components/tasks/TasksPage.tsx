@@ -7,8 +7,7 @@
  */
 import Link from 'next/link';
 import { useCallback, useEffect, useEffectEvent, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import type { FlowerTaskDict } from '@/server/state/task-record';
-import { VIEW_EVENTS, type TasksChanged } from '@/server/realtime/types';
+import { VIEW_EVENTS, type TaskRow, type TasksChanged } from '@/server/realtime/types';
 import { EmptyState } from '../EmptyState';
 import { formatCount } from '../format';
 import { LiveIndicator } from '../LiveIndicator';
@@ -16,6 +15,7 @@ import { PageHeader } from '../PageHeader';
 import { RelativeTime } from '../Timestamps';
 import { ClockProvider, useHydrated } from '../useClock';
 import { useLiveView } from '../useLiveView';
+import { RevocationBadge } from './Revocation';
 import { TaskStateBadge } from './TaskStateBadge';
 import styles from './tasks.module.css';
 import {
@@ -43,7 +43,7 @@ import {
 export interface TasksPageData {
   total: number;
   offset: number;
-  tasks: FlowerTaskDict[];
+  tasks: TaskRow[];
 }
 
 export interface TasksPageProps {
@@ -77,7 +77,7 @@ function truncate(text: string | null, max = 120): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function Cell({ task, column }: { task: FlowerTaskDict; column: ColumnKey }): ReactNode {
+function Cell({ task, column }: { task: TaskRow; column: ColumnKey }): ReactNode {
   switch (column) {
     case 'name':
       return (
@@ -99,6 +99,7 @@ function Cell({ task, column }: { task: FlowerTaskDict; column: ColumnKey }): Re
       return (
         <td>
           <TaskStateBadge state={task.state} />
+          <RevocationBadge revocation={task.revocation} />
         </td>
       );
     case 'args':
@@ -172,7 +173,7 @@ type BulkState =
   | { step: 'counting' }
   | { step: 'confirm'; count: number }
   | { step: 'revoking'; count: number }
-  | { step: 'done'; message: string; ok: boolean };
+  | { step: 'done'; message: string; ok: boolean; pending?: boolean };
 
 export function TasksPage({ initialView, initialData, initialError, readOnly, serverNow }: TasksPageProps) {
   const hydrated = useHydrated();
@@ -359,8 +360,9 @@ export function TasksPage({ initialView, initialData, initialError, readOnly, se
     try {
       const res = await postBulk(false);
       if (!res.ok) return setBulk({ step: 'done', ok: false, message: await errorOf(res) });
-      const body = (await res.json()) as { message?: string; count?: number };
-      setBulk({ step: 'done', ok: true, message: body.message ?? `Revoked ${body.count ?? count} tasks` });
+      const body = (await res.json()) as { message?: string; count?: number; pending?: number };
+      // The server's message says what was sent and what will happen; nothing is revoked yet.
+      setBulk({ step: 'done', ok: true, pending: (body.pending ?? 0) > 0, message: body.message ?? `Revocation sent for ${body.count ?? count} tasks` });
       void load(view);
     } catch (e) {
       setBulk({ step: 'done', ok: false, message: String(e) });
@@ -525,7 +527,8 @@ export function TasksPage({ initialView, initialData, initialError, readOnly, se
               <strong>
                 Revoke {formatCount(bulk.count)} unfinished task{bulk.count === 1 ? '' : 's'}
               </strong>{' '}
-              matching the current filters? Workers will discard them; running tasks are not terminated.
+              matching the current filters? Running workers remember the ids and discard each task when they take it (until then it stays
+              queued, marked &quot;revoke pending&quot;); tasks already running keep running; workers started later never hear of it.
             </p>
             <div className={styles.bulkActions}>
               <button type="button" className="button" onClick={() => setBulk({ step: 'idle' })} disabled={bulk.step === 'revoking'}>
@@ -537,7 +540,7 @@ export function TasksPage({ initialView, initialData, initialError, readOnly, se
             </div>
           </div>
         ) : bulk.step === 'done' ? (
-          <div className={`${styles.bulkConfirm} ${bulk.ok ? styles.bulkOk : ''}`} role="status" data-testid="action-outcome">
+          <div className={`${styles.bulkConfirm} ${bulk.ok ? (bulk.pending ? styles.bulkPending : styles.bulkOk) : ''}`} role="status" data-testid="action-outcome" data-pending={bulk.pending ?? false}>
             <p>{bulk.message}</p>
             <button type="button" className="button" onClick={() => setBulk({ step: 'idle' })}>
               Dismiss

@@ -3,116 +3,69 @@
 /**
  * The DAG of a workflow (every task sharing a root, linked parent → child), laid out in layers
  * by depth from the root, each node coloured by its live state. Stays usable at thousands of
- * nodes: large sibling groups collapse into one node (expandable), the view zooms and pans, and
- * a search highlights matching tasks. Refreshes when tasks change (throttled by the server).
+ * nodes: large sibling groups collapse into one node (expandable) that counts and colours every
+ * state of everything inside it (./layout.ts), the view zooms and pans, and a search highlights
+ * matching tasks. Refreshes when tasks change (throttled by the server).
  */
 import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { VIEW_EVENTS } from '@/server/realtime/types';
 import { useLiveView } from '../useLiveView';
+import { GAP_Y, layout, tallyParts, type Box, type TallyKey, type Workflow } from './layout';
 import styles from './workflow.module.css';
 
-export interface WorkflowNode {
-  uuid: string;
-  name: string | null;
-  state: string;
-  parent_id: string | null;
-  worker: string | null;
-  runtime: number | null;
+export type { Workflow, WorkflowNode } from './layout';
+
+const STATE_CLASS: Record<string, string> = { SUCCESS: 'ok', FAILURE: 'bad', STARTED: 'busy', RETRY: 'warn', REVOKED: 'idle', REJECTED: 'bad', RECEIVED: 'pending', PENDING: 'pending' };
+/** Colour of each bucket in a folded group's state bar and summary. */
+const TALLY_CLASS: Record<TallyKey, string> = { failed: 'bad', rejected: 'bad', retrying: 'warn', revoked: 'idle', running: 'busy', waiting: 'pending', succeeded: 'ok' };
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-export interface Workflow {
-  root: string;
-  truncated: boolean;
-  nodes: WorkflowNode[];
-  edges: { from: string; to: string }[];
-}
-
-/** Siblings of one name under one parent beyond this count collapse into a group node. */
-const COLLAPSE_AT = 12;
-const NODE_W = 168;
-const NODE_H = 44;
-const GAP_X = 36;
-const GAP_Y = 64;
-
-interface Box {
-  id: string;
-  x: number;
-  y: number;
-  label: string;
-  sub: string;
-  state: string;
-  /** For a collapsed group: its members and their states. */
-  group: { members: WorkflowNode[]; key: string } | null;
-  node: WorkflowNode | null;
-}
-
-const STATE_CLASS: Record<string, string> = { SUCCESS: 'ok', FAILURE: 'bad', STARTED: 'busy', RETRY: 'warn', REVOKED: 'idle', REJECTED: 'idle', RECEIVED: 'pending', PENDING: 'pending' };
-
-function layout(workflow: Workflow, expanded: ReadonlySet<string>): { boxes: Box[]; lines: { from: Box; to: Box }[]; width: number; height: number } {
-  const children = new Map<string, WorkflowNode[]>();
-  const byId = new Map(workflow.nodes.map((n) => [n.uuid, n]));
-  for (const edge of workflow.edges) {
-    const child = byId.get(edge.to);
-    if (!child) continue;
-    const list = children.get(edge.from) ?? [];
-    list.push(child);
-    children.set(edge.from, list);
-  }
-  const hasParent = new Set(workflow.edges.map((e) => e.to));
-  const roots = workflow.nodes.filter((n) => !hasParent.has(n.uuid));
-  const layers: Box[][] = [];
-  const boxOf = new Map<string, Box>();
-  const lines: { from: Box; to: Box }[] = [];
-  const place = (depth: number, box: Box): Box => {
-    (layers[depth] ??= []).push(box);
-    return box;
-  };
-  // Breadth-first from the roots; each node once (a DAG may join).
-  const queue: { node: WorkflowNode; depth: number; parent: Box | null }[] = roots.map((node) => ({ node, depth: 0, parent: null }));
-  const seen = new Set<string>();
-  while (queue.length > 0) {
-    const { node, depth, parent } = queue.shift() as { node: WorkflowNode; depth: number; parent: Box | null };
-    if (seen.has(node.uuid)) {
-      const existing = boxOf.get(node.uuid);
-      if (parent && existing) lines.push({ from: parent, to: existing });
-      continue;
-    }
-    seen.add(node.uuid);
-    const box = place(depth, { id: node.uuid, x: 0, y: 0, label: node.name ?? '(unknown task)', sub: node.uuid.slice(0, 8), state: node.state, group: null, node });
-    boxOf.set(node.uuid, box);
-    if (parent) lines.push({ from: parent, to: box });
-    const kids = children.get(node.uuid) ?? [];
-    const byName = new Map<string, WorkflowNode[]>();
-    for (const kid of kids) byName.set(kid.name ?? '', [...(byName.get(kid.name ?? '') ?? []), kid]);
-    for (const [name, members] of byName) {
-      const key = `${node.uuid}:${name}`;
-      if (members.length > COLLAPSE_AT && !expanded.has(key)) {
-        const done = members.filter((m) => m.state === 'SUCCESS').length;
-        const failed = members.filter((m) => m.state === 'FAILURE').length;
-        const state = failed > 0 ? 'FAILURE' : done === members.length ? 'SUCCESS' : members.some((m) => m.state === 'STARTED') ? 'STARTED' : 'PENDING';
-        const group = place(depth + 1, { id: key, x: 0, y: 0, label: `${members.length} × ${name || 'task'}`, sub: `${done} done · ${failed} failed`, state, group: { members, key }, node: null });
-        lines.push({ from: box, to: group });
-        for (const member of members) seen.add(member.uuid);
-      } else {
-        for (const member of members) queue.push({ node: member, depth: depth + 1, parent: box });
-      }
-    }
-  }
-  let width = 0;
-  layers.forEach((layer, depth) => {
-    layer.forEach((box, i) => {
-      box.x = i * (NODE_W + GAP_X);
-      box.y = depth * (NODE_H + GAP_Y);
-    });
-    width = Math.max(width, layer.length * (NODE_W + GAP_X));
+/** A folded group: what it hides, bucket by bucket, with the problems on their own line in their colour. */
+function GroupBody({ box }: { box: Box & { group: NonNullable<Box['group']> } }) {
+  const { counts } = box.group;
+  const parts = tallyParts(counts);
+  const problems = parts.filter((p) => p.key !== 'running' && p.key !== 'waiting' && p.key !== 'succeeded');
+  const progress = parts.filter((p) => p.key === 'running' || p.key === 'waiting' || p.key === 'succeeded');
+  const barWidth = box.w - 20;
+  const raw = parts.map((p) => ({ key: p.key, w: Math.max(4, (counts[p.key] / counts.total) * barWidth) }));
+  const scale = barWidth / raw.reduce((sum, r) => sum + r.w, 0);
+  let x = 0;
+  const bar = raw.map((r) => {
+    const segment = { key: r.key, x, w: r.w * scale };
+    x += segment.w;
+    return segment;
   });
-  // Centre each layer under the widest one.
-  for (const layer of layers) {
-    const layerWidth = layer.length * (NODE_W + GAP_X);
-    for (const box of layer) box.x += (width - layerWidth) / 2;
-  }
-  return { boxes: layers.flat(), lines, width: Math.max(width, NODE_W), height: layers.length * (NODE_H + GAP_Y) };
+  return (
+    <>
+      <text x={10} y={18} className={styles.label}>
+        {clip(box.label, 28)}
+      </text>
+      <text x={box.w - 10} y={18} className={styles.sub} textAnchor="end">
+        expand ▸
+      </text>
+      <text x={10} y={34} className={styles.sub}>
+        <tspan data-testid="workflow-group-total">{counts.total} tasks</tspan>
+        {problems.map((p) => (
+          <tspan key={p.key} className={`${styles.count} ${styles[`count-${TALLY_CLASS[p.key]}`] ?? ''}`} data-testid={`workflow-group-${p.key}`}>
+            {` · ${p.text}`}
+          </tspan>
+        ))}
+      </text>
+      <text x={10} y={50} className={styles.sub}>
+        {progress.map((p) => p.text).join(' · ')}
+      </text>
+      {/* Proportional state bar; a single failure among thousands still gets a visible sliver. */}
+      <g transform={`translate(10 ${box.h - 14})`} aria-hidden="true">
+        {bar.map((segment) => (
+          <rect key={segment.key} className={styles[`bar-${TALLY_CLASS[segment.key]}`]} x={segment.x} width={segment.w} height={6} />
+        ))}
+      </g>
+    </>
+  );
 }
 
 export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Workflow | null }) {
@@ -148,11 +101,15 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
 
   const graph = useMemo(() => (workflow ? layout(workflow, expanded) : null), [workflow, expanded]);
   const needle = query.trim().toLowerCase();
-  const matches = (box: Box): boolean => needle !== '' && (box.label.toLowerCase().includes(needle) || (box.node?.uuid.toLowerCase().includes(needle) ?? false));
+  const nodeMatches = (node: { name: string | null; uuid: string }): boolean => (node.name ?? '').toLowerCase().includes(needle) || node.uuid.toLowerCase().includes(needle);
+  // A folded group matches when anything inside it does, so a search never misses a hidden task.
+  const matches = (box: Box): boolean => needle !== '' && (box.label.toLowerCase().includes(needle) || (box.node ? nodeMatches(box.node) : (box.group?.inside.some(nodeMatches) ?? false)));
 
   if (!workflow || !graph) {
     return <p className="muted" data-testid="workflow-missing">{error ?? 'Loading the workflow…'}</p>;
   }
+  // Failed and rejected tasks a folded group hides, linked, so nobody has to unfold to find them.
+  const hiddenProblems = graph.boxes.flatMap((box) => (box.group ? box.group.inside.filter((n) => n.state === 'FAILURE' || n.state === 'REJECTED').map((node) => ({ group: box.label, node })) : []));
   const counts = workflow.nodes.reduce<Record<string, number>>((acc, n) => ({ ...acc, [n.state]: (acc[n.state] ?? 0) + 1 }), {});
   return (
     <section className="panel" data-testid="workflow">
@@ -183,34 +140,48 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
               data-testid="workflow-edge"
               data-from={from.id}
               data-to={to.id}
-              d={`M ${from.x + NODE_W / 2} ${from.y + NODE_H} C ${from.x + NODE_W / 2} ${from.y + NODE_H + GAP_Y / 2}, ${to.x + NODE_W / 2} ${to.y - GAP_Y / 2}, ${to.x + NODE_W / 2} ${to.y}`}
+              d={`M ${from.x + from.w / 2} ${from.y + from.h} C ${from.x + from.w / 2} ${from.y + from.h + GAP_Y / 2}, ${to.x + to.w / 2} ${to.y - GAP_Y / 2}, ${to.x + to.w / 2} ${to.y}`}
             />
           ))}
-          {graph.boxes.map((box) => (
-            <g
-              key={box.id}
-              transform={`translate(${box.x} ${box.y})`}
-              className={`${styles.node} ${styles[STATE_CLASS[box.state] ?? 'custom']} ${matches(box) ? styles.match : ''}`}
-              data-testid="workflow-node"
-              data-id={box.id}
-              data-state={box.state}
-              tabIndex={0}
-              role="button"
-              aria-label={`${box.label} ${box.state}`}
-              onClick={() => (box.group ? setExpanded(new Set([...expanded, box.group.key])) : setSelected(box))}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter' || e.key === ' ') (box.group ? setExpanded(new Set([...expanded, box.group.key])) : setSelected(box));
-              }}
-            >
-              <rect width={NODE_W} height={NODE_H} rx={8} />
-              <text x={10} y={18} className={styles.label}>
-                {box.label.length > 22 ? `${box.label.slice(0, 21)}…` : box.label}
-              </text>
-              <text x={10} y={34} className={styles.sub}>
-                {box.group ? `${box.sub} · click to expand` : `${box.state} · ${box.sub}`}
-              </text>
-            </g>
-          ))}
+          {graph.boxes.map((box) => {
+            const group = box.group;
+            const summary = group ? `${box.label}: ${group.counts.total} tasks inside (${tallyParts(group.counts).map((p) => p.text).join(', ')})` : `${box.label} ${box.state}`;
+            const activate = () => (group ? setExpanded(new Set([...expanded, group.key])) : setSelected(box));
+            return (
+              <g
+                key={box.id}
+                transform={`translate(${box.x} ${box.y})`}
+                className={`${styles.node} ${styles[STATE_CLASS[box.state] ?? 'custom']} ${matches(box) ? styles.match : ''}`}
+                data-testid="workflow-node"
+                data-id={box.id}
+                data-state={box.state}
+                data-group={group ? 'folded' : undefined}
+                data-failed={group ? group.counts.failed : undefined}
+                tabIndex={0}
+                role="button"
+                aria-label={group ? `${summary}; press to expand` : summary}
+                onClick={activate}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') activate();
+                }}
+              >
+                <title>{group ? `${summary}. Click to expand.` : summary}</title>
+                <rect width={box.w} height={box.h} rx={8} />
+                {group ? (
+                  <GroupBody box={{ ...box, group }} />
+                ) : (
+                  <>
+                    <text x={10} y={18} className={styles.label}>
+                      {clip(box.label, 22)}
+                    </text>
+                    <text x={10} y={34} className={styles.sub}>
+                      {`${box.state} · ${box.sub}`}
+                    </text>
+                  </>
+                )}
+              </g>
+            );
+          })}
         </svg>
       </div>
       {selected?.node ? (
@@ -220,6 +191,23 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
           {selected.node.worker ? <span className="muted">on {selected.node.worker}</span> : null}
           {selected.node.runtime !== null ? <span className="muted">{selected.node.runtime.toFixed(3)} s</span> : null}
           <code>{selected.node.uuid}</code>
+        </div>
+      ) : null}
+      {hiddenProblems.length > 0 ? (
+        <div className={styles.hidden} data-testid="workflow-hidden-problems">
+          <strong>Inside folded groups:</strong>
+          <ul>
+            {hiddenProblems.slice(0, 10).map(({ group, node }) => (
+              <li key={node.uuid}>
+                <span className={`${styles.chip} ${styles[STATE_CLASS[node.state] ?? 'custom']}`}>{node.state}</span>{' '}
+                <Link href={`/task/${encodeURIComponent(node.uuid)}`} data-testid="workflow-hidden-problem">
+                  {node.name ?? node.uuid}
+                </Link>{' '}
+                <code>{node.uuid}</code> <span className="muted">in {group}</span>
+              </li>
+            ))}
+            {hiddenProblems.length > 10 ? <li className="muted">and {hiddenProblems.length - 10} more</li> : null}
+          </ul>
         </div>
       ) : null}
     </section>

@@ -11,6 +11,7 @@ import type { AuditLog, WorkerOutcome } from './audit';
 import type { Inspector } from './inspector';
 import { replyOutcome, type Mailbox } from './mailbox';
 import type { PausedConsumer, PauseStore } from './pauses';
+import { describeRevocation, type RevocationSummary } from './revoke-wording';
 
 /** Who asked: the basic-auth user (or null) and the client address. Celeriac's own actions use `celeriac`. */
 export interface Actor {
@@ -100,23 +101,54 @@ export class ControlService {
     return this.record(actor, 'shutdown', worker, {}, { ok: true, message: 'Shutting down!', workers: { [worker]: { ok: true, message: 'shutdown requested (workers do not reply)' } }, data: {} });
   }
 
-  /** Revoke one or many tasks on every worker; each worker says what it did. */
+  /**
+   * Revoke one or many tasks on every worker; each worker says what it did. A revoke only tells
+   * workers to remember the ids (see revoke-wording.ts), so each retained unfinished task is
+   * marked "revoke pending" until a worker reports it REVOKED, and the reply says what will happen.
+   */
   async revoke(actor: Actor, taskIds: string[], terminate: boolean, signal: string, action = 'revoke'): Promise<ActionOutcome> {
+    // Classified as they stand when the revocation is sent.
+    const before = taskIds.map((id) => this.state.getTask(id) ?? null);
     const workers: Record<string, WorkerOutcome> = {};
+    let pending = 0;
     // Large bulk revokes are split so no single control message grows without bound.
     for (let i = 0; i < taskIds.length; i += 1_000) {
       const chunk = taskIds.slice(i, i + 1_000);
       const result = await this.mailbox.call({ method: 'revoke', arguments: { task_id: chunk, terminate, signal }, timeoutMs: this.timeoutMs });
-      for (const [node, value] of result.replies) workers[node] = replyOutcome(value);
+      let acknowledged = 0;
+      for (const [node, value] of result.replies) {
+        const outcome = replyOutcome(value);
+        workers[node] = outcome;
+        if (outcome.ok) acknowledged++;
+      }
+      const request = { at: Date.now() / 1000, terminate, signal: terminate ? signal : null, workers: acknowledged };
+      chunk.forEach((id, j) => {
+        const task = before[i + j];
+        if (task && !READY_STATES.has(task.state) && this.state.recordRevokeRequest(id, request)) pending++;
+      });
     }
-    const answered = Object.keys(workers).length;
-    const message = taskIds.length === 1 ? `Revoked '${taskIds[0]}'` : `Revoked ${taskIds.length} tasks`;
+    const summary = classify(taskIds, before, terminate, signal);
+    const silent = this.silentOnlineWorkers(workers);
+    const acknowledged = Object.values(workers).filter((w) => w.ok).length;
+    const message = describeRevocation({ ...summary, acknowledged, silent });
     const outcome: ActionOutcome = {
       ok: true,
       message,
       workers,
-      // A broadcast has no destination list: online workers that stayed silent are the ones to check.
-      data: { 'task-ids': taskIds, 'workers-answered': answered, 'no-reply': this.silentOnlineWorkers(workers) },
+      data: {
+        'task-ids': taskIds,
+        'workers-answered': Object.keys(workers).length,
+        // A broadcast has no destination list: online workers that stayed silent are the ones to check.
+        'no-reply': silent,
+        // Tasks now marked "revoke pending": not revoked until a worker reports it.
+        pending,
+        waiting: summary.waiting,
+        running: summary.running,
+        finished: summary.finished,
+        unknown: summary.unknown,
+        terminate,
+        signal: terminate ? signal : null,
+      },
     };
     const target = taskIds.length === 1 ? (taskIds[0] as string) : `${taskIds.length} tasks`;
     return this.record(actor, action, target, { terminate, signal, ...(taskIds.length > 1 ? { count: taskIds.length } : {}) }, outcome);
@@ -300,6 +332,30 @@ export class ControlService {
     return this.record(actor, action, target, parameters, outcome);
   }
 }
+
+/** The tasks of a revoke by what a revocation can still do to them. */
+function classify(taskIds: string[], tasks: (TaskRecord | null)[], terminate: boolean, signal: string): Omit<RevocationSummary, 'acknowledged' | 'silent'> {
+  const summary: Omit<RevocationSummary, 'acknowledged' | 'silent'> = { taskIds, waiting: 0, running: 0, finished: 0, unknown: 0, runningOn: null, finishedState: null, terminate, signal };
+  for (const task of tasks) {
+    if (!task) summary.unknown++;
+    else if (READY_STATES.has(task.state)) {
+      summary.finished++;
+      summary.finishedState = task.state;
+    } else if (isRunning(task.state)) {
+      summary.running++;
+      summary.runningOn = task.worker;
+    } else summary.waiting++;
+  }
+  return summary;
+}
+
+/** STARTED, or a custom state a running task reports (task-progress…): a worker is executing it. */
+function isRunning(state: string): boolean {
+  return state === 'STARTED' || !WAITING_STATES.has(state);
+}
+
+/** Not started: a worker will discard these when it takes them (RETRY waits for its next delivery). */
+const WAITING_STATES: ReadonlySet<string> = new Set(['PENDING', 'RECEIVED', 'RETRY', 'REJECTED']);
 
 function summarize(outcomes: Record<string, WorkerOutcome>): WorkerOutcome {
   const failed = Object.entries(outcomes).filter(([, o]) => !o.ok);

@@ -6,8 +6,16 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Monitor } from '../monitor';
 import type { RealtimeHub } from '../realtime/hub';
+import type { TaskRow } from '../realtime/types';
+import type { ClusterState } from '../state/cluster-state';
 import { queryTasks, queryTasksPage } from '../state/task-query';
+import type { TaskRecord } from '../state/task-record';
 import { ApiError, boolParam, param, parseTaskFilter, type Query } from './params';
+
+/** A row of Celeriac's tasks list: Flower's task dict plus the revocation mark. */
+export function taskRow(task: TaskRecord, state: ClusterState): TaskRow {
+  return { ...task.toFlowerDict(state.childrenOf(task.uuid)), revocation: task.revocationView() };
+}
 
 export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
   const router = express.Router();
@@ -96,7 +104,7 @@ export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
   router.get('/api/celeriac/tasks', (req, res) => {
     const filter = parseTaskFilter(req.query as Query);
     const page = queryTasksPage(state.tasks.values(), { ...filter, limit: Math.min(filter.limit ?? 50, 1_000) });
-    res.json({ total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => t.toFlowerDict(state.childrenOf(t.uuid))) });
+    res.json({ total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => taskRow(t, state)) });
   });
 
   router.get('/api/celeriac/task/:taskId', (req, res) => {

@@ -198,7 +198,7 @@ export function controlRouter(controls: ControlService, state: ClusterState, tra
       return;
     }
     if (dryRun) {
-      res.json({ message: `${ids.length} task${ids.length === 1 ? '' : 's'} would be revoked`, count: ids.length, 'task-ids': ids, 'dry-run': true });
+      res.json({ message: `${ids.length} unfinished task${ids.length === 1 ? '' : 's'} match: a revocation would be sent for ${ids.length === 1 ? 'it' : 'them'}`, count: ids.length, 'task-ids': ids, 'dry-run': true });
       return;
     }
     const outcome = await controls.revoke(actor(req), ids, terminate, signal, 'bulk-revoke');

@@ -85,6 +85,11 @@ export class RealtimeHub {
         if (event.type === 'task-sent' || (event.type === 'task-received' && task.sent === null && task.retries === 0)) this.tasksCreated++;
         this.dirtyTasks.add(task.uuid);
       },
+      // No event yet, but the task page and the list show the "revoke pending" mark at once.
+      taskRevokeRequested: (task) => {
+        this.tasksChanged++;
+        this.dirtyTasks.add(task.uuid);
+      },
       workerChanged: (worker) => this.dirtyWorkers.add(worker.hostname),
       workerRemoved: (hostname) => {
         this.dirtyWorkers.delete(hostname);
@@ -130,6 +135,7 @@ export class RealtimeHub {
       signum: task.signum,
       expired: task.expired,
       extra: task.extra,
+      revocation: task.revocationView(),
       readOnly: this.monitor.config.readOnly,
     };
   }

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../protocol/events';
-import type { FlowerTaskDict } from '../state/task-record';
+import type { FlowerTaskDict, RevocationView } from '../state/task-record';
 
 /**
  * What the server pushes to browsers over socket.io. Shared by server/realtime and components/.
@@ -111,9 +111,14 @@ export type TaskDetail = FlowerTaskDict & {
   signum: number | string | null;
   expired: boolean | null;
   extra: Record<string, JsonValue> | null;
+  /** The revocation Celeriac sent and where it stands ("revoke pending" until a worker reports REVOKED). */
+  revocation: RevocationView | null;
   /** Controls are hidden in read-only mode. */
   readOnly: boolean;
 };
+
+/** One row of Celeriac's tasks list (`/api/celeriac/tasks`): Flower's fields plus the revocation mark. */
+export type TaskRow = FlowerTaskDict & { revocation: RevocationView | null };
 
 /** Sent on the `tasks` view when tasks changed: the page decides whether to refetch. */
 export interface TasksChanged {

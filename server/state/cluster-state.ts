@@ -10,7 +10,7 @@
  */
 import type { CeleryEvent, TaskEvent, WorkerEvent } from '../protocol/events';
 import { LruMap } from './lru-map';
-import { TaskRecord } from './task-record';
+import { TaskRecord, type RevokeRequest } from './task-record';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry';
 
 export interface ClusterStateOptions {
@@ -25,6 +25,8 @@ export interface StateListener {
   /** A worker started (`worker-online`) or was heard from again after being offline. */
   workerOnline?(worker: WorkerRecord): void;
   workerRemoved?(hostname: string): void;
+  /** Celeriac sent a revocation for a retained task (no event yet: the live views show it as pending). */
+  taskRevokeRequested?(task: TaskRecord): void;
   /** Every event, after the model applied it (the live event tail). */
   eventApplied?(event: CeleryEvent): void;
 }
@@ -131,6 +133,19 @@ export class ClusterState {
       if (worker) listener.workerChanged?.(worker);
       if (worker && cameOnline) listener.workerOnline?.(worker);
     }
+  }
+
+  /**
+   * Mark a retained task as revoke-requested. An id Celeriac does not know creates nothing
+   * (returns null): revoking arbitrary ids must not grow memory. Counts as an update for the LRU,
+   * so a task waiting for its revocation is not the next one evicted.
+   */
+  recordRevokeRequest(uuid: string, request: RevokeRequest): TaskRecord | null {
+    const task = this.tasks.get(uuid);
+    if (!task) return null;
+    task.requestRevoke(request);
+    for (const listener of this.listeners) listener.taskRevokeRequested?.(task);
+    return task;
   }
 
   private adjustClock(clock: number): void {

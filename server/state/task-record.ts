@@ -37,6 +37,37 @@ export function stateForEvent(type: string): string {
   return EVENT_TO_STATE.get(type) ?? type.slice('task-'.length).toUpperCase();
 }
 
+/**
+ * A revocation Celeriac sent for a task. Celery workers only remember a revoked id: they discard
+ * the task when they take it, and a running task finishes unless it is terminated. So a revoke
+ * is a request until a worker reports `task-revoked`; this is what the UI shows meanwhile.
+ */
+export interface RevokeRequest {
+  /** Celeriac's clock (epoch seconds) when the revocation was sent. */
+  at: number;
+  terminate: boolean;
+  /** The signal sent with terminate, else null. */
+  signal: string | null;
+  /** Workers that acknowledged the broadcast: only they (and workers syncing from them at start) know the id. */
+  workers: number;
+}
+
+/**
+ * - `pending`: sent, and the task has not reached a final state (no worker reported it revoked);
+ * - `revoked`: a worker reported it (REVOKED);
+ * - `too-late`: the task finished anyway (SUCCESS or FAILURE).
+ */
+export type RevocationStatus = 'pending' | 'revoked' | 'too-late';
+
+/** The revocation as Celeriac's own APIs and the live views show it. */
+export interface RevocationView {
+  status: RevocationStatus;
+  requestedAt: number;
+  terminate: boolean;
+  signal: string | null;
+  workers: number;
+}
+
 /** Flower/Celery `Task.as_dict()` field order, for API responses. */
 export interface FlowerTaskDict {
   uuid: string;
@@ -108,6 +139,11 @@ export class TaskRecord {
   signum: number | string | null = null;
   expired: boolean | null = null;
   requeue: boolean | null = null;
+  /**
+   * The last revocation Celeriac sent for this task, or null. Kept on the record (not in a side
+   * map) so it is bounded by --max-tasks and evicted with the task.
+   */
+  revokeRequest: RevokeRequest | null = null;
   /** Fields of custom events (e.g. task-progress `current`/`total`), latest by timestamp wins. */
   extra: Record<string, JsonValue> | null = null;
   /** Timestamp of the newest custom event merged into `extra`. */
@@ -189,6 +225,30 @@ export class TaskRecord {
         this.extra = { ...event.extra, ...(this.extra ?? {}) };
       }
     }
+  }
+
+  /**
+   * Remember a revocation Celeriac sent. A later one replaces it, except that a terminate already
+   * sent stays sent: workers do not forget it when a plain revoke follows.
+   */
+  requestRevoke(request: RevokeRequest): void {
+    const previous = this.revokeRequest;
+    this.revokeRequest = previous?.terminate && !request.terminate ? { ...request, terminate: true, signal: previous.signal } : request;
+  }
+
+  /** Where a revocation Celeriac sent stands, from the task's state; null if none was sent. */
+  revocationStatus(): RevocationStatus | null {
+    if (this.revokeRequest === null) return null;
+    if (this.state === 'REVOKED') return 'revoked';
+    if (this.state === 'SUCCESS' || this.state === 'FAILURE') return 'too-late';
+    return 'pending';
+  }
+
+  revocationView(): RevocationView | null {
+    const request = this.revokeRequest;
+    const status = this.revocationStatus();
+    if (request === null || status === null) return null;
+    return { status, requestedAt: request.at, terminate: request.terminate, signal: request.signal, workers: request.workers };
   }
 
   /** Flower's API shape (`Task.as_dict()` with `worker` as the hostname). */

@@ -99,7 +99,9 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   assert.equal((await celeriac.monitor.transport.queueStats(['celery']))[0]?.messages, 3, 'and the broker agrees');
   const revoked = await post(base(), `/api/task/revoke/${waiting[0]}`);
   assert.equal(revoked.status, 200);
-  assert.equal(revoked.body.message, `Revoked '${waiting[0]}'`);
+  // Nothing is revoked yet: the worker only remembers the id until it takes the task.
+  assert.equal(revoked.body.message, 'Revocation sent to 1 worker; it will be discarded when a worker takes it');
+  assert.equal(revoked.body.pending, 1);
   assert.match(String((revoked.body.workers as Record<string, { message: string }>)[a]?.message), /flagged as revoked/);
   const resumed = await post(base(), `/api/worker/resume/${enc(a)}`);
   assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
@@ -171,7 +173,7 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   assert.equal(purged.body.purged, 2);
   await waitFor('queue empty after purge', async () => (await queueLength()) === 0);
 
-  // Bulk revoke: a dry run says what would be revoked, then the real run revokes exactly that.
+  // Bulk revoke: a dry run says what would be revoked, then the real run sends exactly that.
   const bulk = [randomUUID(), randomUUID()];
   await sendTasks(brokerUrl, bulk.map((id) => ({ task: 'tasks.echo', args: ['bulk'], id })));
   await waitFor('bulk tasks seen as PENDING', async () => (await Promise.all(bulk.map(task))).every((x) => x?.state === 'PENDING'));
@@ -182,6 +184,8 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   const real = await post(base(), '/api/tasks/revoke', { taskname: 'tasks.echo' });
   assert.equal(real.status, 200);
   assert.equal(real.body.count, 2);
+  assert.equal(real.body.pending, 2);
+  assert.equal(real.body.message, 'Revocation sent to 3 workers for 2 tasks: 2 waiting will be discarded when a worker takes them');
   for (const w of [a, b, c]) assert.equal((await post(base(), `/api/worker/resume/${enc(w)}`)).status, 200);
   await waitFor('bulk-revoked tasks REVOKED', async () => (await Promise.all(bulk.map(task))).every((x) => x?.state === 'REVOKED'), 30_000);
 
