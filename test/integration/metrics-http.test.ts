@@ -14,6 +14,7 @@ import type { RunningCeleriac } from '../../server/server';
 import { freePort } from '../helpers/brokers';
 import { startTestCeleriac } from '../helpers/celeriac';
 import { PROMTOOL, PROMTOOL_BIN, requireTool } from '../helpers/tools';
+import { sample } from '../helpers/exposition';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/envelopes/redis');
 
@@ -27,16 +28,6 @@ function feed(celeriac: RunningCeleriac, now = Date.now() / 1000): void {
 async function scrape(base: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(`${base}/metrics`, { headers });
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
-}
-
-/** Value of one sample line, by metric name and an exact label subset. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
 }
 
 describe('/metrics', () => {

@@ -13,6 +13,7 @@ import { createLogger } from '../../server/log';
 import { CeleriacMetrics, DEFAULT_RUNTIME_BUCKETS } from '../../server/metrics/metrics';
 import { Monitor } from '../../server/monitor';
 import type { TaskEvent } from '../../server/protocol/events';
+import { sample } from '../helpers/exposition';
 
 function monitor(): Monitor {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-metrics-'));
@@ -45,15 +46,6 @@ function runTasks(m: Monitor, count: number, from = 0): void {
     m.ingest.event({ ...common, type: 'task-started', clock: n * 3 + 1 } satisfies TaskEvent);
     m.ingest.event({ ...common, type: 'task-succeeded', clock: n * 3 + 2, runtime: runtimeOf(n), result: '2' } satisfies TaskEvent);
   }
-}
-
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
 }
 
 describe('metrics with nobody scraping', () => {
