@@ -159,7 +159,8 @@ describe('the access rule follows the listen address', { skip, timeout: 120_000 
     it('accepts an anonymous revoke from the remote client', async () => {
       const res = await remote.request('POST', `http://${remote.hostAddress}:${celeriac.port}/api/task/revoke/${TASK_ID}`);
       assert.equal(res.status, 200, res.body);
-      assert.equal((JSON.parse(res.body) as { message: string }).message, `Revoked '${TASK_ID}'`);
+      // No worker is up: the revocation was accepted and sent, and the reply says nobody heard it.
+      assert.match((JSON.parse(res.body) as { message: string }).message, new RegExp(`^No worker acknowledged the revocation of '${TASK_ID}'`));
       const audit = celeriac.monitor.audit.list({ limit: 10, offset: 0, action: null, target: null });
       assert.equal(audit.total, 1);
       assert.equal(audit.entries[0]?.remote?.replace(/^::ffff:/, ''), remote.remoteAddress, 'the request came from the namespace');
