@@ -53,6 +53,22 @@ export interface DropSink {
 const FAILED: unique symbol = Symbol('decode failed');
 
 /**
+ * What the Redis subscriber hands over instead of a pub/sub payload over the size limit, which it
+ * discards while reading (../broker/redis/resp-scanner.ts): this prefix, then the payload's size in
+ * bytes. The NUL makes it unmistakable for an envelope (JSON cannot start with one); a producer
+ * that publishes the marker itself only gets its message counted as oversized instead of
+ * bad_envelope.
+ */
+export const OVERSIZED_MARKER_PREFIX = '\u0000celeriac:oversized:';
+
+/** The size carried by an oversized marker, or null if `payload` is not one. */
+export function oversizedMarkerBytes(payload: string): number | null {
+  if (payload.charCodeAt(0) !== 0 || !payload.startsWith(OVERSIZED_MARKER_PREFIX)) return null;
+  const bytes = Number(payload.slice(OVERSIZED_MARKER_PREFIX.length));
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : null;
+}
+
+/**
  * Decode one message published on Redis: a JSON envelope whose `body` is base64 (§1.2).
  * `localReceived` is Celeriac's receive time in epoch seconds.
  */
@@ -116,6 +132,14 @@ export function decodeAmqpEnvelope(
 }
 
 function unwrapRedisEnvelope(payload: string, options: DecodeOptions, sink: DropSink): { body: Buffer; parts: MessageParts } | null {
+  // Cheap first: only a marker starts with NUL (a JSON envelope never does).
+  if (payload.charCodeAt(0) === 0) {
+    const bytes = oversizedMarkerBytes(payload);
+    if (bytes !== null) {
+      sink.drop('oversized', `redis message of ${bytes} bytes (discarded while reading)`);
+      return null;
+    }
+  }
   // String length is a lower bound of the byte size; exact enough to refuse absurd payloads.
   if (payload.length > options.maxMessageBytes) {
     sink.drop('oversized', `redis message of ${payload.length} chars`);

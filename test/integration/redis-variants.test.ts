@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunningCeleriac } from '../../server/server';
 import type { FlowerTaskDict } from '../../server/state/task-record';
 import type { WorkersSnapshot } from '../../server/realtime/types';
+import { Redis, type RedisOptions } from 'ioredis';
 import { startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
 import { sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
 import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
@@ -85,6 +86,7 @@ describe('Redis variants with real workers', { timeout: 240_000 }, () => {
     await waitFor('worker online through sentinel', async () => (await workerNames(celeriac.url)).includes('sentinel@variants'));
     const task = await roundTrip(celeriac.url, url, options);
     assert.equal(task.worker, 'sentinel@variants');
+    await assertOversizeDiscardedWhileRead(celeriac.url, { host: '127.0.0.1', port: master.port });
   });
 
   it('rediss:// with a password: TLS, auth, and the password never shown', async () => {
@@ -108,6 +110,7 @@ describe('Redis variants with real workers', { timeout: 240_000 }, () => {
     const text = await status.text();
     assert.equal(text.includes(password), false);
     assert.match(text, /rediss:\/\/:\*\*\*@127\.0\.0\.1/);
+    await assertOversizeDiscardedWhileRead(celeriac.url, { host: '127.0.0.1', port: server.port, password, tls: { rejectUnauthorized: false } });
   });
 
   it('a wrong password is an honest 503 that does not echo the password', async () => {
@@ -121,3 +124,22 @@ describe('Redis variants with real workers', { timeout: 240_000 }, () => {
     assert.equal(res.body.includes(given), false);
   });
 });
+
+/**
+ * The subscriber's socket goes through its RESP scanner on this kind of connection too: a 9 MB
+ * message of non-ASCII text (4.5 M characters, so only the read-time check sees it as over the
+ * 8 MiB limit) is counted as oversized.
+ */
+async function assertOversizeDiscardedWhileRead(base: string, publisher: RedisOptions): Promise<void> {
+  const client = new Redis({ ...publisher, lazyConnect: true });
+  try {
+    await client.connect();
+    await client.publish('/0.celeryev/task.sent', JSON.stringify({ body: '\u00e9'.repeat(4_500_000) }));
+    await waitFor('oversized counted', async () => {
+      const status = (await getJson<{ events: { dropped: Record<string, number> } }>(base, '/api/celeriac/status')).body;
+      return status.events.dropped.oversized === 1;
+    });
+  } finally {
+    client.disconnect();
+  }
+}

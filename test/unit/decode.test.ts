@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { decodeAmqpMessage, decodeRedisMessage } from '../../server/protocol/decode';
+import { decodeAmqpMessage, decodeRedisMessage, OVERSIZED_MARKER_PREFIX } from '../../server/protocol/decode';
 import type { TaskEvent, WorkerEvent } from '../../server/protocol/events';
 import { CollectingSink, redisEnvelope } from '../helpers/collecting-sink';
 
@@ -124,6 +124,15 @@ describe('decodeRedisMessage: malformed input is dropped and counted, never thro
     const sink = new CollectingSink();
     decodeRedisMessage(redisEnvelope({ ...heartbeat, pad: 'x'.repeat(5000) }), NOW, sink, { maxMessageBytes: 1000 });
     assert.deepEqual(sink.dropReasons(), ['oversized']);
+  });
+
+  it('the subscriber marker for a payload discarded while reading counts as oversized, with its real size', () => {
+    const sink = new CollectingSink();
+    decodeRedisMessage(`${OVERSIZED_MARKER_PREFIX}11534336`, NOW, sink);
+    assert.deepEqual(sink.drops, [{ reason: 'oversized', detail: 'redis message of 11534336 bytes (discarded while reading)' }]);
+    // Anything else starting with NUL is just a bad envelope.
+    const other = decodeOne('\u0000junk');
+    assert.deepEqual(other.dropReasons(), ['bad_envelope']);
   });
 
   it('a zlib bomb is stopped at the size limit', () => {

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
-import { decodeRedisEnvelope, decodeRedisMessage, type EventSink } from '../../protocol/decode';
+import { DEFAULT_DECODE_OPTIONS, decodeRedisEnvelope, decodeRedisMessage, type EventSink } from '../../protocol/decode';
 import { encodeRedisEnvelope } from '../../protocol/envelope';
 import { PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../../protocol/pidbox';
 import { fanoutPrefixFor, type TransportOptions } from '../transport-options';
@@ -95,6 +95,8 @@ export class RedisTransport extends TrackedTransport implements BrokerTransport 
       transportOptions: this.options.transportOptions,
       patterns: this.eventPatterns,
       maxBacklogChars: this.options.maxBacklogChars ?? MAX_BACKLOG_CHARS,
+      // The same limit decodeRedisMessage applies, enforced while reading.
+      maxMessageBytes: DEFAULT_DECODE_OPTIONS.maxMessageBytes,
     };
     // The thread's entry is TypeScript: a tiny bootstrap registers tsx in the thread (as
     // bin/celeriac.js does for the process) and then loads it.

@@ -14,6 +14,8 @@ export interface SubscriberInit {
   patterns: string[];
   /** Payload characters that may wait for the main thread before new messages are dropped. */
   maxBacklogChars: number;
+  /** Payloads larger than this (bytes) are discarded while they are read and handed over as a marker. */
+  maxMessageBytes: number;
 }
 
 export type FromSubscriber =

@@ -6,10 +6,15 @@
  * socket and hand raw messages to the main thread in batches, so Redis's buffer is drained as
  * fast as the network delivers, whatever the main thread is busy with. A burst waits in this
  * process instead, up to `maxBacklogChars`; beyond that, messages are dropped and counted.
+ *
+ * A message over `maxMessageBytes` is not even read into memory: the socket reaches ioredis
+ * through a RESP scanner (scanning-connector.ts) that discards such a payload as it streams in
+ * and forwards a marker, so a burst of huge messages costs no more time than the network takes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { errorText, redisConnectionOptions } from './connection';
+import { scanningConnector } from './scanning-connector';
 import type { FromSubscriber, SubscriberInit, ToSubscriber } from './subscriber-protocol';
 
 /** Messages per hand-over: small enough that decoding one batch never blocks the main thread for long. */
@@ -17,7 +22,11 @@ const MAX_BATCH = 250;
 
 function run(port: NonNullable<typeof parentPort>, init: SubscriberInit): void {
   const send = (message: FromSubscriber): void => port.postMessage(message);
-  const subscriber = new Redis({ ...redisConnectionOptions(init.target, init.transportOptions), connectionName: 'celeriac-events' });
+  const subscriber = new Redis({
+    ...redisConnectionOptions(init.target, init.transportOptions),
+    connectionName: 'celeriac-events',
+    Connector: scanningConnector(init.maxMessageBytes, init.target.kind === 'sentinel'),
+  });
 
   let batch: string[] = [];
   let batchChars = 0;
