@@ -6,7 +6,7 @@
  *    messages from a private redis-server: wall time and CPU time of the receiving process.
  * 3. The same subscriber receiving three 11 MB messages: CPU time spent on them.
  *
- *   node --import tsx bench/resp-scanner.ts
+ *   npm run bench:resp
  */
 import net from 'node:net';
 import { Redis } from 'ioredis';
