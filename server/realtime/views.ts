@@ -5,6 +5,7 @@
 import type { Monitor } from '../monitor';
 import type { TaskEvent, WorkerEvent } from '../protocol/events';
 import { exceptionClass } from '../metrics/metrics';
+import { OutcomeWindow } from './outcome-window';
 import type { EventLine, OverviewSnapshot, QueuesSnapshot, StreamStatus, ThroughputPoint } from './types';
 
 const BUCKET_SECONDS = 10;
@@ -13,17 +14,10 @@ const RECENT_SECONDS = 300;
 const QUEUE_HISTORY_SECONDS = 1_800;
 const EVENT_TAIL = 1_000;
 
-interface Outcome {
-  at: number;
-  name: string;
-  failed: boolean;
-  exception: string | null;
-  runtime: number | null;
-}
 
 export class ViewData {
   private readonly buckets: ThroughputPoint[] = [];
-  private readonly outcomes: Outcome[] = [];
+  private readonly outcomes = new OutcomeWindow(RECENT_SECONDS, BUCKET_SECONDS);
   private readonly queueHistory: QueuesSnapshot['history'] = [];
   /** Ring buffer of the last EVENT_TAIL events; lines are rendered only when a client asks. */
   private readonly tail: ({ seq: number; event: TaskEvent | WorkerEvent; name: string | null } | undefined)[] = new Array(EVENT_TAIL);
@@ -37,8 +31,7 @@ export class ViewData {
         this.version++;
         this.count(event);
         if (event.type === 'task-succeeded' || event.type === 'task-failed') {
-          this.outcomes.push({ at: event.localReceived, name: task.name ?? '', failed: event.type === 'task-failed', exception: event.type === 'task-failed' ? exceptionClass(task.exception) : null, runtime: event.runtime ?? null });
-          if (this.outcomes.length > 100_000) this.outcomes.splice(0, this.outcomes.length - 100_000);
+          this.outcomes.add(event.localReceived, task.name ?? '', event.type === 'task-failed' ? exceptionClass(task.exception) : null, event.runtime ?? null);
         }
       },
       workerChanged: () => {
@@ -122,14 +115,7 @@ export class ViewData {
         offline++;
       }
     }
-    const recent = this.outcomes.filter((o) => o.at >= now - RECENT_SECONDS);
-    const failed = recent.filter((o) => o.failed);
-    const runtimes = recent.flatMap((o) => (o.runtime !== null && !o.failed ? [o.runtime] : [])).sort((a, b) => a - b);
-    const topBy = <K extends string>(items: Outcome[], key: (o: Outcome) => string, field: K): ({ count: number } & Record<K, string>)[] => {
-      const counts = new Map<string, number>();
-      for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-      return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([value, count]) => ({ [field]: value, count }) as { count: number } & Record<K, string>);
-    };
+    const recent = this.outcomes.summary(now);
     // Fill empty buckets so the chart's time axis is continuous.
     const lastStart = Math.floor(now / BUCKET_SECONDS) * BUCKET_SECONDS;
     const byStart = new Map(this.buckets.map((b) => [b.t, b]));
@@ -146,10 +132,10 @@ export class ViewData {
       tasksRetained: this.monitor.state.tasks.size,
       queues: snapshot.queues.filter((q) => q.exists).map((q) => ({ name: q.name, messages: q.messages })),
       throughput,
-      failureRatio: recent.length === 0 ? null : failed.length / recent.length,
-      runtime: { p50: quantile(runtimes, 0.5), p95: quantile(runtimes, 0.95), p99: quantile(runtimes, 0.99), count: runtimes.length },
-      topFailing: topBy(failed, (o) => o.name, 'name'),
-      topExceptions: topBy(failed, (o) => o.exception ?? 'UnknownException', 'exception'),
+      failureRatio: recent.finished === 0 ? null : recent.failed / recent.finished,
+      runtime: recent.runtime,
+      topFailing: recent.topFailing,
+      topExceptions: recent.topExceptions,
     };
   }
 
@@ -168,10 +154,6 @@ export class ViewData {
   }
 }
 
-function quantile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
 
 function summarize(event: TaskEvent | WorkerEvent): string {
   if (event.kind === 'worker') {
