@@ -33,7 +33,17 @@ export async function startCeleriac(broker: string, extraArgs: string[] = [], en
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
-  const status = async (): Promise<Status> => (await (await fetch(`${base}/api/celeriac/status`)).json()) as Status;
+  // A saturated process can reset a keep-alive connection: a benchmark retries instead of dying.
+  const status = async (): Promise<Status> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await (await fetch(`${base}/api/celeriac/status`)).json()) as Status;
+      } catch (error) {
+        if (attempt >= 20 || child.exitCode !== null) throw error;
+        await sleep(250);
+      }
+    }
+  };
   // With --ui the first start may build the UI (a minute or two).
   const deadline = Date.now() + (extraArgs.includes('--ui') ? 240_000 : 30_000);
   for (;;) {
