@@ -14,20 +14,22 @@
  * 2. --max-tasks 20000 under NODE_OPTIONS=--max-old-space-size=256: the process must survive.
  *
  * Env: SOAK_EVENTS (default 4,000,000 for run 1; run 2 uses half), SOAK_RATE (events/s,
- * default 20,000), SOAK_RUNS (default "defaults,heap256").
+ * default 20,000), SOAK_RUNS (default "defaults,heap256"), SOAK_BROKER (redis, the default, or
+ * amqp: a RabbitMQ vhost of its own).
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { REALTIME } from '../server/realtime/types';
-import { startRedisServer } from '../test/helpers/brokers';
+import { deleteRabbitVhost, ensureRabbitVhost, startRedisServer } from '../test/helpers/brokers';
 import { cpuSecondsOf, lagSeconds, rssOf, sleep, startCeleriac, startPublisher } from './harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EVENTS = Number(process.env.SOAK_EVENTS ?? 4_000_000);
 const RATE = Number(process.env.SOAK_RATE ?? 20_000);
 const RUNS = (process.env.SOAK_RUNS ?? 'defaults,heap256').split(',');
+const BROKER = process.env.SOAK_BROKER === 'amqp' ? 'amqp' : 'redis';
 /** celeryStream: 4 events per task plus 8 heartbeats every 500 tasks. */
 const EVENTS_PER_TASK = 4 + 8 / 500;
 const MiB = 1024 * 1024;
@@ -35,9 +37,18 @@ const MiB = 1024 * 1024;
 interface Row { tasks: number; seconds: number; rss: number; heap: number; cpu: number; retained: number; lag: number }
 
 async function soak(name: string, maxTasks: number, events: number, env: NodeJS.ProcessEnv): Promise<void> {
-  console.log(`\n## ${name}: --max-tasks ${maxTasks}${env.NODE_OPTIONS ? `, NODE_OPTIONS=${env.NODE_OPTIONS}` : ''}; ${events.toLocaleString('en')} events at ${RATE.toLocaleString('en')} events/s`);
-  const redis = await startRedisServer();
-  const celeriac = await startCeleriac(redis.url(0), ['--ui', '--enable-events', '--max-tasks', String(maxTasks)], env);
+  console.log(`\n## ${name} on ${BROKER}: --max-tasks ${maxTasks}${env.NODE_OPTIONS ? `, NODE_OPTIONS=${env.NODE_OPTIONS}` : ''}; ${events.toLocaleString('en')} events at ${RATE.toLocaleString('en')} events/s`);
+  let url: string;
+  let cleanup: () => Promise<void>;
+  if (BROKER === 'redis') {
+    const redis = await startRedisServer();
+    url = redis.url(0);
+    cleanup = () => redis.stop();
+  } else {
+    url = await ensureRabbitVhost('celeriac-soak');
+    cleanup = () => deleteRabbitVhost('celeriac-soak');
+  }
+  const celeriac = await startCeleriac(url, ['--ui', '--enable-events', '--max-tasks', String(maxTasks)], env);
   const pid = celeriac.child.pid as number;
   let exit: string | null = null;
   celeriac.child.once('exit', (code, signal) => {
@@ -56,7 +67,7 @@ async function soak(name: string, maxTasks: number, events: number, env: NodeJS.
   console.log(`idle after start: RSS ${(emptyRss / MiB).toFixed(0)} MiB`);
   console.log('| tasks | s | RSS MiB | heap MiB | CPU s | retained | behind publisher s |');
   console.log('|---|---|---|---|---|---|---|');
-  const publisher = startPublisher('redis', redis.url(0), RATE, events);
+  const publisher = startPublisher(BROKER, url, RATE, events);
   const start = Date.now();
   const rows: Row[] = [];
   let nextRow = 100_000;
@@ -98,7 +109,7 @@ async function soak(name: string, maxTasks: number, events: number, env: NodeJS.
   const died: string | null = exit;
   const cpu = died === null ? cpuSecondsOf(pid) - cpuBefore : null;
   if (died === null) celeriac.child.kill('SIGTERM');
-  await redis.stop();
+  await cleanup();
 
   console.log(`\npublished ${published.events.toLocaleString('en')} events in ${published.seconds.toFixed(1)} s (${Math.round(published.events / published.seconds).toLocaleString('en')} events/s); the publisher used ${published.cpuSeconds.toFixed(1)} CPU s`);
   console.log(`received ${received.toLocaleString('en')} (${(published.events - received).toLocaleString('en')} not received); at most ${maxLag.toFixed(2)} s behind the publisher`);
