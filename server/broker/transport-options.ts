@@ -1,6 +1,6 @@
 /**
  * kombu `broker_transport_options` that change names on the wire, parsed from
- * `--broker-transport-option key=value` (../shared/docs/celery-wire-protocol.md §2.2, §2.5, §6.1).
+ * `--broker-transport-option key=value` (docs/celery-wire-protocol.md §2.2, §2.5, §6.1).
  */
 
 export interface TransportOptions {

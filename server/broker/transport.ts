@@ -103,7 +103,7 @@ export interface ReplyChannel {
   close(): Promise<void>;
 }
 
-/** A task message ready to publish (Celery task protocol v2, ../shared/docs/celery-wire-protocol.md §7). */
+/** A task message ready to publish (Celery task protocol v2, docs/celery-wire-protocol.md §7). */
 export interface OutboundTaskMessage {
   /** Queue name: published to the default exchange "" with this routing key. */
   queue: string;

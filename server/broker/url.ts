@@ -1,5 +1,5 @@
 /**
- * Broker URLs as kombu reads them (../shared/docs/celery-wire-protocol.md §2.6, §3), parsed
+ * Broker URLs as kombu reads them (docs/celery-wire-protocol.md §2.6, §3), parsed
  * once at start-up into a typed target. A URL we cannot use is a clear error, never a guess.
  */
 

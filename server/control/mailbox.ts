@@ -1,5 +1,5 @@
 /**
- * Celery's remote-control mailbox (../shared/docs/celery-wire-protocol.md §5), on either broker.
+ * Celery's remote-control mailbox (docs/celery-wire-protocol.md §5), on either broker.
  *
  * Each call gets its own reply queue, so concurrent calls never see each other's replies.
  * Collection follows Celery (§5.6): the timeout is the wait for the *next* reply, restarted after

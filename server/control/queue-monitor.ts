@@ -1,8 +1,8 @@
 /**
- * Queue lengths, read from the broker in the background (../shared/docs/celery-wire-protocol.md
+ * Queue lengths, read from the broker in the background (docs/celery-wire-protocol.md
  * §6) so that no HTTP request ever waits on the broker, and so that a slow or dead broker shows
  * up as "stale since …" instead of as a hanging page (Flower reads on demand and renders an
- * empty table on errors: ../shared/docs/flower-reference.md §1.6, §5.8).
+ * empty table on errors: docs/flower-reference.md §1.6, §5.8).
  *
  * Which queues: Flower lists only what workers consume, so a queue nobody consumes — the one
  * most worth watching — is invisible there (§6.4, #559/#335). Here a queue is known from any of

@@ -1,7 +1,7 @@
 /**
  * Sending tasks the way Celery's own client does (task message protocol v2,
- * ../shared/docs/celery-wire-protocol.md §7), and reading Flower's apply/send-task request bodies
- * (../shared/docs/flower-reference.md §2.1).
+ * docs/celery-wire-protocol.md §7), and reading Flower's apply/send-task request bodies
+ * (docs/flower-reference.md §2.1).
  *
  * `buildTaskMessage` reproduces `celery.app.amqp.AMQP.as_task_v2` + `Celery.send_task` of Celery
  * 5.2–5.6: the same headers in the same order, the same body, the same `eta`/`expires` text and

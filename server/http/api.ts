@@ -1,5 +1,5 @@
 /**
- * The read API: Flower 2.1's routes and response shapes (../shared/docs/flower-reference.md §2),
+ * The read API: Flower 2.1's routes and response shapes (docs/flower-reference.md §2),
  * plus Celeriac's own routes under /api/celeriac/. Handlers only read the model; they never
  * wait on the broker.
  */

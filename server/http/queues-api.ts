@@ -29,7 +29,7 @@ export function queuesRouter(monitor: QueueMonitor, brokerKind: 'redis' | 'amqp'
     return null;
   };
 
-  // Flower's route and shape (../shared/docs/flower-reference.md §2.1): Redis `{name, messages}`,
+  // Flower's route and shape (docs/flower-reference.md §2.1): Redis `{name, messages}`,
   // RabbitMQ the management API's queue objects. Flower lists only the queues workers consume
   // (their active_queues); Celeriac lists every queue it knows — consumed by workers, named in
   // --queues, or found on the broker — because the queue nobody consumes is the one that grows.

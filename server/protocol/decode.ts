@@ -1,7 +1,7 @@
 /**
  * The edge: untrusted broker bytes in, typed Celery events out.
  *
- * Order of operations is kombu's (../shared/docs/celery-wire-protocol.md §1):
+ * Order of operations is kombu's (docs/celery-wire-protocol.md §1):
  * transport body encoding (base64 on Redis) → decompress (headers.compression) → text
  * (content-encoding) → JSON → one event or a list of events (task.multi batches, §4.3).
  *

@@ -1,5 +1,5 @@
 /**
- * Outbound kombu envelopes on Redis (../shared/docs/celery-wire-protocol.md §1.2): the body is
+ * Outbound kombu envelopes on Redis (docs/celery-wire-protocol.md §1.2): the body is
  * JSON, base64-encoded, wrapped in a JSON envelope. AMQP needs no envelope (properties carry it).
  */
 import { randomUUID } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * Typed Celery events, as they exist after decoding at the edge.
  *
- * Field names follow Celery's event bodies (see ../shared/docs/celery-wire-protocol.md §4)
+ * Field names follow Celery's event bodies (see docs/celery-wire-protocol.md §4)
  * so that a reader can map them to the wire without a glossary. Everything here has already
  * been validated: downstream code (state, metrics, realtime, API) never re-checks types.
  */

@@ -1,5 +1,5 @@
 /**
- * Celery remote-control (pidbox) requests (../shared/docs/celery-wire-protocol.md §5.2).
+ * Celery remote-control (pidbox) requests (docs/celery-wire-protocol.md §5.2).
  * Transport-neutral: the Redis and AMQP transports wrap the body in their own envelope.
  */
 import { randomUUID } from 'node:crypto';

@@ -3,7 +3,7 @@
  * tasks (root / parent / children). It is fed decoded events and nothing else; everything the
  * UI, the API and the metrics show is read from here.
  *
- * Semantics follow `celery.events.state.State` (../shared/docs/celery-wire-protocol.md §4.5–4.9)
+ * Semantics follow `celery.events.state.State` (docs/celery-wire-protocol.md §4.5–4.9)
  * with one deliberate difference: Celery shifts `timestamp` by the sender's `utcoffset`, which
  * distorts an already-UTC epoch value when sender and receiver are in different zones (§4.5).
  * Celeriac keeps the raw timestamp and judges liveness on its own receive clock.

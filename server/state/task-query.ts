@@ -1,7 +1,7 @@
 /**
  * Filtering, sorting and paging of retained tasks: the engine behind `GET /api/tasks`.
  *
- * Flower 2.1 semantics (../shared/docs/flower-reference.md §2.3), with two deliberate fixes
+ * Flower 2.1 semantics (docs/flower-reference.md §2.3), with two deliberate fixes
  * that are documented in the README: a `workername` filter excludes tasks no worker has
  * picked up yet, and `received_start`/`received_end` exclude tasks that were never received
  * (Flower lets both through, which makes the filters return unrelated tasks).

@@ -155,7 +155,7 @@ export class TaskRecord {
 
   /**
    * Apply one event with `celery.events.state.Task.event` semantics
-   * (../shared/docs/celery-wire-protocol.md §4.9):
+   * (docs/celery-wire-protocol.md §4.9):
    * - the per-kind time (`received`, `started`, …) is always recorded;
    * - an event that logically happened *before* the current state (higher precedence index,
    *   and neither state is RETRY) does not change `state`: a late `task-received` only

@@ -1,7 +1,7 @@
 /**
  * Workers as Celery's `events.state.Worker` models them, plus Flower's per-worker event counters.
  *
- * Liveness is Celery's rule (../shared/docs/celery-wire-protocol.md §4.7): a worker is alive
+ * Liveness is Celery's rule (docs/celery-wire-protocol.md §4.7): a worker is alive
  * while `now < last heartbeat + freq × 2`, judged entirely on Celeriac's own receive clock, so
  * a worker whose clock is skewed (or in another time zone) is judged correctly. `worker-offline`
  * makes it offline at once; a SIGKILLed worker sends nothing and simply times out.

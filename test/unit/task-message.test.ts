@@ -1,5 +1,5 @@
 /**
- * Task messages against what Celery 5.2.6 itself sends (../shared/docs/celery-wire-protocol.md
+ * Task messages against what Celery 5.2.6 itself sends (docs/celery-wire-protocol.md
  * §7.5, §7.6), argsrepr/kwargsrepr against `celery.utils.saferepr` output captured from the real
  * thing, and every way a Flower apply request can be refused.
  */

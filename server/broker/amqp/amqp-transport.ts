@@ -1,7 +1,7 @@
 /**
  * RabbitMQ transport (AMQP 0-9-1): events are consumed from an exclusive, auto-delete queue
  * bound to the `celeryev` topic exchange with "#", declared exactly as Celery's EventReceiver
- * does, including its TTL and expiry arguments (../shared/docs/celery-wire-protocol.md §3.2).
+ * does, including its TTL and expiry arguments (docs/celery-wire-protocol.md §3.2).
  * Control requests go to the `celery.pidbox` fanout exchange (§5.5).
  *
  * amqplib does not reconnect by itself in the way we need, so this class owns the loop:

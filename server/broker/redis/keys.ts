@@ -1,5 +1,5 @@
 /**
- * Redis key names as kombu's Redis transport builds them (../shared/docs/celery-wire-protocol.md
+ * Redis key names as kombu's Redis transport builds them (docs/celery-wire-protocol.md
  * §2.5, §5.4, §6.1): every key carries `global_keyprefix`; a queue is one list per priority
  * step; bindings are SETs of `routing_key + sep + pattern + sep + queue`.
  */

@@ -1,6 +1,6 @@
 /**
  * Redis transport: events arrive on kombu's fanout pub/sub channels
- * (../shared/docs/celery-wire-protocol.md §2); control requests are PUBLISHed on the pidbox
+ * (docs/celery-wire-protocol.md §2); control requests are PUBLISHed on the pidbox
  * channel (§5.4).
  *
  * Two connections, as kombu uses: a subscriber (which can do nothing else once subscribed) and
