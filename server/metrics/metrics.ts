@@ -16,6 +16,7 @@ import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
 import type { Monitor } from '../monitor';
 import type { TaskEvent } from '../protocol/events';
+import { exceptionClass } from '../protocol/python/exception';
 import type { TaskRecord } from '../state/task-record';
 import { METRICS, type MetricFamily, type MetricSpec } from './catalogue';
 
@@ -45,12 +46,6 @@ function openMetricsRegistry(): Registry<OpenMetricsContentType> {
   const registry = new Registry<OpenMetricsContentType>();
   registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as OpenMetricsContentType);
   return registry;
-}
-
-/** celery-exporter's exception label: the class name of the exception repr. */
-export function exceptionClass(exception: string | null): string {
-  const match = exception === null ? null : /^(\w+)\(/.exec(exception);
-  return match ? (match[1] as string) : 'UnknownException';
 }
 
 const EVENT_TO_EXPORTER_COUNTER: ReadonlyMap<string, string> = new Map([

@@ -4,7 +4,7 @@
  */
 import type { Monitor } from '../monitor';
 import type { TaskEvent, WorkerEvent } from '../protocol/events';
-import { exceptionClass } from '../metrics/metrics';
+import { exceptionClass } from '../protocol/python/exception';
 import { OutcomeWindow } from './outcome-window';
 import type { EventLine, OverviewSnapshot, QueuesSnapshot, StreamStatus, ThroughputPoint } from './types';
 
