@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseApplyRequest } from '../../server/http/apply-request';
 import { ApiError } from '../../server/http/params';
 import type { JsonValue } from '../../server/protocol/events';
 import {
   buildTaskMessage,
   isoFromEpochMicros,
-  parseApplyRequest,
   saferepr,
   type TaskSendOptions,
 } from '../../server/control/task-message';
