@@ -6,6 +6,7 @@
  * Data flows one way: transport → decoder → Ingest → ClusterState → (realtime, API).
  */
 import type { Logger } from 'pino';
+import { errorText } from './errors';
 import type { Config } from './config/config';
 import { createTransport } from './broker';
 import type { BrokerTransport, TransportStatus } from './broker/transport';
@@ -100,7 +101,7 @@ export class Monitor {
     try {
       await this.mailbox.cast(method);
     } catch (error) {
-      this.logger.debug({ err: error instanceof Error ? error.message : String(error), method }, 'control broadcast failed');
+      this.logger.debug({ err: errorText(error), method }, 'control broadcast failed');
     }
   }
 

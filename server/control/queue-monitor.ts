@@ -18,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { errorText } from '../broker/redis/connection';
+import { errorText } from '../errors';
 import { BrokerUnavailableError, type BrokerTransport, type QueueStat } from '../broker/transport';
 import type { Config } from '../config/config';
 

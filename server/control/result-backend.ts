@@ -17,7 +17,8 @@ import type { Logger } from 'pino';
 import { DEFAULT_TRANSPORT_OPTIONS } from '../broker/transport-options';
 import { BrokerUnavailableError } from '../broker/transport';
 import { BrokerUrlError, parseBrokerUrl, redactBrokerUrl } from '../broker/url';
-import { errorText, redisConnectionOptions } from '../broker/redis/connection';
+import { redisConnectionOptions } from '../broker/redis/connection';
+import { errorText } from '../errors';
 import type { JsonValue } from '../protocol/events';
 import { READY_STATES } from '../state/task-record';
 

@@ -10,6 +10,7 @@ import type { TaskRow } from '../realtime/types';
 import type { ClusterState } from '../state/cluster-state';
 import { queryTasks, queryTasksPage } from '../state/task-query';
 import type { TaskRecord } from '../state/task-record';
+import { errorText } from '../errors';
 import { ApiError, boolParam, param, parseTaskFilter, type Query } from './params';
 
 /** A row of Celeriac's tasks list: Flower's task dict plus the revocation mark. */
@@ -39,7 +40,7 @@ export function apiRouter(monitor: Monitor, hub: RealtimeHub): Router {
       try {
         await monitor.inspector.refresh(name ? [name] : undefined);
       } catch (error) {
-        throw new ApiError(503, `Failed to update workers: ${error instanceof Error ? error.message : String(error)}`);
+        throw new ApiError(503, `Failed to update workers: ${errorText(error)}`);
       }
     }
     const inspector = monitor.inspector;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_QUEUE, isPlainObject, sendableJsonProblem, TASK_ID_PATTERN, type TaskSendOptions } from '../control/task-message';
 import type { JsonValue } from '../protocol/events';
+import { errorText } from '../errors';
 import { ApiError, param } from './params';
 
 /** Options Flower would forward to apply_async but Celeriac cannot honour: refused, never dropped silently. */
@@ -133,7 +134,7 @@ function requestObject(body: unknown): Record<string, unknown> {
     try {
       value = JSON.parse(value) as unknown;
     } catch (error) {
-      throw new ApiError(400, `Request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ApiError(400, `Request body is not valid JSON: ${errorText(error)}`);
     }
   }
   if (value === undefined || value === null) return {};

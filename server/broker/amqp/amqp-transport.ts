@@ -24,7 +24,7 @@ import {
   type ReplyChannel,
 } from '../transport';
 import type { BrokerTarget } from '../url';
-import { errorText } from '../redis/connection';
+import { errorText } from '../../errors';
 import { toAmqpTable } from './field-table';
 
 type AmqpTarget = Extract<BrokerTarget, { kind: 'amqp' }>;

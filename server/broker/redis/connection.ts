@@ -36,7 +36,3 @@ export function redisConnectionOptions(target: RedisTarget, transportOptions: Tr
   };
 }
 
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
-}

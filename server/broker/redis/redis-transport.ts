@@ -28,7 +28,8 @@ import {
   type ReplyChannel,
 } from '../transport';
 import { NON_TASK_EXCHANGES, RedisKeys } from './keys';
-import { errorText, redisConnectionOptions } from './connection';
+import { errorText } from '../../errors';
+import { redisConnectionOptions } from './connection';
 import type { FromSubscriber, RedisTarget, SubscriberInit, ToSubscriber } from './subscriber-protocol';
 
 /**

@@ -13,7 +13,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
-import { errorText, redisConnectionOptions } from './connection';
+import { errorText } from '../../errors';
+import { redisConnectionOptions } from './connection';
 import { scanningConnector } from './scanning-connector';
 import type { FromSubscriber, SubscriberInit, ToSubscriber } from './subscriber-protocol';
 
