@@ -6,7 +6,8 @@
  * Mount before apiRouter: it ends with a catch-all 404 for /api.
  */
 import express, { type Response, type Router } from 'express';
-import type { ManagementQueue, QueueMonitor, QueueSnapshot } from '../control/queue-monitor';
+import type { ManagementQueue } from '../broker/amqp/management-api';
+import type { QueueMonitor, QueueSnapshot } from '../control/queue-monitor';
 
 /** One entry of Flower's `{"active_queues": [...]}`, per broker. */
 export type FlowerQueueLength =
