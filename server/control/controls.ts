@@ -107,8 +107,11 @@ export class ControlService {
    * marked "revoke pending" until a worker reports it REVOKED, and the reply says what will happen.
    */
   async revoke(actor: Actor, taskIds: string[], terminate: boolean, signal: string, action = 'revoke'): Promise<ActionOutcome> {
-    // Classified as they stand when the revocation is sent.
+    // Classified as they stand when the revocation is sent, before awaiting anything: a task is a
+    // live record, and a terminated one can turn REVOKED before the workers' replies are in.
     const before = taskIds.map((id) => this.state.getTask(id) ?? null);
+    const summary = classify(taskIds, before, terminate, signal);
+    const unfinishedWhenSent = before.map((task) => task !== null && !READY_STATES.has(task.state));
     const workers: Record<string, WorkerOutcome> = {};
     let pending = 0;
     // Large bulk revokes are split so no single control message grows without bound.
@@ -123,11 +126,9 @@ export class ControlService {
       }
       const request = { at: Date.now() / 1000, terminate, signal: terminate ? signal : null, workers: acknowledged };
       chunk.forEach((id, j) => {
-        const task = before[i + j];
-        if (task && !READY_STATES.has(task.state) && this.state.recordRevokeRequest(id, request)) pending++;
+        if (unfinishedWhenSent[i + j] && this.state.recordRevokeRequest(id, request)) pending++;
       });
     }
-    const summary = classify(taskIds, before, terminate, signal);
     const silent = this.silentOnlineWorkers(workers);
     const acknowledged = Object.values(workers).filter((w) => w.ok).length;
     const message = describeRevocation({ ...summary, acknowledged, silent });
