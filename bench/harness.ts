@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { freePort } from '../test/helpers/brokers';
+import { deleteRabbitVhost, ensureRabbitVhost, freePort, startRedisServer } from '../test/helpers/brokers';
 import { celeryStream, redisEnvelope, type StreamMessage } from './celery-stream';
 import type { PublisherReport } from './publisher';
 
@@ -182,4 +182,13 @@ export function cpuSecondsOf(pid: number): number {
 export function rssOf(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** A broker of the benchmark's own: a private redis-server, or a RabbitMQ vhost named `vhost`. */
+export async function privateBroker(kind: 'redis' | 'amqp', vhost: string): Promise<{ url: string; cleanup: () => Promise<void> }> {
+  if (kind === 'redis') {
+    const redis = await startRedisServer();
+    return { url: redis.url(0), cleanup: () => redis.stop() };
+  }
+  return { url: await ensureRabbitVhost(vhost), cleanup: () => deleteRabbitVhost(vhost) };
 }

@@ -23,9 +23,8 @@
  * Env: BENCH_STEP_SECONDS (60), BENCH_RATES_REDIS, BENCH_RATES_AMQP (comma lists, events/s),
  * BENCH_BROKERS (redis,amqp; empty for the in-process figures only).
  */
-import { deleteRabbitVhost, ensureRabbitVhost, startRedisServer } from '../test/helpers/brokers';
 import { celeryStream, redisEnvelope } from './celery-stream';
-import { cpuSecondsOf, lagSeconds, sleep, startCeleriac, startPublisher, waitForDrain } from './harness';
+import { cpuSecondsOf, lagSeconds, privateBroker, sleep, startCeleriac, startPublisher, waitForDrain } from './harness';
 import { decodeRedisMessage } from '../server/protocol/decode';
 import { ClusterState } from '../server/state/cluster-state';
 import { Ingest } from '../server/state/ingest';
@@ -75,16 +74,7 @@ async function step(kind: 'redis' | 'amqp', url: string, celeriac: Celeriac, rat
 }
 
 async function throughput(kind: 'redis' | 'amqp'): Promise<void> {
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (kind === 'redis') {
-    const redis = await startRedisServer();
-    url = redis.url(0);
-    cleanup = () => redis.stop();
-  } else {
-    url = await ensureRabbitVhost('celeriac-bench');
-    cleanup = () => deleteRabbitVhost('celeriac-bench');
-  }
+  const { url, cleanup } = await privateBroker(kind, 'celeriac-bench');
   const celeriac = await startCeleriac(url, ['--ui', '--enable-events']);
   console.log(`\n## ${kind}: the real process (UI, metrics, inspection on), ${STEP_SECONDS} s per step`);
   try {

@@ -22,8 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { REALTIME } from '../server/realtime/types';
-import { deleteRabbitVhost, ensureRabbitVhost, startRedisServer } from '../test/helpers/brokers';
-import { cpuSecondsOf, lagSeconds, rssOf, sleep, startCeleriac, startPublisher } from './harness';
+import { cpuSecondsOf, lagSeconds, privateBroker, rssOf, sleep, startCeleriac, startPublisher } from './harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EVENTS = Number(process.env.SOAK_EVENTS ?? 4_000_000);
@@ -38,16 +37,7 @@ interface Row { tasks: number; seconds: number; rss: number; heap: number; cpu: 
 
 async function soak(name: string, maxTasks: number, events: number, env: NodeJS.ProcessEnv): Promise<void> {
   console.log(`\n## ${name} on ${BROKER}: --max-tasks ${maxTasks}${env.NODE_OPTIONS ? `, NODE_OPTIONS=${env.NODE_OPTIONS}` : ''}; ${events.toLocaleString('en')} events at ${RATE.toLocaleString('en')} events/s`);
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (BROKER === 'redis') {
-    const redis = await startRedisServer();
-    url = redis.url(0);
-    cleanup = () => redis.stop();
-  } else {
-    url = await ensureRabbitVhost('celeriac-soak');
-    cleanup = () => deleteRabbitVhost('celeriac-soak');
-  }
+  const { url, cleanup } = await privateBroker(BROKER, 'celeriac-soak');
   const celeriac = await startCeleriac(url, ['--ui', '--enable-events', '--max-tasks', String(maxTasks)], env);
   const pid = celeriac.child.pid as number;
   let exit: string | null = null;
