@@ -1,9 +1,10 @@
 /**
- * The monitor: one broker connection feeding one cluster model. It owns the periodic work
- * that keeps the model honest — asking workers to announce themselves when the stream
- * (re)connects, re-enabling task events every 5 s, and forgetting long-offline workers.
+ * The monitor: one broker connection feeding one cluster model, and the control side that acts
+ * on the cluster. It builds those parts and owns the periodic work that keeps the model honest —
+ * re-enabling task events every 5 s, re-inspecting workers, forgetting long-offline workers.
+ * Who reacts to what is wired in server/wiring.ts, not here.
  *
- * Data flows one way: transport → decoder → Ingest → ClusterState → (realtime, API).
+ * Data flows one way: transport → decoder → Ingest → ClusterState → read model (server/views).
  */
 import type { Logger } from 'pino';
 import { errorText } from './errors';
@@ -44,7 +45,7 @@ export class Monitor {
     this.transport = createTransport(config.brokerTarget, config.transportOptions, this.ingest, logger.child({ component: 'broker' }), () => this.nextClock(), config.eventBacklog * 1024 * 1024);
     const controlLogger = logger.child({ component: 'control' });
     this.mailbox = new Mailbox(this.transport, () => this.nextClock());
-    this.inspector = new Inspector(this.mailbox, this.state, config.inspectTimeoutMs, controlLogger);
+    this.inspector = new Inspector(this.mailbox, config.inspectTimeoutMs, controlLogger);
     this.audit = new AuditLog(config.dataDir, controlLogger);
     this.pauses = new PauseStore(config.dataDir, controlLogger);
     this.queueMonitor = new QueueMonitor(this.transport, config, (id) => this.state.getTask(id), () => this.inspector.allActiveQueues(), logger.child({ component: 'queues' }));
@@ -69,14 +70,6 @@ export class Monitor {
     if (Object.keys(config.transportOptions.ignored).length > 0) {
       logger.info({ options: Object.keys(config.transportOptions.ignored) }, 'broker transport options not used by Celeriac');
     }
-    this.transport.onConnected(() => {
-      // Like Celery's receiver with wakeup=True: every live worker answers with a heartbeat now,
-      // so the workers view is complete seconds after a (re)connect instead of after 2 s × freq.
-      void this.broadcast('heartbeat');
-      if (config.enableEvents) void this.broadcast('enable_events');
-      // Inspect data for every worker as soon as the broker is reachable (and again after outages).
-      this.inspector.refresh().catch((error: unknown) => logger.debug({ err: String(error) }, 'initial inspect failed'));
-    });
     this.transport.onStatus((status: TransportStatus) => {
       if (!status.connected) logger.warn({ reason: status.reason }, 'event stream is down');
     });
@@ -97,7 +90,7 @@ export class Monitor {
   }
 
   /** Fire-and-forget command to every worker; a broker outage is logged at debug, not thrown. */
-  private async broadcast(method: string): Promise<void> {
+  async broadcast(method: string): Promise<void> {
     try {
       await this.mailbox.cast(method);
     } catch (error) {

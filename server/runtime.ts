@@ -6,22 +6,25 @@
  * globalThis (under a Symbol.for key, shared across bundles) and pages read from it.
  */
 import type { AccessState } from './http/access';
-import type { JsonValue } from './protocol/events';
-import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, TaskRow, WorkerSummary, WorkersSnapshot } from './realtime/types';
+import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, TasksPage, WorkerView, WorkersSnapshot, WorkflowView } from './views/types';
 
+/**
+ * What the pages read: the read model's answers (server/views), the same ones the API serves
+ * (server/http/page-runtime.ts builds this from the read model; a test compares the two).
+ */
 export interface CeleriacRuntime {
   /** Current workers view, as pushed over socket.io. */
   workersSnapshot(): WorkersSnapshot;
   overview(): OverviewSnapshot;
   queues(): QueuesSnapshot;
-  /** One task, or null when unknown. */
-  task(uuid: string): TaskDetail | null;
-  /** A page of tasks with the /api/tasks filters (query-string values); throws ApiError on bad ones. */
-  tasks(query: Record<string, string | string[] | undefined>): { total: number; offset: number; tasks: TaskRow[] };
+  /** One task (GET /api/celeriac/task/:id), or null when unknown. */
+  task(uuid: string): Promise<TaskDetail | null>;
+  /** A page of tasks with the /api/celeriac/tasks filters (query-string values); throws RequestError on bad ones. */
+  tasks(query: Record<string, string | string[] | undefined>): Promise<TasksPage>;
   /** One worker: its live summary, its inspect data (Flower's shape) and whether it is paused. */
-  worker(hostname: string): { summary: WorkerSummary | null; inspect: Record<string, JsonValue> | null; paused: boolean } | null;
-  /** The workflow DAG a task belongs to (same shape as GET /api/celeriac/workflow/:id), or null. */
-  workflow(uuid: string): { root: string; truncated: boolean; nodes: { uuid: string; name: string | null; state: string; parent_id: string | null; worker: string | null; runtime: number | null }[]; edges: { from: string; to: string }[] } | null;
+  worker(hostname: string): WorkerView | null;
+  /** The workflow DAG a task belongs to (GET /api/celeriac/workflow/:id), or null. */
+  workflow(uuid: string): Promise<WorkflowView | null>;
   /** Task names registered on any inspected worker, sorted (send-task autocomplete). */
   registeredTasks(): string[];
   /** Queues Celeriac knows of, sorted. */

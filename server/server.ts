@@ -7,20 +7,22 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config/config';
-import { apiErrorHandler, apiRouter, taskRow } from './http/api';
-import { controlErrorHandler, controlRouter, type ControlApiOptions } from './http/control-api';
+import { apiErrorHandler, apiRouter } from './http/api';
+import { controlRouter, type ControlApiOptions } from './http/control-api';
 import { queuesRouter } from './http/queues-api';
 import { taskRouter } from './http/task-api';
 import { basicAuthChecker, bearerMatches } from './http/auth';
-import { AccessPolicy, AccessRefusedError } from './http/access';
-import { setRuntime, type CeleriacRuntime } from './runtime';
+import { AccessPolicy } from './http/access';
+import { pageRuntime } from './http/page-runtime';
+import { setRuntime } from './runtime';
 import { createNextHandler, type NextHandler } from './http/next-ui';
 import { CeleriacMetrics } from './metrics/metrics';
 import { Monitor } from './monitor';
 import { RealtimeHub } from './realtime/hub';
-import type { JsonValue } from './protocol/events';
-import { parseTaskFilter } from './http/params';
-import { queryTasksPage } from './state/task-query';
+import { ClusterReadModel } from './views/cluster-read-model';
+import { EventTail } from './views/event-tail';
+import { LiveAggregates } from './views/live-aggregates';
+import { wireListeners } from './wiring';
 
 export interface StartOptions {
   /** Override --ui (tests of the API alone skip the UI to start fast). */
@@ -32,6 +34,8 @@ export interface RunningCeleriac {
   url: string;
   port: number;
   monitor: Monitor;
+  /** What the API, the pages and the live views read. */
+  read: ClusterReadModel;
   hub: RealtimeHub;
   metrics: CeleriacMetrics;
   /** Who may read and act (the listen address and authentication decide). */
@@ -39,9 +43,28 @@ export interface RunningCeleriac {
   close(): Promise<void>;
 }
 
+/** The composition root: builds every part, wires them (server/wiring.ts) and serves them. */
 export async function startCeleriac(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningCeleriac> {
   const monitor = new Monitor(config, logger);
   await monitor.load();
+  const aggregates = new LiveAggregates();
+  const eventTail = new EventTail();
+  const read = new ClusterReadModel({
+    state: monitor.state,
+    inspections: monitor.inspector,
+    queueSnapshot: () => monitor.queueMonitor.snapshot(),
+    pauses: () => monitor.controls.pauseState(),
+    audit: monitor.audit,
+    aggregates,
+    events: eventTail,
+    ingest: monitor.ingest,
+    transport: monitor.transport,
+    broker: config.brokerRedacted,
+    readOnly: config.readOnly,
+    maxTasks: config.maxTasks,
+    maxWorkers: config.maxWorkers,
+    startedAt: monitor.startedAt,
+  });
   const prefix = config.urlPrefix;
   const app = express();
   app.disable('x-powered-by');
@@ -51,7 +74,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   const access = new AccessPolicy(config);
   const hub = new RealtimeHub(
     httpServer,
-    monitor,
+    read,
     {
       path: `${prefix}/socket.io`,
       authorize: (headers) => {
@@ -128,11 +151,16 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     readOnly: config.readOnly,
     userOf: (req) => userOfRequest.get(req) ?? null,
   };
-  router.use(controlRouter(monitor.controls, monitor.state, monitor.transport, controlOptions));
-  router.use(taskRouter({ transport: monitor.transport, controls: monitor.controls, inspector: monitor.inspector, state: monitor.state, resultBackend: monitor.resultBackend }, controlOptions));
-  router.use(queuesRouter(monitor.queueMonitor, monitor.transport.kind));
-  router.use(apiRouter(monitor, hub));
-  router.use('/api', controlErrorHandler(), apiErrorHandler(logger));
+  router.use(controlRouter(monitor.controls, read, monitor.transport, controlOptions));
+  router.use(taskRouter({ transport: monitor.transport, controls: monitor.controls, read, resultBackend: monitor.resultBackend }, controlOptions));
+  router.use(queuesRouter(read, monitor.queueMonitor, monitor.transport.kind));
+  router.use(apiRouter({
+    read,
+    refreshInspection: (workers) => monitor.inspector.refresh(workers),
+    ping: (workers) => monitor.controls.ping(workers),
+    realtimeStats: () => hub.clientStats(),
+  }));
+  router.use('/api', apiErrorHandler(logger));
   if (next) {
     const handler = next;
     router.use((req, res) => {
@@ -150,47 +178,21 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     res.status(404).type('text/plain').send(`Not found. Celeriac is served under ${prefix || '/'}`);
   });
 
-  const runtime: CeleriacRuntime = {
-    workersSnapshot: () => hub.workersSnapshot(),
-    overview: () => hub.views.overview(hub.streamStatus()),
-    queues: () => hub.views.queues(config.readOnly),
-    task: (uuid) => hub.taskDetail(uuid),
-    tasks: (query) => {
-      const filter = parseTaskFilter(query);
-      const page = queryTasksPage(monitor.state.tasks.values(), { ...filter, limit: Math.min(filter.limit ?? 50, 1_000) });
-      return { total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => taskRow(t, monitor.state)) };
-    },
-    worker: (hostname) => {
-      const record = monitor.state.workers.get(hostname);
-      const inspect = monitor.inspector.get(hostname);
-      if (!record && !inspect) return null;
-      return {
-        summary: hub.workersSnapshot().workers.find((w) => w.hostname === hostname) ?? null,
-        inspect: inspect ? (JSON.parse(JSON.stringify(inspect)) as Record<string, JsonValue>) : null,
-        paused: Boolean(monitor.controls.pauseState().workers[hostname]),
-      };
-    },
-    workflow: (uuid) => {
-      const workflow = monitor.state.workflow(uuid);
-      if (!workflow) return null;
-      return {
-        root: workflow.root,
-        truncated: workflow.truncated,
-        nodes: workflow.nodes.map((t) => ({ uuid: t.uuid, name: t.name, state: t.state, parent_id: t.parentId, worker: t.worker, runtime: t.runtime })),
-        edges: workflow.edges.map(([from, to]) => ({ from, to })),
-      };
-    },
-    registeredTasks: () => {
-      const names = new Set<string>();
-      for (const [hostname] of monitor.inspector.all()) for (const name of monitor.inspector.registered(hostname)) names.add(name);
-      return [...names].sort();
-    },
-    queueNames: () => [...new Set([...monitor.queueMonitor.snapshot().queues.map((q) => q.name), ...monitor.inspector.allActiveQueues()])].sort(),
-    urlPrefix: prefix,
-    readOnly: config.readOnly,
-    access: access.state,
-  };
-  setRuntime(access.locked ? lockedRuntime(runtime) : runtime);
+  wireListeners({
+    transport: monitor.transport,
+    state: monitor.state,
+    inspector: monitor.inspector,
+    controls: monitor.controls,
+    queueMonitor: monitor.queueMonitor,
+    aggregates,
+    eventTail,
+    hub,
+    metrics,
+    broadcast: (method) => void monitor.broadcast(method),
+    enableEvents: config.enableEvents,
+    logInitialInspectFailure: (error) => logger.debug({ err: String(error) }, 'initial inspect failed'),
+  });
+  setRuntime(pageRuntime(read, { urlPrefix: prefix, readOnly: config.readOnly, access: access.state }));
   monitor.start();
 
   await new Promise<void>((resolve, reject) => {
@@ -211,6 +213,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     url,
     port,
     monitor,
+    read,
     hub,
     metrics,
     access,
@@ -224,29 +227,5 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
       })();
       return closing;
     },
-  };
-}
-
-/**
- * The pages' runtime while the API is locked: the same shape, but every function that returns
- * cluster data throws, so a page that forgot to check `access` fails closed instead of leaking.
- */
-function lockedRuntime(runtime: CeleriacRuntime): CeleriacRuntime {
-  const refuse = (): never => {
-    throw new AccessRefusedError(runtime.access.refusal ?? 'Access refused');
-  };
-  return {
-    workersSnapshot: refuse,
-    overview: refuse,
-    queues: refuse,
-    task: refuse,
-    tasks: refuse,
-    worker: refuse,
-    workflow: refuse,
-    registeredTasks: refuse,
-    queueNames: refuse,
-    urlPrefix: runtime.urlPrefix,
-    readOnly: runtime.readOnly,
-    access: runtime.access,
   };
 }

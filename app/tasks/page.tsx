@@ -25,7 +25,7 @@ export default async function TasksRoute({
   let data: TasksPageData | null = null;
   let error: string | null = null;
   try {
-    data = runtime.tasks(apiParams(view));
+    data = await runtime.tasks(apiParams(view));
   } catch (e) {
     // A bad search or time filter (the API's 400): shown inline, like the client does.
     error = e instanceof Error ? e.message : String(e);

@@ -3,6 +3,7 @@
  * HTTP routes (server/http/control-api.ts) translate these into Flower's responses; the
  * actions themselves know nothing of HTTP except the status an error deserves.
  */
+import { RequestError } from '../errors';
 import type { Logger } from 'pino';
 import type { JsonValue } from '../protocol/events';
 import type { ClusterState } from '../state/cluster-state';
@@ -20,12 +21,6 @@ export interface Actor {
 }
 
 export const SYSTEM_ACTOR: Actor = { user: 'celeriac', remote: null };
-
-export class ActionError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
 
 export interface ActionOutcome {
   ok: boolean;
@@ -56,14 +51,16 @@ export class ControlService {
     /** See BrokerTransport.consumerSettleMs. */
     private readonly settleMs: number,
     private readonly logger: Logger,
-  ) {
-    // Pauses hold for workers that start (or restart) while they are in force.
-    inspector.onInspected((hostname) => void this.enforcePauses(hostname).catch((error: unknown) => logger.warn({ err: String(error), worker: hostname }, 'could not apply pauses to a worker')));
+  ) {}
+
+  /** A worker answered inspection: pauses hold for workers that start (or restart) while they are in force. */
+  workerInspected(hostname: string): void {
+    this.enforcePauses(hostname).catch((error: unknown) => this.logger.warn({ err: String(error), worker: hostname }, 'could not apply pauses to a worker'));
   }
 
   /** A worker is known if events or inspection have seen it — never only after a manual refresh. */
   requireWorker(hostname: string): void {
-    if (!this.state.workers.get(hostname) && !this.inspector.get(hostname)) throw new ActionError(404, `Unknown worker '${hostname}'`);
+    if (!this.state.workers.get(hostname) && !this.inspector.get(hostname)) throw new RequestError(404, `Unknown worker '${hostname}'`);
   }
 
   /** Control calls by action and outcome, for celeriac_control_calls_total (every known action starts at 0). */
@@ -173,7 +170,7 @@ export class ControlService {
   }
 
   /** Tasks a bulk revoke would hit: not finished yet (revoking a finished task does nothing). */
-  revocable(tasks: TaskRecord[]): TaskRecord[] {
+  revocable<T extends { state: string }>(tasks: T[]): T[] {
     return tasks.filter((t) => !READY_STATES.has(t.state));
   }
 
@@ -182,13 +179,13 @@ export class ControlService {
   /** Stop a worker consuming from all its queues; remember exactly which, to restore them. */
   async pauseWorker(actor: Actor, worker: string): Promise<ActionOutcome> {
     this.requireWorker(worker);
-    if (this.pauses.get().workers[worker]) throw new ActionError(409, `Worker '${worker}' is already paused`);
+    if (this.pauses.get().workers[worker]) throw new RequestError(409, `Worker '${worker}' is already paused`);
     await this.inspector.refresh([worker]);
     const declarations = this.inspector.get(worker)?.active_queues;
     const consumers: PausedConsumer[] = Array.isArray(declarations)
       ? declarations.flatMap((d) => (typeof d === 'object' && d !== null && !Array.isArray(d) && typeof d.name === 'string' ? [{ queue: d.name, declaration: d }] : []))
       : [];
-    if (consumers.length === 0) throw new ActionError(409, `Worker '${worker}' reports no queues to pause (did it answer active_queues?)`);
+    if (consumers.length === 0) throw new RequestError(409, `Worker '${worker}' reports no queues to pause (did it answer active_queues?)`);
     const outcomes = await this.cancelConsumers(worker, consumers.map((c) => c.queue));
     await this.pauses.update((state) => {
       state.workers[worker] = { pausedAt: Date.now() / 1000, by: actor.user, consumers };
@@ -206,7 +203,7 @@ export class ControlService {
   async resumeWorker(actor: Actor, worker: string): Promise<ActionOutcome> {
     this.requireWorker(worker);
     const paused = this.pauses.get().workers[worker];
-    if (!paused) throw new ActionError(409, `Worker '${worker}' is not paused`);
+    if (!paused) throw new RequestError(409, `Worker '${worker}' is not paused`);
     // Queues paused cluster-wide stay paused on this worker too.
     const pausedQueues = this.pauses.get().queues;
     const restore = paused.consumers.filter((c) => !pausedQueues[c.queue]);
@@ -227,7 +224,7 @@ export class ControlService {
 
   /** Every worker stops consuming `queue`; workers that start later are paused on it too. */
   async pauseQueue(actor: Actor, queue: string): Promise<ActionOutcome> {
-    if (this.pauses.get().queues[queue]) throw new ActionError(409, `Queue '${queue}' is already paused`);
+    if (this.pauses.get().queues[queue]) throw new RequestError(409, `Queue '${queue}' is already paused`);
     // Fresh consumer lists first; the pause is recorded before cancelling so a worker that
     // starts meanwhile is caught by enforcePauses.
     await this.inspector.refresh().catch(() => undefined);
@@ -250,7 +247,7 @@ export class ControlService {
 
   async resumeQueue(actor: Actor, queue: string): Promise<ActionOutcome> {
     const paused = this.pauses.get().queues[queue];
-    if (!paused) throw new ActionError(409, `Queue '${queue}' is not paused`);
+    if (!paused) throw new RequestError(409, `Queue '${queue}' is not paused`);
     await this.pauses.update((state) => {
       delete state.queues[queue];
     });

@@ -5,7 +5,6 @@
  */
 import type { Logger } from 'pino';
 import type { JsonValue } from '../protocol/events';
-import type { ClusterState } from '../state/cluster-state';
 import { Mailbox } from './mailbox';
 
 /** The inspect methods Flower caches, and the arguments Flower sends. */
@@ -31,16 +30,13 @@ export class Inspector {
 
   constructor(
     private readonly mailbox: Mailbox,
-    private readonly state: ClusterState,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
-  ) {
-    state.addListener({
-      workerOnline: (worker) => this.scheduleOnline(worker.hostname),
-      workerRemoved: (hostname) => {
-        this.cache.delete(hostname);
-      },
-    });
+  ) {}
+
+  /** A worker is no longer tracked: forget its inspect data too. */
+  workerRemoved(hostname: string): void {
+    this.cache.delete(hostname);
   }
 
   /** Called with each worker's fresh data (pauses re-apply themselves through this). */
@@ -62,7 +58,8 @@ export class Inspector {
     this.onlineTimer = null;
   }
 
-  private scheduleOnline(hostname: string): void {
+  /** A worker came online: inspect it shortly (debounced, so a cluster starting at once is one request). */
+  workerOnline(hostname: string): void {
     this.pendingOnline.add(hostname);
     this.onlineTimer ??= setTimeout(() => {
       this.onlineTimer = null;

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import { errorText } from '../errors';
 import { fetchManagementQueues, isTaskQueue, managementApiFor, type ManagementApi, type ManagementQueue } from '../broker/amqp/management-api';
 import { BrokerUnavailableError, type BrokerTransport, type QueueStat } from '../broker/transport';
-import type { Config } from '../config/config';
+import type { BrokerTarget } from '../broker/url';
 
 /**
  * Where a queue name came from. `earlier`: named by a source before but not any more — kept so
@@ -60,7 +60,13 @@ export interface QueueSnapshot {
   queues: QueueInfo[];
 }
 
-export type QueueMonitorConfig = Pick<Config, 'queuePollInterval' | 'queues' | 'brokerApi' | 'brokerTarget'>;
+/** The options the queue poller uses (--queue-poll-interval, --queues, --broker-api, the broker). */
+export interface QueueMonitorConfig {
+  queuePollInterval: number;
+  queues: readonly string[];
+  brokerApi: string | null;
+  brokerTarget: BrokerTarget;
+}
 
 /** When a task was sent/received (epoch seconds), from the cluster state. */
 export type TaskTimesLookup = (id: string) => { sent: number | null; received: number | null } | undefined;

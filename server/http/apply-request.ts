@@ -1,13 +1,13 @@
 /**
  * Flower's `/api/task/apply|async-apply|send-task` request bodies (docs/flower-reference.md §2.1)
  * → the TaskSendOptions that server/control/task-message.ts turns into a Celery task message.
- * Bad input becomes ApiError(400) with the reason.
+ * Bad input becomes RequestError(400) with the reason.
  */
 import { z } from 'zod';
 import { DEFAULT_QUEUE, isPlainObject, sendableJsonProblem, TASK_ID_PATTERN, type TaskSendOptions } from '../control/task-message';
 import type { JsonValue } from '../protocol/events';
-import { errorText } from '../errors';
-import { ApiError, param } from './params';
+import { errorText, RequestError } from '../errors';
+import { param } from './params';
 
 /** Options Flower would forward to apply_async but Celeriac cannot honour: refused, never dropped silently. */
 const REFUSED_OPTIONS: Readonly<Record<string, string>> = {
@@ -43,7 +43,7 @@ const argsSchema = z.array(z.unknown(), { error: 'args must be an array' });
 const kwargsSchema = z.record(z.string(), z.unknown(), { error: 'kwargs must be an object' });
 
 /**
- * Flower's `/api/task/apply|async-apply|send-task` body → TaskSendOptions. Throws ApiError(400).
+ * Flower's `/api/task/apply|async-apply|send-task` body → TaskSendOptions. Throws RequestError(400).
  *
  * Body: a JSON object (or nothing): `args` (array, default []), `kwargs` (object, default {}),
  * `queue` (default "celery"; `routing_key` is used when `queue` is absent), `countdown`
@@ -62,11 +62,11 @@ export function parseApplyRequest(body: unknown, query: Record<string, unknown>,
   const options = requestObject(body);
   for (const source of [options, query]) {
     for (const key of Object.keys(REFUSED_OPTIONS)) {
-      if (Object.hasOwn(source, key)) throw new ApiError(400, `Option '${key}' is not supported by Celeriac (${REFUSED_OPTIONS[key]})`);
+      if (Object.hasOwn(source, key)) throw new RequestError(400, `Option '${key}' is not supported by Celeriac (${REFUSED_OPTIONS[key]})`);
     }
   }
   for (const key of ['args', 'kwargs']) {
-    if (Object.hasOwn(query, key)) throw new ApiError(400, `'${key}' must be sent in the JSON request body, not in the query string`);
+    if (Object.hasOwn(query, key)) throw new RequestError(400, `'${key}' must be sent in the JSON request body, not in the query string`);
   }
   const raw = (name: (typeof QUERY_OPTIONS)[number]): unknown => {
     const value = Object.hasOwn(options, name) ? options[name] : param(query, name);
@@ -77,9 +77,9 @@ export function parseApplyRequest(body: unknown, query: Record<string, unknown>,
   const args = field('args', argsSchema, options.args ?? []);
   const kwargs = field('kwargs', kwargsSchema, options.kwargs ?? {});
   const argsProblem = sendableJsonProblem(args);
-  if (argsProblem !== null) throw new ApiError(400, `Invalid 'args': ${argsProblem}`);
+  if (argsProblem !== null) throw new RequestError(400, `Invalid 'args': ${argsProblem}`);
   const kwargsProblem = sendableJsonProblem(kwargs);
-  if (kwargsProblem !== null) throw new ApiError(400, `Invalid 'kwargs': ${kwargsProblem}`);
+  if (kwargsProblem !== null) throw new RequestError(400, `Invalid 'kwargs': ${kwargsProblem}`);
 
   const queueRaw = raw('queue');
   const routingKeyRaw = raw('routing_key');
@@ -94,7 +94,7 @@ export function parseApplyRequest(body: unknown, query: Record<string, unknown>,
   const etaRaw = raw('eta');
   let eta: Date | null = null;
   if (etaRaw !== undefined) {
-    if (typeof etaRaw !== 'string') throw new ApiError(400, `Invalid 'eta': expected a date-time string like "2026-01-02 03:04:05.000000" or ISO 8601`);
+    if (typeof etaRaw !== 'string') throw new RequestError(400, `Invalid 'eta': expected a date-time string like "2026-01-02 03:04:05.000000" or ISO 8601`);
     eta = parseDateTime(etaRaw, 'eta');
   }
 
@@ -104,7 +104,7 @@ export function parseApplyRequest(body: unknown, query: Record<string, unknown>,
     const seconds = secondsSchema.safeParse(expiresRaw);
     if (seconds.success) expires = checkYear(new Date(now.getTime() + Math.round(seconds.data * 1000)), 'expires');
     else if (typeof expiresRaw === 'string') expires = parseDateTime(expiresRaw, 'expires');
-    else throw new ApiError(400, `Invalid 'expires': expected a number of seconds or a date-time string`);
+    else throw new RequestError(400, `Invalid 'expires': expected a number of seconds or a date-time string`);
   }
 
   const priorityRaw = raw('priority');
@@ -134,11 +134,11 @@ function requestObject(body: unknown): Record<string, unknown> {
     try {
       value = JSON.parse(value) as unknown;
     } catch (error) {
-      throw new ApiError(400, `Request body is not valid JSON: ${errorText(error)}`);
+      throw new RequestError(400, `Request body is not valid JSON: ${errorText(error)}`);
     }
   }
   if (value === undefined || value === null) return {};
-  if (!isPlainObject(value)) throw new ApiError(400, 'Request body must be a JSON object like {"args": [...], "kwargs": {...}}');
+  if (!isPlainObject(value)) throw new RequestError(400, 'Request body must be a JSON object like {"args": [...], "kwargs": {...}}');
   return value;
 }
 
@@ -147,12 +147,12 @@ function field<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
   if (result.success) return result.data;
   const message = result.error.issues[0]?.message ?? 'invalid value';
   const shown = JSON.stringify(value) ?? String(value);
-  throw new ApiError(400, `Invalid '${name}': ${message} (got ${shown.length > 100 ? shown.slice(0, 100) + '…' : shown})`);
+  throw new RequestError(400, `Invalid '${name}': ${message} (got ${shown.length > 100 ? shown.slice(0, 100) + '…' : shown})`);
 }
 
 function checkYear(date: Date, name: string): Date {
   const year = date.getUTCFullYear();
-  if (!Number.isFinite(date.getTime()) || year < 1 || year > 9999) throw new ApiError(400, `Invalid '${name}': the resulting date is outside the years 1–9999`);
+  if (!Number.isFinite(date.getTime()) || year < 1 || year > 9999) throw new RequestError(400, `Invalid '${name}': the resulting date is outside the years 1–9999`);
   return date;
 }
 
@@ -160,9 +160,9 @@ function checkYear(date: Date, name: string): Date {
 const FLOWER_DATETIME_RE = /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,6}))?$/;
 const ISO_DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
 
-/** A date-time in Flower's format or ISO 8601; no offset means UTC. Throws ApiError(400). */
+/** A date-time in Flower's format or ISO 8601; no offset means UTC. Throws RequestError(400). */
 export function parseDateTime(text: string, name: string): Date {
-  const invalid = (): ApiError => new ApiError(400, `Invalid '${name}': expected "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) or ISO 8601, got ${JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text)}`);
+  const invalid = (): RequestError => new RequestError(400, `Invalid '${name}': expected "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) or ISO 8601, got ${JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text)}`);
   const s = text.trim();
   const match = FLOWER_DATETIME_RE.exec(s) ?? ISO_DATETIME_RE.exec(s);
   if (!match) throw invalid();

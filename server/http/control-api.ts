@@ -7,12 +7,12 @@
  * cross-site browser requests (Sec-Fetch-Site / Origin); and, with --basic-auth, behind auth
  * like everything else. Every call lands in the audit log.
  */
+import { RequestError } from '../errors';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { BrokerUnavailableError, type BrokerTransport } from '../broker/transport';
-import { ActionError, REVOKE_SIGNALS, type ActionOutcome, type Actor, type ControlService } from '../control/controls';
-import type { ClusterState } from '../state/cluster-state';
-import { queryTasks } from '../state/task-query';
-import { ApiError, boolParam, param, parseTaskFilter, type Query } from './params';
+import type { BrokerTransport } from '../broker/transport';
+import { REVOKE_SIGNALS, type ActionOutcome, type Actor, type ControlService } from '../control/controls';
+import type { HistoryQueries } from '../views/read-model';
+import { boolParam, param, parseTaskFilter, type Query } from './params';
 
 export interface ControlApiOptions {
   readOnly: boolean;
@@ -32,19 +32,19 @@ export function actorOf(req: Request, options: ControlApiOptions): Actor {
 
 function requiredParam(query: Query, name: string): string {
   const value = param(query, name);
-  if (value === undefined || value.trim() === '') throw new ApiError(400, `Missing required parameter '${name}'`);
+  if (value === undefined || value.trim() === '') throw new RequestError(400, `Missing required parameter '${name}'`);
   return value;
 }
 
 function intParam(query: Query, name: string, fallback: number | null, min: number, max: number): number {
   const raw = param(query, name);
   if (raw === undefined || raw === '') {
-    if (fallback === null) throw new ApiError(400, `Missing required parameter '${name}'`);
+    if (fallback === null) throw new RequestError(400, `Missing required parameter '${name}'`);
     return fallback;
   }
-  if (!/^-?\d+$/.test(raw.trim())) throw new ApiError(400, `Invalid value for '${name}': ${JSON.stringify(raw)} (expected an integer)`);
+  if (!/^-?\d+$/.test(raw.trim())) throw new RequestError(400, `Invalid value for '${name}': ${JSON.stringify(raw)} (expected an integer)`);
   const n = Number(raw);
-  if (n < min || n > max) throw new ApiError(400, `Invalid value for '${name}': ${n} (expected ${min}–${max})`);
+  if (n < min || n > max) throw new RequestError(400, `Invalid value for '${name}': ${n} (expected ${min}–${max})`);
   return n;
 }
 
@@ -52,14 +52,14 @@ function floatParam(query: Query, name: string): number | null {
   const raw = param(query, name);
   if (raw === undefined || raw === '') return null;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new ApiError(400, `Invalid value for '${name}': ${JSON.stringify(raw)} (expected seconds ≥ 0)`);
+  if (!Number.isFinite(n) || n < 0) throw new RequestError(400, `Invalid value for '${name}': ${JSON.stringify(raw)} (expected seconds ≥ 0)`);
   return n;
 }
 
 function signalParam(query: Query): string {
   const raw = (param(query, 'signal') ?? 'SIGTERM').trim().toUpperCase();
   const name = raw.startsWith('SIG') ? raw : `SIG${raw}`;
-  if (!(REVOKE_SIGNALS as readonly string[]).includes(name)) throw new ApiError(400, `Invalid signal ${JSON.stringify(raw)} (one of ${REVOKE_SIGNALS.join(', ')})`);
+  if (!(REVOKE_SIGNALS as readonly string[]).includes(name)) throw new RequestError(400, `Invalid signal ${JSON.stringify(raw)} (one of ${REVOKE_SIGNALS.join(', ')})`);
   return name;
 }
 
@@ -110,7 +110,7 @@ export function controlGuard(options: ControlApiOptions) {
   };
 }
 
-export function controlRouter(controls: ControlService, state: ClusterState, transport: BrokerTransport, options: ControlApiOptions): Router {
+export function controlRouter(controls: ControlService, read: Pick<HistoryQueries, 'flowerTasks'>, transport: Pick<BrokerTransport, 'purgeQueue'>, options: ControlApiOptions): Router {
   const router = express.Router();
   const guard = controlGuard(options);
   const body = [express.urlencoded({ extended: false, limit: '1mb' }), express.json({ limit: '1mb' })];
@@ -143,7 +143,7 @@ export function controlRouter(controls: ControlService, state: ClusterState, tra
     const q = inputs(req);
     const min = intParam(q, 'min', null, 0, 10_000);
     const max = intParam(q, 'max', null, 1, 10_000);
-    if (min > max) throw new ApiError(400, `'min' (${min}) must not exceed 'max' (${max})`);
+    if (min > max) throw new RequestError(400, `'min' (${min}) must not exceed 'max' (${max})`);
     send(res, await controls.workerCommand(actor(req), 'pool-autoscale', w, 'autoscale', { max, min }), `Autoscaling '${w}' worker (min=${min}, max=${max})`);
   });
   post('/api/worker/queue/add-consumer/:worker', async (req, res) => {
@@ -166,7 +166,7 @@ export function controlRouter(controls: ControlService, state: ClusterState, tra
     const q = inputs(req);
     const w = requiredParam(q, 'workername');
     const rateLimit = requiredParam(q, 'ratelimit');
-    if (!/^\s*(\d+(\.\d+)?(\s*\/\s*[smh])?)?\s*$/.test(rateLimit)) throw new ApiError(400, `Invalid value for 'ratelimit': ${JSON.stringify(rateLimit)} (e.g. 100, 10/s, 10/m, 10/h)`);
+    if (!/^\s*(\d+(\.\d+)?(\s*\/\s*[smh])?)?\s*$/.test(rateLimit)) throw new RequestError(400, `Invalid value for 'ratelimit': ${JSON.stringify(rateLimit)} (e.g. 100, 10/s, 10/m, 10/h)`);
     send(res, await controls.workerCommand(actor(req), 'rate-limit', w, 'rate_limit', { task_name: String(req.params.taskName), rate_limit: rateLimit.replace(/\s+/g, '') }));
   });
   post('/api/task/timeout/:taskName', async (req, res) => {
@@ -174,7 +174,7 @@ export function controlRouter(controls: ControlService, state: ClusterState, tra
     const w = requiredParam(q, 'workername');
     const soft = floatParam(q, 'soft');
     const hard = floatParam(q, 'hard');
-    if (soft === null && hard === null) throw new ApiError(400, "Give 'soft' and/or 'hard' (seconds)");
+    if (soft === null && hard === null) throw new RequestError(400, "Give 'soft' and/or 'hard' (seconds)");
     send(res, await controls.workerCommand(actor(req), 'time-limit', w, 'time_limit', { task_name: String(req.params.taskName), soft, hard }));
   });
 
@@ -191,7 +191,7 @@ export function controlRouter(controls: ControlService, state: ClusterState, tra
     const dryRun = boolParam(q, 'dry_run');
     const terminate = boolParam(q, 'terminate');
     const signal = signalParam(q);
-    const tasks = controls.revocable(queryTasks(state.tasks.values(), filter));
+    const tasks = controls.revocable(await read.flowerTasks(filter));
     const ids = tasks.map((t) => t.uuid);
     if (ids.length === 0) {
       res.json({ message: 'No unfinished task matches', count: 0, 'task-ids': [], 'dry-run': dryRun });
@@ -210,7 +210,7 @@ export function controlRouter(controls: ControlService, state: ClusterState, tra
     const queue = String(req.params.queue);
     const confirm = param(inputs(req), 'confirm');
     if (confirm !== queue) {
-      throw new ApiError(400, `Purging deletes every waiting message of '${queue}': repeat the queue name as confirm=${queue} to do it`);
+      throw new RequestError(400, `Purging deletes every waiting message of '${queue}': repeat the queue name as confirm=${queue} to do it`);
     }
     const removed = await transport.purgeQueue(queue);
     const outcome = await controls.recordAction(actor(req), 'purge-queue', queue, {}, {
@@ -226,17 +226,3 @@ export function controlRouter(controls: ControlService, state: ClusterState, tra
 }
 
 /** Maps action and broker errors to JSON responses for the control routes. */
-export function controlErrorHandler() {
-  return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
-    if (error instanceof ActionError) {
-      res.status(error.status).json({ error: error.message });
-      return;
-    }
-    if (error instanceof BrokerUnavailableError) {
-      res.status(503).json({ error: `Broker unavailable: ${error.message}` });
-      return;
-    }
-    next(error);
-  };
-}
-

@@ -1,16 +1,10 @@
 /**
  * Query-parameter parsing for the Flower-compatible API. Every parameter is validated here;
- * a bad one becomes an ApiError (400 with a JSON body), never a 500.
+ * a bad one becomes an RequestError (400 with a JSON body), never a 500.
  */
-import { z } from 'zod';
+import { RequestError } from '../errors';
 import { parseTaskQuery, TaskQuerySyntaxError } from '../state/search';
 import { SORT_FIELDS, type SortField, type TaskFilter } from '../state/task-query';
-
-export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
 
 export type Query = Record<string, unknown>;
 
@@ -34,17 +28,31 @@ export function boolParam(query: Query, name: string, fallback = false): boolean
   const v = raw.toLowerCase();
   if (TRUE.has(v)) return true;
   if (FALSE.has(v)) return false;
-  throw new ApiError(400, `Invalid boolean value for '${name}': ${JSON.stringify(raw)}`);
+  throw new RequestError(400, `Invalid boolean value for '${name}': ${JSON.stringify(raw)}`);
 }
 
-const nonNegativeInt = z.string().regex(/^\d+$/, 'must be a non-negative integer').transform(Number).pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER));
-
-function intParam(query: Query, name: string): number | null {
+/**
+ * An integer parameter within [min, max] (the one integer parser of the API), or `fallback` when
+ * it is absent or empty. Anything else — a sign, a fraction, an exponent, out of range — is a 400.
+ */
+export function intParam(query: Query, name: string, range?: { min?: number; max?: number }): number | null;
+export function intParam(query: Query, name: string, range: { min?: number; max?: number }, fallback: number): number;
+export function intParam(query: Query, name: string, { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}, fallback: number | null = null): number | null {
   const raw = param(query, name);
-  if (raw === undefined || raw === '') return null;
-  const parsed = nonNegativeInt.safeParse(raw.trim());
-  if (!parsed.success) throw new ApiError(400, `Invalid value for '${name}': ${JSON.stringify(raw)} (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-  return parsed.data;
+  if (raw === undefined || raw === '') return fallback;
+  const text = raw.trim();
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const expected = max === Number.MAX_SAFE_INTEGER ? (min === 0 ? 'must be a non-negative integer' : `must be an integer of at least ${min}`) : `must be an integer from ${min} to ${max}`;
+    throw new RequestError(400, `Invalid value for '${name}': ${JSON.stringify(raw)} (${expected})`);
+  }
+  return value;
+}
+
+/** The tasks list's filters with a page size: at most 1,000 rows, 50 unless asked. */
+export function parseTasksPageFilter(query: Query): TaskFilter {
+  const filter = parseTaskFilter(query);
+  return { ...filter, limit: Math.min(filter.limit ?? 50, 1_000) };
 }
 
 /** Flower's "All" means no filter. */
@@ -77,7 +85,7 @@ export function parseTimeParam(query: Query, name: string): number | null {
     ms = Number.NaN;
   }
   if (!Number.isFinite(ms)) {
-    throw new ApiError(400, `Invalid value for '${name}': ${JSON.stringify(raw)} (expected 'YYYY-MM-DD HH:MM' local time, ISO 8601 with a zone, or epoch seconds)`);
+    throw new RequestError(400, `Invalid value for '${name}': ${JSON.stringify(raw)} (expected 'YYYY-MM-DD HH:MM' local time, ISO 8601 with a zone, or epoch seconds)`);
   }
   return ms / 1000;
 }
@@ -89,7 +97,7 @@ export function parseTaskFilter(query: Query): TaskFilter {
     const descending = sortRaw.startsWith('-');
     const field = descending ? sortRaw.slice(1) : sortRaw;
     if (!(SORT_FIELDS as readonly string[]).includes(field)) {
-      throw new ApiError(400, `Invalid value for 'sort_by': ${JSON.stringify(sortRaw)} (one of ${SORT_FIELDS.join(', ')}, optionally prefixed with '-')`);
+      throw new RequestError(400, `Invalid value for 'sort_by': ${JSON.stringify(sortRaw)} (one of ${SORT_FIELDS.join(', ')}, optionally prefixed with '-')`);
     }
     sortBy = { field: field as SortField, descending };
   }
@@ -99,13 +107,13 @@ export function parseTaskFilter(query: Query): TaskFilter {
     try {
       search = parseTaskQuery(searchRaw);
     } catch (error) {
-      if (error instanceof TaskQuerySyntaxError) throw new ApiError(400, error.message);
+      if (error instanceof TaskQuerySyntaxError) throw new RequestError(400, error.message);
       throw error;
     }
   }
   return {
     limit: intParam(query, 'limit'),
-    offset: intParam(query, 'offset') ?? 0,
+    offset: intParam(query, 'offset', {}, 0),
     sortBy,
     worker: filterParam(query, 'workername'),
     taskName: filterParam(query, 'taskname'),

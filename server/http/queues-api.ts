@@ -7,7 +7,9 @@
  */
 import express, { type Response, type Router } from 'express';
 import type { ManagementQueue } from '../broker/amqp/management-api';
-import type { QueueMonitor, QueueSnapshot } from '../control/queue-monitor';
+import type { QueueMonitor } from '../control/queue-monitor';
+import type { LiveQueries } from '../views/read-model';
+import type { QueuesSnapshot } from '../views/types';
 
 /** One entry of Flower's `{"active_queues": [...]}`, per broker. */
 export type FlowerQueueLength =
@@ -15,12 +17,12 @@ export type FlowerQueueLength =
   | { name: string; messages: number; consumers: number | null }
   | ManagementQueue;
 
-export function queuesRouter(monitor: QueueMonitor, brokerKind: 'redis' | 'amqp'): Router {
+export function queuesRouter(read: Pick<LiveQueries, 'queues'>, monitor: Pick<QueueMonitor, 'intervalSeconds' | 'managementQueues'>, brokerKind: 'redis' | 'amqp'): Router {
   const router = express.Router();
 
-  /** 503 while no poll has succeeded yet; returns the snapshot otherwise. */
-  const readSnapshot = (res: Response): QueueSnapshot | null => {
-    const snapshot = monitor.snapshot();
+  /** 503 while no poll has succeeded yet; returns the queues page's data otherwise. */
+  const readSnapshot = (res: Response): QueuesSnapshot | null => {
+    const snapshot = read.queues();
     res.set('Cache-Control', 'no-store');
     if (snapshot.updatedAt !== null) return snapshot;
     res.set('Retry-After', String(Math.max(1, Math.ceil(monitor.intervalSeconds))));
@@ -49,6 +51,7 @@ export function queuesRouter(monitor: QueueMonitor, brokerKind: 'redis' | 'amqp'
     res.json({ active_queues: active });
   });
 
+  // The queues page's data: every known queue with its sources and pause mark, and the history.
   router.get('/api/celeriac/queues', (_req, res) => {
     const snapshot = readSnapshot(res);
     if (!snapshot) return;

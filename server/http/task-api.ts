@@ -3,19 +3,19 @@
  * routes, plus Celeriac's retry of a finished task. Messages are Celery task protocol v2,
  * published by Celeriac itself (server/control/task-message.ts).
  */
+import { RequestError } from '../errors';
 import { hostname } from 'node:os';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { BrokerTransport } from '../broker/transport';
 import type { ActionOutcome, ControlService } from '../control/controls';
-import type { Inspector } from '../control/inspector';
 import { isReady, type RedisResultBackend, type TaskResult } from '../control/result-backend';
 import { buildTaskMessage, DEFAULT_QUEUE, type TaskSendOptions } from '../control/task-message';
 import { parseApplyRequest } from './apply-request';
 import type { JsonValue } from '../protocol/events';
 import { pyValueToJson, tryParsePythonLiteral } from '../protocol/python-literal';
-import type { ClusterState } from '../state/cluster-state';
+import type { HistoryQueries, LiveQueries } from '../views/read-model';
 import { actorOf, controlGuard, inputs, type ControlApiOptions } from './control-api';
-import { ApiError, param, type Query } from './params';
+import { param, type Query } from './params';
 
 /** The node name Celeriac signs its messages with, like Celery's `gen<pid>@<host>`. */
 const ORIGIN = `celeriac${process.pid}@${hostname()}`;
@@ -26,8 +26,8 @@ const DEFAULT_APPLY_TIMEOUT_S = 60;
 export interface TaskApiDependencies {
   transport: BrokerTransport;
   controls: ControlService;
-  inspector: Inspector;
-  state: ClusterState;
+  /** The task being retried (its name, args, kwargs, queue and root), and the registered names. */
+  read: Pick<HistoryQueries, 'taskDetail'> & Pick<LiveQueries, 'registeredTasks'>;
   resultBackend: RedisResultBackend | null;
 }
 
@@ -62,9 +62,8 @@ export function taskRouter(deps: TaskApiDependencies, options: ControlApiOptions
 
   /** Flower's async-apply refuses names no worker registered; known only once workers were inspected. */
   const requireRegistered = (taskName: string): void => {
-    const registered = new Set<string>();
-    for (const [worker] of deps.inspector.all()) for (const name of deps.inspector.registered(worker)) registered.add(name);
-    if (registered.size > 0 && !registered.has(taskName)) throw new ApiError(404, `Unknown task '${taskName}' (no worker registered it; use send-task to send it anyway)`);
+    const registered = deps.read.registeredTasks();
+    if (registered.length > 0 && !registered.includes(taskName)) throw new RequestError(404, `Unknown task '${taskName}' (no worker registered it; use send-task to send it anyway)`);
   };
 
   const sentResponse = (taskId: string): Record<string, JsonValue> => ({ 'task-id': taskId, ...(deps.resultBackend ? { state: 'PENDING' } : {}) });
@@ -111,14 +110,14 @@ export function taskRouter(deps: TaskApiDependencies, options: ControlApiOptions
    */
   post('/api/task/retry/:taskId', async (req, res) => {
     const oldId = String(req.params.taskId);
-    const task = deps.state.getTask(oldId);
-    if (!task) throw new ApiError(404, `Unknown task '${oldId}'`);
-    if (task.name === null) throw new ApiError(409, `Task '${oldId}' has no known name (no task-sent or task-received event was seen)`);
+    const task = await deps.read.taskDetail(oldId);
+    if (!task) throw new RequestError(404, `Unknown task '${oldId}'`);
+    if (task.name === null) throw new RequestError(409, `Task '${oldId}' has no known name (no task-sent or task-received event was seen)`);
     const args = recover(task.args, 'args', oldId);
     const kwargs = recover(task.kwargs, 'kwargs', oldId);
-    if (!Array.isArray(args)) throw new ApiError(409, `Cannot retry '${oldId}': its args are not a tuple or list`);
-    if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw new ApiError(409, `Cannot retry '${oldId}': its kwargs are not a dict`);
-    const queue = param(inputs(req), 'queue') || task.queue || task.routingKey || DEFAULT_QUEUE;
+    if (!Array.isArray(args)) throw new RequestError(409, `Cannot retry '${oldId}': its args are not a tuple or list`);
+    if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw new RequestError(409, `Cannot retry '${oldId}': its kwargs are not a dict`);
+    const queue = param(inputs(req), 'queue') || task.queue || task.routing_key || DEFAULT_QUEUE;
     const { taskId } = await send(req, 'retry', task.name, {
       args: args as JsonValue[],
       kwargs: kwargs as Record<string, JsonValue>,
@@ -128,7 +127,7 @@ export function taskRouter(deps: TaskApiDependencies, options: ControlApiOptions
       expires: null,
       priority: 0,
       parentId: oldId,
-      rootId: task.rootId ?? oldId,
+      rootId: task.root_id ?? oldId,
     }, { 'retry-of': oldId });
     res.json({ message: `Retried '${oldId}' as ${taskId}`, 'task-id': taskId, 'retry-of': oldId });
   });
@@ -138,24 +137,24 @@ export function taskRouter(deps: TaskApiDependencies, options: ControlApiOptions
 
 /** Parse a Python repr into JSON values, or explain why it cannot be trusted. */
 function recover(repr: string | null, field: 'args' | 'kwargs', taskId: string): unknown {
-  if (repr === null || repr === '') throw new ApiError(409, `Cannot retry '${taskId}': its ${field} were never reported`);
+  if (repr === null || repr === '') throw new RequestError(409, `Cannot retry '${taskId}': its ${field} were never reported`);
   const parsed = tryParsePythonLiteral(repr);
   if (!parsed.ok) {
     const why = parsed.error.reason === 'truncated' ? 'were cut short by Celery (repr longer than 1024 characters)' : `are not a Python literal (${parsed.error.detail})`;
-    throw new ApiError(409, `Cannot retry '${taskId}': its ${field} ${why}`);
+    throw new RequestError(409, `Cannot retry '${taskId}': its ${field} ${why}`);
   }
   return pyValueToJson(parsed.value);
 }
 
 function requireBackend(backend: RedisResultBackend | null): RedisResultBackend {
-  if (!backend) throw new ApiError(503, 'No result backend configured (start Celeriac with --result-backend redis://…)');
+  if (!backend) throw new RequestError(503, 'No result backend configured (start Celeriac with --result-backend redis://…)');
   return backend;
 }
 
 function seconds(raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > 3_600) throw new ApiError(400, `Invalid value for 'timeout': ${JSON.stringify(raw)} (seconds, 0–3600)`);
+  if (!Number.isFinite(n) || n < 0 || n > 3_600) throw new RequestError(400, `Invalid value for 'timeout': ${JSON.stringify(raw)} (seconds, 0–3600)`);
   return n;
 }
 

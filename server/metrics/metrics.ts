@@ -93,8 +93,6 @@ export class CeleriacMetrics {
         for (const name of LINT_FAILING_DEFAULT_METRICS) register.removeSingleMetric(name);
       }
     }
-    monitor.state.addListener({ taskChanged: (task, event) => this.onTaskEvent(task, event) });
-    monitor.inspector.onInspected((hostname) => this.prezero(hostname));
   }
 
   /**
@@ -104,7 +102,7 @@ export class CeleriacMetrics {
    * in every ratio and throughput panel (celery-exporter pre-zeroes for the same reason, but only
    * on a task's first event — usually too late, within the same scrape interval).
    */
-  private prezero(hostname: string): void {
+  workerInspected(hostname: string): void {
     const names = this.monitor.inspector.registered(hostname);
     if (names.length === 0) return;
     const queues = this.monitor.inspector.activeQueues(hostname);
@@ -181,7 +179,7 @@ export class CeleriacMetrics {
    * Prometheus's increase()/rate() ignore a series' first value, so a series born with a count
    * hides that count from every rate and ratio. A new series is therefore first exposed at zero,
    * and what happened to it is applied right after the next scrape (one interval late, never
-   * lost). Series Celeriac can foresee are pre-created at zero instead (see prezero()).
+   * lost). Series Celeriac can foresee are pre-created at zero instead (see workerInspected()).
    *
    * What is held is a fixed-size aggregate per series (see HeldSeries), never one entry per
    * event: most users never scrape, and the held series must not grow while nobody does.
@@ -248,7 +246,7 @@ export class CeleriacMetrics {
   }
 
   /** Hot path: one task event. Only counters and histograms change here. */
-  private onTaskEvent(task: TaskRecord, event: TaskEvent): void {
+  taskChanged(task: TaskRecord, event: TaskEvent): void {
     if (this.metrics.size === 0) return;
     const taskName = event.name ?? task.name ?? '';
     const worker = this.taskWorkerLabel(event.hostname);

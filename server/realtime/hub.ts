@@ -10,10 +10,11 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'pino';
-import type { Monitor } from '../monitor';
-import type { WorkerRecord } from '../state/worker-registry';
-import { REALTIME, VIEW_EVENTS, type EventsBatch, type StreamStatus, type TaskDetail, type TasksChanged, type WorkerSummary, type WorkersDelta, type WorkersSnapshot } from './types';
-import { ViewData } from './views';
+import type { HistoryQueries, LiveQueries } from '../views/read-model';
+import { REALTIME, VIEW_EVENTS, type EventsBatch, type TaskDetail, type TasksChanged, type WorkerSummary, type WorkersDelta } from './types';
+
+/** What the hub reads: the live views of the read model, and one task's page. */
+export type HubReads = Pick<LiveQueries, 'workers' | 'workerRow' | 'workerLiveness' | 'stream' | 'overview' | 'overviewVersion' | 'queues' | 'eventsAfter' | 'lastEventSeq'> & Pick<HistoryQueries, 'taskDetail'>;
 
 /** At most five updates a second per view and client, whatever the event rate. */
 export const FLUSH_INTERVAL_MS = 200;
@@ -52,7 +53,6 @@ export class RealtimeHub {
   private readonly sentStatus = new Map<string, 'online' | 'offline'>();
   private lastStream: string | null = null;
   private timer: NodeJS.Timeout | null = null;
-  readonly views: ViewData;
   private overviewVersion = -1;
   private overviewSentAt = 0;
   private tasksChanged = 0;
@@ -64,7 +64,7 @@ export class RealtimeHub {
   /** Clients disconnected because they stopped reading (see MAX_PENDING_PACKETS). */
   private slowClientsDisconnected = 0;
 
-  constructor(httpServer: HttpServer, private readonly monitor: Monitor, options: RealtimeOptions, private readonly logger: Logger) {
+  constructor(httpServer: HttpServer, private readonly read: HubReads, options: RealtimeOptions, private readonly logger: Logger) {
     this.io = new Server(httpServer, {
       path: options.path,
       serveClient: false,
@@ -73,48 +73,53 @@ export class RealtimeHub {
         callback(refusal, refusal === null);
       },
     });
-    this.views = new ViewData(monitor);
-    // Queues and pool size come from inspection: a fresh reply changes the row.
-    monitor.inspector.onInspected((hostname) => this.dirtyWorkers.add(hostname));
-    monitor.queueMonitor.onUpdate(() => {
-      this.queuesDirty = true;
-    });
-    monitor.state.addListener({
-      taskChanged: (task, event) => {
-        this.tasksChanged++;
-        if (event.type === 'task-sent' || (event.type === 'task-received' && task.sent === null && task.retries === 0)) this.tasksCreated++;
-        this.dirtyTasks.add(task.uuid);
-      },
-      // No event yet, but the task page and the list show the "revoke pending" mark at once.
-      taskRevokeRequested: (task) => {
-        this.tasksChanged++;
-        this.dirtyTasks.add(task.uuid);
-      },
-      workerChanged: (worker) => this.dirtyWorkers.add(worker.hostname),
-      workerRemoved: (hostname) => {
-        this.dirtyWorkers.delete(hostname);
-        this.removedWorkers.add(hostname);
-      },
-    });
     this.io.on('connection', (socket) => this.onConnection(socket));
     this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();
   }
+
+  // --- What changed: called by the composition root (server/wiring.ts) ---------------------
+
+  /** A worker's row changed (an event, or a fresh inspection reply: queues and pool size). */
+  workerChanged(hostname: string): void {
+    this.dirtyWorkers.add(hostname);
+  }
+
+  /** A worker is no longer tracked (purged or evicted). */
+  workerRemoved(hostname: string): void {
+    this.dirtyWorkers.delete(hostname);
+    this.removedWorkers.add(hostname);
+  }
+
+  /** A task changed; `created` when the change made it known (for the tasks page's "N new"). */
+  taskChanged(uuid: string, created: boolean): void {
+    this.tasksChanged++;
+    if (created) this.tasksCreated++;
+    this.dirtyTasks.add(uuid);
+  }
+
+  /** Fresh queue lengths. */
+  queuesChanged(): void {
+    this.queuesDirty = true;
+  }
+
+  // --- Sending ------------------------------------------------------------------------------
 
   private onConnection(socket: Socket): void {
     socket.on(REALTIME.subscribe, (request: unknown) => {
       const room = roomOf(request);
       if (room === null) return;
       void socket.join(room);
-      if (room === WORKERS_ROOM) socket.emit(REALTIME.workersSnapshot, this.workersSnapshot());
-      else if (room === OVERVIEW_ROOM) socket.emit(VIEW_EVENTS.overviewSnapshot, this.views.overview(this.streamStatus()));
-      else if (room === QUEUES_ROOM) socket.emit(VIEW_EVENTS.queuesSnapshot, this.views.queues(this.monitor.config.readOnly));
+      if (room === WORKERS_ROOM) socket.emit(REALTIME.workersSnapshot, this.read.workers());
+      else if (room === OVERVIEW_ROOM) socket.emit(VIEW_EVENTS.overviewSnapshot, this.read.overview());
+      else if (room === QUEUES_ROOM) socket.emit(VIEW_EVENTS.queuesSnapshot, this.read.queues());
       else if (room === EVENTS_ROOM) {
         // A new subscriber starts with the recent tail.
-        const batch = this.views.eventsAfter(Math.max(0, this.views.lastSeq - EVENTS_PER_FLUSH), EVENTS_PER_FLUSH);
-        this.eventCursors.set(socket.id, this.views.lastSeq);
+        const last = this.read.lastEventSeq();
+        const batch = this.read.eventsAfter(Math.max(0, last - EVENTS_PER_FLUSH), EVENTS_PER_FLUSH);
+        this.eventCursors.set(socket.id, last);
         socket.emit(VIEW_EVENTS.eventsBatch, { events: batch.events, skipped: 0 } satisfies EventsBatch);
-      } else if (room.startsWith(TASK_ROOM_PREFIX)) socket.emit(VIEW_EVENTS.taskSnapshot, this.taskDetail(room.slice(TASK_ROOM_PREFIX.length)));
+      } else if (room.startsWith(TASK_ROOM_PREFIX)) this.sendTask(room.slice(TASK_ROOM_PREFIX.length), (detail) => socket.emit(VIEW_EVENTS.taskSnapshot, detail));
     });
     socket.on(REALTIME.unsubscribe, (request: unknown) => {
       const room = roomOf(request);
@@ -124,30 +129,20 @@ export class RealtimeHub {
     socket.on('disconnect', () => this.eventCursors.delete(socket.id));
   }
 
-  /** Everything the task page shows, or null for a task Celeriac does not know. */
-  taskDetail(uuid: string): TaskDetail | null {
-    const task = this.monitor.state.getTask(uuid);
-    if (!task) return null;
-    return {
-      ...task.toFlowerDict(this.monitor.state.childrenOf(uuid)),
-      queue: task.queue,
-      terminated: task.terminated,
-      signum: task.signum,
-      expired: task.expired,
-      extra: task.extra,
-      revocation: task.revocationView(),
-      readOnly: this.monitor.config.readOnly,
-    };
+  /** Read a task's page and hand it to `send`; a failed read is logged, the page keeps its last state. */
+  private sendTask(uuid: string, send: (detail: TaskDetail | null) => void): void {
+    this.read.taskDetail(uuid).then(send, (error: unknown) => this.logger.warn({ err: String(error), task: uuid }, 'could not read a task for the live view'));
   }
 
   /** The live views other than workers: each sends at most once per flush, and only if something changed. */
   private flushViews(): void {
     const rooms = this.io.sockets.adapter.rooms;
     const now = Date.now();
-    if (rooms.has(OVERVIEW_ROOM) && (this.views.version !== this.overviewVersion || now - this.overviewSentAt >= OVERVIEW_REFRESH_MS)) {
-      this.overviewVersion = this.views.version;
+    const overviewVersion = this.read.overviewVersion();
+    if (rooms.has(OVERVIEW_ROOM) && (overviewVersion !== this.overviewVersion || now - this.overviewSentAt >= OVERVIEW_REFRESH_MS)) {
+      this.overviewVersion = overviewVersion;
       this.overviewSentAt = now;
-      this.io.to(OVERVIEW_ROOM).volatile.emit(VIEW_EVENTS.overviewUpdate, this.views.overview(this.streamStatus()));
+      this.io.to(OVERVIEW_ROOM).volatile.emit(VIEW_EVENTS.overviewUpdate, this.read.overview());
     }
     if (this.tasksChanged > 0) {
       if (rooms.has(TASKS_ROOM)) this.io.to(TASKS_ROOM).emit(VIEW_EVENTS.tasksChanged, { changed: this.tasksChanged, created: this.tasksCreated, at: now / 1000 } satisfies TasksChanged);
@@ -157,55 +152,25 @@ export class RealtimeHub {
     for (const uuid of this.dirtyTasks) {
       const room = TASK_ROOM_PREFIX + uuid;
       // Not volatile: a task may not change again, so a dropped update would leave the page stale.
-      if (rooms.has(room)) this.io.to(room).emit(VIEW_EVENTS.taskUpdate, this.taskDetail(uuid));
+      if (rooms.has(room)) this.sendTask(uuid, (detail) => this.io.to(room).emit(VIEW_EVENTS.taskUpdate, detail));
     }
     this.dirtyTasks.clear();
     if (this.queuesDirty && rooms.has(QUEUES_ROOM)) {
-      this.io.to(QUEUES_ROOM).volatile.emit(VIEW_EVENTS.queuesUpdate, this.views.queues(this.monitor.config.readOnly));
+      this.io.to(QUEUES_ROOM).volatile.emit(VIEW_EVENTS.queuesUpdate, this.read.queues());
     }
     this.queuesDirty = false;
     const members = rooms.get(EVENTS_ROOM);
     if (members) {
+      const last = this.read.lastEventSeq();
       for (const id of members) {
         const socket = this.io.sockets.sockets.get(id);
-        const cursor = this.eventCursors.get(id) ?? this.views.lastSeq;
-        if (!socket || cursor >= this.views.lastSeq) continue;
-        const batch = this.views.eventsAfter(cursor, EVENTS_PER_FLUSH);
-        this.eventCursors.set(id, this.views.lastSeq);
+        const cursor = this.eventCursors.get(id) ?? last;
+        if (!socket || cursor >= last) continue;
+        const batch = this.read.eventsAfter(cursor, EVENTS_PER_FLUSH);
+        this.eventCursors.set(id, last);
         socket.emit(VIEW_EVENTS.eventsBatch, batch satisfies EventsBatch);
       }
     }
-  }
-
-  /** A worker's row: what events say, plus its queues and pool size from inspection. */
-  private summary(worker: WorkerRecord, now: number): WorkerSummary {
-    const inspection = this.monitor.inspector.get(worker.hostname);
-    const stats = inspection?.stats;
-    const pool = typeof stats === 'object' && stats !== null && !Array.isArray(stats) ? stats.pool : undefined;
-    const processes = typeof pool === 'object' && pool !== null && !Array.isArray(pool) ? pool.processes : undefined;
-    const maxConcurrency = typeof pool === 'object' && pool !== null && !Array.isArray(pool) ? pool['max-concurrency'] : undefined;
-    return {
-      ...worker.summary(now),
-      queues: inspection?.active_queues !== undefined ? this.monitor.inspector.activeQueues(worker.hostname) : null,
-      poolSize: Array.isArray(processes) ? processes.length : typeof maxConcurrency === 'number' ? maxConcurrency : null,
-    };
-  }
-
-  streamStatus(): StreamStatus {
-    const status = this.monitor.transport.status();
-    return { broker: this.monitor.config.brokerRedacted, connected: status.connected, reason: status.reason, since: status.since };
-  }
-
-  /**
-   * The workers view as it is now. A read, free of side effects: it is served to API callers,
-   * server rendering and new subscribers alike, none of which is the workers room. What the room
-   * was last told (`sentStatus`) changes only in flushWorkers(); a subscriber whose snapshot is
-   * newer than that gets the same rows again in the next delta, which is harmless.
-   */
-  workersSnapshot(): WorkersSnapshot {
-    const now = Date.now() / 1000;
-    const workers = [...this.monitor.state.workers.values()].map((w) => this.summary(w, now));
-    return { workers, stream: this.streamStatus() };
   }
 
   /** Build and send one delta per view. Exposed for tests. */
@@ -231,22 +196,23 @@ export class RealtimeHub {
     return { connected: this.io.sockets.sockets.size, slowDisconnected: this.slowClientsDisconnected };
   }
 
+  /**
+   * The workers room's delta. What the room was last told (`sentStatus`) changes only here, so
+   * snapshots served to the API, the pages or new subscribers never hide a change from the room;
+   * a subscriber whose snapshot is newer gets the same rows again in the next delta (harmless).
+   */
   private flushWorkers(): void {
-    const now = Date.now() / 1000;
-    const state = this.monitor.state;
-    for (const worker of state.workers.values()) {
-      const status = worker.isAlive(now) ? 'online' : 'offline';
-      if (this.sentStatus.get(worker.hostname) !== status) this.dirtyWorkers.add(worker.hostname);
+    for (const [hostname, alive] of Object.entries(this.read.workerLiveness())) {
+      if (this.sentStatus.get(hostname) !== (alive ? 'online' : 'offline')) this.dirtyWorkers.add(hostname);
     }
-    const stream = this.streamStatus();
+    const stream = this.read.stream();
     const streamKey = `${stream.connected}|${stream.reason}`;
     if (this.dirtyWorkers.size === 0 && this.removedWorkers.size === 0 && streamKey === this.lastStream) return;
     this.lastStream = streamKey;
-    const upserts = [];
+    const upserts: WorkerSummary[] = [];
     for (const hostname of this.dirtyWorkers) {
-      const worker = state.workers.get(hostname);
-      if (!worker) continue;
-      const summary = this.summary(worker, now);
+      const summary = this.read.workerRow(hostname);
+      if (!summary) continue;
       this.sentStatus.set(hostname, summary.status);
       upserts.push(summary);
     }

@@ -7,7 +7,6 @@
  * makes it offline at once; a SIGKILLed worker sends nothing and simply times out.
  */
 import type { WorkerEvent } from '../protocol/events';
-import type { WorkerSummary } from '../realtime/types';
 import { LruMap } from './lru-map';
 
 /** Celery's HEARTBEAT_EXPIRE_WINDOW (percent of freq). */
@@ -16,6 +15,30 @@ const HEARTBEAT_EXPIRE_WINDOW = 200;
 const HEARTBEAT_MAX = 4;
 /** Celery's default heartbeat interval, used until a worker announces its own `freq`. */
 const DEFAULT_FREQ = 60;
+
+/** A worker as its events describe it. Times are epoch seconds (UTC). */
+export interface WorkerFacts {
+  hostname: string;
+  status: 'online' | 'offline';
+  /** Tasks currently executing on the worker (task-started not yet followed by an outcome). */
+  active: number;
+  /** Tasks the worker received (task-received events). */
+  processed: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  revoked: number;
+  /** 1/5/15-minute load averages from the last heartbeat, or null before the first one. */
+  loadavg: number[] | null;
+  /** Celeriac's receive time of the worker's last heartbeat or task event, or null. */
+  lastHeartbeat: number | null;
+  /** Heartbeat interval the worker announced (seconds). */
+  freq: number | null;
+  pid: number | null;
+  swIdent: string | null;
+  swVer: string | null;
+  swSys: string | null;
+}
 
 export class WorkerRecord {
   readonly hostname: string;
@@ -102,7 +125,8 @@ export class WorkerRecord {
     }
   }
 
-  summary(now: number): WorkerSummary {
+  /** What events say about the worker now (server/views adds what inspection knows). */
+  facts(now: number): WorkerFacts {
     const alive = this.isAlive(now);
     return {
       hostname: this.hostname,
@@ -120,9 +144,6 @@ export class WorkerRecord {
       swIdent: this.swIdent,
       swVer: this.swVer,
       swSys: this.swSys,
-      // Known from inspection, not events: the realtime hub fills them in.
-      queues: null,
-      poolSize: null,
     };
   }
 }

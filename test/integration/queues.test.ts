@@ -3,33 +3,23 @@
  * Celery (and drained by a real worker): Redis priority lists and kombu binding sets (plain and
  * with global_keyprefix), RabbitMQ passive declares and the management API, and a dead broker.
  * A last group drives QueueMonitor's scheduling against a scripted broker (timing, staleness).
- *
- * If the running Celeriac does not serve the queue routes itself yet, the test wires a
- * QueueMonitor to Celeriac's own transport and state and serves queuesRouter on a port of its
- * own — the same objects the server would use.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import amqp from 'amqplib';
-import express from 'express';
 import { Redis } from 'ioredis';
 import type { BrokerTransport, QueueStat } from '../../server/broker/transport';
 import { BrokerUnavailableError } from '../../server/broker/transport';
 import { parseBrokerUrl } from '../../server/broker/url';
 import { QueueMonitor, type QueueInfo, type QueueSnapshot } from '../../server/control/queue-monitor';
-import { queuesRouter } from '../../server/http/queues-api';
-import { createLogger, normaliseLogLevel } from '../../server/log';
+import { createLogger } from '../../server/log';
 import type { RunningCeleriac } from '../../server/server';
 import { deleteRabbitVhost, ensureRabbitVhost, freePort, startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
 import { runCeleryPython, sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
 import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
 import { IN_CI } from '../helpers/tools';
 
-/** Same level as the Celeriac under test (test/helpers/celeriac.ts). */
-const LOG_LEVEL = normaliseLogLevel(process.env.CELERIAC_TEST_LOG_LEVEL ?? 'warn') ?? 'warn';
 const MANAGEMENT_API = 'http://guest:guest@127.0.0.1:15672/api/';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -45,26 +35,11 @@ interface QueueApi {
   base: string;
 }
 
-/** Start Celeriac and find (or wire) its queue routes. */
+/** Start Celeriac; its queue routes answer at its URL. */
 async function startWithQueueApi(args: string[]): Promise<QueueApi> {
   const celeriac = await startTestCeleriac(args);
   cleanups.push(() => celeriac.close());
-  const probe = await getJson(celeriac.url, '/api/celeriac/queues');
-  if (probe.status !== 404) return { celeriac, base: celeriac.url };
-
-  const { monitor } = celeriac;
-  const queueMonitor = new QueueMonitor(monitor.transport, monitor.config, (id) => monitor.state.getTask(id), () => [], createLogger(LOG_LEVEL));
-  queueMonitor.start();
-  const app = express();
-  app.use(queuesRouter(queueMonitor, monitor.transport.kind));
-  const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(async () => {
-    await queueMonitor.stop();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return { celeriac, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { celeriac, base: celeriac.url };
 }
 
 async function snapshot(base: string): Promise<QueueSnapshot> {

@@ -195,7 +195,7 @@ describe('worker liveness (Celery: offline after freq × 2 without a heartbeat)'
     assert.ok(w);
     assert.equal(w.isAlive(T0 + 3.99), true);
     assert.equal(w.isAlive(T0 + 4), false);
-    assert.equal(w.summary(T0 + 5).status, 'offline');
+    assert.equal(w.facts(T0 + 5).status, 'offline');
   });
 
   it('ignores the sender clock: a worker whose clock is hours off is judged by receive time', () => {
@@ -235,7 +235,7 @@ describe('worker liveness (Celery: offline after freq × 2 without a heartbeat)'
     s.apply(task('task-succeeded', 'a'));
     s.apply(task('task-failed', 'b'));
     s.apply(task('task-retried', 'c'));
-    const summary = s.workers.get('w1@h')?.summary(T0);
+    const summary = s.workers.get('w1@h')?.facts(T0);
     assert.equal(summary?.processed, 2);
     assert.equal(summary?.succeeded, 1);
     assert.equal(summary?.failed, 1);

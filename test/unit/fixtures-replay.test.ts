@@ -125,7 +125,7 @@ for (const folder of ['redis', 'amqp']) {
       const [worker] = [...state.workers.values()];
       assert.equal(state.workers.size, 1);
       assert.equal(worker?.isAlive(1_900_000_000), false, 'worker-offline was the last message');
-      const summary = worker?.summary(1_800_000_000);
+      const summary = worker?.facts(1_800_000_000);
       assert.equal(summary?.succeeded, 3);
       assert.equal(summary?.failed, 2);
       assert.equal(summary?.retried, 2);

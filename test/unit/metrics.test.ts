@@ -24,7 +24,7 @@ function monitor(): Monitor {
 }
 
 function metricsOf(m: Monitor): CeleriacMetrics {
-  return new CeleriacMetrics(m, {
+  const metrics = new CeleriacMetrics(m, {
     families: new Set(['flower', 'exporter', 'celeriac']),
     workerLabel: 'full',
     taskWorkerLabel: 'generic',
@@ -33,6 +33,9 @@ function metricsOf(m: Monitor): CeleriacMetrics {
     runtimeBuckets: DEFAULT_RUNTIME_BUCKETS,
     queueWaitBuckets: [1, 10],
   });
+  // As the composition root wires it (server/wiring.ts).
+  m.state.addListener({ taskChanged: (task, event) => metrics.taskChanged(task, event) });
+  return metrics;
 }
 
 /** Runtimes spread over every runtime bucket, +Inf included. */

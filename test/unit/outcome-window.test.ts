@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OutcomeWindow, RUNTIME_SAMPLES_PER_BUCKET } from '../../server/realtime/outcome-window';
+import { OutcomeWindow, RUNTIME_SAMPLES_PER_BUCKET } from '../../server/views/outcome-window';
 
 const T0 = 1_795_000_000;
 

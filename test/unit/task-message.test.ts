@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseApplyRequest } from '../../server/http/apply-request';
-import { ApiError } from '../../server/http/params';
+import { RequestError } from '../../server/errors';
 import type { JsonValue } from '../../server/protocol/events';
 import {
   buildTaskMessage,
@@ -351,7 +351,7 @@ describe('parseApplyRequest: Flower-compatible bodies', () => {
     it(`400 for ${what}`, () => {
       assert.throws(
         () => parseApplyRequest(body, query, NOW),
-        (error: unknown) => error instanceof ApiError && error.status === 400 && message.test(error.message),
+        (error: unknown) => error instanceof RequestError && error.status === 400 && message.test(error.message),
       );
     });
   }

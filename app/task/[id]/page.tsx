@@ -18,7 +18,7 @@ export const dynamic = 'force-dynamic';
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
   const { id } = await params;
   const runtime = getRuntime();
-  const task = runtime && runtime.access.mode !== 'locked' ? runtime.task(decode(id)) : null;
+  const task = runtime && runtime.access.mode !== 'locked' ? await runtime.task(decode(id)) : null;
   return { title: task?.name ? `${task.name} ${id.slice(0, 8)}` : `Task ${id.slice(0, 8)}` };
 }
 
@@ -30,6 +30,6 @@ export default async function TaskRoute({ params }: { params: Promise<{ id: stri
     return <NoRuntime title="Task" testId="task-no-runtime" />;
   }
   if (runtime.access.mode === 'locked') return <AccessLocked title="Task" access={runtime.access} />;
-  const task = runtime.task(id);
+  const task = await runtime.task(id);
   return <TaskDetailView key={id} id={id} initial={task} readOnly={runtime.readOnly} />;
 }

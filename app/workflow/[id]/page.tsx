@@ -14,7 +14,7 @@ export default async function WorkflowPage({ params }: { params: Promise<{ id: s
   const id = decodeURIComponent((await params).id);
   const runtime = getRuntime();
   if (runtime?.access.mode === 'locked') return <AccessLocked title="Workflow" access={runtime.access} />;
-  const initial: Workflow | null = runtime?.workflow(id) ?? null;
+  const initial: Workflow | null = runtime ? await runtime.workflow(id) : null;
   return (
     <>
       <PageHeader title="Workflow">

@@ -1,0 +1,101 @@
+/**
+ * What happens when something happens: every listener of the process, wired in one place.
+ * Read this file to answer "why didn't the browser update?" or "what happens when a worker
+ * comes online?". Each consumer exposes plain methods and never subscribes itself, so this is
+ * the only file that knows who reacts to what.
+ *
+ * Intake is one-way: transport → decode → Ingest → ClusterState. Then:
+ *
+ * | When | What reacts, in order |
+ * |---|---|
+ * | the event stream (re)connects | wake every worker (heartbeat), enable_events, inspect every worker |
+ * | any event is applied | the live event tail |
+ * | a task changes | overview aggregates → live views (task page, tasks list) → metrics |
+ * | Celeriac sends a revocation | live views (the "revoke pending" mark) |
+ * | a worker changes | overview aggregates → live views (its row) |
+ * | a worker comes online | inspect it (debounced) |
+ * | a worker answered inspection | re-apply pauses → pre-zero its metrics → live views (queues, pool size) |
+ * | a worker is forgotten | drop its inspect data → live views (remove its row) |
+ * | queue lengths were polled | queue-length history → live views (queues page) |
+ */
+import type { BrokerTransport } from './broker/transport';
+import type { Inspector } from './control/inspector';
+import type { QueueMonitor } from './control/queue-monitor';
+import type { TaskEvent } from './protocol/events';
+import type { ClusterState } from './state/cluster-state';
+import type { TaskRecord } from './state/task-record';
+import type { RealtimeHub } from './realtime/hub';
+import type { EventTail } from './views/event-tail';
+import type { LiveAggregates } from './views/live-aggregates';
+
+/** What the metrics react to (server/metrics/metrics.ts). */
+export interface MetricsListener {
+  taskChanged(task: TaskRecord, event: TaskEvent): void;
+  workerInspected(hostname: string): void;
+}
+
+export interface WiredParts {
+  transport: Pick<BrokerTransport, 'onConnected'>;
+  state: ClusterState;
+  inspector: Pick<Inspector, 'onInspected' | 'workerOnline' | 'workerRemoved' | 'refresh'>;
+  /** Pauses are re-applied to a worker that answers inspection (it may have restarted). */
+  controls: { workerInspected(hostname: string): void };
+  queueMonitor: Pick<QueueMonitor, 'onUpdate'>;
+  aggregates: LiveAggregates;
+  eventTail: EventTail;
+  hub: Pick<RealtimeHub, 'taskChanged' | 'workerChanged' | 'workerRemoved' | 'queuesChanged'>;
+  metrics: MetricsListener;
+  /** Fire-and-forget broadcast to every worker (failures are logged by the caller's monitor). */
+  broadcast: (method: 'heartbeat' | 'enable_events') => void;
+  enableEvents: boolean;
+  logInitialInspectFailure: (error: unknown) => void;
+}
+
+export function wireListeners(parts: WiredParts): void {
+  const { state, inspector, hub, aggregates, metrics } = parts;
+
+  parts.transport.onConnected(() => {
+    // Like Celery's receiver with wakeup=True: every live worker answers with a heartbeat now,
+    // so the workers view is complete seconds after a (re)connect instead of after 2 s × freq.
+    parts.broadcast('heartbeat');
+    if (parts.enableEvents) parts.broadcast('enable_events');
+    // Inspect data for every worker as soon as the broker is reachable (and again after outages).
+    inspector.refresh().catch(parts.logInitialInspectFailure);
+  });
+
+  state.addListener({
+    eventApplied: (event) => parts.eventTail.push(event, event.kind === 'task' ? (state.getTask(event.uuid)?.name ?? null) : null),
+    taskChanged: (task, event) => {
+      aggregates.taskChanged(task, event);
+      hub.taskChanged(task.uuid, createsTask(task, event));
+      metrics.taskChanged(task, event);
+    },
+    // No event yet, but the task page and the list show the "revoke pending" mark at once.
+    taskRevokeRequested: (task) => hub.taskChanged(task.uuid, false),
+    workerChanged: (worker) => {
+      aggregates.workerChanged();
+      hub.workerChanged(worker.hostname);
+    },
+    workerOnline: (worker) => inspector.workerOnline(worker.hostname),
+    workerRemoved: (hostname) => {
+      inspector.workerRemoved(hostname);
+      hub.workerRemoved(hostname);
+    },
+  });
+
+  inspector.onInspected((hostname) => {
+    parts.controls.workerInspected(hostname);
+    metrics.workerInspected(hostname);
+    hub.workerChanged(hostname);
+  });
+
+  parts.queueMonitor.onUpdate((snapshot) => {
+    if (snapshot.updatedAt !== null) aggregates.queuesPolled(snapshot.updatedAt, Object.fromEntries(snapshot.queues.map((q) => [q.name, q.messages])));
+    hub.queuesChanged();
+  });
+}
+
+/** The event made the task known to the cluster: its task-sent, or a task-received with no task-sent (not a retry). */
+function createsTask(task: TaskRecord, event: TaskEvent): boolean {
+  return event.type === 'task-sent' || (event.type === 'task-received' && task.sent === null && task.retries === 0);
+}
