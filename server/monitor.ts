@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { errorText } from './errors';
 import type { Config } from './config/config';
 import { createTransport } from './broker';
-import type { BrokerTransport, TransportStatus } from './broker/transport';
+import type { BrokerTransport } from './broker/transport';
 import { ClusterState } from './state/cluster-state';
 import { Ingest } from './state/ingest';
 import { AuditLog } from './control/audit';
@@ -70,9 +70,6 @@ export class Monitor {
     if (Object.keys(config.transportOptions.ignored).length > 0) {
       logger.info({ options: Object.keys(config.transportOptions.ignored) }, 'broker transport options not used by Celeriac');
     }
-    this.transport.onStatus((status: TransportStatus) => {
-      if (!status.connected) logger.warn({ reason: status.reason }, 'event stream is down');
-    });
     this.transport.start();
     this.inspector.start(config.inspectInterval);
     this.queueMonitor.start();

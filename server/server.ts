@@ -190,7 +190,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     metrics,
     broadcast: (method) => void monitor.broadcast(method),
     enableEvents: config.enableEvents,
-    logInitialInspectFailure: (error) => logger.debug({ err: String(error) }, 'initial inspect failed'),
+    logger,
   });
   setRuntime(pageRuntime(read, { urlPrefix: prefix, readOnly: config.readOnly, access: access.state }));
   monitor.start();

@@ -8,7 +8,8 @@
  *
  * | When | What reacts, in order |
  * |---|---|
- * | the event stream (re)connects | wake every worker (heartbeat), enable_events, inspect every worker |
+ * | the event stream goes down | a warning in the log (its reason is in /healthcheck and the UI's banner) |
+ * | the event stream (re)connects | wake every worker (heartbeat), enable_events, inspect every worker, poll queue lengths |
  * | any event is applied | the live event tail |
  * | a task changes | overview aggregates → live views (task page, tasks list) → metrics |
  * | Celeriac sends a revocation | live views (the "revoke pending" mark) |
@@ -18,6 +19,7 @@
  * | a worker is forgotten | drop its inspect data → live views (remove its row) |
  * | queue lengths were polled | queue-length history → live views (queues page) |
  */
+import type { Logger } from 'pino';
 import type { BrokerTransport } from './broker/transport';
 import type { Inspector } from './control/inspector';
 import type { QueueMonitor } from './control/queue-monitor';
@@ -35,12 +37,12 @@ export interface MetricsListener {
 }
 
 export interface WiredParts {
-  transport: Pick<BrokerTransport, 'onConnected'>;
+  transport: Pick<BrokerTransport, 'onConnected' | 'onStatus'>;
   state: ClusterState;
   inspector: Pick<Inspector, 'onInspected' | 'workerOnline' | 'workerRemoved' | 'refresh'>;
   /** Pauses are re-applied to a worker that answers inspection (it may have restarted). */
   controls: { workerInspected(hostname: string): void };
-  queueMonitor: Pick<QueueMonitor, 'onUpdate'>;
+  queueMonitor: Pick<QueueMonitor, 'onUpdate' | 'brokerConnected'>;
   aggregates: LiveAggregates;
   eventTail: EventTail;
   hub: Pick<RealtimeHub, 'taskChanged' | 'workerChanged' | 'workerRemoved' | 'queuesChanged'>;
@@ -48,19 +50,24 @@ export interface WiredParts {
   /** Fire-and-forget broadcast to every worker (failures are logged by the caller's monitor). */
   broadcast: (method: 'heartbeat' | 'enable_events') => void;
   enableEvents: boolean;
-  logInitialInspectFailure: (error: unknown) => void;
+  logger: Logger;
 }
 
 export function wireListeners(parts: WiredParts): void {
   const { state, inspector, hub, aggregates, metrics } = parts;
 
+  const { logger } = parts;
+  parts.transport.onStatus((status) => {
+    if (!status.connected) logger.warn({ reason: status.reason }, 'event stream is down');
+  });
   parts.transport.onConnected(() => {
     // Like Celery's receiver with wakeup=True: every live worker answers with a heartbeat now,
     // so the workers view is complete seconds after a (re)connect instead of after 2 s × freq.
     parts.broadcast('heartbeat');
     if (parts.enableEvents) parts.broadcast('enable_events');
     // Inspect data for every worker as soon as the broker is reachable (and again after outages).
-    inspector.refresh().catch(parts.logInitialInspectFailure);
+    inspector.refresh().catch((error: unknown) => logger.debug({ err: String(error) }, 'initial inspect failed'));
+    parts.queueMonitor.brokerConnected();
   });
 
   state.addListener({

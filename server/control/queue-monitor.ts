@@ -102,7 +102,6 @@ export class QueueMonitor {
   private running = false;
   /** Bumped by start(): a poll that finishes after a stop() and a new start() must not start a second loop. */
   private generation = 0;
-  private connectHooked = false;
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   /** One poll requested (refresh) while another runs; shared by every caller meanwhile. */
@@ -143,15 +142,15 @@ export class QueueMonitor {
     if (this.running) return;
     this.running = true;
     this.generation++;
-    if (!this.connectHooked) {
-      this.connectHooked = true;
-      // At start-up the first poll usually races the connection and fails: read again the moment
-      // the broker is there instead of an interval later.
-      this.transport.onConnected(() => {
-        if (this.running) void this.refresh();
-      });
-    }
     this.tick();
+  }
+
+  /**
+   * The broker (re)connected. At start-up the first poll usually races the connection and fails:
+   * read again the moment the broker is there instead of an interval later.
+   */
+  brokerConnected(): void {
+    if (this.running) void this.refresh();
   }
 
   async stop(): Promise<void> {

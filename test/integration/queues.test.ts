@@ -13,6 +13,7 @@ import type { BrokerTransport, QueueStat } from '../../server/broker/transport';
 import { BrokerUnavailableError } from '../../server/broker/transport';
 import { parseBrokerUrl } from '../../server/broker/url';
 import { QueueMonitor, type QueueInfo, type QueueSnapshot } from '../../server/control/queue-monitor';
+import type { QueuesSnapshot } from '../../server/views/types';
 import { createLogger } from '../../server/log';
 import type { RunningCeleriac } from '../../server/server';
 import { deleteRabbitVhost, ensureRabbitVhost, freePort, startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
@@ -42,18 +43,21 @@ async function startWithQueueApi(args: string[]): Promise<QueueApi> {
   return { celeriac, base: celeriac.url };
 }
 
-async function snapshot(base: string): Promise<QueueSnapshot> {
-  const res = await getJson<QueueSnapshot>(base, '/api/celeriac/queues');
+async function snapshot(base: string): Promise<QueuesSnapshot> {
+  const res = await getJson<QueuesSnapshot>(base, '/api/celeriac/queues');
   assert.equal(res.status, 200, `GET /api/celeriac/queues: ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
-async function queue(base: string, name: string): Promise<QueueInfo | undefined> {
+/** One queue as the API serves it. */
+type ApiQueue = QueuesSnapshot['queues'][number];
+
+async function queue(base: string, name: string): Promise<ApiQueue | undefined> {
   return (await snapshot(base)).queues.find((q) => q.name === name);
 }
 
 /** Wait until the queue satisfies `check`; returns it. */
-function queueWhere(base: string, name: string, what: string, check: (q: QueueInfo) => boolean, timeoutMs = 20_000): Promise<QueueInfo> {
+function queueWhere(base: string, name: string, what: string, check: (q: ApiQueue) => boolean, timeoutMs = 20_000): Promise<ApiQueue> {
   return waitFor(`${name}: ${what}`, async () => {
     const q = await queue(base, name);
     return q && check(q) ? q : null;
@@ -237,10 +241,10 @@ describe('RabbitMQ queue lengths', { timeout: 120_000 }, () => {
     // "q-does-not-exist" sorts first: its 404 closes the channel before q-listed is read.
     const api = await startWithQueueApi(['--broker', url, '--queues', 'q-listed,q-does-not-exist', '--queue-poll-interval', '0.5']);
     const listed = await queueWhere(api.base, 'q-listed', '4 messages', (x) => x.messages === 4);
-    assert.deepEqual(listed, { name: 'q-listed', messages: 4, byPriority: null, consumers: 0, ready: 4, unacked: null, oldestAgeSeconds: null, sources: ['config'], exists: true });
+    assert.deepEqual(listed, { name: 'q-listed', messages: 4, byPriority: null, consumers: 0, ready: 4, unacked: null, oldestAgeSeconds: null, sources: ['config'], exists: true, paused: false });
     const snap = await snapshot(api.base);
     assert.deepEqual(snap.queues.map((q) => q.name), ['q-does-not-exist', 'q-listed'], 'without --broker-api nothing is discovered');
-    const missing = snap.queues[0] as QueueInfo;
+    const missing = snap.queues[0] as ApiQueue;
     assert.equal(missing.exists, false);
     assert.equal(missing.messages, 0);
     assert.equal(snap.stale, false);
@@ -277,7 +281,7 @@ describe('RabbitMQ queue lengths', { timeout: 120_000 }, () => {
     const snap = await snapshot(api.base);
     assert.deepEqual(snap.queues.map((q) => q.name), ['q-discovered', 'q-does-not-exist', 'q-listed']);
     assert.ok(!snap.queues.some((q) => q.name === exclusive.queue));
-    const missing = snap.queues.find((q) => q.name === 'q-does-not-exist') as QueueInfo;
+    const missing = snap.queues.find((q) => q.name === 'q-does-not-exist') as ApiQueue;
     assert.deepEqual([missing.exists, missing.messages], [false, 0]);
 
     // Flower's shape: RabbitMQ's own objects, for the known queues that exist.
