@@ -13,7 +13,9 @@
 import { randomUUID } from 'node:crypto';
 import type { OutboundTaskMessage } from '../broker/transport';
 import type { JsonValue } from '../protocol/events';
-import { codePointLength, pyRepr, type PyExactValue } from '../protocol/python-literal';
+import { pyRepr } from '../protocol/python/repr';
+import { codePointLength } from '../protocol/python/str';
+import type { PyExactValue } from '../protocol/python/value';
 
 /** What to send: Celery's `apply_async` options that Celeriac supports. */
 export interface TaskSendOptions {

@@ -20,7 +20,10 @@
  * kwargs pairs are cached in a WeakMap keyed by the task object, revalidated against the current
  * kwargs string on every access (tasks are long-lived and mutable). See "Matching" below.
  */
-import { codePointLength, decodePyBytes, literalEval, pyRepr, pyStr, type PyExactValue } from '../protocol/python-literal';
+import { literalEval } from '../protocol/python/literal';
+import { pyRepr, pyStr } from '../protocol/python/repr';
+import { codePointLength } from '../protocol/python/str';
+import { decodePyBytes, type PyExactValue } from '../protocol/python/value';
 
 export interface SearchableTask {
   readonly uuid: string;

@@ -3,16 +3,12 @@ import assert from 'node:assert/strict';
 import {
   literalEval,
   MAX_LITERAL_DEPTH,
-  normalisePyValue,
   parsePythonLiteral,
-  pyRepr,
-  pyStr,
   PythonLiteralError,
-  pyValueToJson,
   tryParsePythonLiteral,
-  type PyValue,
   type PythonLiteralErrorReason,
-} from '../../server/protocol/python-literal';
+} from '../../server/protocol/python/literal';
+import type { PyValue } from '../../server/protocol/python/value';
 
 function tuple(...items: PyValue[]): PyValue {
   return { kind: 'tuple', items };
@@ -422,90 +418,5 @@ describe('literalEval (exact ast.literal_eval semantics)', () => {
     assert.deepEqual(literalEval('(1, 2, 3, ...)'), { kind: 'tuple', items: [1, 2, 3, { kind: 'ellipsis' }] });
     assert.equal(literalEval("'" + 'a'.repeat(1029) + "...'"), 'a'.repeat(1029) + '...');
     assert.throws(() => literalEval("{'a': 1, ...}"), PythonLiteralError);
-  });
-
-  test('repr round-trips the way Python prints values', () => {
-    const cases: [string, string][] = [
-      ['3.0', '3.0'],
-      ['1e16', '1e+16'],
-      ['1e15', '1000000000000000.0'],
-      ['1e-5', '1e-05'],
-      ['0.0001', '0.0001'],
-      ['-0.0', '-0.0'],
-      ['1.5e300', '1.5e+300'],
-      ['1e400', 'inf'],
-      ['0x10', '16'],
-      ['1_00', '100'],
-      ["{'a': [1, (2,), {3}], 'b': b'x\\'y', 'c': \"it's\", 'd': None, 'e': set()}", "{'a': [1, (2,), {3}], 'b': b\"x'y\", 'c': \"it's\", 'd': None, 'e': set()}"],
-      ["'\\x00\\t\\u200b\\U0001F600\\xe9\\\\'", "'\\x00\\t\\u200b😀é\\\\'"],
-      ["'both \\' and \"'", "'both \\' and \"'"],
-      ['(...,)', '(Ellipsis,)'],
-      ['True', 'True'],
-    ];
-    for (const [text, repr] of cases) assert.equal(pyRepr(literalEval(text)), repr, text);
-  });
-
-  test('pyStr is str(): strings are themselves, the rest their repr', () => {
-    assert.equal(pyStr(literalEval("'high'")), 'high');
-    assert.equal(pyStr(literalEval('[1, 2]')), '[1, 2]');
-    assert.equal(pyStr(literalEval('None')), 'None');
-    assert.equal(pyStr(literalEval('2.50')), '2.5');
-  });
-});
-
-describe('normalisePyValue', () => {
-  const same = (a: string, b: string): void =>
-    assert.equal(normalisePyValue(parsePythonLiteral(a)), normalisePyValue(parsePythonLiteral(b)), `${a} == ${b}`);
-  const different = (a: string, b: string): void =>
-    assert.notEqual(normalisePyValue(parsePythonLiteral(a)), normalisePyValue(parsePythonLiteral(b)), `${a} != ${b}`);
-
-  test('follows Python equality', () => {
-    same('3', '3.0');
-    same('1', 'True');
-    same('0', 'False');
-    same('0', '-0.0');
-    same("'a'", '"a"');
-    same("'a'", "u'a'");
-    same('1e20', '100000000000000000000');
-    same('0x10', '16');
-    same('{1, 2}', '{2, 1}');
-    same("{'a': 1, 'b': 2}", "{'b': 2, 'a': 1.0}");
-    same('[1, (2, 3)]', '[1.0, (2, 3)]');
-    different("'1'", '1');
-    different("b'a'", "'a'");
-    different('(1, 2)', '[1, 2]');
-    different('None', 'False');
-    different('set()', '{}');
-    different('[1, 2]', '[2, 1]');
-    different('1.5', '1');
-    assert.equal(normalisePyValue(literalEval('3.0')), normalisePyValue(3));
-  });
-});
-
-describe('pyValueToJson', () => {
-  test('converts every kind of value', () => {
-    assert.deepEqual(
-      pyValueToJson(parsePythonLiteral("([1, (2,)], {'a': {1, 2}}, b'caf\\xc3\\xa9', None, True, 1.5)")),
-      [[1, [2]], { a: [1, 2] }, 'café', null, true, 1.5],
-    );
-    assert.deepEqual(pyValueToJson(parsePythonLiteral("{1: 'a', None: 'b', True: 'c', 1.5: 'd', (1, 2): 'e', b'k': 'f'}")), {
-      1: 'c',
-      null: 'b',
-      '1.5': 'd',
-      '(1, 2)': 'e',
-      k: 'f',
-    });
-    assert.equal(pyValueToJson(parsePythonLiteral('123456789012345678901234567890')), '123456789012345678901234567890');
-    assert.equal(pyValueToJson(9007199254740991n), 9007199254740991);
-    assert.deepEqual(pyValueToJson(literalEval('(3.0, ...)')), [3, 'Ellipsis']);
-    assert.equal(pyValueToJson(bytes('\xff')), '\ufffd');
-  });
-
-  test("a '__proto__' key stays an ordinary key", () => {
-    const json = pyValueToJson(parsePythonLiteral("{'__proto__': {'polluted': 1}}")) as Record<string, unknown>;
-    assert.ok(Object.hasOwn(json, '__proto__'));
-    assert.equal(Object.getPrototypeOf(json), Object.prototype);
-    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
-    assert.equal(JSON.stringify(json), '{"__proto__":{"polluted":1}}');
   });
 });
