@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { literalEval } from '../../server/protocol/python/literal';
-import { pyRepr, pyStr } from '../../server/protocol/python/repr';
+import { pyRepr, pyStr, safeStr } from '../../server/protocol/python/repr';
 
 describe('pyRepr and pyStr', () => {
   test('repr round-trips the way Python prints values', () => {
@@ -30,5 +30,10 @@ describe('pyRepr and pyStr', () => {
     assert.equal(pyStr(literalEval('[1, 2]')), '[1, 2]');
     assert.equal(pyStr(literalEval('None')), 'None');
     assert.equal(pyStr(literalEval('2.50')), '2.5');
+  });
+
+  test("safeStr is kombu's safe_str(): bytes decoded as UTF-8, the rest str()", () => {
+    const texts: [string, string][] = [["b'caf\\xc3\\xa9'", 'café'], ["b'\\xff'", '\ufffd'], ["'high'", 'high'], ["[b'a']", "[b'a']"], ['1e16', '1e+16']];
+    for (const [literal, text] of texts) assert.equal(safeStr(literalEval(literal)), text, literal);
   });
 });

@@ -1,6 +1,6 @@
 /** Python's `repr()` and `str()` of a {@link PyExactValue}. */
 import { isPrintable } from './str';
-import type { PyExactValue, PyValue } from './value';
+import { decodePyBytes, type PyExactValue, type PyValue } from './value';
 
 /** Python's `repr()` of a value (set items in their stored order; Python's own order is hash-based). */
 export function pyRepr(v: PyValue | PyExactValue): string {
@@ -41,6 +41,12 @@ export function pyRepr(v: PyValue | PyExactValue): string {
 /** Python's `str()`: a str is itself, anything else is its repr. */
 export function pyStr(v: PyValue | PyExactValue): string {
   return typeof v === 'string' ? v : pyRepr(v);
+}
+
+/** kombu's `safe_str()` (`kombu.utils.encoding`): bytes decoded as UTF-8 (invalid bytes replaced), anything else `str()`. */
+export function safeStr(v: PyValue | PyExactValue): string {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && v.kind === 'bytes') return decodePyBytes(v.value);
+  return pyStr(v);
 }
 
 /** Python's float repr: shortest round-trip digits, exponent form below 1e-4 and from 1e16 on. */
