@@ -712,32 +712,14 @@ class LiteralParser {
     const escapeStart = this.pos;
     const n = src.charCodeAt(this.pos + 1);
     this.pos += 2;
+    const simple = SIMPLE_ESCAPES.get(n);
+    if (simple !== undefined) return simple;
     switch (n) {
       case CH_LF:
         return '';
       case CH_CR:
         if (src.charCodeAt(this.pos) === CH_LF) this.pos++;
         return '';
-      case 0x5c:
-        return '\\';
-      case 0x27:
-        return "'";
-      case 0x22:
-        return '"';
-      case 0x61: // a
-        return '\x07';
-      case 0x62: // b
-        return '\b';
-      case 0x66: // f
-        return '\f';
-      case 0x6e: // n
-        return '\n';
-      case 0x72: // r
-        return '\r';
-      case 0x74: // t
-        return '\t';
-      case 0x76: // v
-        return '\v';
       case 0x78: // x
         return String.fromCharCode(this.readHex(2, '\\xXX', literalStart, escapeStart));
       case 0x75: // u
@@ -859,6 +841,12 @@ class LiteralParser {
     return new PythonLiteralError(reason, detail, this.pos);
   }
 }
+
+/** The escapes that stand for one fixed character (`\n` a line feed, `\a` the bell, ...), by the code of the letter. */
+const SIMPLE_ESCAPES: ReadonlyMap<number, string> = new Map(
+  Object.entries({ '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' })
+    .map(([letter, char]): [number, string] => [letter.charCodeAt(0), char]),
+);
 
 const EXPRESSION_KEYWORDS: ReadonlySet<string> = new Set(['if', 'else', 'for', 'async', 'and', 'or', 'not', 'in', 'is']);
 
