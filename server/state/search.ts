@@ -452,28 +452,23 @@ function compile(expression: QueryExpression): Compiled {
       return { match: () => true, cost: 0 };
     case 'term':
       return compileTerm(expression.field, expression.value);
-    case 'and': {
+    case 'and':
+    case 'or': {
       // Pure predicates, so the order does not change the result: cheapest first.
       const parts = expression.children.map(compile).sort((a, b) => a.cost - b.cost);
-      const matchers = parts.map((part) => part.match);
       const cost = Math.max(...parts.map((part) => part.cost)) + 1;
-      if (matchers.length === 2) {
-        const [a, b] = matchers as [Matcher, Matcher];
-        return { match: (task) => a(task) && b(task), cost };
-      }
-      return { match: (task) => matchers.every((m) => m(task)), cost };
-    }
-    case 'or': {
-      const parts = expression.children.map(compile).sort((a, b) => a.cost - b.cost);
-      const matchers = parts.map((part) => part.match);
-      const cost = Math.max(...parts.map((part) => part.cost)) + 1;
-      if (matchers.length === 2) {
-        const [a, b] = matchers as [Matcher, Matcher];
-        return { match: (task) => a(task) || b(task), cost };
-      }
-      return { match: (task) => matchers.some((m) => m(task)), cost };
+      return { match: combineMatchers(expression.type, parts.map((part) => part.match)), cost };
     }
   }
+}
+
+/** AND / OR of matchers; two of them (the common case) without walking an array. */
+function combineMatchers(type: 'and' | 'or', matchers: readonly Matcher[]): Matcher {
+  if (matchers.length === 2) {
+    const [a, b] = matchers as [Matcher, Matcher];
+    return type === 'and' ? (task) => a(task) && b(task) : (task) => a(task) || b(task);
+  }
+  return type === 'and' ? (task) => matchers.every((m) => m(task)) : (task) => matchers.some((m) => m(task));
 }
 
 class CompiledTaskQuery implements TaskQuery {

@@ -40,6 +40,14 @@ function refuses(text: string, reason: PythonLiteralErrorReason, message?: RegEx
   return caught;
 }
 
+/** Each text is refused for `reason`; one given with a pattern also with a message that matches it. */
+function refusesEach(reason: PythonLiteralErrorReason, texts: readonly (string | readonly [string, RegExp])[]): void {
+  for (const text of texts) {
+    if (typeof text === 'string') refuses(text, reason);
+    else refuses(text[0], reason, text[1]);
+  }
+}
+
 describe('parsePythonLiteral: scalars', () => {
   test('ints', () => {
     parses('0', 0);
@@ -275,62 +283,26 @@ describe('parsePythonLiteral: non-literals', () => {
   });
 
   test('lambdas, operators and other expressions', () => {
-    refuses('lambda x: x', 'not_a_literal', /lambda/);
-    refuses('1+2', 'not_a_literal', /operator '\+'/);
-    refuses('(1 * 2)', 'not_a_literal');
-    refuses('2 ** 8', 'not_a_literal');
-    refuses('[1 == 1]', 'not_a_literal');
-    refuses('1 if True else 2', 'not_a_literal', /'if'/);
-    refuses('[x for x in y]', 'not_a_literal');
-    refuses('--1', 'not_a_literal', /unary/);
-    refuses('-True', 'not_a_literal', /unary/);
-    refuses("-'a'", 'not_a_literal');
-    refuses('-(1,)', 'not_a_literal');
-    refuses('~1', 'not_a_literal');
-    refuses('(1)(2)', 'not_a_literal');
-    refuses('[1][0]', 'not_a_literal');
-    refuses('True.real', 'not_a_literal');
-    refuses("'abc'.upper()", 'not_a_literal');
-    refuses('[*a]', 'not_a_literal');
-    refuses('{**a}', 'not_a_literal');
-    refuses("f'x{y}'", 'not_a_literal', /f-string/);
-    refuses('1j', 'not_a_literal', /complex/);
-    refuses('1+2j', 'not_a_literal');
+    refusesEach('not_a_literal', [
+      ['lambda x: x', /lambda/], ['1+2', /operator '\+'/], '(1 * 2)', '2 ** 8', '[1 == 1]',
+      ['1 if True else 2', /'if'/], '[x for x in y]',
+      ['--1', /unary/], ['-True', /unary/], "-'a'", '-(1,)', '~1',
+      '(1)(2)', '[1][0]', 'True.real', "'abc'.upper()", '[*a]', '{**a}',
+      ["f'x{y}'", /f-string/], ['1j', /complex/], '1+2j',
+    ]);
   });
 });
 
 describe('parsePythonLiteral: syntax errors', () => {
   test('malformed input', () => {
-    refuses('', 'syntax', /empty/);
-    refuses('   ', 'syntax');
-    refuses('(,)', 'syntax');
-    refuses('[,]', 'syntax');
-    refuses('{,}', 'syntax');
-    refuses('[1 2]', 'syntax');
-    refuses('1 2', 'syntax');
-    refuses('1,\n2', 'syntax');
-    refuses('(1]', 'syntax');
-    refuses('{1: 2, 3}', 'syntax', /':' expected/);
-    refuses('{1: 2 3}', 'syntax');
-    refuses(')', 'syntax');
-    refuses('01', 'syntax', /leading zeros/);
-    refuses('1__0', 'syntax');
-    refuses('1_', 'syntax');
-    refuses('0x', 'syntax');
-    refuses('0b102', 'syntax', /binary/);
-    refuses('0o8', 'syntax');
-    refuses('1abc', 'syntax');
-    refuses('1.__class__', 'syntax');
-    refuses("'\\x4g'", 'syntax', /\\xXX/);
-    refuses("'\\U00110000'", 'syntax', /illegal Unicode/);
-    refuses("'\\N{EM DASH}'", 'syntax', /\\N/);
-    refuses("'a\nb'", 'syntax', /line break/);
-    refuses("'a\0b'", 'syntax', /NUL/);
-    refuses("ur'x'", 'syntax', /prefix/);
-    refuses('1 = 2', 'syntax');
-    refuses('@', 'syntax');
-    refuses('\u00a01', 'syntax');
-    refuses('1 ; 2', 'syntax');
+    refusesEach('syntax', [
+      ['', /empty/], '   ', '(,)', '[,]', '{,}', '[1 2]', '1 2', '1,\n2', '(1]',
+      ['{1: 2, 3}', /':' expected/], '{1: 2 3}', ')',
+      ['01', /leading zeros/], '1__0', '1_', '0x', ['0b102', /binary/], '0o8', '1abc', '1.__class__',
+      ["'\\x4g'", /\\xXX/], ["'\\U00110000'", /illegal Unicode/], ["'\\N{EM DASH}'", /\\N/],
+      ["'a\nb'", /line break/], ["'a\0b'", /NUL/], ["ur'x'", /prefix/],
+      '1 = 2', '@', '\u00a01', '1 ; 2',
+    ]);
   });
 
   test('nesting is limited to 100 levels', () => {
