@@ -12,7 +12,8 @@ import { isReady, type RedisResultBackend, type TaskResult } from '../control/re
 import { buildTaskMessage, DEFAULT_QUEUE, type TaskSendOptions } from '../control/task-message';
 import { parseApplyRequest } from './apply-request';
 import type { JsonValue } from '../protocol/events';
-import { pyValueToJson, tryParsePythonLiteral } from '../protocol/python-literal';
+import { pyValueToJson } from '../protocol/python/json';
+import { tryParsePythonLiteral } from '../protocol/python/literal';
 import type { HistoryQueries, LiveQueries } from '../views/read-model';
 import { actorOf, controlGuard, inputs, type ControlApiOptions } from './control-api';
 import { param, type Query } from './params';

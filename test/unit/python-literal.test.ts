@@ -3,16 +3,12 @@ import assert from 'node:assert/strict';
 import {
   literalEval,
   MAX_LITERAL_DEPTH,
-  normalisePyValue,
   parsePythonLiteral,
-  pyRepr,
-  pyStr,
   PythonLiteralError,
-  pyValueToJson,
   tryParsePythonLiteral,
-  type PyValue,
   type PythonLiteralErrorReason,
-} from '../../server/protocol/python-literal';
+} from '../../server/protocol/python/literal';
+import type { PyValue } from '../../server/protocol/python/value';
 
 function tuple(...items: PyValue[]): PyValue {
   return { kind: 'tuple', items };
@@ -42,6 +38,14 @@ function refuses(text: string, reason: PythonLiteralErrorReason, message?: RegEx
   assert.equal(caught.reason, reason, `reason for ${JSON.stringify(text.slice(0, 80))}: ${caught.message}`);
   if (message) assert.match(caught.message, message);
   return caught;
+}
+
+/** Each text is refused for `reason`; one given with a pattern also with a message that matches it. */
+function refusesEach(reason: PythonLiteralErrorReason, texts: readonly (string | readonly [string, RegExp])[]): void {
+  for (const text of texts) {
+    if (typeof text === 'string') refuses(text, reason);
+    else refuses(text[0], reason, text[1]);
+  }
 }
 
 describe('parsePythonLiteral: scalars', () => {
@@ -279,62 +283,26 @@ describe('parsePythonLiteral: non-literals', () => {
   });
 
   test('lambdas, operators and other expressions', () => {
-    refuses('lambda x: x', 'not_a_literal', /lambda/);
-    refuses('1+2', 'not_a_literal', /operator '\+'/);
-    refuses('(1 * 2)', 'not_a_literal');
-    refuses('2 ** 8', 'not_a_literal');
-    refuses('[1 == 1]', 'not_a_literal');
-    refuses('1 if True else 2', 'not_a_literal', /'if'/);
-    refuses('[x for x in y]', 'not_a_literal');
-    refuses('--1', 'not_a_literal', /unary/);
-    refuses('-True', 'not_a_literal', /unary/);
-    refuses("-'a'", 'not_a_literal');
-    refuses('-(1,)', 'not_a_literal');
-    refuses('~1', 'not_a_literal');
-    refuses('(1)(2)', 'not_a_literal');
-    refuses('[1][0]', 'not_a_literal');
-    refuses('True.real', 'not_a_literal');
-    refuses("'abc'.upper()", 'not_a_literal');
-    refuses('[*a]', 'not_a_literal');
-    refuses('{**a}', 'not_a_literal');
-    refuses("f'x{y}'", 'not_a_literal', /f-string/);
-    refuses('1j', 'not_a_literal', /complex/);
-    refuses('1+2j', 'not_a_literal');
+    refusesEach('not_a_literal', [
+      ['lambda x: x', /lambda/], ['1+2', /operator '\+'/], '(1 * 2)', '2 ** 8', '[1 == 1]',
+      ['1 if True else 2', /'if'/], '[x for x in y]',
+      ['--1', /unary/], ['-True', /unary/], "-'a'", '-(1,)', '~1',
+      '(1)(2)', '[1][0]', 'True.real', "'abc'.upper()", '[*a]', '{**a}',
+      ["f'x{y}'", /f-string/], ['1j', /complex/], '1+2j',
+    ]);
   });
 });
 
 describe('parsePythonLiteral: syntax errors', () => {
   test('malformed input', () => {
-    refuses('', 'syntax', /empty/);
-    refuses('   ', 'syntax');
-    refuses('(,)', 'syntax');
-    refuses('[,]', 'syntax');
-    refuses('{,}', 'syntax');
-    refuses('[1 2]', 'syntax');
-    refuses('1 2', 'syntax');
-    refuses('1,\n2', 'syntax');
-    refuses('(1]', 'syntax');
-    refuses('{1: 2, 3}', 'syntax', /':' expected/);
-    refuses('{1: 2 3}', 'syntax');
-    refuses(')', 'syntax');
-    refuses('01', 'syntax', /leading zeros/);
-    refuses('1__0', 'syntax');
-    refuses('1_', 'syntax');
-    refuses('0x', 'syntax');
-    refuses('0b102', 'syntax', /binary/);
-    refuses('0o8', 'syntax');
-    refuses('1abc', 'syntax');
-    refuses('1.__class__', 'syntax');
-    refuses("'\\x4g'", 'syntax', /\\xXX/);
-    refuses("'\\U00110000'", 'syntax', /illegal Unicode/);
-    refuses("'\\N{EM DASH}'", 'syntax', /\\N/);
-    refuses("'a\nb'", 'syntax', /line break/);
-    refuses("'a\0b'", 'syntax', /NUL/);
-    refuses("ur'x'", 'syntax', /prefix/);
-    refuses('1 = 2', 'syntax');
-    refuses('@', 'syntax');
-    refuses('\u00a01', 'syntax');
-    refuses('1 ; 2', 'syntax');
+    refusesEach('syntax', [
+      ['', /empty/], '   ', '(,)', '[,]', '{,}', '[1 2]', '1 2', '1,\n2', '(1]',
+      ['{1: 2, 3}', /':' expected/], '{1: 2 3}', ')',
+      ['01', /leading zeros/], '1__0', '1_', '0x', ['0b102', /binary/], '0o8', '1abc', '1.__class__',
+      ["'\\x4g'", /\\xXX/], ["'\\U00110000'", /illegal Unicode/], ["'\\N{EM DASH}'", /\\N/],
+      ["'a\nb'", /line break/], ["'a\0b'", /NUL/], ["ur'x'", /prefix/],
+      '1 = 2', '@', '\u00a01', '1 ; 2',
+    ]);
   });
 
   test('nesting is limited to 100 levels', () => {
@@ -422,90 +390,5 @@ describe('literalEval (exact ast.literal_eval semantics)', () => {
     assert.deepEqual(literalEval('(1, 2, 3, ...)'), { kind: 'tuple', items: [1, 2, 3, { kind: 'ellipsis' }] });
     assert.equal(literalEval("'" + 'a'.repeat(1029) + "...'"), 'a'.repeat(1029) + '...');
     assert.throws(() => literalEval("{'a': 1, ...}"), PythonLiteralError);
-  });
-
-  test('repr round-trips the way Python prints values', () => {
-    const cases: [string, string][] = [
-      ['3.0', '3.0'],
-      ['1e16', '1e+16'],
-      ['1e15', '1000000000000000.0'],
-      ['1e-5', '1e-05'],
-      ['0.0001', '0.0001'],
-      ['-0.0', '-0.0'],
-      ['1.5e300', '1.5e+300'],
-      ['1e400', 'inf'],
-      ['0x10', '16'],
-      ['1_00', '100'],
-      ["{'a': [1, (2,), {3}], 'b': b'x\\'y', 'c': \"it's\", 'd': None, 'e': set()}", "{'a': [1, (2,), {3}], 'b': b\"x'y\", 'c': \"it's\", 'd': None, 'e': set()}"],
-      ["'\\x00\\t\\u200b\\U0001F600\\xe9\\\\'", "'\\x00\\t\\u200b😀é\\\\'"],
-      ["'both \\' and \"'", "'both \\' and \"'"],
-      ['(...,)', '(Ellipsis,)'],
-      ['True', 'True'],
-    ];
-    for (const [text, repr] of cases) assert.equal(pyRepr(literalEval(text)), repr, text);
-  });
-
-  test('pyStr is str(): strings are themselves, the rest their repr', () => {
-    assert.equal(pyStr(literalEval("'high'")), 'high');
-    assert.equal(pyStr(literalEval('[1, 2]')), '[1, 2]');
-    assert.equal(pyStr(literalEval('None')), 'None');
-    assert.equal(pyStr(literalEval('2.50')), '2.5');
-  });
-});
-
-describe('normalisePyValue', () => {
-  const same = (a: string, b: string): void =>
-    assert.equal(normalisePyValue(parsePythonLiteral(a)), normalisePyValue(parsePythonLiteral(b)), `${a} == ${b}`);
-  const different = (a: string, b: string): void =>
-    assert.notEqual(normalisePyValue(parsePythonLiteral(a)), normalisePyValue(parsePythonLiteral(b)), `${a} != ${b}`);
-
-  test('follows Python equality', () => {
-    same('3', '3.0');
-    same('1', 'True');
-    same('0', 'False');
-    same('0', '-0.0');
-    same("'a'", '"a"');
-    same("'a'", "u'a'");
-    same('1e20', '100000000000000000000');
-    same('0x10', '16');
-    same('{1, 2}', '{2, 1}');
-    same("{'a': 1, 'b': 2}", "{'b': 2, 'a': 1.0}");
-    same('[1, (2, 3)]', '[1.0, (2, 3)]');
-    different("'1'", '1');
-    different("b'a'", "'a'");
-    different('(1, 2)', '[1, 2]');
-    different('None', 'False');
-    different('set()', '{}');
-    different('[1, 2]', '[2, 1]');
-    different('1.5', '1');
-    assert.equal(normalisePyValue(literalEval('3.0')), normalisePyValue(3));
-  });
-});
-
-describe('pyValueToJson', () => {
-  test('converts every kind of value', () => {
-    assert.deepEqual(
-      pyValueToJson(parsePythonLiteral("([1, (2,)], {'a': {1, 2}}, b'caf\\xc3\\xa9', None, True, 1.5)")),
-      [[1, [2]], { a: [1, 2] }, 'café', null, true, 1.5],
-    );
-    assert.deepEqual(pyValueToJson(parsePythonLiteral("{1: 'a', None: 'b', True: 'c', 1.5: 'd', (1, 2): 'e', b'k': 'f'}")), {
-      1: 'c',
-      null: 'b',
-      '1.5': 'd',
-      '(1, 2)': 'e',
-      k: 'f',
-    });
-    assert.equal(pyValueToJson(parsePythonLiteral('123456789012345678901234567890')), '123456789012345678901234567890');
-    assert.equal(pyValueToJson(9007199254740991n), 9007199254740991);
-    assert.deepEqual(pyValueToJson(literalEval('(3.0, ...)')), [3, 'Ellipsis']);
-    assert.equal(pyValueToJson(bytes('\xff')), '\ufffd');
-  });
-
-  test("a '__proto__' key stays an ordinary key", () => {
-    const json = pyValueToJson(parsePythonLiteral("{'__proto__': {'polluted': 1}}")) as Record<string, unknown>;
-    assert.ok(Object.hasOwn(json, '__proto__'));
-    assert.equal(Object.getPrototypeOf(json), Object.prototype);
-    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
-    assert.equal(JSON.stringify(json), '{"__proto__":{"polluted":1}}');
   });
 });

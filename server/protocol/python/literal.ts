@@ -29,53 +29,8 @@
  * accepts those but Celery never needs them).
  * Not supported (refused as `'syntax'`): `\N{NAME}` escapes.
  */
-
-/**
- * A parsed literal. `number` is an int within the safe-integer range or a float (so `3.0` reads
- * as 3), `bigint` an int beyond that range; a list is a plain array; `bytes.value` holds one
- * character (U+0000–U+00FF) per byte.
- */
-export type PyValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | PyValue[]
-  | { kind: 'tuple'; items: PyValue[] }
-  | { kind: 'set'; items: PyValue[] }
-  | { kind: 'dict'; entries: [PyValue, PyValue][] }
-  | { kind: 'bytes'; value: string };
-
-/** A Python float, kept apart from ints by {@link literalEval} (so `3.0` is not `3`). */
-export interface PyFloat {
-  readonly kind: 'float';
-  readonly value: number;
-}
-
-/** Python's `Ellipsis` constant (`...`), produced only by {@link literalEval}. */
-export interface PyEllipsis {
-  readonly kind: 'ellipsis';
-}
-
-/**
- * The value model of {@link literalEval}: like {@link PyValue}, but a `number` is always an int,
- * floats are {@link PyFloat} and `...` is {@link PyEllipsis}. Every `PyValue` is also a
- * `PyExactValue` (a plain non-integral or unsafe-integral number is then read as a float).
- */
-export type PyExactValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | PyFloat
-  | PyEllipsis
-  | PyExactValue[]
-  | { kind: 'tuple'; items: PyExactValue[] }
-  | { kind: 'set'; items: PyExactValue[] }
-  | { kind: 'dict'; entries: [PyExactValue, PyExactValue][] }
-  | { kind: 'bytes'; value: string };
+import { codePointLength, isPrintable } from './str';
+import { isSafeBigInt, normalisePyValue, type PyEllipsis, type PyExactValue, type PyValue } from './value';
 
 export type PythonLiteralErrorReason = 'truncated' | 'not_a_literal' | 'syntax';
 
@@ -110,8 +65,6 @@ export const MAX_LITERAL_DEPTH = 100;
 /** CPython's default `sys.get_int_max_str_digits()`: longer int literals are a SyntaxError. */
 const MAX_INT_DIGITS = 4300;
 const DEFAULT_TRUNCATED_STRING_LENGTH = 1000;
-const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
 const ELLIPSIS: PyEllipsis = Object.freeze({ kind: 'ellipsis' });
 
 /** Parses Python literal text into a {@link PyValue}. Throws {@link PythonLiteralError}. */
@@ -487,7 +440,7 @@ class LiteralParser {
       return this.exact ? { kind: 'float', value } : value;
     }
     const int = negative ? -token.int : token.int;
-    if (int <= MAX_SAFE_BIG && int >= MIN_SAFE_BIG) return Number(int);
+    if (isSafeBigInt(int)) return Number(int);
     return int;
   }
 
@@ -759,32 +712,14 @@ class LiteralParser {
     const escapeStart = this.pos;
     const n = src.charCodeAt(this.pos + 1);
     this.pos += 2;
+    const simple = SIMPLE_ESCAPES.get(n);
+    if (simple !== undefined) return simple;
     switch (n) {
       case CH_LF:
         return '';
       case CH_CR:
         if (src.charCodeAt(this.pos) === CH_LF) this.pos++;
         return '';
-      case 0x5c:
-        return '\\';
-      case 0x27:
-        return "'";
-      case 0x22:
-        return '"';
-      case 0x61: // a
-        return '\x07';
-      case 0x62: // b
-        return '\b';
-      case 0x66: // f
-        return '\f';
-      case 0x6e: // n
-        return '\n';
-      case 0x72: // r
-        return '\r';
-      case 0x74: // t
-        return '\t';
-      case 0x76: // v
-        return '\v';
       case 0x78: // x
         return String.fromCharCode(this.readHex(2, '\\xXX', literalStart, escapeStart));
       case 0x75: // u
@@ -907,6 +842,12 @@ class LiteralParser {
   }
 }
 
+/** The escapes that stand for one fixed character (`\n` a line feed, `\a` the bell, ...), by the code of the letter. */
+const SIMPLE_ESCAPES: ReadonlyMap<number, string> = new Map(
+  Object.entries({ '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' })
+    .map(([letter, char]): [number, string] => [letter.charCodeAt(0), char]),
+);
+
 const EXPRESSION_KEYWORDS: ReadonlySet<string> = new Set(['if', 'else', 'for', 'async', 'and', 'or', 'not', 'in', 'is']);
 
 function isDigit(c: number): boolean {
@@ -954,22 +895,6 @@ function describeChar(src: string, pos: number): string {
   return `'${ch}'`;
 }
 
-/** Python's `len()` of a string: code points, not UTF-16 units. */
-export function codePointLength(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n--;
-        i++;
-      }
-    }
-  }
-  return n;
-}
-
 function unhashableType(value: PyExactValue): string | null {
   if (Array.isArray(value)) return 'list';
   if (value === null || typeof value !== 'object') return null;
@@ -987,220 +912,4 @@ function unhashableType(value: PyExactValue): string | null {
     default:
       return null;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Equality, repr, str and JSON
-
-/**
- * Canonical text of a value such that two values get the same text exactly when Python's `==`
- * says they are equal: `3`, `3.0` and `True` are equal, `'a'` written with either quote is the
- * same str, `b'a'` differs from `'a'`, a tuple differs from a list, sets and dicts compare
- * regardless of order.
- */
-export function normalisePyValue(v: PyValue | PyExactValue): string {
-  switch (typeof v) {
-    case 'string':
-      return 's' + JSON.stringify(v);
-    case 'boolean':
-      return v ? 'n1' : 'n0';
-    case 'bigint':
-      return 'n' + v.toString();
-    case 'number':
-      return 'n' + canonicalNumber(v);
-    default:
-      break;
-  }
-  if (v === null) return 'None';
-  if (Array.isArray(v)) return 'l[' + v.map(normalisePyValue).join(',') + ']';
-  switch (v.kind) {
-    case 'float':
-      return 'n' + canonicalNumber(v.value);
-    case 'ellipsis':
-      return 'Ellipsis';
-    case 'bytes':
-      return 'b' + JSON.stringify(v.value);
-    case 'tuple':
-      return 't(' + v.items.map(normalisePyValue).join(',') + ')';
-    case 'set':
-      return 'S{' + v.items.map(normalisePyValue).sort().join(',') + '}';
-    case 'dict':
-      return 'd{' + v.entries.map(([k, x]) => normalisePyValue(k) + ':' + normalisePyValue(x)).sort().join(',') + '}';
-  }
-}
-
-function canonicalNumber(n: number): string {
-  if (Number.isNaN(n)) return 'nan';
-  if (n === Infinity) return 'inf';
-  if (n === -Infinity) return '-inf';
-  if (Number.isInteger(n)) return BigInt(n).toString();
-  return String(n);
-}
-
-/** Python's `repr()` of a value (set items in their stored order; Python's own order is hash-based). */
-export function pyRepr(v: PyValue | PyExactValue): string {
-  switch (typeof v) {
-    case 'string':
-      return reprStr(v);
-    case 'boolean':
-      return v ? 'True' : 'False';
-    case 'bigint':
-      return v.toString();
-    case 'number':
-      // A plain number: an int when it is a safe integer, a float otherwise (see PyExactValue).
-      if (Number.isSafeInteger(v) && !Object.is(v, -0)) return String(v);
-      return reprFloat(v);
-    default:
-      break;
-  }
-  if (v === null) return 'None';
-  if (Array.isArray(v)) return '[' + v.map(pyRepr).join(', ') + ']';
-  switch (v.kind) {
-    case 'float':
-      return reprFloat(v.value);
-    case 'ellipsis':
-      return 'Ellipsis';
-    case 'bytes':
-      return reprBytes(v.value);
-    case 'tuple':
-      if (v.items.length === 1) return '(' + pyRepr(v.items[0] ?? null) + ',)';
-      return '(' + v.items.map(pyRepr).join(', ') + ')';
-    case 'set':
-      if (v.items.length === 0) return 'set()';
-      return '{' + v.items.map(pyRepr).join(', ') + '}';
-    case 'dict':
-      return '{' + v.entries.map(([k, x]) => pyRepr(k) + ': ' + pyRepr(x)).join(', ') + '}';
-  }
-}
-
-/** Python's `str()`: a str is itself, anything else is its repr. */
-export function pyStr(v: PyValue | PyExactValue): string {
-  return typeof v === 'string' ? v : pyRepr(v);
-}
-
-/** Python's float repr: shortest round-trip digits, exponent form below 1e-4 and from 1e16 on. */
-function reprFloat(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (x === Infinity) return 'inf';
-  if (x === -Infinity) return '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(x.toExponential());
-  if (!match) return String(x);
-  const sign = match[1] ?? '';
-  const digits = (match[2] ?? '') + (match[3] ?? '');
-  const exponent = Number(match[4]);
-  if (exponent >= -5 + 1 && exponent < 16) {
-    if (exponent < 0) return sign + '0.' + '0'.repeat(-exponent - 1) + digits;
-    const whole = digits.length > exponent + 1 ? digits.slice(0, exponent + 1) : digits.padEnd(exponent + 1, '0');
-    const fraction = digits.slice(exponent + 1) || '0';
-    return sign + whole + '.' + fraction;
-  }
-  const mantissa = digits.length > 1 ? digits[0] + '.' + digits.slice(1) : digits;
-  const expText = String(Math.abs(exponent)).padStart(2, '0');
-  return `${sign}${mantissa}e${exponent < 0 ? '-' : '+'}${expText}`;
-}
-
-const NON_PRINTABLE_RE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
-
-function isPrintable(cp: number): boolean {
-  if (cp === 0x20) return true;
-  return !NON_PRINTABLE_RE.test(String.fromCodePoint(cp));
-}
-
-function hex(cp: number, width: number): string {
-  return cp.toString(16).padStart(width, '0');
-}
-
-function reprStr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === quote || ch === '\\') out += '\\' + ch;
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (cp < 0x20 || cp === 0x7f) out += '\\x' + hex(cp, 2);
-    else if (cp < 0x7f || isPrintable(cp)) out += ch;
-    else if (cp <= 0xff) out += '\\x' + hex(cp, 2);
-    else if (cp <= 0xffff) out += '\\u' + hex(cp, 4);
-    else out += '\\U' + hex(cp, 8);
-  }
-  return out + quote;
-}
-
-function reprBytes(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = 'b' + quote;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i] ?? '';
-    const c = s.charCodeAt(i) & 0xff;
-    if (ch === quote || ch === '\\') out += '\\' + ch;
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (c < 0x20 || c >= 0x7f) out += '\\x' + hex(c, 2);
-    else out += ch;
-  }
-  return out + quote;
-}
-
-/** Decodes a bytes value (one char per byte) as UTF-8, replacing invalid sequences with U+FFFD. */
-export function decodePyBytes(value: string): string {
-  const data = new Uint8Array(value.length);
-  for (let i = 0; i < value.length; i++) data[i] = value.charCodeAt(i) & 0xff;
-  return new TextDecoder('utf-8', { fatal: false }).decode(data);
-}
-
-/**
- * A JSON-compatible rendering: tuple, list and set → array; dict → object (keys: str as is,
- * numbers/bools/None as JSON would name them — `"1"`, `"true"`, `"null"` — bytes decoded, other
- * keys by their repr); bytes → UTF-8-decoded string; bigint → number when safe, else its decimal
- * string. Floats stay numbers (an infinite float is `Infinity`, which JSON.stringify writes as
- * null); Ellipsis (only from {@link literalEval}) → the string `"Ellipsis"`.
- */
-export function pyValueToJson(v: PyValue | PyExactValue): unknown {
-  switch (typeof v) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-      return v;
-    case 'bigint':
-      return v <= MAX_SAFE_BIG && v >= MIN_SAFE_BIG ? Number(v) : v.toString();
-    default:
-      break;
-  }
-  if (v === null) return null;
-  if (Array.isArray(v)) return v.map(pyValueToJson);
-  switch (v.kind) {
-    case 'float':
-      return v.value;
-    case 'ellipsis':
-      return 'Ellipsis';
-    case 'bytes':
-      return decodePyBytes(v.value);
-    case 'tuple':
-    case 'set':
-      return v.items.map(pyValueToJson);
-    case 'dict':
-      // Object.fromEntries defines own properties, so a '__proto__' key stays an ordinary key.
-      return Object.fromEntries(v.entries.map(([k, x]) => [jsonKey(k), pyValueToJson(x)]));
-  }
-}
-
-function jsonKey(k: PyValue | PyExactValue): string {
-  switch (typeof k) {
-    case 'string':
-      return k;
-    case 'number':
-    case 'bigint':
-    case 'boolean':
-      return String(k);
-    default:
-      break;
-  }
-  if (k === null) return 'null';
-  if (!Array.isArray(k) && k.kind === 'bytes') return decodePyBytes(k.value);
-  if (!Array.isArray(k) && k.kind === 'float') return String(k.value);
-  return pyRepr(k);
 }
