@@ -9,38 +9,34 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { startTestCeleriac, waitFor } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import type { PrivateRedisServer } from '../test/helpers/brokers';
+import { sendTasks } from '../test/helpers/celery';
+import { waitFor } from '../test/helpers/celeriac';
+import { screenshot } from './browser';
+import { startE2e, startE2eCeleriac, type E2eSetup } from './fixture';
 
 const TIMEOUT = 20_000;
 const WORKER = 'e2e-access@celeriac';
-const prefixArgs = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 describe('access rule in the browser (bound to 0.0.0.0, real worker, Redis)', { timeout: 240_000 }, () => {
+  let e2e: E2eSetup;
   let redis: PrivateRedisServer;
-  let worker: CeleryWorker;
   let browser: Browser;
   let taskId: string;
 
   before(async () => {
-    redis = await startRedisServer();
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: WORKER, sendEvents: true });
-    browser = await launchBrowser();
+    // Each part below starts a Celeriac of its own on this broker.
+    e2e = await startE2e({ celeriacArgs: null, worker: { nodeName: WORKER, sendEvents: true } });
+    ({ redis, browser } = e2e);
   });
 
-  after(async () => {
-    await worker?.kill();
-    await browser?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
   describe('without authentication: locked', () => {
     let celeriac: RunningCeleriac;
     let page: Page;
     before(async () => {
-      celeriac = await startTestCeleriac(['--broker', redis.url(0), '--address', '0.0.0.0', ...prefixArgs], { ui: true });
+      celeriac = await startE2eCeleriac(['--broker', redis.url(0), '--address', '0.0.0.0']);
       // Sent once Celeriac listens: Redis pub/sub has no replay.
       const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.add', args: [2, 3] }]);
       if (!id) throw new Error('no task id');
@@ -109,7 +105,7 @@ describe('access rule in the browser (bound to 0.0.0.0, real worker, Redis)', { 
     let celeriac: RunningCeleriac;
     let page: Page;
     before(async () => {
-      celeriac = await startTestCeleriac(['--broker', redis.url(0), '--address', '0.0.0.0', '--unauthenticated-api', ...prefixArgs], { ui: true });
+      celeriac = await startE2eCeleriac(['--broker', redis.url(0), '--address', '0.0.0.0', '--unauthenticated-api']);
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     });
     after(async () => {

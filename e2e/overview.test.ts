@@ -1,31 +1,27 @@
 /**
  * The overview page and the shell (navigation, theme and UTC toggles) in a real browser, against
  * Celeriac with a real Celery worker on a private Redis: the numbers must move without a reload.
- *
- * CELERIAC_E2E_PREFIX=/something serves (and builds) the UI under that URL prefix, in its own
- * build directory; without it the default build (`npm run build`) is used.
+ * Under CELERIAC_E2E_PREFIX the UI is served (and built) under that prefix: see fixture.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { startTestCeleriac } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import type { PrivateRedisServer } from '../test/helpers/brokers';
+import { sendTasks } from '../test/helpers/celery';
+import { screenshot } from './browser';
+import { startE2e, type E2eSetup } from './fixture';
 
 const TIMEOUT = 20_000;
-const PREFIX_ARGS = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 /** A zone that is never UTC, so the UTC/local toggle visibly changes times. */
 const TIMEZONE = 'America/New_York';
 
 describe('overview page and shell (live, real worker, Redis)', { timeout: 300_000 }, () => {
+  let e2e: E2eSetup;
   let redis: PrivateRedisServer;
   let celeriac: RunningCeleriac;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
-  const workers: CeleryWorker[] = [];
 
   /** Set once after the first load; still there means the page was never reloaded. */
   const markPage = () => page.evaluate(() => ((window as { __sameDocument?: boolean }).__sameDocument = true));
@@ -34,22 +30,12 @@ describe('overview page and shell (live, real worker, Redis)', { timeout: 300_00
   const htmlTheme = () => page.evaluate(() => document.documentElement.getAttribute('data-theme'));
 
   before(async () => {
-    redis = await startRedisServer();
-    celeriac = await startTestCeleriac(['--broker', redis.url(0), ...PREFIX_ARGS], { ui: true });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: TIMEZONE, colorScheme: 'light' });
-    page = await context.newPage();
-    await page.goto(`${celeriac.url}/`);
-    await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
+    e2e = await startE2e({ page: { viewport: { width: 1280, height: 860 }, timezoneId: TIMEZONE, colorScheme: 'light' }, openLive: '/' });
+    ({ redis, celeriac, browser, page } = e2e);
     await markPage();
   });
 
-  after(async () => {
-    await Promise.allSettled(workers.map((w) => w.kill()));
-    await browser?.close();
-    await celeriac?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
   it('has the main navigation with Overview current', async () => {
     const nav = page.getByTestId('nav');
@@ -64,8 +50,7 @@ describe('overview page and shell (live, real worker, Redis)', { timeout: 300_00
 
   it('shows a new worker online without a reload', async () => {
     await page.locator('[data-testid="overview-workers-online"][data-value="0"]').waitFor({ timeout: TIMEOUT });
-    const worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'e2e-overview@celeriac', concurrency: 2 });
-    workers.push(worker);
+    await e2e.startWorker({ nodeName: 'e2e-overview@celeriac', concurrency: 2 });
     await page.locator('[data-testid="overview-workers-online"][data-value="1"]').waitFor({ timeout: TIMEOUT });
     assert.ok(await stillSameDocument());
   });

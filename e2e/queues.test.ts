@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { startTestCeleriac, waitFor } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import type { PrivateRedisServer } from '../test/helpers/brokers';
+import { sendTasks } from '../test/helpers/celery';
+import { waitFor } from '../test/helpers/celeriac';
+import { screenshot } from './browser';
+import { startE2e, type E2eSetup } from './fixture';
 
 const TIMEOUT = 20_000;
 const WORKER = 'e2e-queues@celeriac';
-const prefixArgs = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 /** Light and dark, desktop and phone: `<name>-<scheme>-<device>.png` under artifacts/e2e/. */
 async function screenshots(page: Page, name: string): Promise<void> {
@@ -34,11 +34,11 @@ async function screenshots(page: Page, name: string): Promise<void> {
 }
 
 describe('queues, events and audit pages (live, real worker, Redis)', { timeout: 600_000 }, () => {
+  let e2e: E2eSetup;
   let redis: PrivateRedisServer;
   let celeriac: RunningCeleriac;
   let browser: Browser;
   let page: Page;
-  let worker: CeleryWorker;
 
   const post = async (path: string): Promise<{ status: number; body: unknown }> => {
     const res = await fetch(`${celeriac.url}${path}`, { method: 'POST' });
@@ -50,21 +50,16 @@ describe('queues, events and audit pages (live, real worker, Redis)', { timeout:
   const resumeWorker = async () => assert.equal((await post(`/api/worker/resume/${encodeURIComponent(WORKER)}`)).status, 200);
 
   before(async () => {
-    redis = await startRedisServer();
-    celeriac = await startTestCeleriac(['--broker', redis.url(0), '--queue-poll-interval', '0.5', ...prefixArgs], { ui: true });
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: WORKER, sendEvents: true, concurrency: 2 });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${celeriac.url}/queues`);
-    await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
+    e2e = await startE2e({
+      celeriacArgs: ['--queue-poll-interval', '0.5'],
+      worker: { nodeName: WORKER, sendEvents: true, concurrency: 2 },
+      page: { viewport: { width: 1280, height: 800 } },
+      openLive: '/queues',
+    });
+    ({ redis, celeriac, browser, page } = e2e);
   });
 
-  after(async () => {
-    await worker?.kill();
-    await browser?.close();
-    await celeriac?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
   it('grows a queue while its worker is paused and drains it on resume, live', async () => {
     await row('celery').waitFor({ timeout: 30_000 });

@@ -6,41 +6,31 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { deleteRabbitVhost, ensureRabbitVhost } from '../test/helpers/brokers';
-import { startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { startTestCeleriac, waitFor } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import { waitFor } from '../test/helpers/celeriac';
+import { screenshot } from './browser';
+import { startE2e, type E2eSetup } from './fixture';
 
 const TIMEOUT = 30_000;
 const VHOST = 'celeriac-e2e-smoke';
 const NAME = 'e2e-rabbit@celeriac';
-const prefixArgs = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 describe('UI smoke on RabbitMQ (real worker)', { timeout: 180_000 }, () => {
-  let url: string;
+  let e2e: E2eSetup;
   let celeriac: RunningCeleriac;
   let browser: Browser;
   let page: Page;
-  let worker: CeleryWorker;
 
   before(async () => {
-    url = await ensureRabbitVhost(VHOST);
-    celeriac = await startTestCeleriac(['--broker', url, ...prefixArgs], { ui: true });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    e2e = await startE2e({ rabbitVhost: VHOST, page: { viewport: { width: 1280, height: 900 } } });
+    ({ celeriac, browser, page } = e2e);
   });
 
-  after(async () => {
-    await worker?.kill();
-    await browser?.close();
-    await celeriac?.close();
-    await deleteRabbitVhost(VHOST);
-  });
+  after(() => e2e?.stop());
 
   it('a new worker appears online without a reload', async () => {
     await page.goto(`${celeriac.url}/workers`);
     await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
-    worker = await startWorker({ brokerUrl: url, nodeName: NAME, sendEvents: true });
+    await e2e.startWorker({ nodeName: NAME, sendEvents: true });
     await page.locator(`[data-testid="worker-row"][data-hostname="${NAME}"][data-status="online"]`).waitFor({ timeout: TIMEOUT });
   });
 

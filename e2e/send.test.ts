@@ -4,38 +4,26 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { startTestCeleriac, waitFor } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import { waitFor } from '../test/helpers/celeriac';
+import { screenshot } from './browser';
+import { startE2e, type E2eSetup } from './fixture';
 
 const TIMEOUT = 20_000;
-const prefixArgs = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 describe('send a task from the browser (real worker, Redis)', { timeout: 120_000 }, () => {
-  let redis: PrivateRedisServer;
+  let e2e: E2eSetup;
   let celeriac: RunningCeleriac;
-  let browser: Browser;
   let page: Page;
-  let worker: CeleryWorker;
 
   before(async () => {
-    redis = await startRedisServer();
-    celeriac = await startTestCeleriac(['--broker', redis.url(0), ...prefixArgs], { ui: true });
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'e2e-send@celeriac', sendEvents: true });
+    e2e = await startE2e({ worker: { nodeName: 'e2e-send@celeriac', sendEvents: true }, page: { viewport: { width: 1280, height: 900 } } });
+    ({ celeriac, page } = e2e);
     await waitFor('worker inspected', async () => celeriac.monitor.inspector.registered('e2e-send@celeriac').includes('tasks.add'));
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
 
-  after(async () => {
-    await worker?.kill();
-    await browser?.close();
-    await celeriac?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
   it('offers the registered task names and validates the JSON', async () => {
     await page.goto(`${celeriac.url}/send`);

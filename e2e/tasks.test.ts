@@ -1,23 +1,21 @@
 /**
  * The tasks list and the task page in a real browser, against Celeriac with a real Celery worker
  * on a private Redis: live state changes, tracebacks, hostile payloads, revoking from the UI,
- * search in the URL.
- *
- * CELERIAC_E2E_PREFIX=/something runs Celeriac under that --url-prefix (its UI is built into its
- * own directory on first start), so this test can run while another build owns `.next`.
+ * search in the URL. Under CELERIAC_E2E_PREFIX the UI is served (and built) under that prefix:
+ * see fixture.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { getJson, startTestCeleriac, waitFor } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import type { PrivateRedisServer } from '../test/helpers/brokers';
+import { sendTasks } from '../test/helpers/celery';
+import { getJson, getJsonIfOk, waitFor } from '../test/helpers/celeriac';
+import { screenshot } from './browser';
+import { startE2e, type E2eSetup } from './fixture';
 
 const TIMEOUT = 20_000;
 const WORKER = 'e2e-tasks@celeriac';
-const PREFIX_ARGS = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 interface TaskJson {
   uuid: string;
@@ -26,19 +24,16 @@ interface TaskJson {
 }
 
 describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
+  let e2e: E2eSetup;
   let redis: PrivateRedisServer;
   let celeriac: RunningCeleriac;
   let browser: Browser;
   let page: Page;
-  let worker: CeleryWorker;
   let failedId = '';
 
   before(async () => {
-    redis = await startRedisServer();
-    celeriac = await startTestCeleriac(['--broker', redis.url(0), ...PREFIX_ARGS], { ui: true });
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: WORKER, concurrency: 2, sendEvents: true });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    e2e = await startE2e({ worker: { nodeName: WORKER, concurrency: 2, sendEvents: true }, page: { viewport: { width: 1280, height: 800 } } });
+    ({ redis, celeriac, browser, page } = e2e);
     // The worker is known to Celeriac before anything is sent (pause needs it).
     await waitFor('worker online', async () => {
       const { body } = await getJson<{ workers: { hostname: string; status: string }[] }>(celeriac.url, '/api/celeriac/workers');
@@ -46,17 +41,9 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
     });
   });
 
-  after(async () => {
-    await worker?.kill();
-    await browser?.close();
-    await celeriac?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
-  const task = async (id: string): Promise<TaskJson | null> => {
-    const { status, body } = await getJson<TaskJson>(celeriac.url, `/api/celeriac/task/${id}`);
-    return status === 200 ? body : null;
-  };
+  const task = (id: string) => getJsonIfOk<TaskJson>(celeriac.url, `/api/celeriac/task/${id}`);
   const waitState = (id: string, state: string) => waitFor(`task ${id} ${state}`, async () => ((await task(id))?.state === state ? task(id) : null));
   const row = (id: string) => page.locator(`[data-testid="task-row"][data-uuid="${id}"]`);
   const gotoLive = async (path: string) => {

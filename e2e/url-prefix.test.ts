@@ -6,34 +6,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { startTestCeleriac } from '../test/helpers/celeriac';
-import { launchBrowser } from './browser';
+import { startE2e, type E2eSetup } from './fixture';
 
 const PREFIX = '/ops/celeriac';
 const TIMEOUT = 30_000;
 
 describe('--url-prefix in a real browser', { timeout: 300_000 }, () => {
-  let redis: PrivateRedisServer;
+  let e2e: E2eSetup;
   let celeriac: RunningCeleriac;
   let browser: Browser;
-  let worker: CeleryWorker;
 
   before(async () => {
-    redis = await startRedisServer();
     // The first start with a new prefix builds the UI for it (next.config derives basePath and distDir).
-    celeriac = await startTestCeleriac(['--broker', redis.url(0), '--url-prefix', PREFIX], { ui: true });
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'e2e-prefix@celeriac', sendEvents: true });
-    browser = await launchBrowser();
+    e2e = await startE2e({ urlPrefix: PREFIX, worker: { nodeName: 'e2e-prefix@celeriac', sendEvents: true } });
+    ({ celeriac, browser } = e2e);
   });
 
-  after(async () => {
-    await worker?.kill();
-    await browser?.close();
-    await celeriac?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
   it('serves pages, assets, links and the live socket under the prefix only', async () => {
     const page = await browser.newPage();

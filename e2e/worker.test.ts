@@ -6,37 +6,33 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { startTestCeleriac, waitFor } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import type { PrivateRedisServer } from '../test/helpers/brokers';
+import { sendTasks } from '../test/helpers/celery';
+import { waitFor } from '../test/helpers/celeriac';
+import { screenshot } from './browser';
+import { startE2e, startE2eCeleriac, type E2eSetup } from './fixture';
 
 const TIMEOUT = 20_000;
 const NAME = 'e2e-detail@celeriac';
-const prefixArgs = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 describe('worker page (real worker, Redis)', { timeout: 180_000 }, () => {
+  let e2e: E2eSetup;
   let redis: PrivateRedisServer;
   let celeriac: RunningCeleriac;
   let browser: Browser;
   let page: Page;
-  let worker: CeleryWorker;
 
   before(async () => {
-    redis = await startRedisServer();
-    celeriac = await startTestCeleriac(['--broker', redis.url(0), '--queue-poll-interval', '0.5', ...prefixArgs], { ui: true });
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: NAME, concurrency: 2, sendEvents: true });
+    e2e = await startE2e({
+      celeriacArgs: ['--queue-poll-interval', '0.5'],
+      worker: { nodeName: NAME, concurrency: 2, sendEvents: true },
+      page: { viewport: { width: 1280, height: 900 } },
+    });
+    ({ redis, celeriac, browser, page } = e2e);
     await waitFor('worker inspected', async () => Boolean(celeriac.monitor.inspector.get(NAME)?.stats));
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
 
-  after(async () => {
-    await worker?.kill();
-    await browser?.close();
-    await celeriac?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
   it('opens from the workers list and shows Flower’s tabs with inspect data', async () => {
     await page.goto(`${celeriac.url}/workers`);
@@ -77,7 +73,7 @@ describe('worker page (real worker, Redis)', { timeout: 180_000 }, () => {
   });
 
   it('hides every control in read-only mode', async () => {
-    const readOnly = await startTestCeleriac(['--broker', redis.url(0), '--read-only', ...prefixArgs], { ui: true });
+    const readOnly = await startE2eCeleriac(['--broker', redis.url(0), '--read-only']);
     try {
       await waitFor('worker known to the read-only instance', async () => readOnly.monitor.state.workers.get(NAME) !== undefined);
       const ro = await browser.newPage();

@@ -6,43 +6,32 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { shutdownRedis, startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { startTestCeleriac } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import { shutdownRedis, type PrivateRedisServer } from '../test/helpers/brokers';
+import { sendTasks } from '../test/helpers/celery';
+import { screenshot } from './browser';
+import { startE2e, type E2eSetup } from './fixture';
 
 const TIMEOUT = 20_000;
-const prefixArgs = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () => {
+  let e2e: E2eSetup;
   let redis: PrivateRedisServer;
   let celeriac: RunningCeleriac;
   let browser: Browser;
   let page: Page;
-  const workers: CeleryWorker[] = [];
 
   before(async () => {
-    redis = await startRedisServer();
-    celeriac = await startTestCeleriac(['--broker', redis.url(0), ...prefixArgs], { ui: true });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(`${celeriac.url}/workers`);
-    await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
+    e2e = await startE2e({ page: { viewport: { width: 1280, height: 800 } }, openLive: '/workers' });
+    ({ redis, celeriac, browser, page } = e2e);
   });
 
-  after(async () => {
-    await Promise.allSettled(workers.map((w) => w.kill()));
-    await browser?.close();
-    await celeriac?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
   const row = (hostname: string) => page.locator(`[data-testid="worker-row"][data-hostname="${hostname}"]`);
 
   it('shows a new worker online without a reload', async () => {
     assert.equal(await page.getByTestId('worker-row').count(), 0);
-    const worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'e2e-one@celeriac', concurrency: 2 });
-    workers.push(worker);
+    await e2e.startWorker({ nodeName: 'e2e-one@celeriac', concurrency: 2 });
     await row('e2e-one@celeriac').and(page.locator('[data-status="online"]')).waitFor({ timeout: TIMEOUT });
     // Queues and pool size come from inspection, which follows the worker's arrival.
     await row('e2e-one@celeriac').locator('[data-testid="worker-queues"]', { hasText: 'celery' }).waitFor({ timeout: TIMEOUT });
@@ -81,8 +70,7 @@ describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () =>
 
   it('renders hostile worker names as text', async () => {
     const name = '<img src=x onerror="window.__pwned=1">@e2e';
-    const worker = await startWorker({ brokerUrl: redis.url(0), nodeName: name });
-    workers.push(worker);
+    const worker = await e2e.startWorker({ nodeName: name });
     const evil = page.locator('[data-testid="worker-row"]').filter({ hasText: '<img src=x' });
     await evil.waitFor({ timeout: TIMEOUT });
     assert.equal(await page.evaluate(() => (window as { __pwned?: number }).__pwned), undefined);
@@ -91,8 +79,7 @@ describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () =>
   });
 
   it('turns a SIGKILLed worker offline without any event', async () => {
-    const worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'e2e-killed@celeriac', heartbeatInterval: 1 });
-    workers.push(worker);
+    const worker = await e2e.startWorker({ nodeName: 'e2e-killed@celeriac', heartbeatInterval: 1 });
     await row('e2e-killed@celeriac').and(page.locator('[data-status="online"]')).waitFor({ timeout: TIMEOUT });
     await worker.kill();
     await row('e2e-killed@celeriac').and(page.locator('[data-status="offline"]')).waitFor({ timeout: TIMEOUT });

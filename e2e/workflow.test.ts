@@ -4,40 +4,33 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import { startRedisServer, type PrivateRedisServer } from '../test/helpers/brokers';
-import { runCeleryPython, startWorker, type CeleryWorker } from '../test/helpers/celery';
-import { getJson, startTestCeleriac, waitFor } from '../test/helpers/celeriac';
-import { launchBrowser, screenshot } from './browser';
+import type { PrivateRedisServer } from '../test/helpers/brokers';
+import { runCeleryPython } from '../test/helpers/celery';
+import { getJson, waitFor } from '../test/helpers/celeriac';
+import { screenshot } from './browser';
+import { startE2e, type E2eSetup } from './fixture';
 
 const TIMEOUT = 30_000;
-const prefixArgs = process.env.CELERIAC_E2E_PREFIX ? ['--url-prefix', process.env.CELERIAC_E2E_PREFIX] : [];
 
 interface WorkflowBody { nodes: { uuid: string; name: string; state: string; parent_id: string | null }[]; edges: { from: string; to: string }[] }
 
 describe('workflow page (real canvas, Redis)', { timeout: 180_000 }, () => {
+  let e2e: E2eSetup;
   let redis: PrivateRedisServer;
   let celeriac: RunningCeleriac;
-  let browser: Browser;
   let page: Page;
-  let worker: CeleryWorker;
   let rootId = '';
 
   before(async () => {
-    redis = await startRedisServer();
-    celeriac = await startTestCeleriac(['--broker', redis.url(0), ...prefixArgs], { ui: true });
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'e2e-flow@celeriac', concurrency: 2, sendEvents: true, env: { CELERY_RESULT_BACKEND: redis.url(1) } });
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    e2e = await startE2e({ page: { viewport: { width: 1280, height: 900 } } });
+    ({ redis, celeriac, page } = e2e);
+    // Its result backend is db 1 of the same redis-server, known only once that runs.
+    await e2e.startWorker({ nodeName: 'e2e-flow@celeriac', concurrency: 2, sendEvents: true, env: { CELERY_RESULT_BACKEND: redis.url(1) } });
   });
 
-  after(async () => {
-    await worker?.kill();
-    await browser?.close();
-    await celeriac?.close();
-    await redis?.stop();
-  });
+  after(() => e2e?.stop());
 
   it('renders chain → group → chord with the edges Celery created, coloured by live state', async () => {
     const out = await runCeleryPython(redis.url(0), [

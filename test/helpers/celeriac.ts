@@ -29,6 +29,12 @@ export async function getJson<T = unknown>(base: string, path: string, init?: Re
   return { status: res.status, body: body as T };
 }
 
+/** GET a JSON body; null unless the answer is 200 (e.g. a task Celeriac has not seen: 404). */
+export async function getJsonIfOk<T>(base: string, path: string): Promise<T | null> {
+  const res = await getJson<T>(base, path);
+  return res.status === 200 ? res.body : null;
+}
+
 /** Poll `check` until it returns a truthy value; fail with the last seen value after `timeoutMs`. */
 export async function waitFor<T>(what: string | (() => string), check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -12,22 +12,21 @@ import { Redis } from 'ioredis';
 import type { BrokerTransport, QueueStat } from '../../server/broker/transport';
 import { BrokerUnavailableError } from '../../server/broker/transport';
 import { parseBrokerUrl } from '../../server/broker/url';
-import { QueueMonitor, type QueueInfo, type QueueSnapshot } from '../../server/control/queue-monitor';
+import { QueueMonitor, type QueueSnapshot } from '../../server/control/queue-monitor';
 import type { QueuesSnapshot } from '../../server/views/types';
 import { createLogger } from '../../server/log';
 import type { RunningCeleriac } from '../../server/server';
-import { deleteRabbitVhost, ensureRabbitVhost, freePort, startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
-import { runCeleryPython, sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
-import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
+import { deleteRabbitVhost, ensureRabbitVhost, freePort, type PrivateRedisServer } from '../helpers/brokers';
+import { runCeleryPython, sendTasks } from '../helpers/celery';
+import { getJson, waitFor } from '../helpers/celeriac';
+import { TestResources } from '../helpers/resources';
 import { IN_CI } from '../helpers/tools';
 
 const MANAGEMENT_API = 'http://guest:guest@127.0.0.1:15672/api/';
 
-const cleanups: (() => Promise<unknown>)[] = [];
+const resources = new TestResources();
 /** Stop what the tests started, newest first (each group calls it, so nothing outlives its broker). */
-async function cleanUp(): Promise<void> {
-  for (let cleanup = cleanups.pop(); cleanup; cleanup = cleanups.pop()) await cleanup().catch(() => undefined);
-}
+const cleanUp = (): Promise<void> => resources.stopAll();
 after(cleanUp);
 
 interface QueueApi {
@@ -38,8 +37,7 @@ interface QueueApi {
 
 /** Start Celeriac; its queue routes answer at its URL. */
 async function startWithQueueApi(args: string[]): Promise<QueueApi> {
-  const celeriac = await startTestCeleriac(args);
-  cleanups.push(() => celeriac.close());
+  const celeriac = await resources.celeriac(args);
   return { celeriac, base: celeriac.url };
 }
 
@@ -62,18 +60,6 @@ function queueWhere(base: string, name: string, what: string, check: (q: ApiQueu
     const q = await queue(base, name);
     return q && check(q) ? q : null;
   }, timeoutMs);
-}
-
-async function redis(): Promise<PrivateRedisServer> {
-  const server = await startRedisServer();
-  cleanups.push(() => server.stop());
-  return server;
-}
-
-async function worker(...args: Parameters<typeof startWorker>): Promise<CeleryWorker> {
-  const w = await startWorker(...args);
-  cleanups.push(() => w.kill());
-  return w;
 }
 
 /** Declare a queue as Celery does for `queue=<name>` (direct exchange of the same name), so its kombu binding exists. */
@@ -115,7 +101,7 @@ describe('Redis queue lengths', { timeout: 120_000 }, () => {
   let ids: string[] = [];
 
   before(async () => {
-    server = await redis();
+    server = await resources.redis();
     // The queue exists on the broker (its kombu binding) before Celeriac starts, as in production;
     // nothing else names it: no --queues, no worker.
     await declareQueue(server.url(0), 'q-unconsumed');
@@ -158,7 +144,7 @@ describe('Redis queue lengths', { timeout: 120_000 }, () => {
   });
 
   it('drops to 0 once a worker consumes the queue', async () => {
-    const w = await worker({ brokerUrl: server.url(0), nodeName: 'queues-drain@test', queues: ['q-unconsumed'], pool: 'solo' });
+    const w = await resources.worker({ brokerUrl: server.url(0), nodeName: 'queues-drain@test', queues: ['q-unconsumed'], pool: 'solo' });
     const q = await queueWhere(api.base, 'q-unconsumed', 'drained', (x) => x.messages === 0, 30_000);
     assert.deepEqual(q.byPriority, { 0: 0, 3: 0, 6: 0, 9: 0 });
     assert.equal(q.oldestAgeSeconds, null);
@@ -170,7 +156,7 @@ describe('Redis queue lengths', { timeout: 120_000 }, () => {
 describe('Redis queue lengths with global_keyprefix', { timeout: 120_000 }, () => {
   after(cleanUp);
   it('reads the prefixed lists and binding sets', async () => {
-    const server = await redis();
+    const server = await resources.redis();
     const prefixed = { global_keyprefix: 'pfx:' };
     const url = server.url(2);
     await declareQueue(url, 'q-prefixed', prefixed);
@@ -194,7 +180,7 @@ describe('Redis queue lengths with global_keyprefix', { timeout: 120_000 }, () =
     await queueWhere(api.base, 'q-prefixed', 'an oldest age (prefixed event channel)', (x) => x.oldestAgeSeconds !== null);
     assert.deepEqual((await getJson(api.base, '/api/queues/length')).body, { active_queues: [{ name: 'q-prefixed', messages: 4 }] });
 
-    const w = await worker({ brokerUrl: url, nodeName: 'queues-pfx@test', queues: ['q-prefixed'], pool: 'solo', transportOptions: prefixed });
+    const w = await resources.worker({ brokerUrl: url, nodeName: 'queues-pfx@test', queues: ['q-prefixed'], pool: 'solo', transportOptions: prefixed });
     await queueWhere(api.base, 'q-prefixed', 'drained by a prefixed worker', (x) => x.messages === 0, 30_000);
     await w.stop();
   });
@@ -262,7 +248,7 @@ describe('RabbitMQ queue lengths', { timeout: 120_000 }, () => {
     // A consumer that holds 2 messages unacknowledged, and an exclusive queue of its session
     // (neither it nor Celeriac's own celeryev.* queue is a task queue).
     const connection = await amqp.connect(url);
-    cleanups.push(() => connection.close());
+    resources.defer(() => connection.close());
     const channel = await connection.createChannel();
     await channel.prefetch(2);
     await channel.consume('q-discovered', () => undefined, { noAck: false });

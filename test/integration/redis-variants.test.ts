@@ -9,36 +9,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
-import type { RunningCeleriac } from '../../server/server';
 import type { FlowerTaskDict } from '../../server/state/task-record';
 import type { WorkersSnapshot } from '../../server/realtime/types';
 import { Redis, type RedisOptions } from 'ioredis';
-import { startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
-import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
+import { sendTasks } from '../helpers/celery';
+import { getJson, waitFor } from '../helpers/celeriac';
+import { TestResources } from '../helpers/resources';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-});
-
-async function redis(options: Parameters<typeof startRedisServer>[0] = {}): Promise<PrivateRedisServer> {
-  const server = await startRedisServer(options);
-  cleanups.push(() => server.stop());
-  return server;
-}
-
-async function celeriacOn(args: string[]): Promise<RunningCeleriac> {
-  const running = await startTestCeleriac(args);
-  cleanups.push(() => running.close());
-  return running;
-}
-
-async function worker(...args: Parameters<typeof startWorker>): Promise<CeleryWorker> {
-  const w = await startWorker(...args);
-  cleanups.push(() => w.kill());
-  return w;
-}
+const resources = new TestResources();
+after(() => resources.stopAll());
 
 async function workerNames(base: string): Promise<string[]> {
   return (await getJson<WorkersSnapshot>(base, '/api/celeriac/workers')).body.workers.filter((w) => w.status === 'online').map((w) => w.hostname);
@@ -56,11 +35,11 @@ async function roundTrip(base: string, brokerUrl: string, transportOptions?: Rec
 
 describe('Redis variants with real workers', { timeout: 240_000 }, () => {
   it('global_keyprefix on db 3 sees its app and nothing of another app on db 0', async () => {
-    const server = await redis();
+    const server = await resources.redis();
     const prefixed = { global_keyprefix: 'pfx:' };
-    const celeriac = await celeriacOn(['--broker', server.url(3), '--broker-transport-option', 'global_keyprefix=pfx:']);
-    await worker({ brokerUrl: server.url(3), nodeName: 'prefixed@variants', sendEvents: true, transportOptions: prefixed });
-    await worker({ brokerUrl: server.url(0), nodeName: 'other-app@variants', sendEvents: true });
+    const celeriac = await resources.celeriac(['--broker', server.url(3), '--broker-transport-option', 'global_keyprefix=pfx:']);
+    await resources.worker({ brokerUrl: server.url(3), nodeName: 'prefixed@variants', sendEvents: true, transportOptions: prefixed });
+    await resources.worker({ brokerUrl: server.url(0), nodeName: 'other-app@variants', sendEvents: true });
     await waitFor('prefixed worker online', async () => (await workerNames(celeriac.url)).includes('prefixed@variants'));
     const task = await roundTrip(celeriac.url, server.url(3), prefixed);
     assert.equal(task.result, '42');
@@ -71,8 +50,8 @@ describe('Redis variants with real workers', { timeout: 240_000 }, () => {
   });
 
   it('sentinel:// with master_name follows the master and hears kombu 5.2 workers', async () => {
-    const master = await redis();
-    const sentinel = await redis({
+    const master = await resources.redis();
+    const sentinel = await resources.redis({
       args: (port, dir) => {
         const conf = path.join(dir, 'sentinel.conf');
         writeFileSync(conf, `sentinel monitor celeriac-master 127.0.0.1 ${master.port} 1\n`);
@@ -80,9 +59,9 @@ describe('Redis variants with real workers', { timeout: 240_000 }, () => {
       },
     });
     const url = `sentinel://127.0.0.1:${sentinel.port}/0`;
-    const celeriac = await celeriacOn(['--broker', url, '--broker-transport-option', 'master_name=celeriac-master']);
+    const celeriac = await resources.celeriac(['--broker', url, '--broker-transport-option', 'master_name=celeriac-master']);
     const options = { master_name: 'celeriac-master' };
-    await worker({ brokerUrl: url, nodeName: 'sentinel@variants', sendEvents: true, transportOptions: options });
+    await resources.worker({ brokerUrl: url, nodeName: 'sentinel@variants', sendEvents: true, transportOptions: options });
     await waitFor('worker online through sentinel', async () => (await workerNames(celeriac.url)).includes('sentinel@variants'));
     const task = await roundTrip(celeriac.url, url, options);
     assert.equal(task.worker, 'sentinel@variants');
@@ -91,7 +70,7 @@ describe('Redis variants with real workers', { timeout: 240_000 }, () => {
 
   it('rediss:// with a password: TLS, auth, and the password never shown', async () => {
     const password = `pw-${randomUUID()}`;
-    const server = await redis({
+    const server = await resources.redis({
       probe: 'tcp',
       args: (port, dir) => {
         const key = path.join(dir, 'key.pem');
@@ -101,9 +80,9 @@ describe('Redis variants with real workers', { timeout: 240_000 }, () => {
       },
     });
     const url = `rediss://:${password}@127.0.0.1:${server.port}/0?ssl_cert_reqs=none`;
-    const celeriac = await celeriacOn(['--broker', url]);
+    const celeriac = await resources.celeriac(['--broker', url]);
     await waitFor('TLS event stream up', async () => (await getJson(celeriac.url, '/healthcheck')).status === 200);
-    await worker({ brokerUrl: url, nodeName: 'tls@variants', sendEvents: true });
+    await resources.worker({ brokerUrl: url, nodeName: 'tls@variants', sendEvents: true });
     await waitFor('worker online over TLS', async () => (await workerNames(celeriac.url)).includes('tls@variants'));
     await roundTrip(celeriac.url, url);
     const status = await fetch(`${celeriac.url}/api/celeriac/status`);
@@ -114,9 +93,9 @@ describe('Redis variants with real workers', { timeout: 240_000 }, () => {
   });
 
   it('a wrong password is an honest 503 that does not echo the password', async () => {
-    const server = await redis({ probe: 'tcp', args: (port) => ['--port', String(port), '--requirepass', 'right'] });
+    const server = await resources.redis({ probe: 'tcp', args: (port) => ['--port', String(port), '--requirepass', 'right'] });
     const given = `not-it-${randomUUID()}`;
-    const celeriac = await celeriacOn(['--broker', `redis://:${given}@127.0.0.1:${server.port}/0`]);
+    const celeriac = await resources.celeriac(['--broker', `redis://:${given}@127.0.0.1:${server.port}/0`]);
     const res = await waitFor('503 with the auth error', async () => {
       const r = await getJson<string>(celeriac.url, '/healthcheck');
       return r.status === 503 && /WRONGPASS|NOAUTH/.test(r.body) ? r : null;

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, test } from 'node:test';
-import { startRedisServer } from '../helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
-import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
+import { sendTasks } from '../helpers/celery';
+import { getJson, getJsonIfOk, waitFor } from '../helpers/celeriac';
+import { TestResources } from '../helpers/resources';
 
 type Json = Record<string, unknown>;
 
@@ -39,19 +39,12 @@ async function post(base: string, route: string, params: Record<string, string |
 const enc = encodeURIComponent;
 
 test('revoke: the reply, the pending mark and the outcome follow Celery’s real semantics (Redis)', { timeout: 180_000 }, async () => {
-  const redis = await startRedisServer();
-  const celeriac = await startTestCeleriac(['--broker', redis.url(0)]);
-  let worker: CeleryWorker | null = null;
-  after(async () => {
-    await worker?.kill();
-    await celeriac.close();
-    await redis.stop();
-  });
+  const resources = new TestResources();
+  after(() => resources.stopAll());
+  const redis = await resources.redis();
+  const celeriac = await resources.celeriac(['--broker', redis.url(0)]);
   const base = celeriac.url;
-  const task = async (id: string): Promise<TaskJson | null> => {
-    const res = await getJson<TaskJson>(base, `/api/celeriac/task/${id}`);
-    return res.status === 200 ? res.body : null;
-  };
+  const task = (id: string) => getJsonIfOk<TaskJson>(base, `/api/celeriac/task/${id}`);
 
   // Redis pub/sub has no replay: the task-sent events must find Celeriac subscribed.
   await waitFor('event stream up', async () => celeriac.monitor.transport.status().connected);
@@ -87,7 +80,7 @@ test('revoke: the reply, the pending mark and the outcome follow Celery’s real
   // 2. A worker that does not consume the task's queue: the revocation is sent and acknowledged,
   //    but the task stays PENDING — only marked "revoke pending".
   const node = 'revoker@revoke';
-  worker = await startWorker({ brokerUrl: redis.url(0), nodeName: node, concurrency: 2, sendEvents: true });
+  await resources.worker({ brokerUrl: redis.url(0), nodeName: node, concurrency: 2, sendEvents: true });
   await waitFor('worker online', async () => (await getJson<Record<string, boolean>>(base, '/api/workers?status=1')).body[node] === true);
   const [parked] = await sendTasks(redis.url(0), [{ task: 'tasks.echo', args: ['parked'], queue: 'parked' }]);
   assert.ok(parked);

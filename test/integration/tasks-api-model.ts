@@ -4,11 +4,11 @@
  * result backend is always a private Redis, as in most Celery deployments.
  */
 import assert from 'node:assert/strict';
-import type { RunningCeleriac } from '../../server/server';
 import type { FlowerTaskDict } from '../../server/state/task-record';
 import type { AuditEntry } from '../../server/control/audit';
-import { sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
-import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
+import { sendTasks } from '../helpers/celery';
+import { getJson, getJsonIfOk, waitFor } from '../helpers/celeriac';
+import { TestResources } from '../helpers/resources';
 
 type Json = Record<string, unknown>;
 
@@ -18,23 +18,16 @@ async function postJson(base: string, route: string, body: unknown): Promise<{ s
 }
 
 export async function runTasksApiScenario(brokerUrl: string, resultBackendUrl: string, label: string, t: { after(fn: () => Promise<void>): void }): Promise<void> {
-  const celeriac: RunningCeleriac = await startTestCeleriac(['--broker', brokerUrl, '--result-backend', resultBackendUrl]);
-  const readOnly: RunningCeleriac = await startTestCeleriac(['--broker', brokerUrl, '--read-only']);
-  const workers: CeleryWorker[] = [];
-  t.after(async () => {
-    await Promise.allSettled(workers.map((w) => w.kill()));
-    await celeriac.close();
-    await readOnly.close();
-  });
+  const resources = new TestResources();
+  t.after(() => resources.stopAll());
+  const celeriac = await resources.celeriac(['--broker', brokerUrl, '--result-backend', resultBackendUrl]);
+  const readOnly = await resources.celeriac(['--broker', brokerUrl, '--read-only']);
   const base = celeriac.url;
-  const task = async (id: string): Promise<FlowerTaskDict | undefined> => {
-    const res = await getJson<FlowerTaskDict>(base, `/api/task/info/${id}`);
-    return res.status === 200 ? res.body : undefined;
-  };
+  const task = (id: string) => getJsonIfOk<FlowerTaskDict>(base, `/api/task/info/${id}`);
   const finished = (id: string, state: string) => waitFor(`${id} ${state}`, async () => ((await task(id))?.state === state ? task(id) : null), 30_000);
 
   const name = `tasks-${label}@api`;
-  workers.push(await startWorker({ brokerUrl, nodeName: name, concurrency: 2, sendEvents: true, env: { CELERY_RESULT_BACKEND: resultBackendUrl } }));
+  await resources.worker({ brokerUrl, nodeName: name, concurrency: 2, sendEvents: true, env: { CELERY_RESULT_BACKEND: resultBackendUrl } });
   await waitFor(`${name} online`, async () => (await getJson<Record<string, boolean>>(base, '/api/workers?status=1')).body[name] === true);
   await getJson(base, '/api/workers?refresh=1');
 

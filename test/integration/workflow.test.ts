@@ -4,22 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { startRedisServer } from '../helpers/brokers';
-import { runCeleryPython, startWorker, type CeleryWorker } from '../helpers/celery';
-import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
+import { runCeleryPython } from '../helpers/celery';
+import { getJson, waitFor } from '../helpers/celeriac';
+import { TestResources } from '../helpers/resources';
 
 interface Workflow { root: string; truncated: boolean; nodes: { uuid: string; name: string; state: string; parent_id: string | null }[]; edges: { from: string; to: string }[] }
 
 test('a real chain becomes a DAG with the right edges', { timeout: 120_000 }, async () => {
-  const redis = await startRedisServer();
-  const celeriac = await startTestCeleriac(['--broker', redis.url(0)]);
-  let worker: CeleryWorker | null = null;
-  after(async () => {
-    await worker?.kill();
-    await celeriac.close();
-    await redis.stop();
-  });
-  worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'flow@wf', concurrency: 2, sendEvents: true });
+  const resources = new TestResources();
+  after(() => resources.stopAll());
+  const redis = await resources.redis();
+  const celeriac = await resources.celeriac(['--broker', redis.url(0)]);
+  await resources.worker({ brokerUrl: redis.url(0), nodeName: 'flow@wf', concurrency: 2, sendEvents: true });
   await waitFor('worker online', async () => (await getJson<Record<string, boolean>>(celeriac.url, '/api/workers?status=1')).body['flow@wf'] === true);
   // chain(add(1, 1) | add(2) | add(3)): each link is sent by the task before it.
   const rootId = (await runCeleryPython(redis.url(0), [

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaskEvent, WorkerEvent } from '../../server/protocol/events';
 import { ClusterState, MAX_SEEN_TASK_NAMES } from '../../server/state/cluster-state';
+import type { TaskRecord } from '../../server/state/task-record';
 
 const T0 = 1_795_000_000;
 
@@ -17,43 +18,52 @@ function newState(maxTasks = 1000, maxWorkers = 100): ClusterState {
   return new ClusterState({ maxTasks, maxWorkers });
 }
 
+/** A fresh state after `events`, applied in the order given (the order is what these tests vary). */
+function stateAfter(events: TaskEvent[]): ClusterState {
+  const s = newState();
+  for (const event of events) s.apply(event);
+  return s;
+}
+
+/** The task's fields that `expected` names, compared in one go (a failure lists every field that differs). */
+function assertTask(record: TaskRecord | undefined, expected: Partial<TaskRecord>): void {
+  assert.ok(record, 'the task is in the state');
+  const actual: Partial<Record<keyof TaskRecord, unknown>> = {};
+  for (const field of Object.keys(expected) as (keyof TaskRecord)[]) actual[field] = record[field];
+  assert.deepEqual(actual, expected);
+}
+
 describe('task merge rules (celery.events.state semantics)', () => {
   it('applies an in-order lifecycle', () => {
-    const s = newState();
-    s.apply(task('task-sent', 'a', { name: 'tasks.add', args: '(1, 2)', kwargs: '{}', hostname: 'client@h', queue: 'celery' }, T0));
-    s.apply(task('task-received', 'a', { name: 'tasks.add', args: '(1, 2)', kwargs: '{}', retries: 0 }, T0 + 1));
-    s.apply(task('task-started', 'a', {}, T0 + 2));
-    s.apply(task('task-succeeded', 'a', { result: '3', runtime: 0.5 }, T0 + 3));
-    const t = s.getTask('a');
-    assert.ok(t);
-    assert.equal(t.state, 'SUCCESS');
-    assert.equal(t.name, 'tasks.add');
-    assert.equal(t.client, 'client@h');
-    assert.equal(t.worker, 'w1@h');
-    assert.equal(t.sent, T0);
-    assert.equal(t.received, T0 + 1);
-    assert.equal(t.started, T0 + 2);
-    assert.equal(t.succeeded, T0 + 3);
-    assert.equal(t.result, '3');
-    assert.equal(t.runtime, 0.5);
-    assert.equal(t.queue, 'celery');
-    assert.equal(t.timestamp, T0 + 3);
+    const s = stateAfter([
+      task('task-sent', 'a', { name: 'tasks.add', args: '(1, 2)', kwargs: '{}', hostname: 'client@h', queue: 'celery' }, T0),
+      task('task-received', 'a', { name: 'tasks.add', args: '(1, 2)', kwargs: '{}', retries: 0 }, T0 + 1),
+      task('task-started', 'a', {}, T0 + 2),
+      task('task-succeeded', 'a', { result: '3', runtime: 0.5 }, T0 + 3),
+    ]);
+    assertTask(s.getTask('a'), {
+      state: 'SUCCESS',
+      name: 'tasks.add',
+      client: 'client@h',
+      worker: 'w1@h',
+      sent: T0,
+      received: T0 + 1,
+      started: T0 + 2,
+      succeeded: T0 + 3,
+      result: '3',
+      runtime: 0.5,
+      queue: 'celery',
+      timestamp: T0 + 3,
+    });
   });
 
   it('a late task-received never moves SUCCESS back, but contributes name/args', () => {
-    const s = newState();
-    s.apply(task('task-succeeded', 'a', { result: '3', runtime: 0.1 }, T0 + 3));
-    s.apply(task('task-started', 'a', {}, T0 + 2));
-    s.apply(task('task-received', 'a', { name: 'tasks.add', args: '(1, 2)', kwargs: "{'x': 1}", retries: 0, rootId: 'a', parentId: null }, T0 + 1));
-    const t = s.getTask('a');
-    assert.ok(t);
-    assert.equal(t.state, 'SUCCESS');
-    assert.equal(t.name, 'tasks.add');
-    assert.equal(t.args, '(1, 2)');
-    assert.equal(t.kwargs, "{'x': 1}");
-    assert.equal(t.received, T0 + 1);
-    assert.equal(t.started, T0 + 2);
-    assert.equal(t.rootId, 'a');
+    const s = stateAfter([
+      task('task-succeeded', 'a', { result: '3', runtime: 0.1 }, T0 + 3),
+      task('task-started', 'a', {}, T0 + 2),
+      task('task-received', 'a', { name: 'tasks.add', args: '(1, 2)', kwargs: "{'x': 1}", retries: 0, rootId: 'a', parentId: null }, T0 + 1),
+    ]);
+    assertTask(s.getTask('a'), { state: 'SUCCESS', name: 'tasks.add', args: '(1, 2)', kwargs: "{'x': 1}", received: T0 + 1, started: T0 + 2, rootId: 'a' });
     assert.deepEqual(s.taskTypes(), ['tasks.add']);
   });
 
@@ -65,21 +75,20 @@ describe('task merge rules (celery.events.state semantics)', () => {
   });
 
   it('handles the batch order real workers produce: received, succeeded, started', () => {
-    const s = newState();
-    s.apply(task('task-received', 'a', { name: 'tasks.add' }, T0));
-    s.apply(task('task-succeeded', 'a', { result: '3' }, T0 + 2));
-    s.apply(task('task-started', 'a', {}, T0 + 1));
+    const s = stateAfter([
+      task('task-received', 'a', { name: 'tasks.add' }, T0),
+      task('task-succeeded', 'a', { result: '3' }, T0 + 2),
+      task('task-started', 'a', {}, T0 + 1),
+    ]);
     assert.equal(s.getTask('a')?.state, 'SUCCESS');
   });
 
   it('FAILURE is not overwritten by a late STARTED, and keeps exception and traceback', () => {
-    const s = newState();
-    s.apply(task('task-failed', 'a', { exception: "ValueError('boom')", traceback: 'Traceback…' }, T0 + 2));
-    s.apply(task('task-started', 'a', {}, T0 + 1));
-    const t = s.getTask('a');
-    assert.equal(t?.state, 'FAILURE');
-    assert.equal(t?.exception, "ValueError('boom')");
-    assert.equal(t?.traceback, 'Traceback…');
+    const s = stateAfter([
+      task('task-failed', 'a', { exception: "ValueError('boom')", traceback: 'Traceback…' }, T0 + 2),
+      task('task-started', 'a', {}, T0 + 1),
+    ]);
+    assertTask(s.getTask('a'), { state: 'FAILURE', exception: "ValueError('boom')", traceback: 'Traceback…' });
   });
 
   it('duplicate events are idempotent for state', () => {
@@ -102,10 +111,7 @@ describe('task merge rules (celery.events.state semantics)', () => {
     assert.equal(s.getTask('a')?.retries, 1);
     s.apply(task('task-started', 'a', {}, T0 + 4));
     s.apply(task('task-failed', 'a', { exception: "RuntimeError('gave up')" }, T0 + 5));
-    const t = s.getTask('a');
-    assert.equal(t?.state, 'FAILURE');
-    assert.equal(t?.retried, T0 + 2);
-    assert.equal(t?.exception, "RuntimeError('gave up')");
+    assertTask(s.getTask('a'), { state: 'FAILURE', retried: T0 + 2, exception: "RuntimeError('gave up')" });
   });
 
   it('REJECTED after RECEIVED keeps RECEIVED (Celery precedence quirk), REVOKED after RECEIVED wins', () => {
@@ -116,10 +122,7 @@ describe('task merge rules (celery.events.state semantics)', () => {
     assert.equal(s.getTask('a')?.rejected, T0 + 1);
     s.apply(task('task-received', 'b', {}, T0));
     s.apply(task('task-revoked', 'b', { terminated: true, signum: 15, expired: false }, T0 + 1));
-    const b = s.getTask('b');
-    assert.equal(b?.state, 'REVOKED');
-    assert.equal(b?.terminated, true);
-    assert.equal(b?.signum, 15);
+    assertTask(s.getTask('b'), { state: 'REVOKED', terminated: true, signum: 15 });
   });
 
   it('custom events set a custom state between FAILURE and REVOKED and keep their fields', () => {
