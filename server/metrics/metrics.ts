@@ -14,7 +14,6 @@
 import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
-import type { Monitor } from '../monitor';
 import type { TaskEvent } from '../protocol/events';
 import { exceptionClass } from '../protocol/python/exception';
 import type { TaskRecord } from '../state/task-record';
@@ -29,8 +28,7 @@ import {
   type MetricFamily,
   type MetricSpec,
 } from './catalogue';
-import type { QueueInfo } from '../control/queue-monitor';
-import type { WorkerRecord } from '../state/worker-registry';
+import type { MetricsQueue, MetricsSources, MetricsWorker } from './sources';
 
 export type WorkerLabelMode = 'full' | 'host' | 'generic';
 
@@ -65,7 +63,7 @@ type LabelsOf<Spec extends MetricSpec> = { [Label in Spec['labels'][number]]: st
 type Reading<Spec extends MetricSpec> = Spec['labels'] extends readonly [] ? number | null : Iterable<readonly [LabelsOf<Spec>, number]>;
 /**
  * Where each metric of the catalogue gets its values (a missing or unknown name does not
- * compile): read from the monitor when scraped, or `'events'`, updated as task events arrive
+ * compile): read from the sources when scraped, or `'events'`, updated as task events arrive
  * (taskChanged) and inspections answer (workerInspected). Histograms only ever count events.
  */
 type Readings = { [Spec in CeleriacMetricSpec as Spec['name']]: Spec['type'] extends 'histogram' ? 'events' : 'events' | (() => Reading<Spec>) };
@@ -86,7 +84,7 @@ const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_resources_total', 'nodejs_a
 
 /** What a worker gauge reads of one worker whose series have not expired. */
 interface WorkerReading {
-  worker: WorkerRecord;
+  worker: MetricsWorker;
   alive: boolean;
   /** Last heartbeat, else when it went offline. */
   lastHeard: number | null;
@@ -110,7 +108,11 @@ export class CeleriacMetrics {
   /** One scrape at a time: rendering OpenMetrics temporarily renames the shared counters. */
   private rendering: Promise<void> = Promise.resolve();
 
-  constructor(private readonly monitor: Monitor, private readonly options: MetricsOptions) {
+  /**
+   * Nothing is subscribed here: the composition root feeds task events to taskChanged() and
+   * answered inspections to workerInspected().
+   */
+  constructor(private readonly sources: MetricsSources, private readonly options: MetricsOptions) {
     const readings = this.readings();
     for (const spec of CELERIAC_METRICS) {
       if (options.families.has(spec.family)) this.metrics.set(spec.name, this.create(spec, readings[spec.name]));
@@ -123,8 +125,6 @@ export class CeleriacMetrics {
         for (const name of LINT_FAILING_DEFAULT_METRICS) register.removeSingleMetric(name);
       }
     }
-    monitor.state.addListener({ taskChanged: (task, event) => this.taskChanged(task, event) });
-    monitor.inspector.onInspected((hostname) => this.workerInspected(hostname));
   }
 
   /**
@@ -134,10 +134,10 @@ export class CeleriacMetrics {
    * in every ratio and throughput panel (celery-exporter pre-zeroes for the same reason, but only
    * on a task's first event — usually too late, within the same scrape interval).
    */
-  private workerInspected(hostname: string): void {
-    const names = this.monitor.inspector.registered(hostname);
+  workerInspected(hostname: string): void {
+    const names = this.sources.registered(hostname);
     if (names.length === 0) return;
-    const queues = this.monitor.inspector.activeQueues(hostname);
+    const queues = this.sources.activeQueues(hostname);
     const worker = this.taskWorkerLabel(hostname);
     for (const name of names) {
       // task-sent comes from clients: its series can be known ahead only when clients are collapsed.
@@ -275,7 +275,7 @@ export class CeleriacMetrics {
   }
 
   /** Hot path: one task event. Only counters and histograms change here. */
-  private taskChanged(task: TaskRecord, event: TaskEvent): void {
+  taskChanged(task: TaskRecord, event: TaskEvent): void {
     if (this.metrics.size === 0) return;
     const taskName = event.name ?? task.name ?? '';
     const worker = this.taskWorkerLabel(event.hostname);
@@ -307,7 +307,7 @@ export class CeleriacMetrics {
 
   /** Scrape-time values for gauges derived from the model, and counters kept elsewhere. */
   private readings(): Readings {
-    const monitor = this.monitor;
+    const sources = this.sources;
     const memoryLimit = containerMemoryLimit();
     return {
       flower_events_total: 'events',
@@ -338,19 +338,19 @@ export class CeleriacMetrics {
       }),
       celery_active_consumer_count: () => this.perQueue((queue, workers) => [[{ queue_name: queue.name }, queue.consumers ?? workers]]),
       celery_active_worker_count: () => this.perQueue((queue, workers) => [[{ queue_name: queue.name }, workers]]),
-      celeriac_events_received_total: () => Array.from(monitor.ingest.counters.byType, ([type, count]) => [{ type }, count] as const),
-      celeriac_events_dropped_total: () => Object.entries(monitor.ingest.counters.dropped).map(([reason, count]) => [{ reason }, count] as const),
-      celeriac_broker_connected: () => (monitor.transport.status().connected ? 1 : 0),
-      celeriac_broker_reconnects_total: () => monitor.transport.status().connects,
+      celeriac_events_received_total: () => Array.from(sources.ingestCounters().byType, ([type, count]) => [{ type }, count] as const),
+      celeriac_events_dropped_total: () => Object.entries(sources.ingestCounters().dropped).map(([reason, count]) => [{ reason }, count] as const),
+      celeriac_broker_connected: () => (sources.transportStatus().connected ? 1 : 0),
+      celeriac_broker_reconnects_total: () => sources.transportStatus().connects,
       celeriac_seconds_since_last_event: () => {
-        const last = monitor.ingest.counters.lastEventAt;
+        const last = sources.ingestCounters().lastEventAt;
         return last === null ? -1 : Math.max(0, Date.now() / 1000 - last);
       },
-      celeriac_ingest_lag_seconds: () => monitor.ingest.counters.lastLagSeconds ?? 0,
-      celeriac_tasks_retained: () => monitor.state.tasks.size,
-      celeriac_tasks_evicted_total: () => monitor.state.taskEvictions,
-      celeriac_workers_retained: () => monitor.state.workers.size,
-      celeriac_control_calls_total: () => Array.from(monitor.controls.callCounts(), ({ action, outcome, count }) => [{ action, outcome }, count] as const),
+      celeriac_ingest_lag_seconds: () => sources.ingestCounters().lastLagSeconds ?? 0,
+      celeriac_tasks_retained: () => sources.taskCount(),
+      celeriac_tasks_evicted_total: () => sources.taskEvictions(),
+      celeriac_workers_retained: () => sources.workerCount(),
+      celeriac_control_calls_total: () => Array.from(sources.controlCallCounts(), ({ action, outcome, count }) => [{ action, outcome }, count] as const),
       celeriac_metrics_series_dropped_total: () => Array.from(this.metrics.keys(), (metric) => [{ metric }, this.dropped.get(metric) ?? 0] as const),
       celeriac_scrape_duration_seconds: () => this.lastScrapeSeconds,
       celeriac_heap_limit_bytes: () => getHeapStatistics().heap_size_limit,
@@ -366,7 +366,7 @@ export class CeleriacMetrics {
   private perWorker<WorkerLabels>(labelsOf: (label: string) => WorkerLabels, valueOf: (reading: WorkerReading) => number, combine: (previous: number, value: number) => number): [WorkerLabels, number][] {
     const now = Date.now() / 1000;
     const values = new Map<string, number>();
-    for (const worker of this.monitor.state.workers.values()) {
+    for (const worker of this.sources.workers()) {
       const last = worker.lastHeartbeat() ?? worker.offlineSince;
       if (last !== null && now - last > this.options.workerExpirySeconds) continue;
       const value = valueOf({ worker, alive: worker.isAlive(now), lastHeard: last });
@@ -384,12 +384,12 @@ export class CeleriacMetrics {
   private prefetchedTasks(): [{ worker: string; task: string }, number][] {
     const counts = new Map<string, { worker: string; task: string; n: number }>();
     const now = Date.now() / 1000;
-    for (const w of this.monitor.state.workers.values()) {
+    for (const w of this.sources.workers()) {
       if (!w.isAlive(now)) continue;
       const worker = this.taskWorkerLabel(w.hostname);
-      for (const task of this.monitor.inspector.registered(w.hostname)) counts.set(`${worker}\u0000${task}`, { worker, task, n: 0 });
+      for (const task of this.sources.registered(w.hostname)) counts.set(`${worker}\u0000${task}`, { worker, task, n: 0 });
     }
-    for (const task of this.monitor.state.tasks.values()) {
+    for (const task of this.sources.tasks()) {
       if (task.state !== 'RECEIVED' || task.eta !== null || task.worker === null) continue;
       const worker = this.taskWorkerLabel(task.worker);
       const key = `${worker}\u0000${task.name ?? ''}`;
@@ -404,15 +404,15 @@ export class CeleriacMetrics {
    * The values of every existing queue of the last poll (none before the first poll succeeds).
    * `workers`: online workers consuming the queue (from their active_queues).
    */
-  private perQueue<QueueLabels>(valuesOf: (queue: QueueInfo, workers: number) => Iterable<readonly [QueueLabels, number]>): (readonly [QueueLabels, number])[] {
+  private perQueue<QueueLabels>(valuesOf: (queue: MetricsQueue, workers: number) => Iterable<readonly [QueueLabels, number]>): (readonly [QueueLabels, number])[] {
     const values: (readonly [QueueLabels, number])[] = [];
-    const snapshot = this.monitor.queueMonitor.snapshot();
+    const snapshot = this.sources.queueSnapshot();
     if (snapshot.updatedAt === null) return values;
     const now = Date.now() / 1000;
     const consumersOf = new Map<string, number>();
-    for (const worker of this.monitor.state.workers.values()) {
+    for (const worker of this.sources.workers()) {
       if (!worker.isAlive(now)) continue;
-      for (const queue of this.monitor.inspector.activeQueues(worker.hostname)) consumersOf.set(queue, (consumersOf.get(queue) ?? 0) + 1);
+      for (const queue of this.sources.activeQueues(worker.hostname)) consumersOf.set(queue, (consumersOf.get(queue) ?? 0) + 1);
     }
     for (const queue of snapshot.queues) {
       if (queue.exists) values.push(...valuesOf(queue, consumersOf.get(queue.name) ?? 0));
@@ -425,7 +425,7 @@ export class CeleriacMetrics {
     const now = Date.now() / 1000;
     const quiet = new Set<string>();
     const heard = new Set<string>();
-    for (const worker of this.monitor.state.workers.values()) {
+    for (const worker of this.sources.workers()) {
       const last = worker.lastHeartbeat() ?? worker.offlineSince;
       const silent = last !== null && now - last > this.options.workerExpirySeconds;
       for (const label of [this.workerLabel(worker.hostname), this.taskWorkerLabel(worker.hostname)]) (silent ? quiet : heard).add(label);

@@ -4,28 +4,40 @@
  * held must come out exactly once a scraper arrives.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../server/config/config';
 import { createLogger } from '../../server/log';
 import { DEFAULT_RUNTIME_BUCKETS } from '../../server/metrics/catalogue';
 import { CeleriacMetrics } from '../../server/metrics/metrics';
-import { Monitor } from '../../server/monitor';
 import type { TaskEvent } from '../../server/protocol/events';
+import { ClusterState } from '../../server/state/cluster-state';
+import { Ingest } from '../../server/state/ingest';
 import { sample } from '../helpers/exposition';
 
+interface Monitor {
+  ingest: Ingest;
+  state: ClusterState;
+}
+
 function monitor(): Monitor {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-metrics-'));
-  // Never started: nothing connects to this broker.
-  const parsed = parseConfig(['--broker', 'redis://127.0.0.1:1/0', '--data-dir', dataDir], {});
-  if (parsed.kind !== 'config') throw new Error(parsed.output);
-  return new Monitor(parsed.config, createLogger('silent'));
+  const state = new ClusterState({ maxTasks: 100_000, maxWorkers: 1_000 });
+  return { state, ingest: new Ingest(state, createLogger('silent')) };
 }
 
 function metricsOf(m: Monitor): CeleriacMetrics {
-  return new CeleriacMetrics(m, {
+  const { state, ingest } = m;
+  const metrics = new CeleriacMetrics({
+    workers: () => state.workers.values(),
+    workerCount: () => state.workers.size,
+    tasks: () => state.tasks.values(),
+    taskCount: () => state.tasks.size,
+    taskEvictions: () => state.taskEvictions,
+    registered: () => [],
+    activeQueues: () => [],
+    queueSnapshot: () => ({ updatedAt: null, queues: [] }),
+    ingestCounters: () => ingest.counters,
+    transportStatus: () => ({ connected: true, connects: 1 }),
+    controlCallCounts: () => [],
+  }, {
     families: new Set(['flower', 'exporter', 'celeriac']),
     workerLabel: 'full',
     taskWorkerLabel: 'generic',
@@ -34,6 +46,8 @@ function metricsOf(m: Monitor): CeleriacMetrics {
     runtimeBuckets: DEFAULT_RUNTIME_BUCKETS,
     queueWaitBuckets: [1, 10],
   });
+  state.addListener({ taskChanged: (task, event) => metrics.taskChanged(task, event) });
+  return metrics;
 }
 
 /** Runtimes spread over every runtime bucket, +Inf included. */
