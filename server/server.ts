@@ -96,7 +96,19 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     res.status(health.ok ? 200 : 503).type('text/plain').send(health.ok ? 'OK' : health.reason);
   });
   // /metrics: open by default (scrapers expect it, as with Flower), or behind --metrics-auth.
-  const metrics = new CeleriacMetrics(monitor, {
+  const metrics = new CeleriacMetrics({
+    workers: () => monitor.state.workers.values(),
+    workerCount: () => monitor.state.workers.size,
+    tasks: () => monitor.state.tasks.values(),
+    taskCount: () => monitor.state.tasks.size,
+    taskEvictions: () => monitor.state.taskEvictions,
+    registered: (hostname) => monitor.inspector.registered(hostname),
+    activeQueues: (hostname) => monitor.inspector.activeQueues(hostname),
+    queueSnapshot: () => monitor.queueMonitor.snapshot(),
+    ingestCounters: () => monitor.ingest.counters,
+    transportStatus: () => monitor.transport.status(),
+    controlCallCounts: () => monitor.controls.callCounts(),
+  }, {
     families: new Set(config.metricFamilies),
     workerLabel: config.metricsWorkerLabel,
     taskWorkerLabel: config.metricsTaskWorkerLabel,

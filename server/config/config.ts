@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { parseBrokerUrl, redactBrokerUrl, type BrokerTarget } from '../broker/url';
 import { parseTransportOptions, type TransportOptions } from '../broker/transport-options';
 import { normaliseLogLevel, type LogLevel } from '../log';
-import type { MetricFamily } from '../metrics/catalogue';
-import { DEFAULT_QUEUE_WAIT_BUCKETS, DEFAULT_RUNTIME_BUCKETS, type WorkerLabelMode } from '../metrics/metrics';
+import { DEFAULT_QUEUE_WAIT_BUCKETS, DEFAULT_RUNTIME_BUCKETS, type MetricFamily } from '../metrics/catalogue';
+import type { WorkerLabelMode } from '../metrics/metrics';
 
 export class ConfigError extends Error {}
 

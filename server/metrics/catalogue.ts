@@ -14,6 +14,8 @@
 
 export type MetricFamily = 'flower' | 'exporter' | 'celeriac';
 export type MetricType = 'counter' | 'gauge' | 'histogram';
+/** The configured bucket bounds a histogram uses (--runtime-buckets, --queue-wait-buckets). */
+export type HistogramBuckets = 'runtimeBuckets' | 'queueWaitBuckets';
 
 export interface MetricSpec {
   name: string;
@@ -21,41 +23,54 @@ export interface MetricSpec {
   family: MetricFamily;
   labels: readonly string[];
   help: string;
+  /** Histograms registered by Celeriac's code: which configured bounds they use. */
+  buckets?: HistogramBuckets;
   /** `runtime`: registered by prom-client's default collectors, not by Celeriac's code. */
   source?: 'runtime';
 }
 
-function runtime(name: string, type: MetricType, help: string, labels: readonly string[] = []): MetricSpec {
-  return { name, type, family: 'celeriac', labels, help, source: 'runtime' };
+/** prometheus_client's default buckets, as Flower and celery-exporter use for runtimes. */
+export const DEFAULT_RUNTIME_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+/** celery-exporter's queue-wait buckets. */
+export const DEFAULT_QUEUE_WAIT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+function runtime<const Name extends string, const Type extends MetricType>(name: Name, type: Type, help: string, labels: readonly string[] = []) {
+  return { name, type, family: 'celeriac', labels, help, source: 'runtime' } as const;
 }
 
 const TASK_LABELS = ['name', 'hostname', 'queue_name'] as const;
 
 /** celery-exporter's task counters, one per task event type. */
 export const EXPORTER_TASK_COUNTERS = ['sent', 'received', 'started', 'succeeded', 'failed', 'rejected', 'revoked', 'retried'] as const;
+export type ExporterTaskCounter = (typeof EXPORTER_TASK_COUNTERS)[number];
 
-export const METRICS: readonly MetricSpec[] = [
+/** celery-exporter's counter of task-<state> events. */
+export function exporterTaskCounterName<State extends ExporterTaskCounter>(state: State): `celery_task_${State}_total` {
+  return `celery_task_${state}_total`;
+}
+
+export const METRICS = [
   // --- Flower-compatible ---
   { name: 'flower_events_total', type: 'counter', family: 'flower', labels: ['worker', 'type', 'task'], help: 'Number of task events, by worker (sender hostname), event type and task name (Flower-compatible).' },
-  { name: 'flower_task_runtime_seconds', type: 'histogram', family: 'flower', labels: ['worker', 'task'], help: 'Task runtime reported by task-succeeded events (Flower-compatible).' },
+  { name: 'flower_task_runtime_seconds', type: 'histogram', family: 'flower', labels: ['worker', 'task'], buckets: 'runtimeBuckets', help: 'Task runtime reported by task-succeeded events (Flower-compatible).' },
   { name: 'flower_task_prefetch_time_seconds', type: 'gauge', family: 'flower', labels: ['worker', 'task'], help: 'Time the last started task waited at the worker between received and started; 0 after it finishes (Flower-compatible).' },
   { name: 'flower_worker_prefetched_tasks', type: 'gauge', family: 'flower', labels: ['worker', 'task'], help: 'Tasks received by a worker and not started yet (Flower-compatible).' },
   { name: 'flower_worker_online', type: 'gauge', family: 'flower', labels: ['worker'], help: 'Worker online (1) or offline (0). Unlike Flower, 0 also when heartbeats stop (freq x 2), e.g. after SIGKILL.' },
   { name: 'flower_worker_number_of_currently_executing_tasks', type: 'gauge', family: 'flower', labels: ['worker'], help: 'Tasks executing on the worker, from its last heartbeat (Flower-compatible).' },
 
   // --- celery-exporter-compatible ---
-  ...EXPORTER_TASK_COUNTERS.map((state): MetricSpec => ({
-    name: `celery_task_${state}_total`,
+  ...EXPORTER_TASK_COUNTERS.map((state) => ({
+    name: exporterTaskCounterName(state),
     type: 'counter',
     family: 'exporter',
     labels: state === 'failed' ? [...TASK_LABELS, 'exception'] : TASK_LABELS,
     help: `Tasks ${state} (task-${state} events), by task name, worker host and queue (celery-exporter-compatible).`,
-  })),
+  }) as const),
   { name: 'celery_worker_up', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Worker up (1) or down (0) by heartbeat liveness: down after freq x 2 without a heartbeat or on worker-offline.' },
   { name: 'celery_worker_tasks_active', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Tasks executing on the worker (heartbeat active), 0 when down.' },
   { name: 'celery_worker_last_heartbeat_timestamp', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Unix time Celeriac last heard from the worker (heartbeat or task event).' },
-  { name: 'celery_task_runtime', type: 'histogram', family: 'exporter', labels: TASK_LABELS, help: 'Task runtime in seconds (task-succeeded).' },
-  { name: 'celery_task_queue_wait_time', type: 'histogram', family: 'exporter', labels: TASK_LABELS, help: 'Seconds a task waited in the queue: started - max(sent, eta).' },
+  { name: 'celery_task_runtime', type: 'histogram', family: 'exporter', labels: TASK_LABELS, buckets: 'runtimeBuckets', help: 'Task runtime in seconds (task-succeeded).' },
+  { name: 'celery_task_queue_wait_time', type: 'histogram', family: 'exporter', labels: TASK_LABELS, buckets: 'queueWaitBuckets', help: 'Seconds a task waited in the queue: started - max(sent, eta).' },
   { name: 'celery_queue_length', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Messages waiting in the queue, read from the broker (all Redis priority lists), including queues nobody consumes.' },
   { name: 'celery_queue_length_by_priority', type: 'gauge', family: 'exporter', labels: ['queue_name', 'priority'], help: 'Redis only: messages waiting in each priority list of the queue.' },
   { name: 'celery_queue_oldest_message_age_seconds', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Redis only: age of the next message out of the queue (from its task-sent event), when known.' },
@@ -89,17 +104,33 @@ export const METRICS: readonly MetricSpec[] = [
   runtime('process_open_fds', 'gauge', 'Open file descriptors.'),
   runtime('process_max_fds', 'gauge', 'Maximum number of open file descriptors.'),
   runtime('nodejs_eventloop_lag_seconds', 'gauge', 'Event-loop lag, in seconds (a timer measured at scrape).'),
-  ...['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((stat) => runtime(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop lag ${stat} since the previous scrape, in seconds.`)),
+  ...(['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const).map((stat) => runtime(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop lag ${stat} since the previous scrape, in seconds.`)),
   runtime('nodejs_active_resources', 'gauge', 'Active resources keeping the event loop alive, by type.', ['type']),
   runtime('nodejs_active_handles', 'gauge', 'Active libuv handles, by type.', ['type']),
   runtime('nodejs_active_requests', 'gauge', 'Active libuv requests, by type.', ['type']),
   runtime('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap size, in bytes.'),
   runtime('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap used, in bytes.'),
   runtime('nodejs_external_memory_bytes', 'gauge', 'Memory held outside the V8 heap (buffers), in bytes.'),
-  ...['total', 'used', 'available'].map((kind) => runtime(`nodejs_heap_space_size_${kind}_bytes`, 'gauge', `V8 heap space size ${kind}, by space, in bytes.`, ['space'])),
+  ...(['total', 'used', 'available'] as const).map((kind) => runtime(`nodejs_heap_space_size_${kind}_bytes`, 'gauge', `V8 heap space size ${kind}, by space, in bytes.`, ['space'])),
   runtime('nodejs_version_info', 'gauge', 'Node.js version.', ['version', 'major', 'minor', 'patch']),
   runtime('nodejs_gc_duration_seconds', 'histogram', 'Garbage collection duration, by kind of GC, in seconds.', ['kind']),
-];
+] as const satisfies readonly MetricSpec[];
+
+type CatalogueSpec = (typeof METRICS)[number];
+/** The metrics Celeriac's own code registers (not prom-client's default collectors). */
+export type CeleriacMetricSpec = Exclude<CatalogueSpec, { source: 'runtime' }>;
+export type CeleriacMetricName = CeleriacMetricSpec['name'];
+export type CeleriacMetricNameOf<Type extends MetricType> = Extract<CeleriacMetricSpec, { type: Type }>['name'];
+
+function isCeleriacMetric(spec: CatalogueSpec): spec is CeleriacMetricSpec {
+  const widened: MetricSpec = spec;
+  return widened.source !== 'runtime';
+}
+
+/** The metrics Celeriac's code registers, in catalogue order. */
+export const CELERIAC_METRICS: readonly CeleriacMetricSpec[] = METRICS.filter(isCeleriacMetric);
+/** prom-client's default collectors, all in the `celeriac` family. */
+export const RUNTIME_METRICS: readonly CatalogueSpec[] = METRICS.filter((spec) => !isCeleriacMetric(spec));
 
 export const METRIC_NAMES: ReadonlySet<string> = new Set(METRICS.map((m) => m.name));
 

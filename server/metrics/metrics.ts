@@ -14,11 +14,21 @@
 import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
-import type { Monitor } from '../monitor';
 import type { TaskEvent } from '../protocol/events';
 import { exceptionClass } from '../protocol/python/exception';
 import type { TaskRecord } from '../state/task-record';
-import { METRICS, type MetricFamily, type MetricSpec } from './catalogue';
+import {
+  CELERIAC_METRICS,
+  EXPORTER_TASK_COUNTERS,
+  exporterTaskCounterName,
+  RUNTIME_METRICS,
+  type CeleriacMetricName,
+  type CeleriacMetricNameOf,
+  type CeleriacMetricSpec,
+  type MetricFamily,
+  type MetricSpec,
+} from './catalogue';
+import type { MetricsQueue, MetricsSources, MetricsWorker } from './sources';
 
 export type WorkerLabelMode = 'full' | 'host' | 'generic';
 
@@ -34,13 +44,30 @@ export interface MetricsOptions {
   queueWaitBuckets: number[];
 }
 
-/** prometheus_client's default buckets, as Flower and celery-exporter use for runtimes. */
-export const DEFAULT_RUNTIME_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
-/** celery-exporter's queue-wait buckets. */
-export const DEFAULT_QUEUE_WAIT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
-
-type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 type Labels = Record<string, string>;
+/** Counters and histograms: updated one event at a time, held back while a new series waits for its first scrape. */
+type EventCountName = CeleriacMetricNameOf<'counter' | 'histogram'>;
+
+/** A registered metric, with what updating it needs. */
+type RegisteredMetric =
+  | { type: 'counter'; metric: Counter<string> }
+  | { type: 'gauge'; metric: Gauge<string> }
+  | { type: 'histogram'; metric: Histogram<string>; bounds: readonly number[] };
+type CountingMetric = Exclude<RegisteredMetric, { type: 'gauge' }>;
+
+type LabelsOf<Spec extends MetricSpec> = { [Label in Spec['labels'][number]]: string };
+/**
+ * A metric's values at scrape time: one number for a metric without labels (null: leave it as it
+ * is), else the value of every label set (the label sets not listed are removed).
+ */
+type Reading<Spec extends MetricSpec> = Spec['labels'] extends readonly [] ? number | null : Iterable<readonly [LabelsOf<Spec>, number]>;
+/**
+ * Where each metric of the catalogue gets its values (a missing or unknown name does not
+ * compile): read from the sources when scraped, or `'events'`, updated as task events arrive
+ * (taskChanged) and inspections answer (workerInspected). Histograms only ever count events.
+ */
+type Readings = { [Spec in CeleriacMetricSpec as Spec['name']]: Spec['type'] extends 'histogram' ? 'events' : 'events' | (() => Reading<Spec>) };
+type AnyReading = number | null | Iterable<readonly [Labels, number]>;
 
 function openMetricsRegistry(): Registry<OpenMetricsContentType> {
   const registry = new Registry<OpenMetricsContentType>();
@@ -48,45 +75,50 @@ function openMetricsRegistry(): Registry<OpenMetricsContentType> {
   return registry;
 }
 
-const EVENT_TO_EXPORTER_COUNTER: ReadonlyMap<string, string> = new Map([
-  ['task-sent', 'celery_task_sent_total'],
-  ['task-received', 'celery_task_received_total'],
-  ['task-started', 'celery_task_started_total'],
-  ['task-succeeded', 'celery_task_succeeded_total'],
-  ['task-failed', 'celery_task_failed_total'],
-  ['task-rejected', 'celery_task_rejected_total'],
-  ['task-revoked', 'celery_task_revoked_total'],
-  ['task-retried', 'celery_task_retried_total'],
-]);
+const EVENT_TO_EXPORTER_COUNTER: ReadonlyMap<string, CeleriacMetricNameOf<'counter'>> = new Map(EXPORTER_TASK_COUNTERS.map((state) => [`task-${state}`, exporterTaskCounterName(state)]));
 /** Pre-created at zero on a worker's first event, as celery-exporter does, so ratios have both sides. */
-const PREZEROED = ['celery_task_succeeded_total', 'celery_task_failed_total'];
+const PREZEROED: readonly CeleriacMetricNameOf<'counter'>[] = ['celery_task_succeeded_total', 'celery_task_failed_total'];
 
 /** prom-client default collectors Celeriac does not export (see the constructor). */
 const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_resources_total', 'nodejs_active_handles_total', 'nodejs_active_requests_total'];
 
+/** What a worker gauge reads of one worker whose series have not expired. */
+interface WorkerReading {
+  worker: MetricsWorker;
+  alive: boolean;
+  /** Last heartbeat, else when it went offline. */
+  lastHeard: number | null;
+}
+const up = ({ alive }: WorkerReading): number => (alive ? 1 : 0);
+const executing = ({ worker, alive }: WorkerReading): number => (alive ? worker.active : 0);
+const lastHeard = ({ lastHeard: last }: WorkerReading): number => last ?? 0;
+const sum = (a: number, b: number): number => a + b;
+
 export class CeleriacMetrics {
   readonly registry = new Registry();
   readonly openMetricsRegistry = openMetricsRegistry();
-  private readonly metrics = new Map<string, AnyMetric>();
+  private readonly metrics = new Map<CeleriacMetricName, RegisteredMetric>();
   /** Label sets created per metric (for the cap) and per worker label (for expiry). */
-  private readonly series = new Map<string, Set<string>>();
-  private readonly seriesByWorker = new Map<string, { metric: string; labels: Labels; key: string }[]>();
-  private readonly dropped = new Map<string, number>();
+  private readonly series = new Map<CeleriacMetricName, Set<string>>();
+  private readonly seriesByWorker = new Map<string, { metric: CeleriacMetricName; labels: Labels; key: string }[]>();
+  private readonly dropped = new Map<CeleriacMetricName, number>();
   /** Updates of series born since the last scrape, applied once they were exposed at zero. */
   private heldBack = new Map<string, HeldSeries>();
   private lastScrapeSeconds = 0;
   /** One scrape at a time: rendering OpenMetrics temporarily renames the shared counters. */
   private rendering: Promise<void> = Promise.resolve();
 
-  constructor(private readonly monitor: Monitor, private readonly options: MetricsOptions) {
-    let runtimeMetrics = false;
-    for (const spec of METRICS) {
-      if (!options.families.has(spec.family)) continue;
-      if (spec.source === 'runtime') runtimeMetrics = true;
-      else this.metrics.set(spec.name, this.create(spec));
+  /**
+   * Nothing is subscribed here: the composition root feeds task events to taskChanged() and
+   * answered inspections to workerInspected().
+   */
+  constructor(private readonly sources: MetricsSources, private readonly options: MetricsOptions) {
+    const readings = this.readings();
+    for (const spec of CELERIAC_METRICS) {
+      if (options.families.has(spec.family)) this.metrics.set(spec.name, this.create(spec, readings[spec.name]));
     }
     // prom-client's default collectors, in each registry (the OpenMetrics one renames counters).
-    if (runtimeMetrics) {
+    if (RUNTIME_METRICS.some((spec) => options.families.has(spec.family))) {
       for (const register of [this.registry, this.openMetricsRegistry]) {
         collectDefaultMetrics({ register });
         // Gauges named *_total fail `promtool check metrics`; the by-type gauges sum to the same.
@@ -103,9 +135,9 @@ export class CeleriacMetrics {
    * on a task's first event — usually too late, within the same scrape interval).
    */
   workerInspected(hostname: string): void {
-    const names = this.monitor.inspector.registered(hostname);
+    const names = this.sources.registered(hostname);
     if (names.length === 0) return;
-    const queues = this.monitor.inspector.activeQueues(hostname);
+    const queues = this.sources.activeQueues(hostname);
     const worker = this.taskWorkerLabel(hostname);
     for (const name of names) {
       // task-sent comes from clients: its series can be known ahead only when clients are collapsed.
@@ -130,13 +162,24 @@ export class CeleriacMetrics {
     return this.metrics.size > 0;
   }
 
-  private create(spec: MetricSpec): AnyMetric {
+  /** Name, type, help and labels from the catalogue; values from the metric's reading. */
+  private create(spec: CeleriacMetricSpec, read: Readings[CeleriacMetricName]): RegisteredMetric {
     const registers: Registry<RegistryContentType>[] = [this.registry, this.openMetricsRegistry];
     const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers };
-    const collect = this.collectorFor(spec.name);
-    if (spec.type === 'counter') return new Counter({ ...common, ...(collect ? { collect } : {}) });
-    if (spec.type === 'gauge') return new Gauge({ ...common, ...(collect ? { collect } : {}) });
-    return new Histogram({ ...common, buckets: [...this.bucketsOf(spec.name)] });
+    if (spec.type === 'histogram') {
+      const bounds = this.options[spec.buckets];
+      return { type: 'histogram', metric: new Histogram({ ...common, buckets: [...bounds] }), bounds };
+    }
+    if (spec.type === 'counter') {
+      const counter = read === 'events' ? new Counter(common) : new Counter({ ...common, collect(this: Counter<string>): void {
+        applyCounterReading(this, read());
+      } });
+      return { type: 'counter', metric: counter };
+    }
+    const gauge = read === 'events' ? new Gauge(common) : new Gauge({ ...common, collect(this: Gauge<string>): void {
+      applyGaugeReading(this, read());
+    } });
+    return { type: 'gauge', metric: gauge };
   }
 
   private workerLabel(hostname: string, mode: WorkerLabelMode = this.options.workerLabel): string {
@@ -157,7 +200,7 @@ export class CeleriacMetrics {
    * Admit a label set under the cap; remember it for worker expiry. Returns 'new' for a label
    * set seen for the first time, 'known' for an existing one, null when the cap refuses it.
    */
-  private admit(metric: string, labels: Labels, worker: string | null): 'new' | 'known' | null {
+  private admit(metric: CeleriacMetricName, labels: Labels, worker: string | null): 'new' | 'known' | null {
     const key = Object.values(labels).join('\u0000');
     let known = this.series.get(metric);
     if (!known) this.series.set(metric, (known = new Set()));
@@ -184,58 +227,44 @@ export class CeleriacMetrics {
    * What is held is a fixed-size aggregate per series (see HeldSeries), never one entry per
    * event: most users never scrape, and the held series must not grow while nobody does.
    */
-  private heldSeries(name: string, labels: Labels): HeldSeries | undefined {
+  private heldSeries(name: EventCountName, labels: Labels): HeldSeries | undefined {
     return this.heldBack.get(seriesKey(name, labels));
   }
 
-  private inc(name: string, labels: Labels, worker: string | null, value = 1): void {
-    const metric = this.metrics.get(name);
-    if (!(metric instanceof Counter)) return;
+  /** Count `value` on a counter, or observe it on a histogram. */
+  private add(name: EventCountName, labels: Labels, worker: string | null, value: number): void {
+    const registered = this.metrics.get(name);
+    if (registered === undefined || registered.type === 'gauge') return;
     const held = this.heldSeries(name, labels);
     if (held) {
       held.add(value);
       return;
     }
     const admitted = this.admit(name, labels, worker);
-    if (admitted === 'known') metric.inc(labels, value);
-    else if (admitted === 'new') this.hold(name, labels, new HeldCounter(metric, labels)).add(value);
-  }
-
-  private observe(name: string, labels: Labels, worker: string | null, value: number): void {
-    const metric = this.metrics.get(name);
-    if (!(metric instanceof Histogram)) return;
-    const held = this.heldSeries(name, labels);
-    if (held) {
-      held.add(value);
-      return;
-    }
-    const admitted = this.admit(name, labels, worker);
-    if (admitted === 'known') metric.observe(labels, value);
-    else if (admitted === 'new') this.hold(name, labels, new HeldHistogram(metric, labels, this.bucketsOf(name))).add(value);
+    if (admitted === 'known') {
+      if (registered.type === 'counter') registered.metric.inc(labels, value);
+      else registered.metric.observe(labels, value);
+    } else if (admitted === 'new') this.hold(name, registered, labels).add(value);
   }
 
   /** Expose a new series at zero now and hold its updates until it was scraped once. */
-  private hold(name: string, labels: Labels, held: HeldSeries): HeldSeries {
+  private hold(name: EventCountName, registered: CountingMetric, labels: Labels): HeldSeries {
+    const held = registered.type === 'counter' ? new HeldCounter(registered.metric, labels) : new HeldHistogram(registered.metric, labels, registered.bounds);
     held.exposeZero();
     this.heldBack.set(seriesKey(name, labels), held);
     return held;
   }
 
-  private setGauge(name: string, labels: Labels, worker: string | null, value: number): void {
-    const metric = this.metrics.get(name);
-    if (metric instanceof Gauge && this.admit(name, labels, worker) !== null) metric.set(labels, value);
+  private setGauge(name: CeleriacMetricNameOf<'gauge'>, labels: Labels, worker: string | null, value: number): void {
+    const registered = this.metrics.get(name);
+    if (registered?.type === 'gauge' && this.admit(name, labels, worker) !== null) registered.metric.set(labels, value);
   }
 
   /** Create a series at zero now; like any new series, its updates wait until it was scraped once. */
-  private zeroSeries(name: string, labels: Labels, worker: string | null): void {
-    const metric = this.metrics.get(name);
-    if (!metric || this.admit(name, labels, worker) !== 'new') return;
-    if (metric instanceof Counter) this.hold(name, labels, new HeldCounter(metric, labels));
-    else if (metric instanceof Histogram) this.hold(name, labels, new HeldHistogram(metric, labels, this.bucketsOf(name)));
-  }
-
-  private bucketsOf(name: string): readonly number[] {
-    return name === 'celery_task_queue_wait_time' ? this.options.queueWaitBuckets : this.options.runtimeBuckets;
+  private zeroSeries(name: EventCountName, labels: Labels, worker: string | null): void {
+    const registered = this.metrics.get(name);
+    if (registered === undefined || registered.type === 'gauge' || this.admit(name, labels, worker) !== 'new') return;
+    this.hold(name, registered, labels);
   }
 
   /** Series waiting for their first scrape, and the values they hold (for tests and the soak benchmark). */
@@ -251,8 +280,8 @@ export class CeleriacMetrics {
     const taskName = event.name ?? task.name ?? '';
     const worker = this.taskWorkerLabel(event.hostname);
     // Flower: every task event, worker = the event's hostname (the client for task-sent).
-    this.inc('flower_events_total', { worker, type: event.type, task: taskName }, worker);
-    if (event.runtime !== undefined && event.runtime > 0) this.observe('flower_task_runtime_seconds', { worker, task: taskName }, worker, event.runtime);
+    this.add('flower_events_total', { worker, type: event.type, task: taskName }, worker, 1);
+    if (event.runtime !== undefined && event.runtime > 0) this.add('flower_task_runtime_seconds', { worker, task: taskName }, worker, event.runtime);
     if (event.type === 'task-started' && task.eta === null && task.received !== null && task.started !== null) {
       this.setGauge('flower_task_prefetch_time_seconds', { worker, task: taskName }, worker, Math.max(0, task.started - task.received));
     } else if (event.type === 'task-succeeded' || event.type === 'task-failed') {
@@ -267,170 +296,128 @@ export class CeleriacMetrics {
         if (zero !== counter) this.zeroSeries(zero, zero === 'celery_task_failed_total' ? { ...labels, exception: '' } : labels, worker);
       }
     }
-    this.inc(counter, event.type === 'task-failed' ? { ...labels, exception: exceptionClass(task.exception) } : labels, worker);
-    if (event.type === 'task-succeeded' && event.runtime !== undefined) this.observe('celery_task_runtime', labels, worker, event.runtime);
+    this.add(counter, event.type === 'task-failed' ? { ...labels, exception: exceptionClass(task.exception) } : labels, worker, 1);
+    if (event.type === 'task-succeeded' && event.runtime !== undefined) this.add('celery_task_runtime', labels, worker, event.runtime);
     if (event.type === 'task-started' && task.sent !== null && task.started !== null) {
       const eta = task.eta === null ? Number.NaN : Date.parse(task.eta) / 1000;
       const from = Number.isFinite(eta) ? Math.max(task.sent, eta) : task.sent;
-      this.observe('celery_task_queue_wait_time', labels, worker, Math.max(0, task.started - from));
+      this.add('celery_task_queue_wait_time', labels, worker, Math.max(0, task.started - from));
     }
   }
 
   /** Scrape-time values for gauges derived from the model, and counters kept elsewhere. */
-  private collectorFor(name: string): (() => void) | null {
-    const monitor = this.monitor;
-    const gauge = (fn: (metric: Gauge<string>) => void) => function collect(this: Gauge<string>): void {
-      fn(this);
+  private readings(): Readings {
+    const sources = this.sources;
+    const memoryLimit = containerMemoryLimit();
+    return {
+      flower_events_total: 'events',
+      flower_task_runtime_seconds: 'events',
+      flower_task_prefetch_time_seconds: 'events',
+      flower_worker_prefetched_tasks: () => this.prefetchedTasks(),
+      flower_worker_online: () => this.perWorker((worker) => ({ worker }), up, Math.max),
+      flower_worker_number_of_currently_executing_tasks: () => this.perWorker((worker) => ({ worker }), executing, sum),
+      celery_task_sent_total: 'events',
+      celery_task_received_total: 'events',
+      celery_task_started_total: 'events',
+      celery_task_succeeded_total: 'events',
+      celery_task_failed_total: 'events',
+      celery_task_rejected_total: 'events',
+      celery_task_revoked_total: 'events',
+      celery_task_retried_total: 'events',
+      celery_worker_up: () => this.perWorker((hostname) => ({ hostname }), up, Math.max),
+      celery_worker_tasks_active: () => this.perWorker((hostname) => ({ hostname }), executing, sum),
+      celery_worker_last_heartbeat_timestamp: () => this.perWorker((hostname) => ({ hostname }), lastHeard, Math.max),
+      celery_task_runtime: 'events',
+      celery_task_queue_wait_time: 'events',
+      celery_queue_length: () => this.perQueue((queue) => [[{ queue_name: queue.name }, queue.ready ?? queue.messages]]),
+      celery_queue_length_by_priority: () => this.perQueue((queue) => Object.entries(queue.byPriority ?? {}).map(([priority, count]) => [{ queue_name: queue.name, priority }, count] as const)),
+      celery_queue_oldest_message_age_seconds: () => this.perQueue((queue) => {
+        // An empty queue's next message has not waited; a non-empty one of unknown age has no value.
+        const age = queue.oldestAgeSeconds ?? (queue.messages === 0 ? 0 : null);
+        return age === null ? [] : [[{ queue_name: queue.name }, age]];
+      }),
+      celery_active_consumer_count: () => this.perQueue((queue, workers) => [[{ queue_name: queue.name }, queue.consumers ?? workers]]),
+      celery_active_worker_count: () => this.perQueue((queue, workers) => [[{ queue_name: queue.name }, workers]]),
+      celeriac_events_received_total: () => Array.from(sources.ingestCounters().byType, ([type, count]) => [{ type }, count] as const),
+      celeriac_events_dropped_total: () => Object.entries(sources.ingestCounters().dropped).map(([reason, count]) => [{ reason }, count] as const),
+      celeriac_broker_connected: () => (sources.transportStatus().connected ? 1 : 0),
+      celeriac_broker_reconnects_total: () => sources.transportStatus().connects,
+      celeriac_seconds_since_last_event: () => {
+        const last = sources.ingestCounters().lastEventAt;
+        return last === null ? -1 : Math.max(0, Date.now() / 1000 - last);
+      },
+      celeriac_ingest_lag_seconds: () => sources.ingestCounters().lastLagSeconds ?? 0,
+      celeriac_tasks_retained: () => sources.taskCount(),
+      celeriac_tasks_evicted_total: () => sources.taskEvictions(),
+      celeriac_workers_retained: () => sources.workerCount(),
+      celeriac_control_calls_total: () => Array.from(sources.controlCallCounts(), ({ action, outcome, count }) => [{ action, outcome }, count] as const),
+      celeriac_metrics_series_dropped_total: () => Array.from(this.metrics.keys(), (metric) => [{ metric }, this.dropped.get(metric) ?? 0] as const),
+      celeriac_scrape_duration_seconds: () => this.lastScrapeSeconds,
+      celeriac_heap_limit_bytes: () => getHeapStatistics().heap_size_limit,
+      celeriac_memory_limit_bytes: () => memoryLimit,
     };
-    const counter = (fn: (metric: Counter<string>) => void) => function collect(this: Counter<string>): void {
-      fn(this);
-    };
-    switch (name) {
-      case 'flower_worker_online':
-      case 'flower_worker_number_of_currently_executing_tasks':
-      case 'celery_worker_up':
-      case 'celery_worker_tasks_active':
-      case 'celery_worker_last_heartbeat_timestamp':
-        return gauge((metric) => this.collectWorkers(name, metric));
-      case 'flower_worker_prefetched_tasks':
-        return gauge((metric) => {
-          metric.reset();
-          // Received and not started, without an ETA: computed from the model, so it never drifts.
-          // Every task a live worker registered is listed, at 0 when nothing waits.
-          const counts = new Map<string, { worker: string; task: string; n: number }>();
-          const now = Date.now() / 1000;
-          for (const w of monitor.state.workers.values()) {
-            if (!w.isAlive(now)) continue;
-            const worker = this.taskWorkerLabel(w.hostname);
-            for (const task of monitor.inspector.registered(w.hostname)) counts.set(`${worker}\u0000${task}`, { worker, task, n: 0 });
-          }
-          for (const task of monitor.state.tasks.values()) {
-            if (task.state !== 'RECEIVED' || task.eta !== null || task.worker === null) continue;
-            const worker = this.taskWorkerLabel(task.worker);
-            const key = `${worker}\u0000${task.name ?? ''}`;
-            const entry = counts.get(key) ?? { worker, task: task.name ?? '', n: 0 };
-            entry.n++;
-            counts.set(key, entry);
-          }
-          for (const { worker, task, n } of counts.values()) metric.set({ worker, task }, n);
-        });
-      case 'celery_queue_length':
-      case 'celery_queue_length_by_priority':
-      case 'celery_queue_oldest_message_age_seconds':
-      case 'celery_active_consumer_count':
-      case 'celery_active_worker_count':
-        return gauge((metric) => this.collectQueues(name, metric));
-      case 'celeriac_events_received_total':
-        return counter((metric) => {
-          metric.reset();
-          for (const [type, count] of monitor.ingest.counters.byType) metric.inc({ type }, count);
-        });
-      case 'celeriac_events_dropped_total':
-        return counter((metric) => {
-          metric.reset();
-          for (const [reason, count] of Object.entries(monitor.ingest.counters.dropped)) metric.inc({ reason }, count);
-        });
-      case 'celeriac_broker_connected':
-        return gauge((metric) => metric.set(monitor.transport.status().connected ? 1 : 0));
-      case 'celeriac_broker_reconnects_total':
-        return counter((metric) => {
-          metric.reset();
-          metric.inc(monitor.transport.status().connects);
-        });
-      case 'celeriac_seconds_since_last_event':
-        return gauge((metric) => {
-          const last = monitor.ingest.counters.lastEventAt;
-          metric.set(last === null ? -1 : Math.max(0, Date.now() / 1000 - last));
-        });
-      case 'celeriac_ingest_lag_seconds':
-        return gauge((metric) => metric.set(monitor.ingest.counters.lastLagSeconds ?? 0));
-      case 'celeriac_tasks_retained':
-        return gauge((metric) => metric.set(monitor.state.tasks.size));
-      case 'celeriac_tasks_evicted_total':
-        return counter((metric) => {
-          metric.reset();
-          metric.inc(monitor.state.taskEvictions);
-        });
-      case 'celeriac_workers_retained':
-        return gauge((metric) => metric.set(monitor.state.workers.size));
-      case 'celeriac_control_calls_total':
-        return counter((metric) => {
-          metric.reset();
-          for (const { action, outcome, count } of monitor.controls.callCounts()) metric.inc({ action, outcome }, count);
-        });
-      case 'celeriac_metrics_series_dropped_total':
-        return counter((metric) => {
-          metric.reset();
-          for (const name of this.metrics.keys()) metric.inc({ metric: name }, this.dropped.get(name) ?? 0);
-        });
-      case 'celeriac_scrape_duration_seconds':
-        return gauge((metric) => metric.set(this.lastScrapeSeconds));
-      case 'celeriac_heap_limit_bytes':
-        return gauge((metric) => metric.set(getHeapStatistics().heap_size_limit));
-      case 'celeriac_memory_limit_bytes': {
-        const limit = containerMemoryLimit();
-        return gauge((metric) => {
-          if (limit !== null) metric.set(limit);
-        });
-      }
-      default:
-        return null;
-    }
   }
 
-  private collectWorkers(name: string, metric: Gauge<string>): void {
-    metric.reset();
+  /**
+   * One value per worker label, for the workers whose series have not expired. With collapsed
+   * labels several workers share a label: `combine` merges their values (a host is up if any of
+   * its workers is; their executing tasks add up).
+   */
+  private perWorker<WorkerLabels>(labelsOf: (label: string) => WorkerLabels, valueOf: (reading: WorkerReading) => number, combine: (previous: number, value: number) => number): [WorkerLabels, number][] {
     const now = Date.now() / 1000;
-    // With collapsed labels several workers share a label: a host is up if any of its workers is.
     const values = new Map<string, number>();
-    for (const worker of this.monitor.state.workers.values()) {
+    for (const worker of this.sources.workers()) {
       const last = worker.lastHeartbeat() ?? worker.offlineSince;
       if (last !== null && now - last > this.options.workerExpirySeconds) continue;
-      const alive = worker.isAlive(now);
+      const value = valueOf({ worker, alive: worker.isAlive(now), lastHeard: last });
       const label = this.workerLabel(worker.hostname);
-      let value: number;
-      if (name === 'flower_worker_online' || name === 'celery_worker_up') value = alive ? 1 : 0;
-      else if (name === 'celery_worker_last_heartbeat_timestamp') value = last ?? 0;
-      else value = alive ? worker.active : 0;
       const previous = values.get(label);
-      values.set(label, previous === undefined ? value : name === 'celery_worker_tasks_active' || name === 'flower_worker_number_of_currently_executing_tasks' ? previous + value : Math.max(previous, value));
+      values.set(label, previous === undefined ? value : combine(previous, value));
     }
-    const labelName = name.startsWith('flower_') ? 'worker' : 'hostname';
-    for (const [label, value] of values) metric.set({ [labelName]: label }, value);
+    return Array.from(values, ([label, value]) => [labelsOf(label), value]);
   }
 
-  private collectQueues(name: string, metric: Gauge<string>): void {
-    metric.reset();
-    const snapshot = this.monitor.queueMonitor.snapshot();
-    if (snapshot.updatedAt === null) return;
+  /**
+   * Received and not started, without an ETA: computed from the model, so it never drifts.
+   * Every task a live worker registered is listed, at 0 when nothing waits.
+   */
+  private prefetchedTasks(): [{ worker: string; task: string }, number][] {
+    const counts = new Map<string, { worker: string; task: string; n: number }>();
+    const now = Date.now() / 1000;
+    for (const w of this.sources.workers()) {
+      if (!w.isAlive(now)) continue;
+      const worker = this.taskWorkerLabel(w.hostname);
+      for (const task of this.sources.registered(w.hostname)) counts.set(`${worker}\u0000${task}`, { worker, task, n: 0 });
+    }
+    for (const task of this.sources.tasks()) {
+      if (task.state !== 'RECEIVED' || task.eta !== null || task.worker === null) continue;
+      const worker = this.taskWorkerLabel(task.worker);
+      const key = `${worker}\u0000${task.name ?? ''}`;
+      const entry = counts.get(key) ?? { worker, task: task.name ?? '', n: 0 };
+      entry.n++;
+      counts.set(key, entry);
+    }
+    return Array.from(counts.values(), ({ worker, task, n }) => [{ worker, task }, n]);
+  }
+
+  /**
+   * The values of every existing queue of the last poll (none before the first poll succeeds).
+   * `workers`: online workers consuming the queue (from their active_queues).
+   */
+  private perQueue<QueueLabels>(valuesOf: (queue: MetricsQueue, workers: number) => Iterable<readonly [QueueLabels, number]>): (readonly [QueueLabels, number])[] {
+    const values: (readonly [QueueLabels, number])[] = [];
+    const snapshot = this.sources.queueSnapshot();
+    if (snapshot.updatedAt === null) return values;
     const now = Date.now() / 1000;
     const consumersOf = new Map<string, number>();
-    for (const worker of this.monitor.state.workers.values()) {
+    for (const worker of this.sources.workers()) {
       if (!worker.isAlive(now)) continue;
-      for (const queue of this.monitor.inspector.activeQueues(worker.hostname)) consumersOf.set(queue, (consumersOf.get(queue) ?? 0) + 1);
+      for (const queue of this.sources.activeQueues(worker.hostname)) consumersOf.set(queue, (consumersOf.get(queue) ?? 0) + 1);
     }
     for (const queue of snapshot.queues) {
-      if (!queue.exists) continue;
-      const labels = { queue_name: queue.name };
-      switch (name) {
-        case 'celery_queue_length':
-          metric.set(labels, queue.ready ?? queue.messages);
-          break;
-        case 'celery_queue_length_by_priority':
-          for (const [priority, count] of Object.entries(queue.byPriority ?? {})) metric.set({ ...labels, priority }, count);
-          break;
-        case 'celery_queue_oldest_message_age_seconds':
-          if (queue.oldestAgeSeconds !== null) metric.set(labels, queue.oldestAgeSeconds);
-          else if (queue.messages === 0) metric.set(labels, 0);
-          break;
-        case 'celery_active_consumer_count':
-          metric.set(labels, queue.consumers ?? consumersOf.get(queue.name) ?? 0);
-          break;
-        case 'celery_active_worker_count':
-          metric.set(labels, consumersOf.get(queue.name) ?? 0);
-          break;
-      }
+      if (queue.exists) values.push(...valuesOf(queue, consumersOf.get(queue.name) ?? 0));
     }
+    return values;
   }
 
   /** Remove every series of workers quiet for longer than the expiry (counters and histograms too). */
@@ -438,7 +425,7 @@ export class CeleriacMetrics {
     const now = Date.now() / 1000;
     const quiet = new Set<string>();
     const heard = new Set<string>();
-    for (const worker of this.monitor.state.workers.values()) {
+    for (const worker of this.sources.workers()) {
       const last = worker.lastHeartbeat() ?? worker.offlineSince;
       const silent = last !== null && now - last > this.options.workerExpirySeconds;
       for (const label of [this.workerLabel(worker.hostname), this.taskWorkerLabel(worker.hostname)]) (silent ? quiet : heard).add(label);
@@ -446,8 +433,7 @@ export class CeleriacMetrics {
     for (const label of quiet) {
       if (heard.has(label)) continue; // another worker with the same collapsed label is alive
       for (const { metric, labels, key } of this.seriesByWorker.get(label) ?? []) {
-        const instance = this.metrics.get(metric);
-        instance?.remove(labels);
+        this.metrics.get(metric)?.metric.remove(labels);
         this.series.get(metric)?.delete(key);
         this.heldBack.delete(seriesKey(metric, labels));
       }
@@ -473,7 +459,7 @@ export class CeleriacMetrics {
     } finally {
       // prom-client renames counters in place (drops `_total`) when rendering OpenMetrics; the
       // same objects serve the text format, so restore the names before anything else renders.
-      if (openMetrics) for (const [name, metric] of this.metrics) (metric as unknown as { name: string }).name = name;
+      if (openMetrics) for (const [name, { metric }] of this.metrics) (metric as unknown as { name: string }).name = name;
     }
     // Series born before this scrape were just exposed at zero: now they may count.
     const held = this.heldBack;
@@ -482,6 +468,24 @@ export class CeleriacMetrics {
     this.lastScrapeSeconds = (performance.now() - started) / 1000;
     return { contentType: registry.contentType, body };
   }
+}
+
+/** A gauge's reading: set it (without labels), or replace its label sets. */
+function applyGaugeReading(metric: Gauge<string>, reading: AnyReading): void {
+  if (reading === null) return;
+  if (typeof reading === 'number') {
+    metric.set(reading);
+    return;
+  }
+  metric.reset();
+  for (const [labels, value] of reading) metric.set(labels, value);
+}
+
+/** A counter kept elsewhere (ingest, transport, controls, the cap): the reading is its total so far. */
+function applyCounterReading(metric: Counter<string>, reading: AnyReading): void {
+  metric.reset();
+  if (typeof reading === 'number') metric.inc(reading);
+  else if (reading !== null) for (const [labels, value] of reading) metric.inc(labels, value);
 }
 
 function seriesKey(name: string, labels: Labels): string {
