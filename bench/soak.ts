@@ -73,7 +73,7 @@ async function soak(name: string, maxTasks: number, events: number, env: NodeJS.
     for (;;) {
       await sleep(250);
       if (exit !== null) break;
-      let status;
+      let status: Awaited<ReturnType<typeof celeriac.status>>;
       try {
         status = await celeriac.status();
       } catch {

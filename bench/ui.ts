@@ -27,7 +27,7 @@ export async function latencyBenchmark(): Promise<void> {
   const published = new Map<string, number>();
   const latencies: number[] = [];
   const seen = (task: TaskDetail | null): void => {
-    if (!task || task.state !== 'RECEIVED') return;
+    if (task?.state !== 'RECEIVED') return;
     const sent = published.get(task.uuid);
     if (sent === undefined) return;
     published.delete(task.uuid);

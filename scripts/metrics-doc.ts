@@ -23,7 +23,10 @@ export function metricsTable(): string {
   const note = (metric: string, where: string): void => {
     const name = METRICS.some((m) => m.name === metric) ? metric : baseName(metric);
     let set = uses.get(name);
-    if (!set) uses.set(name, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      uses.set(name, set);
+    }
     set.add(where);
   };
   for (const { file, panel, expr } of dashboardExpressions()) {
@@ -31,10 +34,10 @@ export function metricsTable(): string {
     for (const metric of analyzePromQL(substituteGrafanaVariables(expr)).metrics) note(metric.name, `${dashboard}: ${panel}`);
   }
   for (const { alert, expr } of alertExpressions()) for (const metric of analyzePromQL(expr).metrics) note(metric.name, `alert ${alert}`);
-  const escape = (text: string): string => text.replace(/\|/g, '\\|');
+  const escapePipes = (text: string): string => text.replace(/\|/g, '\\|');
   const rows = METRICS.map((m) => {
     const where = [...(uses.get(m.name) ?? [])].sort();
-    return `| \`${m.name}\` | ${m.type} | ${m.family} | ${m.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${escape(m.help)} | ${where.length > 0 ? escape(where.join('; ')) : '—'} |`;
+    return `| \`${m.name}\` | ${m.type} | ${m.family} | ${m.labels.map((l) => `\`${l}\``).join(', ') || '—'} | ${escapePipes(m.help)} | ${where.length > 0 ? escapePipes(where.join('; ')) : '—'} |`;
   });
   return ['| Metric | Type | Family | Labels | Meaning | Used by (dashboard: panel; alert) |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }

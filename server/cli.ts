@@ -4,7 +4,7 @@
  */
 import { parseConfig } from './config/config';
 import { createLogger } from './log';
-import { startCeleriac } from './server';
+import { startCeleriac, type RunningCeleriac } from './server';
 
 async function main(): Promise<void> {
   const parsed = parseConfig(process.argv.slice(2), process.env);
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     logger.fatal({ err: error.stack }, 'uncaught exception (bug): exiting so a supervisor restarts a clean process');
     process.exit(1);
   });
-  let running;
+  let running: RunningCeleriac;
   try {
     running = await startCeleriac(config, logger);
   } catch (error) {

@@ -42,7 +42,7 @@ export function parseTransportOptions(pairs: readonly string[]): TransportOption
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new TransportOptionError(`--broker-transport-option expects key=value, got "${pair}"`);
     const key = pair.slice(0, eq).trim();
-    const value = unescape(pair.slice(eq + 1));
+    const value = decodeHexEscapes(pair.slice(eq + 1));
     switch (key) {
       case 'global_keyprefix':
         options.globalKeyprefix = value;
@@ -92,7 +92,7 @@ function parseBoolOr(value: string): boolean | null {
   return null;
 }
 
-function unescape(value: string): string {
+function decodeHexEscapes(value: string): string {
   return value.replace(/\\x([0-9a-fA-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 

@@ -287,7 +287,7 @@ export class ControlService {
       if (queues[queue]) {
         const outcome = await this.pauseQueueOn(worker, queue);
         await this.record(SYSTEM_ACTOR, 'pause-queue', queue, { worker, reason: 'worker came online while the queue is paused' }, { ok: outcome.ok, message: outcome.message, workers: { [worker]: outcome }, data: {} });
-      } else if (workerPause && workerPause.consumers.some((c) => c.queue === queue)) {
+      } else if (workerPause?.consumers.some((c) => c.queue === queue)) {
         const outcome = (await this.cancelConsumers(worker, [queue]))[queue] as WorkerOutcome;
         await this.record(SYSTEM_ACTOR, 'pause-worker', worker, { queue, reason: 'paused worker came back online' }, { ok: outcome.ok, message: outcome.message, workers: { [worker]: outcome }, data: {} });
       }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { JsonValue } from '../protocol/events';
-import { Mailbox } from './mailbox';
+import type { Mailbox } from './mailbox';
 
 /** The inspect methods Flower caches, and the arguments Flower sends. */
 export const INSPECT_METHODS = ['stats', 'active_queues', 'registered', 'scheduled', 'active', 'reserved', 'revoked', 'conf'] as const;

@@ -266,7 +266,10 @@ export class QueueMonitor {
     const add = (name: string, source: QueueSource): void => {
       if (name === '') return;
       let set = sources.get(name);
-      if (!set) sources.set(name, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        sources.set(name, set);
+      }
       set.add(source);
     };
     for (const name of this.workerQueues()) add(name, 'workers');

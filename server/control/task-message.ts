@@ -166,7 +166,7 @@ export function sendableJsonProblem(root: unknown): string | null {
     }
     if (depth >= MAX_ARGUMENT_DEPTH) return `arguments are nested more than ${MAX_ARGUMENT_DEPTH} levels deep`;
     if (Array.isArray(value)) {
-      value.forEach((item, i) => pending.push({ value: item, depth: depth + 1, path: `${path}[${i}]` }));
+      for (const [i, item] of value.entries()) pending.push({ value: item, depth: depth + 1, path: `${path}[${i}]` });
       continue;
     }
     if (!isPlainObject(value)) return `${where(path)} is not a JSON value`;

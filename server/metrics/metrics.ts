@@ -203,7 +203,10 @@ export class CeleriacMetrics {
   private admit(metric: CeleriacMetricName, labels: Labels, worker: string | null): 'new' | 'known' | null {
     const key = Object.values(labels).join('\u0000');
     let known = this.series.get(metric);
-    if (!known) this.series.set(metric, (known = new Set()));
+    if (!known) {
+      known = new Set();
+      this.series.set(metric, known);
+    }
     if (known.has(key)) return 'known';
     if (known.size >= this.options.maxSeries) {
       this.dropped.set(metric, (this.dropped.get(metric) ?? 0) + 1);
@@ -212,7 +215,10 @@ export class CeleriacMetrics {
     known.add(key);
     if (worker !== null) {
       let list = this.seriesByWorker.get(worker);
-      if (!list) this.seriesByWorker.set(worker, (list = []));
+      if (!list) {
+        list = [];
+        this.seriesByWorker.set(worker, list);
+      }
       list.push({ metric, labels, key });
     }
     return 'new';
@@ -363,13 +369,13 @@ export class CeleriacMetrics {
    * labels several workers share a label: `combine` merges their values (a host is up if any of
    * its workers is; their executing tasks add up).
    */
-  private perWorker<WorkerLabels>(labelsOf: (label: string) => WorkerLabels, valueOf: (reading: WorkerReading) => number, combine: (previous: number, value: number) => number): [WorkerLabels, number][] {
+  private perWorker<WorkerLabels>(labelsOf: (label: string) => WorkerLabels, valueOfReading: (reading: WorkerReading) => number, combine: (previous: number, value: number) => number): [WorkerLabels, number][] {
     const now = Date.now() / 1000;
     const values = new Map<string, number>();
     for (const worker of this.sources.workers()) {
       const last = worker.lastHeartbeat() ?? worker.offlineSince;
       if (last !== null && now - last > this.options.workerExpirySeconds) continue;
-      const value = valueOf({ worker, alive: worker.isAlive(now), lastHeard: last });
+      const value = valueOfReading({ worker, alive: worker.isAlive(now), lastHeard: last });
       const label = this.workerLabel(worker.hostname);
       const previous = values.get(label);
       values.set(label, previous === undefined ? value : combine(previous, value));

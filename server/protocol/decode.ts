@@ -362,7 +362,8 @@ function decodeTaskFields(type: string, raw: Record<string, unknown>, base: Base
     let extra: Record<string, JsonValue> | undefined;
     for (const key in raw) {
       if (COMMON_FIELDS.has(key) || TASK_FIELDS.has(key)) continue;
-      (extra ??= {})[key] = raw[key] as JsonValue; // JSON.parse output is JSON by construction
+      extra ??= {};
+      extra[key] = raw[key] as JsonValue; // JSON.parse output is JSON by construction
     }
     if (extra) event.extra = extra;
   }

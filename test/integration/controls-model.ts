@@ -164,7 +164,10 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   assert.equal((await post(base(), `/api/worker/pause/${enc(c)}`)).status, 200);
   const toPurge = await sendTasks(brokerUrl, [{ task: 'tasks.add', args: [3, 3] }, { task: 'tasks.add', args: [4, 4] }]);
   let lastLength = -1;
-  await waitFor(() => `2 messages to purge (queue length ${lastLength}, tasks ${toPurge.join(', ')})`, async () => (lastLength = await queueLength()) === 2);
+  await waitFor(() => `2 messages to purge (queue length ${lastLength}, tasks ${toPurge.join(', ')})`, async () => {
+    lastLength = await queueLength();
+    return lastLength === 2;
+  });
   const unconfirmed = await post(base(), '/api/queues/purge/celery');
   assert.equal(unconfirmed.status, 400);
   assert.equal(await queueLength(), 2);

@@ -40,7 +40,7 @@ function load(folder: string): Delivery[] {
 function replay(deliveries: Delivery[]): { state: ClusterState; ingest: Ingest } {
   const state = new ClusterState({ maxTasks: 1000, maxWorkers: 100 });
   const ingest = new Ingest(state, createLogger('silent'));
-  deliveries.forEach((deliver, i) => deliver(ingest, 1_800_000_000 + i * 0.01));
+  for (const [i, deliver] of deliveries.entries()) deliver(ingest, 1_800_000_000 + i * 0.01);
   return { state, ingest };
 }
 

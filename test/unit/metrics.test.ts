@@ -88,7 +88,7 @@ function workerEvent(type: WorkerEvent['type'], hostname: string, fields: Partia
 }
 
 /** The value of the sample of `name` with exactly these labels (undefined: no such series). */
-function valueOf(body: string, name: string, labels: Labels = {}): number | undefined {
+function sampleValue(body: string, name: string, labels: Labels = {}): number | undefined {
   const wanted = Object.entries(labels).sort().join();
   return samples(body, name).find((s) => Object.entries(s.labels).sort().join() === wanted)?.value;
 }
@@ -144,31 +144,31 @@ describe('metrics with nobody scraping', () => {
     runTasks(c, tasks);
     const first = await c.scrape();
     const labels = { name: 'tasks.add', hostname: 'generic', queue_name: 'celery' };
-    assert.equal(valueOf(first, 'celery_task_succeeded_total', labels), 0);
-    assert.equal(valueOf(first, 'celery_task_runtime_count', labels), 0);
+    assert.equal(sampleValue(first, 'celery_task_succeeded_total', labels), 0);
+    assert.equal(sampleValue(first, 'celery_task_runtime_count', labels), 0);
     assert.equal(c.metrics.heldBackSize().series, 0, 'released by the scrape');
 
     const second = await c.scrape();
-    assert.equal(valueOf(second, 'celery_task_succeeded_total', labels), tasks);
-    assert.equal(valueOf(second, 'celery_task_received_total', labels), tasks);
-    assert.equal(valueOf(second, 'flower_events_total', { worker: 'generic', type: 'task-succeeded', task: 'tasks.add' }), tasks);
-    assert.equal(valueOf(second, 'celery_task_runtime_count', labels), tasks);
+    assert.equal(sampleValue(second, 'celery_task_succeeded_total', labels), tasks);
+    assert.equal(sampleValue(second, 'celery_task_received_total', labels), tasks);
+    assert.equal(sampleValue(second, 'flower_events_total', { worker: 'generic', type: 'task-succeeded', task: 'tasks.add' }), tasks);
+    assert.equal(sampleValue(second, 'celery_task_runtime_count', labels), tasks);
     let expectedSum = 0;
     const runtimes: number[] = [];
     for (let n = 0; n < tasks; n++) runtimes.push(runtimeOf(n));
     for (const r of runtimes) expectedSum += r;
-    const sum = valueOf(second, 'celery_task_runtime_sum', labels) as number;
+    const sum = sampleValue(second, 'celery_task_runtime_sum', labels) as number;
     assert.ok(Math.abs(sum - expectedSum) < 1e-6 * expectedSum, `sum ${sum} ≈ ${expectedSum}`);
     for (const le of DEFAULT_RUNTIME_BUCKETS) {
       const expected = runtimes.filter((r) => r <= le).length;
-      assert.equal(valueOf(second, 'celery_task_runtime_bucket', { ...labels, le: String(le) }), expected, `bucket le=${le}`);
+      assert.equal(sampleValue(second, 'celery_task_runtime_bucket', { ...labels, le: String(le) }), expected, `bucket le=${le}`);
     }
-    assert.equal(valueOf(second, 'celery_task_runtime_bucket', { ...labels, le: '+Inf' }), tasks);
+    assert.equal(sampleValue(second, 'celery_task_runtime_bucket', { ...labels, le: '+Inf' }), tasks);
 
     // Known series count at once from now on.
     runTasks(c, 10, tasks);
     const third = await c.scrape();
-    assert.equal(valueOf(third, 'celery_task_succeeded_total', labels), tasks + 10);
+    assert.equal(sampleValue(third, 'celery_task_succeeded_total', labels), tasks + 10);
   });
 
   it('exports the process metrics and the limits memory is judged against', async () => {
@@ -192,7 +192,7 @@ describe('metrics from task events', () => {
     c.ingest.event(taskEvent('task-started', 'a', {}, t - 5));
     const started = await c.scrape();
     // Gauges are not held back: the started task waited 3 s at the worker.
-    assert.equal(valueOf(started, 'flower_task_prefetch_time_seconds', { worker: 'w1@host', task: 'tasks.add' }), 3);
+    assert.equal(sampleValue(started, 'flower_task_prefetch_time_seconds', { worker: 'w1@host', task: 'tasks.add' }), 3);
     c.ingest.event(taskEvent('task-succeeded', 'a', { runtime: 0.3, result: '3' }, t - 4));
     c.ingest.event(taskEvent('task-sent', 'b', { ...add, hostname: 'client@host', queue: 'q1' }, t - 10));
     c.ingest.event(taskEvent('task-received', 'b', add, t - 8));
@@ -201,40 +201,40 @@ describe('metrics from task events', () => {
     await c.scrape(); // the series born since the first scrape are exposed at zero
     const body = await c.scrape();
 
-    const flower = (worker: string, type: string): number | undefined => valueOf(body, 'flower_events_total', { worker, type, task: 'tasks.add' });
+    const flower = (worker: string, type: string): number | undefined => sampleValue(body, 'flower_events_total', { worker, type, task: 'tasks.add' });
     assert.equal(flower('client@host', 'task-sent'), 2, 'task-sent is counted for the client that sent it');
     assert.equal(flower('w1@host', 'task-received'), 2);
     assert.equal(flower('w1@host', 'task-started'), 2);
     assert.equal(flower('w1@host', 'task-succeeded'), 1);
     assert.equal(flower('w1@host', 'task-failed'), 1);
-    assert.equal(valueOf(body, 'flower_task_prefetch_time_seconds', { worker: 'w1@host', task: 'tasks.add' }), 0, 'back to 0 once the task finished');
+    assert.equal(sampleValue(body, 'flower_task_prefetch_time_seconds', { worker: 'w1@host', task: 'tasks.add' }), 0, 'back to 0 once the task finished');
     assert.deepEqual(seriesOf(body, 'flower_task_runtime_seconds_count'), series([{ worker: 'w1@host', task: 'tasks.add' }, 1]));
 
     const exporter = { name: 'tasks.add', hostname: 'w1@host', queue_name: 'q1' };
-    assert.equal(valueOf(body, 'celery_task_sent_total', { ...exporter, hostname: 'client@host' }), 2);
-    assert.equal(valueOf(body, 'celery_task_received_total', exporter), 2);
-    assert.equal(valueOf(body, 'celery_task_started_total', exporter), 2);
-    assert.equal(valueOf(body, 'celery_task_succeeded_total', exporter), 1);
+    assert.equal(sampleValue(body, 'celery_task_sent_total', { ...exporter, hostname: 'client@host' }), 2);
+    assert.equal(sampleValue(body, 'celery_task_received_total', exporter), 2);
+    assert.equal(sampleValue(body, 'celery_task_started_total', exporter), 2);
+    assert.equal(sampleValue(body, 'celery_task_succeeded_total', exporter), 1);
     assert.deepEqual(seriesOf(body, 'celery_task_failed_total'), series([{ ...exporter, exception: '' }, 0], [{ ...exporter, exception: 'ValueError' }, 1]), 'the exception class, and the pre-zeroed series beside it');
 
-    assert.equal(valueOf(body, 'celery_task_runtime_count', exporter), 1);
-    assert.equal(valueOf(body, 'celery_task_runtime_sum', exporter), 0.3);
-    assert.equal(valueOf(body, 'celery_task_runtime_bucket', { ...exporter, le: '0.25' }), 0);
-    assert.equal(valueOf(body, 'celery_task_runtime_bucket', { ...exporter, le: '0.5' }), 1);
+    assert.equal(sampleValue(body, 'celery_task_runtime_count', exporter), 1);
+    assert.equal(sampleValue(body, 'celery_task_runtime_sum', exporter), 0.3);
+    assert.equal(sampleValue(body, 'celery_task_runtime_bucket', { ...exporter, le: '0.25' }), 0);
+    assert.equal(sampleValue(body, 'celery_task_runtime_bucket', { ...exporter, le: '0.5' }), 1);
     // Queue waits: started - sent = 5 s and 3 s, in the [1, 10] buckets.
-    assert.equal(valueOf(body, 'celery_task_queue_wait_time_count', exporter), 2);
-    assert.equal(valueOf(body, 'celery_task_queue_wait_time_sum', exporter), 8);
-    assert.equal(valueOf(body, 'celery_task_queue_wait_time_bucket', { ...exporter, le: '1' }), 0);
-    assert.equal(valueOf(body, 'celery_task_queue_wait_time_bucket', { ...exporter, le: '10' }), 2);
+    assert.equal(sampleValue(body, 'celery_task_queue_wait_time_count', exporter), 2);
+    assert.equal(sampleValue(body, 'celery_task_queue_wait_time_sum', exporter), 8);
+    assert.equal(sampleValue(body, 'celery_task_queue_wait_time_bucket', { ...exporter, le: '1' }), 0);
+    assert.equal(sampleValue(body, 'celery_task_queue_wait_time_bucket', { ...exporter, le: '10' }), 2);
 
     // Known series count at once.
     c.ingest.event(taskEvent('task-sent', 'c', { ...add, hostname: 'client@host', queue: 'q1' }, t - 4));
     c.ingest.event(taskEvent('task-received', 'c', add, t - 3));
     c.ingest.event(taskEvent('task-succeeded', 'c', { runtime: 2 }, t - 1));
     const next = await c.scrape();
-    assert.equal(valueOf(next, 'celery_task_succeeded_total', exporter), 2);
-    assert.equal(valueOf(next, 'celery_task_runtime_bucket', { ...exporter, le: '2.5' }), 2);
-    assert.equal(valueOf(next, 'flower_task_runtime_seconds_count', { worker: 'w1@host', task: 'tasks.add' }), 2);
+    assert.equal(sampleValue(next, 'celery_task_succeeded_total', exporter), 2);
+    assert.equal(sampleValue(next, 'celery_task_runtime_bucket', { ...exporter, le: '2.5' }), 2);
+    assert.equal(sampleValue(next, 'flower_task_runtime_seconds_count', { worker: 'w1@host', task: 'tasks.add' }), 2);
   });
 
   it('holds a series born between scrapes as an aggregate and releases it exactly on the scrape', async () => {
@@ -249,20 +249,20 @@ describe('metrics from task events', () => {
     assert.deepEqual(c.metrics.heldBackSize(), { series: 7, values: 5 + 3 * 3 * 2 });
     const labels = { name: 'tasks.held', hostname: 'generic', queue_name: 'celery' };
     const first = await c.scrape();
-    assert.equal(valueOf(first, 'celery_task_succeeded_total', labels), 0);
-    assert.equal(valueOf(first, 'celery_task_runtime_count', labels), 0);
-    assert.equal(valueOf(first, 'celery_task_runtime_bucket', { ...labels, le: '+Inf' }), 0);
+    assert.equal(sampleValue(first, 'celery_task_succeeded_total', labels), 0);
+    assert.equal(sampleValue(first, 'celery_task_runtime_count', labels), 0);
+    assert.equal(sampleValue(first, 'celery_task_runtime_bucket', { ...labels, le: '+Inf' }), 0);
     assert.deepEqual(c.metrics.heldBackSize(), { series: 0, values: 0 });
     const second = await c.scrape();
-    assert.equal(valueOf(second, 'celery_task_received_total', labels), 5);
-    assert.equal(valueOf(second, 'celery_task_succeeded_total', labels), 5);
-    assert.equal(valueOf(second, 'celery_task_failed_total', { ...labels, exception: '' }), 0);
-    assert.equal(valueOf(second, 'celery_task_runtime_bucket', { ...labels, le: '1' }), 2);
-    assert.equal(valueOf(second, 'celery_task_runtime_bucket', { ...labels, le: '2' }), 4);
-    assert.equal(valueOf(second, 'celery_task_runtime_bucket', { ...labels, le: '+Inf' }), 5);
-    assert.equal(valueOf(second, 'celery_task_runtime_count', labels), 5);
-    assert.equal(valueOf(second, 'celery_task_runtime_sum', labels), 7.75);
-    assert.equal(valueOf(second, 'flower_events_total', { worker: 'generic', type: 'task-succeeded', task: 'tasks.held' }), 5);
+    assert.equal(sampleValue(second, 'celery_task_received_total', labels), 5);
+    assert.equal(sampleValue(second, 'celery_task_succeeded_total', labels), 5);
+    assert.equal(sampleValue(second, 'celery_task_failed_total', { ...labels, exception: '' }), 0);
+    assert.equal(sampleValue(second, 'celery_task_runtime_bucket', { ...labels, le: '1' }), 2);
+    assert.equal(sampleValue(second, 'celery_task_runtime_bucket', { ...labels, le: '2' }), 4);
+    assert.equal(sampleValue(second, 'celery_task_runtime_bucket', { ...labels, le: '+Inf' }), 5);
+    assert.equal(sampleValue(second, 'celery_task_runtime_count', labels), 5);
+    assert.equal(sampleValue(second, 'celery_task_runtime_sum', labels), 7.75);
+    assert.equal(sampleValue(second, 'flower_events_total', { worker: 'generic', type: 'task-succeeded', task: 'tasks.held' }), 5);
   });
 
   it('creates at most --metrics-max-series label sets per metric and counts the rest as dropped', async () => {
@@ -272,7 +272,7 @@ describe('metrics from task events', () => {
     assert.deepEqual(labelValues(body, 'flower_events_total', 'task'), ['a', 'b']);
     assert.deepEqual(labelValues(body, 'celery_task_received_total', 'name'), ['a', 'b']);
     assert.deepEqual(labelValues(body, 'celery_task_succeeded_total', 'name'), ['a', 'b']);
-    const dropped = (metric: string): number | undefined => valueOf(body, 'celeriac_metrics_series_dropped_total', { metric });
+    const dropped = (metric: string): number | undefined => sampleValue(body, 'celeriac_metrics_series_dropped_total', { metric });
     // Every refused update counts: tasks.c twice.
     assert.equal(dropped('flower_events_total'), 2);
     assert.equal(dropped('celery_task_received_total'), 2);
@@ -366,7 +366,7 @@ describe('worker expiry', () => {
   it('keeps the series a quiet worker shares with a live one (collapsed labels)', async (t) => {
     const { after } = await quietWorkers(t, 'host');
     assert.deepEqual(distinctLabelValues(after, 'flower_events_total', 'worker'), ['hostA']);
-    assert.equal(valueOf(after, 'celery_task_received_total', { name: 'tasks.x', hostname: 'hostA', queue_name: 'celery' }), 2);
+    assert.equal(sampleValue(after, 'celery_task_received_total', { name: 'tasks.x', hostname: 'hostA', queue_name: 'celery' }), 2);
   });
 });
 
@@ -417,9 +417,9 @@ describe('pre-zeroed series of registered tasks', () => {
     c.ingest.event(taskEvent('task-sent', 'x', { name: 'tasks.a', hostname: 'client@h', queue: 'q1' }));
     c.ingest.event(taskEvent('task-received', 'x', { name: 'tasks.a' }));
     const next = await c.scrape();
-    assert.equal(valueOf(next, 'celery_task_sent_total', { name: 'tasks.a', hostname: 'generic', queue_name: 'q1' }), 1);
-    assert.equal(valueOf(next, 'celery_task_received_total', { name: 'tasks.a', hostname: 'generic', queue_name: 'q1' }), 1);
-    assert.equal(valueOf(next, 'flower_events_total', { worker: 'generic', type: 'task-received', task: 'tasks.a' }), 1);
+    assert.equal(sampleValue(next, 'celery_task_sent_total', { name: 'tasks.a', hostname: 'generic', queue_name: 'q1' }), 1);
+    assert.equal(sampleValue(next, 'celery_task_received_total', { name: 'tasks.a', hostname: 'generic', queue_name: 'q1' }), 1);
+    assert.equal(sampleValue(next, 'flower_events_total', { worker: 'generic', type: 'task-received', task: 'tasks.a' }), 1);
   });
 
   it("without collapsed clients, task-sent series cannot be foreseen; a worker without queues consumes 'celery'", async () => {
@@ -480,20 +480,20 @@ describe('metrics read when scraped', () => {
     c.ingest.event(workerEvent('worker-heartbeat', 'w2@h'));
     c.ingest.drop('bad_json', 'test');
     const body = await c.scrape();
-    assert.equal(valueOf(body, 'celeriac_events_received_total', { type: 'task-received' }), 3);
-    assert.equal(valueOf(body, 'celeriac_events_received_total', { type: 'worker-heartbeat' }), 1);
-    assert.equal(valueOf(body, 'celeriac_events_received_total', { type: 'task-failed' }), 0, 'known types start at 0');
-    assert.equal(valueOf(body, 'celeriac_events_dropped_total', { reason: 'bad_json' }), 1);
-    assert.equal(valueOf(body, 'celeriac_events_dropped_total', { reason: 'oversized' }), 0);
-    assert.equal(valueOf(body, 'celeriac_broker_connected'), 1);
-    assert.equal(valueOf(body, 'celeriac_broker_reconnects_total'), 3);
-    assert.equal(valueOf(body, 'celeriac_tasks_retained'), 2);
-    assert.equal(valueOf(body, 'celeriac_tasks_evicted_total'), 1);
-    assert.equal(valueOf(body, 'celeriac_workers_retained'), 2);
+    assert.equal(sampleValue(body, 'celeriac_events_received_total', { type: 'task-received' }), 3);
+    assert.equal(sampleValue(body, 'celeriac_events_received_total', { type: 'worker-heartbeat' }), 1);
+    assert.equal(sampleValue(body, 'celeriac_events_received_total', { type: 'task-failed' }), 0, 'known types start at 0');
+    assert.equal(sampleValue(body, 'celeriac_events_dropped_total', { reason: 'bad_json' }), 1);
+    assert.equal(sampleValue(body, 'celeriac_events_dropped_total', { reason: 'oversized' }), 0);
+    assert.equal(sampleValue(body, 'celeriac_broker_connected'), 1);
+    assert.equal(sampleValue(body, 'celeriac_broker_reconnects_total'), 3);
+    assert.equal(sampleValue(body, 'celeriac_tasks_retained'), 2);
+    assert.equal(sampleValue(body, 'celeriac_tasks_evicted_total'), 1);
+    assert.equal(sampleValue(body, 'celeriac_workers_retained'), 2);
     assert.deepEqual(seriesOf(body, 'celeriac_control_calls_total'), series([{ action: 'revoke', outcome: 'ok' }, 4], [{ action: 'revoke', outcome: 'failed' }, 0]));
-    const sinceLast = valueOf(body, 'celeriac_seconds_since_last_event') as number;
+    const sinceLast = sampleValue(body, 'celeriac_seconds_since_last_event') as number;
     assert.ok(sinceLast >= 0 && sinceLast < 5, `seconds since last event: ${sinceLast}`);
-    assert.equal(valueOf(body, 'celeriac_ingest_lag_seconds'), 0);
-    assert.equal(valueOf(await cluster().scrape(), 'celeriac_seconds_since_last_event'), -1, 'before the first event');
+    assert.equal(sampleValue(body, 'celeriac_ingest_lag_seconds'), 0);
+    assert.equal(sampleValue(await cluster().scrape(), 'celeriac_seconds_since_last_event'), -1, 'before the first event');
   });
 });

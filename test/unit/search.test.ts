@@ -175,7 +175,8 @@ describe("Flower's TestTaskSearchEngine", () => {
     const tasks = flowerTasks();
     assert.deepEqual(matching(tasks, 'state:FAILURE'), new Set(['1']));
     assert.deepEqual(matching(tasks, 'result:timeout'), new Set(['1', '3']));
-    const first = tasks[0]!;
+    const first = tasks[0];
+    assert.ok(first);
     first.state = 'SUCCESS';
     first.result = 'completed';
     assert.deepEqual(matching(tasks, 'state:FAILURE'), new Set());
@@ -469,9 +470,9 @@ describe('performance', () => {
     }
     const queries = ['customer-42', 'state:failure', 'kwargs:priority=high', '(state:FAILURE OR kwargs:priority=high) name:t11', 'timeout'];
     const expected = [
-      tasks.filter((t) => t.args!.includes('customer-42')).length,
+      tasks.filter((t) => (t.args ?? '').includes('customer-42')).length,
       tasks.filter((t) => t.state === 'FAILURE').length,
-      tasks.filter((t) => t.kwargs!.includes("'high'")).length,
+      tasks.filter((t) => (t.kwargs ?? '').includes("'high'")).length,
     ];
     // Warm the per-task caches once, then time.
     for (const q of queries) {

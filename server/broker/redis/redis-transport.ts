@@ -146,7 +146,7 @@ export class RedisTransport extends TrackedTransport implements BrokerTransport 
 
   private ready(): Redis {
     const commands = this.commands;
-    if (!commands || commands.status !== 'ready') throw new BrokerUnavailableError(this.tracker.get().reason ?? 'not connected to Redis');
+    if (commands?.status !== 'ready') throw new BrokerUnavailableError(this.tracker.get().reason ?? 'not connected to Redis');
     return commands;
   }
 

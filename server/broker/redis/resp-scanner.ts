@@ -34,6 +34,7 @@ const CR = 13;
 const LF = 10;
 
 /** What the scanner expects next. */
+// biome-ignore lint/suspicious/noConstEnum: file-local, inlined to numbers on the per-byte hot path
 const enum Mode {
   /** A type byte (start of an element). */
   Type,
@@ -52,6 +53,7 @@ const enum Mode {
 }
 
 /** Whether the top-level aggregate being read is a pub/sub message. */
+// biome-ignore lint/suspicious/noConstEnum: file-local, inlined to numbers on the per-byte hot path
 const enum Top {
   /** Not inside a top-level aggregate that could be one. */
   No,

@@ -88,6 +88,7 @@ const CASEFOLD_EXTRA: ReadonlyMap<string, string> = new Map([
   ...foldRun(0xab70, 0x13a0, 80),
 ]);
 const CASEFOLD_EXTRA_RE = new RegExp(`[${[...CASEFOLD_EXTRA.keys()].join('')}]`, 'gu');
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, control characters included, is the point
 const NON_ASCII_RE = /[^\x00-\x7f]/;
 
 /** Whether a string holds a character beyond ASCII (only those fold differently in Python). */
