@@ -105,7 +105,7 @@ export function buildTaskMessage(taskName: string, options: TaskSendOptions, ori
     timelimit: [null, null],
     root_id: options.rootId ? options.rootId : id,
     parent_id: options.parentId ?? null,
-    argsrepr: saferepr({ kind: 'tuple', items: options.args.map(jsonToPython) }, REPR_MAXSIZE),
+    argsrepr: saferepr({ kind: 'tuple', items: options.args.map((arg) => jsonToPython(arg)) }, REPR_MAXSIZE),
     kwargsrepr: saferepr(jsonToPython(options.kwargs), REPR_MAXSIZE),
     origin,
     ignore_result: false,

@@ -83,6 +83,9 @@ export class RealtimeHub {
   /** A worker's row changed (an event, or a fresh inspection reply: queues and pool size). */
   workerChanged(hostname: string): void {
     this.dirtyWorkers.add(hostname);
+    // Forgotten and heard from again within one flush: the next delta upserts it only, so no
+    // client has to guess the order of `removed` and `upserts`.
+    this.removedWorkers.delete(hostname);
   }
 
   /** A worker is no longer tracked (purged or evicted). */

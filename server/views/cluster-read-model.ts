@@ -257,7 +257,7 @@ export class ClusterReadModel implements ReadModel {
       broker: this.sources.broker,
       transport: transport.kind,
       stream: transport.status(),
-      uptimeSeconds: Date.now() / 1000 - this.sources.startedAt,
+      uptimeSeconds: this.now() - this.sources.startedAt,
       events: {
         received: counters.events,
         byType: Object.fromEntries(counters.byType),

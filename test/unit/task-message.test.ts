@@ -113,6 +113,13 @@ describe('buildTaskMessage: the message Celery sends', () => {
     assert.equal(new Set(fresh).size, 3);
   });
 
+  it('argsrepr shows every argument in full, whatever its position', () => {
+    // Array.map passes the index as a second argument: it once reached jsonToPython's depth, so
+    // containers from the fifth argument on were shown as [] and {} (Celery shows them in full).
+    const message = buildTaskMessage('t', options({ args: [0, 0, 0, 0, 0, [1, 2], { a: 1 }] }), 'o', NOW);
+    assert.equal(message.headers.argsrepr, "(0, 0, 0, 0, 0, [1, 2], {'a': 1})");
+  });
+
   it('never emits kombu type tags: objects with __type__/__value__ keys are refused', () => {
     assert.throws(() => buildTaskMessage('t', options({ args: [{ __type__: 'datetime', __value__: '2024-01-02T03:04:05' }] }), 'o', NOW), TypeError);
     assert.throws(() => buildTaskMessage('t', options({ kwargs: { when: { nested: [{ __value__: 1 }] } } }), 'o', NOW), TypeError);

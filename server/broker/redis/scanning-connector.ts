@@ -49,16 +49,20 @@ export function scanSubscriberStream(stream: NetStream, maxPayloadBytes: number)
  * scanning.
  */
 export function scanningConnector(maxPayloadBytes: number, sentinel: boolean): ConnectorConstructor {
+  /** The connection ioredis opened, with the scanner watching what it reads. */
+  const scanned = async (connecting: Promise<NetStream>): Promise<NetStream> => {
+    const stream = await connecting;
+    scanSubscriberStream(stream, maxPayloadBytes);
+    return stream;
+  };
+  // ioredis constructs a Connector with its whole options object (`new Connector(options)`).
   if (sentinel) {
     return class ScanningSentinelConnector extends SentinelConnector {
-      // ioredis constructs a Connector with its whole options object (`new Connector(options)`).
       constructor(options: unknown) {
         super(options as SentinelConnectionOptions);
       }
-      override async connect(emit: ErrorEmitter): Promise<NetStream> {
-        const stream = await super.connect(emit);
-        scanSubscriberStream(stream, maxPayloadBytes);
-        return stream;
+      override connect(emit: ErrorEmitter): Promise<NetStream> {
+        return scanned(super.connect(emit));
       }
     };
   }
@@ -66,10 +70,8 @@ export function scanningConnector(maxPayloadBytes: number, sentinel: boolean): C
     constructor(options: unknown) {
       super(options as StandaloneConnectionOptions);
     }
-    override async connect(emit: ErrorEmitter): Promise<NetStream> {
-      const stream = await super.connect(emit);
-      scanSubscriberStream(stream, maxPayloadBytes);
-      return stream;
+    override connect(emit: ErrorEmitter): Promise<NetStream> {
+      return scanned(super.connect(emit));
     }
   };
 }
