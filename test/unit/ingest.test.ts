@@ -1,21 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino, type Logger } from 'pino';
-import { Writable } from 'node:stream';
 import { ClusterState } from '../../server/state/cluster-state';
 import { Ingest } from '../../server/state/ingest';
-
-function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger: Logger = pino({ level: 'warn' }, stream);
-  return { logger, lines };
-}
+import { capturingLogger } from '../helpers/capturing-logger';
 
 describe('Ingest: drops are counted by reason and logged without flooding', () => {
   it('logs the first drop of a reason at once, then one summary per interval', async () => {
