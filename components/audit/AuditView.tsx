@@ -2,6 +2,7 @@
 
 /** The control-action log (`GET /api/audit`), newest first, paged and filterable by action. */
 import { useCallback, useEffect, useState } from 'react';
+import { errorText, getJson } from '../api';
 import { EmptyState } from '../EmptyState';
 import { formatCount } from '../format';
 import { PageHeader } from '../PageHeader';
@@ -36,10 +37,8 @@ interface AuditPage {
 
 type Load = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; page: AuditPage };
 
-function auditUrl(offset: number, action: string): string {
-  const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
-  if (action) params.set('action', action);
-  return `${process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? ''}/api/audit?${params.toString()}`;
+function auditQuery(offset: number, action: string): Record<string, string> {
+  return { limit: String(PAGE_SIZE), offset: String(offset), ...(action ? { action } : {}) };
 }
 
 function compactJson(value: Record<string, unknown>): string {
@@ -81,21 +80,9 @@ export function AuditView() {
 
   const fetchPage = useCallback(async (signal: AbortSignal) => {
     try {
-      const res = await fetch(auditUrl(offset, action), { signal, credentials: 'same-origin', cache: 'no-store' });
-      if (!res.ok) {
-        let message = `HTTP ${res.status}`;
-        try {
-          const body = (await res.json()) as { error?: string };
-          if (body.error) message = body.error;
-        } catch {
-          /* not JSON */
-        }
-        setLoad({ state: 'error', message });
-        return;
-      }
-      setLoad({ state: 'done', page: (await res.json()) as AuditPage });
+      setLoad({ state: 'done', page: await getJson<AuditPage>('/api/audit', { query: auditQuery(offset, action), signal }) });
     } catch (error) {
-      if (!signal.aborted) setLoad({ state: 'error', message: String(error) });
+      if (!signal.aborted) setLoad({ state: 'error', message: errorText(error) });
     }
   }, [offset, action]);
 

@@ -1,10 +1,10 @@
 'use client';
 
 /** What the last control action did, with every worker's answer. */
-import type { ActionResult } from './actions';
+import type { ControlReply } from '../api';
 import styles from './queues.module.css';
 
-export interface ShownOutcome extends ActionResult {
+export interface ShownOutcome extends ControlReply {
   action: string;
   target: string;
 }

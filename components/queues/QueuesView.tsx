@@ -6,6 +6,7 @@
  */
 import { useMemo, useState } from 'react';
 import { VIEW_EVENTS, type QueuesSnapshot } from '@/server/realtime/types';
+import { postControl } from '../api';
 import { EmptyState } from '../EmptyState';
 import { formatCount, formatSpan } from '../format';
 import { LiveIndicator } from '../LiveIndicator';
@@ -14,7 +15,6 @@ import { RelativeTime } from '../Timestamps';
 import { ClockProvider } from '../useClock';
 import { useLiveView } from '../useLiveView';
 import { ActionOutcome, type ShownOutcome } from './ActionOutcome';
-import { postAction } from './actions';
 import { ConfirmDialog } from './ConfirmDialog';
 import { QueueChart } from './QueueChart';
 import styles from './queues.module.css';
@@ -94,7 +94,7 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
     setBusy(true);
     const name = p.queue.name;
     const path = `/api/queues/${p.kind}/${encodeURIComponent(name)}`;
-    const result = await postAction(path, p.kind === 'purge' ? { confirm: name } : undefined);
+    const result = await postControl(path, p.kind === 'purge' ? { form: { confirm: name } } : {});
     setBusy(false);
     setPending(null);
     setOutcome({ ...result, action: `${p.kind}-queue`, target: name });

@@ -8,6 +8,7 @@
 import Link from 'next/link';
 import { useMemo, useState, type FormEvent } from 'react';
 import { VIEW_EVENTS, type TaskDetail } from '@/server/realtime/types';
+import { errorText, postJson } from '../api';
 import { useLiveView } from '../useLiveView';
 import styles from './send.module.css';
 
@@ -28,7 +29,6 @@ function parseJson(text: string, kind: 'array' | 'object'): { value: unknown; er
  * disabled and the reason is shown next to the button.
  */
 export function SendTaskForm({ registered, queues, refused = null }: { registered: string[]; queues: string[]; refused?: string | null }) {
-  const prefix = process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? '';
   const [name, setName] = useState('');
   const [argsText, setArgsText] = useState('[]');
   const [kwargsText, setKwargsText] = useState('{}');
@@ -65,16 +65,11 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
     if (expires !== '') body.expires = Number(expires);
     if (priority !== '') body.priority = Number(priority);
     try {
-      const res = await fetch(`${prefix}/api/task/send-task/${encodeURIComponent(name.trim())}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const reply = (await res.json()) as { 'task-id'?: string; error?: string };
-      if (!res.ok || !reply['task-id']) throw new Error(reply.error ?? `HTTP ${res.status}`);
+      const reply = await postJson<{ 'task-id'?: string }>(`/api/task/send-task/${encodeURIComponent(name.trim())}`, { json: body });
+      if (!reply['task-id']) throw new Error('The reply named no task id');
       setSentId(reply['task-id']);
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
+      setError(errorText(caught));
     } finally {
       setSending(false);
     }
