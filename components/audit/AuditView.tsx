@@ -3,6 +3,7 @@
 /** The control-action log (`GET /api/audit`), newest first, paged and filterable by action. */
 import { useCallback, useEffect, useState } from 'react';
 import { errorText, getJson } from '../api';
+import { SelectOptions } from '../Choices';
 import { EmptyState } from '../EmptyState';
 import { formatCount } from '../format';
 import { PageHeader } from '../PageHeader';
@@ -109,7 +110,7 @@ export function AuditView() {
           <label className={styles.selectLabel}>
             <span>Action</span>
             <select
-              className={styles.select}
+              className="input"
               value={action}
               onChange={(e) => {
                 setAction(e.target.value);
@@ -118,11 +119,7 @@ export function AuditView() {
               data-testid="audit-action-filter"
             >
               <option value="">All actions</option>
-              {ACTIONS.map((a) => (
-                <option key={a} value={a}>
-                  {a}
-                </option>
-              ))}
+              <SelectOptions values={ACTIONS} />
             </select>
           </label>
           <button type="button" className="button" onClick={() => setReloads((n) => n + 1)} data-testid="audit-refresh">
@@ -146,7 +143,7 @@ export function AuditView() {
           </div>
         ) : null}
         <div className="table-scroll">
-          <table className={`table ${styles.table}`} data-testid="audit-table" aria-busy={load.state === 'loading'}>
+          <table className={`table table--cards ${styles.table}`} data-testid="audit-table" aria-busy={load.state === 'loading'}>
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -176,7 +173,7 @@ export function AuditView() {
                     </td>
                     <td className={styles.outcome} data-label="Outcome">
                       <span>
-                        <span className={`${styles.pill} ${entry.ok ? styles.pillOk : styles.pillBad}`}>{entry.ok ? 'ok' : 'failed'}</span>
+                        <span className={`badge badge--small ${entry.ok ? 'badge--ok' : 'badge--bad'}`}>{entry.ok ? 'ok' : 'failed'}</span>
                         <span className={styles.message}>{entry.message}</span>
                       </span>
                     </td>

@@ -9,6 +9,7 @@ import Link from 'next/link';
 import { useMemo, useState, type FormEvent } from 'react';
 import { VIEW_EVENTS, type TaskDetail } from '@/server/realtime/types';
 import { errorText, postJson } from '../api';
+import { Suggestions } from '../Choices';
 import { useLiveView } from '../useLiveView';
 import styles from './send.module.css';
 
@@ -82,11 +83,7 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
           <label className={styles.field}>
             <span>Task name</span>
             <input list="registered-tasks" value={name} onChange={(e) => setName(e.target.value)} placeholder="proj.tasks.add" required data-testid="send-name" autoComplete="off" />
-            <datalist id="registered-tasks">
-              {registered.map((task) => (
-                <option key={task} value={task} />
-              ))}
-            </datalist>
+            <Suggestions id="registered-tasks" values={registered} />
             {unknownName ? <small className={styles.warn}>No inspected worker registers this task; it will be sent anyway.</small> : null}
           </label>
           <label className={styles.field}>
@@ -103,11 +100,7 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
             <label className={styles.field}>
               <span>Queue</span>
               <input list="known-queues" value={queue} onChange={(e) => setQueue(e.target.value)} data-testid="send-queue" />
-              <datalist id="known-queues">
-                {queues.map((q) => (
-                  <option key={q} value={q} />
-                ))}
-              </datalist>
+              <Suggestions id="known-queues" values={queues} />
             </label>
             <label className={styles.field}>
               <span>Priority (0–9)</span>

@@ -76,7 +76,7 @@ export function useBulkRevoke(): BulkRevoke {
 /** The button in the filters row that starts a bulk revoke. */
 export function BulkRevokeButton({ state, filtered, total, onStart }: { state: BulkRevokeState; filtered: boolean; total: number; onStart: () => void }) {
   return (
-    <button type="button" className={`button ${styles.dangerButton}`} onClick={onStart} disabled={state.step === 'counting' || state.step === 'revoking' || total === 0} data-testid="bulk-revoke" title="Revoke every unfinished task that matches the current filters">
+    <button type="button" className="button button--danger-ghost" onClick={onStart} disabled={state.step === 'counting' || state.step === 'revoking' || total === 0} data-testid="bulk-revoke" title="Revoke every unfinished task that matches the current filters">
       {state.step === 'counting' ? 'Counting…' : filtered ? 'Revoke matching…' : 'Revoke all unfinished…'}
     </button>
   );
@@ -98,7 +98,7 @@ export function BulkRevokeDialog({ state, onConfirm, onClose }: { state: BulkRev
           <button type="button" className="button" onClick={onClose} disabled={state.step === 'revoking'}>
             Cancel
           </button>
-          <button type="button" className={`button ${styles.dangerSolid}`} onClick={() => onConfirm(state.count)} disabled={state.step === 'revoking'} data-testid="confirm-action">
+          <button type="button" className="button button--danger" onClick={() => onConfirm(state.count)} disabled={state.step === 'revoking'} data-testid="confirm-action">
             {state.step === 'revoking' ? 'Revoking…' : `Revoke ${formatCount(state.count)}`}
           </button>
         </div>

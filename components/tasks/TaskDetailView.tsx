@@ -9,6 +9,7 @@ import Link from 'next/link';
 import { useState, type ReactNode } from 'react';
 import { VIEW_EVENTS, type TaskDetail } from '@/server/realtime/types';
 import { postControl, type WorkerOutcome } from '../api';
+import { SelectOptions } from '../Choices';
 import { EmptyState } from '../EmptyState';
 import { LiveIndicator } from '../LiveIndicator';
 import { PageHeader } from '../PageHeader';
@@ -63,7 +64,7 @@ function CopyButton({ text, label }: { text: string; label: string }) {
 
 function Block({ title, text, testId, tone }: { title: string; text: string | null; testId: string; tone?: 'bad' }) {
   return (
-    <section className={styles.block}>
+    <section className="panel">
       <header className={styles.blockHeader}>
         <h2>{title}</h2>
         {text ? <CopyButton text={text} label={title.toLowerCase()} /> : null}
@@ -168,7 +169,7 @@ function ConfirmDialog({ action, task, busy, onCancel, onConfirm }: { action: Ac
           <button type="button" className="button" onClick={onCancel} disabled={busy} autoFocus>
             Cancel
           </button>
-          <button type="button" className={`button ${action.kind === 'retry' ? styles.primarySolid : styles.dangerSolid}`} onClick={onConfirm} disabled={busy} data-testid="confirm-action">
+          <button type="button" className={`button ${action.kind === 'retry' ? 'button--primary' : 'button--danger'}`} onClick={onConfirm} disabled={busy} data-testid="confirm-action">
             {busy ? 'Working…' : action.kind === 'revoke' ? 'Revoke' : action.kind === 'terminate' ? 'Terminate' : 'Retry'}
           </button>
         </div>
@@ -290,7 +291,7 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
       {showControls ? (
         <section className={`panel ${styles.controls}`} aria-label="Actions">
           {!finished ? (
-            <button type="button" className={`button ${styles.dangerButton}`} onClick={() => setPending({ kind: 'revoke' })} data-testid="task-revoke">
+            <button type="button" className="button button--danger-ghost" onClick={() => setPending({ kind: 'revoke' })} data-testid="task-revoke">
               Revoke
             </button>
           ) : null}
@@ -299,14 +300,10 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
               <label className="visually-hidden" htmlFor="terminate-signal">
                 Signal
               </label>
-              <select id="terminate-signal" value={signal} onChange={(e) => setSignal(e.target.value)} data-testid="task-signal">
-                {SIGNALS.map((s) => (
-                  <option key={s} value={s}>
-                    {s}
-                  </option>
-                ))}
+              <select id="terminate-signal" className="input" value={signal} onChange={(e) => setSignal(e.target.value)} data-testid="task-signal">
+                <SelectOptions values={SIGNALS} />
               </select>
-              <button type="button" className={`button ${styles.dangerButton}`} onClick={() => setPending({ kind: 'terminate', signal })} data-testid="task-terminate">
+              <button type="button" className="button button--danger-ghost" onClick={() => setPending({ kind: 'terminate', signal })} data-testid="task-terminate">
                 Terminate
               </button>
             </span>

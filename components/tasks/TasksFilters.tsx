@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { getJson } from '../api';
+import { SelectOptions, Suggestions } from '../Choices';
 import styles from './tasks.module.css';
 import { EMPTY_FILTER_TEXT, TASK_STATES, type FilterText, type TasksView } from './tasksView';
 
@@ -143,44 +144,32 @@ export function TasksFilters({ view, draft: { draft, edit, submit }, error, filt
       <div className={styles.filterRow}>
         <label className={styles.field}>
           <span>State</span>
-          <select value={view.state} onChange={(e) => updateView({ state: e.target.value })} data-testid="filter-state">
+          <select className="input" value={view.state} onChange={(e) => updateView({ state: e.target.value })} data-testid="filter-state">
             <option value="">Any</option>
-            {TASK_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
+            <SelectOptions values={TASK_STATES} />
           </select>
         </label>
         <label className={styles.field}>
           <span>Task</span>
-          <input list="celeriac-task-types" value={draft.taskname} onChange={(e) => edit({ taskname: e.target.value })} placeholder="Any name" data-testid="filter-taskname" />
-          <datalist id="celeriac-task-types">
-            {taskTypes.map((t) => (
-              <option key={t} value={t} />
-            ))}
-          </datalist>
+          <input className="input" list="celeriac-task-types" value={draft.taskname} onChange={(e) => edit({ taskname: e.target.value })} placeholder="Any name" data-testid="filter-taskname" />
+          <Suggestions id="celeriac-task-types" values={taskTypes} />
         </label>
         <label className={styles.field}>
           <span>Worker</span>
-          <input list="celeriac-workers" value={draft.workername} onChange={(e) => edit({ workername: e.target.value })} placeholder="Any worker" data-testid="filter-worker" />
-          <datalist id="celeriac-workers">
-            {workerNames.map((t) => (
-              <option key={t} value={t} />
-            ))}
-          </datalist>
+          <input className="input" list="celeriac-workers" value={draft.workername} onChange={(e) => edit({ workername: e.target.value })} placeholder="Any worker" data-testid="filter-worker" />
+          <Suggestions id="celeriac-workers" values={workerNames} />
         </label>
         <label className={styles.field}>
           <span>Queue</span>
-          <input value={draft.queue} onChange={(e) => edit({ queue: e.target.value })} placeholder="Any queue" data-testid="filter-queue" />
+          <input className="input" value={draft.queue} onChange={(e) => edit({ queue: e.target.value })} placeholder="Any queue" data-testid="filter-queue" />
         </label>
         <label className={styles.field}>
           <span>Received after</span>
-          <input type="datetime-local" value={hydrated ? toLocalInput(view.received_start) : ''} onChange={(e) => updateView({ received_start: fromLocalInput(e.target.value) })} data-testid="filter-received-start" />
+          <input className="input" type="datetime-local" value={hydrated ? toLocalInput(view.received_start) : ''} onChange={(e) => updateView({ received_start: fromLocalInput(e.target.value) })} data-testid="filter-received-start" />
         </label>
         <label className={styles.field}>
           <span>Received before</span>
-          <input type="datetime-local" value={hydrated ? toLocalInput(view.received_end) : ''} onChange={(e) => updateView({ received_end: fromLocalInput(e.target.value) })} data-testid="filter-received-end" />
+          <input className="input" type="datetime-local" value={hydrated ? toLocalInput(view.received_end) : ''} onChange={(e) => updateView({ received_end: fromLocalInput(e.target.value) })} data-testid="filter-received-end" />
         </label>
         {filtered ? (
           <button type="button" className={`button ${styles.clear}`} onClick={clearFilters}>
