@@ -1,4 +1,4 @@
-import type { SocketState } from './useRealtime';
+import type { SocketState } from './useLiveView';
 
 const LABELS: Record<SocketState, string> = {
   connecting: 'Connecting…',

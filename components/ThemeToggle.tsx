@@ -7,24 +7,12 @@
  * paint, so there is no flash of the wrong theme.
  */
 import { useEffect, useSyncExternalStore, type ReactNode } from 'react';
+import { storedChoice } from './storedChoice';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
 /** localStorage key; app/layout.tsx's inline script reads the same key. */
 const THEME_KEY = 'celeriac.theme';
-
-const listeners = new Set<() => void>();
-let memoryChoice: ThemeChoice | null = null;
-
-function readChoice(): ThemeChoice {
-  if (memoryChoice) return memoryChoice;
-  try {
-    const stored = window.localStorage.getItem(THEME_KEY);
-    return stored === 'light' || stored === 'dark' ? stored : 'system';
-  } catch {
-    return 'system';
-  }
-}
 
 function systemTheme(): 'light' | 'dark' {
   return window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
@@ -36,32 +24,12 @@ function applyTheme(choice: ThemeChoice): void {
   root.setAttribute('data-theme-choice', choice);
 }
 
-function subscribe(listener: () => void): () => void {
-  listeners.add(listener);
-  const onStorage = (event: StorageEvent) => {
-    if (event.key === THEME_KEY) {
-      applyTheme(readChoice());
-      listener();
-    }
-  };
-  window.addEventListener('storage', onStorage);
-  return () => {
-    listeners.delete(listener);
-    window.removeEventListener('storage', onStorage);
-  };
-}
-
-function setChoice(choice: ThemeChoice): void {
-  try {
-    if (choice === 'system') window.localStorage.removeItem(THEME_KEY);
-    else window.localStorage.setItem(THEME_KEY, choice);
-    memoryChoice = null;
-  } catch {
-    memoryChoice = choice;
-  }
-  applyTheme(choice);
-  for (const listener of listeners) listener();
-}
+/** The stored choice; 'system' is stored as no entry. Every change applies the theme at once. */
+const themeChoice = storedChoice<ThemeChoice>(THEME_KEY, {
+  parse: (stored) => (stored === 'light' || stored === 'dark' ? stored : 'system'),
+  serialize: (choice) => (choice === 'system' ? null : choice),
+  onChange: applyTheme,
+});
 
 const OPTIONS: { choice: ThemeChoice; label: string; icon: ReactNode }[] = [
   {
@@ -104,7 +72,7 @@ const OPTIONS: { choice: ThemeChoice; label: string; icon: ReactNode }[] = [
 ];
 
 export function ThemeToggle() {
-  const choice = useSyncExternalStore(subscribe, readChoice, () => 'system' as ThemeChoice);
+  const choice = useSyncExternalStore(themeChoice.subscribe, themeChoice.read, () => 'system' as ThemeChoice);
 
   // Following the system: track its changes while the page is open.
   useEffect(() => {
@@ -126,7 +94,7 @@ export function ThemeToggle() {
           aria-label={option.label}
           title={option.label}
           data-choice={option.choice}
-          onClick={() => setChoice(option.choice)}
+          onClick={() => themeChoice.write(option.choice)}
         >
           <svg viewBox="0 0 16 16" aria-hidden="true">
             {option.icon}

@@ -17,26 +17,25 @@ function useAbsoluteTime(epochSeconds: number): string {
   return useTimeFormatter().full(epochSeconds);
 }
 
-/** "3 s ago", re-rendered every second, with the absolute local time as its tooltip. */
-export function RelativeTime({ at }: { at: number }) {
+/** The time since `at`, as `format` words it, re-rendered every second; the absolute time as tooltip. */
+function TickingTime({ at, format }: { at: number; format: (seconds: number) => string }) {
   const now = useNow();
   const absolute = useAbsoluteTime(at);
   return (
     <time dateTime={isoTime(at)} title={absolute}>
-      {formatAgo(secondsBetween(at, now))}
+      {format(secondsBetween(at, now))}
     </time>
   );
 }
 
+/** "3 s ago", re-rendered every second, with the absolute local time as its tooltip. */
+export function RelativeTime({ at }: { at: number }) {
+  return <TickingTime at={at} format={formatAgo} />;
+}
+
 /** How long ago `since` was, as a span ("4 min"), ticking; the absolute local time as tooltip. */
 export function ElapsedTime({ since }: { since: number }) {
-  const now = useNow();
-  const absolute = useAbsoluteTime(since);
-  return (
-    <time dateTime={isoTime(since)} title={absolute}>
-      {formatSpan(secondsBetween(since, now))}
-    </time>
-  );
+  return <TickingTime at={since} format={formatSpan} />;
 }
 
 /** "2025-11-21 13:03:04 GMT+1" in the viewer's zone or UTC as chosen (UTC until hydrated). */

@@ -10,9 +10,10 @@ import { EmptyState } from './EmptyState';
 import { formatCount } from './format';
 import { LiveIndicator } from './LiveIndicator';
 import { PageHeader } from './PageHeader';
+import { SortIcon } from './SortIcon';
 import { StreamBanner } from './StreamBanner';
 import { ClockProvider } from './useClock';
-import { useRealtime } from './useRealtime';
+import { useLiveView } from './useLiveView';
 import { WorkerRow } from './WorkerRow';
 import { WorkersStats } from './WorkersStats';
 import { WorkersToolbar } from './WorkersToolbar';
@@ -24,7 +25,6 @@ import {
   viewOptionsToSearch,
   workersReducer,
   workersTotals,
-  type SortDir,
   type SortKey,
   type WorkersViewOptions,
 } from './workersView';
@@ -50,15 +50,6 @@ const COLUMNS: readonly Column[] = [
   { key: 'poolSize', label: 'Pool', numeric: true, hint: 'Pool processes or threads (from remote inspection)' },
   { key: 'version', label: 'Version', hint: 'Celery version' },
 ];
-
-function SortIcon({ dir }: { dir: SortDir | null }) {
-  return (
-    <svg className="sort__icon" viewBox="0 0 12 12" aria-hidden="true" data-dir={dir ?? 'none'}>
-      <path className="sort__up" d="M6 2.2 9 5.4H3L6 2.2Z" />
-      <path className="sort__down" d="M6 9.8 3 6.6h6L6 9.8Z" />
-    </svg>
-  );
-}
 
 function SortableHeader({ column, view, onSort }: { column: Column; view: WorkersViewOptions; onSort: (key: SortKey) => void }) {
   const sorted = view.sort === column.key;
@@ -87,7 +78,7 @@ export interface WorkersTableProps {
 
 export function WorkersTable({ initial, serverNow, initialView = DEFAULT_VIEW }: WorkersTableProps) {
   const [state, dispatch] = useReducer(workersReducer, initial, stateFromSnapshot);
-  const socketState = useRealtime('workers', {
+  const socketState = useLiveView('workers', {
     [REALTIME.workersSnapshot]: (snapshot) => dispatch({ type: 'snapshot', snapshot }),
     [REALTIME.workersDelta]: (delta) => dispatch({ type: 'delta', delta }),
   });

@@ -10,47 +10,15 @@
  */
 import { createContext, createElement, useCallback, useContext, useMemo, useSyncExternalStore, type ReactNode } from 'react';
 import { formatLocalTime, formatUtcTime } from './format';
+import { storedChoice } from './storedChoice';
 import { useHydrated } from './useClock';
 
 export const TIME_PREFERENCE_KEY = 'celeriac.time';
 
-const listeners = new Set<() => void>();
-/** Used only when localStorage is unavailable. */
-let memoryUtc: boolean | null = null;
-
-function readUtc(): boolean {
-  try {
-    return window.localStorage.getItem(TIME_PREFERENCE_KEY) === 'utc';
-  } catch {
-    return false;
-  }
-}
-
-function subscribe(listener: () => void): () => void {
-  listeners.add(listener);
-  const onStorage = (event: StorageEvent) => {
-    if (event.key === TIME_PREFERENCE_KEY) listener();
-  };
-  window.addEventListener('storage', onStorage);
-  return () => {
-    listeners.delete(listener);
-    window.removeEventListener('storage', onStorage);
-  };
-}
-
-function writeUtc(utc: boolean): void {
-  try {
-    window.localStorage.setItem(TIME_PREFERENCE_KEY, utc ? 'utc' : 'local');
-  } catch {
-    /* private mode or storage disabled: the choice lasts for this page only */
-    memoryUtc = utc;
-  }
-  for (const listener of listeners) listener();
-}
-
-function getSnapshot(): boolean {
-  return memoryUtc ?? readUtc();
-}
+const utcChoice = storedChoice<boolean>(TIME_PREFERENCE_KEY, {
+  parse: (stored) => stored === 'utc',
+  serialize: (utc) => (utc ? 'utc' : 'local'),
+});
 
 export interface TimePreference {
   /** True when absolute times show in UTC, false for the viewer's local zone. */
@@ -62,16 +30,16 @@ const TimePreferenceContext = createContext<TimePreference | null>(null);
 
 /** Provides the UTC/local choice to everything below (mounted once, in the root layout). */
 export function TimePreferenceProvider({ children }: { children: ReactNode }) {
-  const utc = useSyncExternalStore(subscribe, getSnapshot, () => false);
-  const value = useMemo<TimePreference>(() => ({ utc, setUtc: writeUtc }), [utc]);
+  const utc = useSyncExternalStore(utcChoice.subscribe, utcChoice.read, () => false);
+  const value = useMemo<TimePreference>(() => ({ utc, setUtc: utcChoice.write }), [utc]);
   return createElement(TimePreferenceContext.Provider, { value }, children);
 }
 
 /** The UTC/local choice. Outside a provider it reads the stored value directly. */
 export function useTimePreference(): TimePreference {
   const context = useContext(TimePreferenceContext);
-  const utc = useSyncExternalStore(subscribe, getSnapshot, () => false);
-  return context ?? { utc, setUtc: writeUtc };
+  const utc = useSyncExternalStore(utcChoice.subscribe, utcChoice.read, () => false);
+  return context ?? { utc, setUtc: utcChoice.write };
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');

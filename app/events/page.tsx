@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
-import { AccessLocked } from '@/components/AccessLocked';
-import { getRuntime } from '@/server/runtime';
 import { EventsView } from '@/components/events/EventsView';
+import { unlessLocked } from '@/components/RuntimePage';
+import { getRuntime } from '@/server/runtime';
 
 // The tail starts empty and fills over socket.io; nothing to prerender.
 export const dynamic = 'force-dynamic';
@@ -9,7 +9,5 @@ export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Events' };
 
 export default function EventsPage() {
-  const runtime = getRuntime();
-  if (runtime?.access.mode === 'locked') return <AccessLocked title="Events" access={runtime.access} />;
-  return <EventsView />;
+  return unlessLocked(getRuntime(), 'Events', () => <EventsView />);
 }

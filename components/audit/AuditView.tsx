@@ -2,6 +2,8 @@
 
 /** The control-action log (`GET /api/audit`), newest first, paged and filterable by action. */
 import { useCallback, useEffect, useState } from 'react';
+import { errorText, getJson } from '../api';
+import { SelectOptions } from '../Choices';
 import { EmptyState } from '../EmptyState';
 import { formatCount } from '../format';
 import { PageHeader } from '../PageHeader';
@@ -36,10 +38,8 @@ interface AuditPage {
 
 type Load = { state: 'loading' } | { state: 'error'; message: string } | { state: 'done'; page: AuditPage };
 
-function auditUrl(offset: number, action: string): string {
-  const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
-  if (action) params.set('action', action);
-  return `${process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? ''}/api/audit?${params.toString()}`;
+function auditQuery(offset: number, action: string): Record<string, string> {
+  return { limit: String(PAGE_SIZE), offset: String(offset), ...(action ? { action } : {}) };
 }
 
 function compactJson(value: Record<string, unknown>): string {
@@ -81,21 +81,9 @@ export function AuditView() {
 
   const fetchPage = useCallback(async (signal: AbortSignal) => {
     try {
-      const res = await fetch(auditUrl(offset, action), { signal, credentials: 'same-origin', cache: 'no-store' });
-      if (!res.ok) {
-        let message = `HTTP ${res.status}`;
-        try {
-          const body = (await res.json()) as { error?: string };
-          if (body.error) message = body.error;
-        } catch {
-          /* not JSON */
-        }
-        setLoad({ state: 'error', message });
-        return;
-      }
-      setLoad({ state: 'done', page: (await res.json()) as AuditPage });
+      setLoad({ state: 'done', page: await getJson<AuditPage>('/api/audit', { query: auditQuery(offset, action), signal }) });
     } catch (error) {
-      if (!signal.aborted) setLoad({ state: 'error', message: String(error) });
+      if (!signal.aborted) setLoad({ state: 'error', message: errorText(error) });
     }
   }, [offset, action]);
 
@@ -122,7 +110,7 @@ export function AuditView() {
           <label className={styles.selectLabel}>
             <span>Action</span>
             <select
-              className={styles.select}
+              className="input"
               value={action}
               onChange={(e) => {
                 setAction(e.target.value);
@@ -131,11 +119,7 @@ export function AuditView() {
               data-testid="audit-action-filter"
             >
               <option value="">All actions</option>
-              {ACTIONS.map((a) => (
-                <option key={a} value={a}>
-                  {a}
-                </option>
-              ))}
+              <SelectOptions values={ACTIONS} />
             </select>
           </label>
           <button type="button" className="button" onClick={() => setReloads((n) => n + 1)} data-testid="audit-refresh">
@@ -159,7 +143,7 @@ export function AuditView() {
           </div>
         ) : null}
         <div className="table-scroll">
-          <table className={`table ${styles.table}`} data-testid="audit-table" aria-busy={load.state === 'loading'}>
+          <table className={`table table--cards ${styles.table}`} data-testid="audit-table" aria-busy={load.state === 'loading'}>
             <thead>
               <tr>
                 <th scope="col">Time</th>
@@ -189,7 +173,7 @@ export function AuditView() {
                     </td>
                     <td className={styles.outcome} data-label="Outcome">
                       <span>
-                        <span className={`${styles.pill} ${entry.ok ? styles.pillOk : styles.pillBad}`}>{entry.ok ? 'ok' : 'failed'}</span>
+                        <span className={`badge badge--small ${entry.ok ? 'badge--ok' : 'badge--bad'}`}>{entry.ok ? 'ok' : 'failed'}</span>
                         <span className={styles.message}>{entry.message}</span>
                       </span>
                     </td>

@@ -1,10 +1,10 @@
 'use client';
 
 /** What the last control action did, with every worker's answer. */
-import type { ActionResult } from './actions';
+import type { ControlReply } from '../api';
 import styles from './queues.module.css';
 
-export interface ShownOutcome extends ActionResult {
+export interface ShownOutcome extends ControlReply {
   action: string;
   target: string;
 }
@@ -20,9 +20,9 @@ export function ActionOutcome({ outcome, onDismiss }: { outcome: ShownOutcome; o
       data-action={outcome.action}
     >
       <div className={styles.outcomeHead}>
-        <span className={`${styles.pill} ${outcome.ok ? styles.pillOk : styles.pillBad}`}>{outcome.ok ? 'Done' : 'Failed'}</span>
+        <span className={`badge badge--small ${outcome.ok ? 'badge--ok' : 'badge--bad'}`}>{outcome.ok ? 'Done' : 'Failed'}</span>
         <p className={styles.outcomeMessage}>{outcome.message}</p>
-        <button type="button" className={styles.dismiss} onClick={onDismiss} aria-label="Dismiss">
+        <button type="button" className="button button--icon" onClick={onDismiss} aria-label="Dismiss">
           ×
         </button>
       </div>

@@ -54,7 +54,7 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, typeToCon
               Type <strong className={styles.mono}>{typeToConfirm}</strong> to confirm
             </span>
             <input
-              className={styles.input}
+              className="input"
               value={typed}
               onChange={(e) => setTyped(e.target.value)}
               autoComplete="off"
@@ -70,7 +70,7 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, typeToCon
           </button>
           <button
             type="submit"
-            className={`button ${danger ? styles.buttonDanger : styles.buttonPrimary}`}
+            className={`button ${danger ? 'button--danger' : 'button--primary'}`}
             disabled={!allowed}
             autoFocus={typeToConfirm === undefined}
             data-testid="confirm-action"

@@ -6,6 +6,8 @@
  */
 import { useMemo, useState } from 'react';
 import { VIEW_EVENTS, type QueuesSnapshot } from '@/server/realtime/types';
+import { postControl } from '../api';
+import { Banner } from '../Banner';
 import { EmptyState } from '../EmptyState';
 import { formatCount, formatSpan } from '../format';
 import { LiveIndicator } from '../LiveIndicator';
@@ -14,7 +16,6 @@ import { RelativeTime } from '../Timestamps';
 import { ClockProvider } from '../useClock';
 import { useLiveView } from '../useLiveView';
 import { ActionOutcome, type ShownOutcome } from './ActionOutcome';
-import { postAction } from './actions';
 import { ConfirmDialog } from './ConfirmDialog';
 import { QueueChart } from './QueueChart';
 import styles from './queues.module.css';
@@ -94,7 +95,7 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
     setBusy(true);
     const name = p.queue.name;
     const path = `/api/queues/${p.kind}/${encodeURIComponent(name)}`;
-    const result = await postAction(path, p.kind === 'purge' ? { confirm: name } : undefined);
+    const result = await postControl(path, p.kind === 'purge' ? { form: { confirm: name } } : {});
     setBusy(false);
     setPending(null);
     setOutcome({ ...result, action: `${p.kind}-queue`, target: name });
@@ -104,23 +105,15 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
   return (
     <ClockProvider serverNow={serverNow}>
       {snapshot.error ? (
-        <div className="banner" role="alert" data-testid="queues-error">
-          <div className="banner__body">
-            <p className="banner__title">
-              Cannot read queue lengths from the broker
-              <span className="banner__reason">{snapshot.error}</span>
-            </p>
-            <p className="banner__meta">
-              {snapshot.updatedAt !== null ? (
-                <>
-                  Numbers below are from the last good poll, <RelativeTime at={snapshot.updatedAt} />.
-                </>
-              ) : (
-                'No poll has succeeded yet.'
-              )}
-            </p>
-          </div>
-        </div>
+        <Banner tone="plain" testId="queues-error" title="Cannot read queue lengths from the broker" reason={snapshot.error}>
+          {snapshot.updatedAt !== null ? (
+            <>
+              Numbers below are from the last good poll, <RelativeTime at={snapshot.updatedAt} />.
+            </>
+          ) : (
+            'No poll has succeeded yet.'
+          )}
+        </Banner>
       ) : null}
       <PageHeader title="Queues" aside={<LiveIndicator state={socketState} />}>
         <p className="summary" data-testid="queues-summary">
@@ -154,7 +147,7 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
 
       <section className="panel" aria-label="Queues">
         <div className="table-scroll">
-          <table className={`table ${styles.table}`} data-testid="queues-table">
+          <table className={`table table--cards ${styles.table}`} data-testid="queues-table">
             <thead>
               <tr>
                 <th scope="col">Queue</th>
@@ -207,12 +200,12 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
                   <th scope="row" className={styles.nameCell}>
                     <span className={styles.queueName}>{q.name}</span>
                     {q.paused ? (
-                      <span className={`${styles.pill} ${styles.pillPaused}`} data-testid="queue-paused-badge" title="Workers do not consume from this queue">
+                      <span className={`badge badge--small badge--warn ${styles.mark}`} data-testid="queue-paused-badge" title="Workers do not consume from this queue">
                         Paused
                       </span>
                     ) : null}
                     {!q.exists ? (
-                      <span className={`${styles.pill} ${styles.pillMuted}`} title="The broker says this queue does not exist">
+                      <span className={`badge badge--small badge--idle ${styles.mark}`} title="The broker says this queue does not exist">
                         Missing
                       </span>
                     ) : null}
@@ -257,7 +250,7 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
                       )}
                       <button
                         type="button"
-                        className={`button ${styles.buttonDangerGhost}`}
+                        className="button button--danger-ghost"
                         onClick={() => setPending({ kind: 'purge', queue: q })}
                         data-testid="queue-purge"
                       >

@@ -8,6 +8,8 @@
 import Link from 'next/link';
 import { useMemo, useState, type FormEvent } from 'react';
 import { VIEW_EVENTS, type TaskDetail } from '@/server/realtime/types';
+import { errorText, postJson } from '../api';
+import { Suggestions } from '../Choices';
 import { useLiveView } from '../useLiveView';
 import styles from './send.module.css';
 
@@ -28,7 +30,6 @@ function parseJson(text: string, kind: 'array' | 'object'): { value: unknown; er
  * disabled and the reason is shown next to the button.
  */
 export function SendTaskForm({ registered, queues, refused = null }: { registered: string[]; queues: string[]; refused?: string | null }) {
-  const prefix = process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? '';
   const [name, setName] = useState('');
   const [argsText, setArgsText] = useState('[]');
   const [kwargsText, setKwargsText] = useState('{}');
@@ -65,16 +66,11 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
     if (expires !== '') body.expires = Number(expires);
     if (priority !== '') body.priority = Number(priority);
     try {
-      const res = await fetch(`${prefix}/api/task/send-task/${encodeURIComponent(name.trim())}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const reply = (await res.json()) as { 'task-id'?: string; error?: string };
-      if (!res.ok || !reply['task-id']) throw new Error(reply.error ?? `HTTP ${res.status}`);
+      const reply = await postJson<{ 'task-id'?: string }>(`/api/task/send-task/${encodeURIComponent(name.trim())}`, { json: body });
+      if (!reply['task-id']) throw new Error('The reply named no task id');
       setSentId(reply['task-id']);
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
+      setError(errorText(caught));
     } finally {
       setSending(false);
     }
@@ -87,11 +83,7 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
           <label className={styles.field}>
             <span>Task name</span>
             <input list="registered-tasks" value={name} onChange={(e) => setName(e.target.value)} placeholder="proj.tasks.add" required data-testid="send-name" autoComplete="off" />
-            <datalist id="registered-tasks">
-              {registered.map((task) => (
-                <option key={task} value={task} />
-              ))}
-            </datalist>
+            <Suggestions id="registered-tasks" values={registered} />
             {unknownName ? <small className={styles.warn}>No inspected worker registers this task; it will be sent anyway.</small> : null}
           </label>
           <label className={styles.field}>
@@ -108,11 +100,7 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
             <label className={styles.field}>
               <span>Queue</span>
               <input list="known-queues" value={queue} onChange={(e) => setQueue(e.target.value)} data-testid="send-queue" />
-              <datalist id="known-queues">
-                {queues.map((q) => (
-                  <option key={q} value={q} />
-                ))}
-              </datalist>
+              <Suggestions id="known-queues" values={queues} />
             </label>
             <label className={styles.field}>
               <span>Priority (0–9)</span>

@@ -57,7 +57,7 @@ export function RevocationNotice({ revocation, state, now, onTerminate }: { revo
         <strong>Revoke pending — still running.</strong> The revocation was {sent} to {workers(revocation.workers)}, but the task is running and
         keeps running until it finishes: revoke without terminate only stops it from being run again.{' '}
         {onTerminate ? (
-          <button type="button" className={`button ${styles.dangerButton}`} onClick={onTerminate} data-testid="revocation-terminate">
+          <button type="button" className="button button--danger-ghost" onClick={onTerminate} data-testid="revocation-terminate">
             Terminate it
           </button>
         ) : null}

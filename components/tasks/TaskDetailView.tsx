@@ -8,6 +8,8 @@
 import Link from 'next/link';
 import { useState, type ReactNode } from 'react';
 import { VIEW_EVENTS, type TaskDetail } from '@/server/realtime/types';
+import { postControl, type WorkerOutcome } from '../api';
+import { SelectOptions } from '../Choices';
 import { EmptyState } from '../EmptyState';
 import { LiveIndicator } from '../LiveIndicator';
 import { PageHeader } from '../PageHeader';
@@ -17,7 +19,7 @@ import { useLiveView } from '../useLiveView';
 import { RevocationBadge, RevocationNotice } from './Revocation';
 import { TaskStateBadge } from './TaskStateBadge';
 import styles from './tasks.module.css';
-import { apiBase, FINISHED_STATES, formatRuntime } from './tasksView';
+import { FINISHED_STATES, formatRuntime } from './tasksView';
 
 const SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -28,7 +30,7 @@ interface Outcome {
   /** A revocation that is only pending is not a success to colour green. */
   pending: boolean;
   message: string;
-  workers: Record<string, { ok: boolean; message: string }>;
+  workers: Record<string, WorkerOutcome>;
   newTaskId: string | null;
 }
 
@@ -62,7 +64,7 @@ function CopyButton({ text, label }: { text: string; label: string }) {
 
 function Block({ title, text, testId, tone }: { title: string; text: string | null; testId: string; tone?: 'bad' }) {
   return (
-    <section className={styles.block}>
+    <section className="panel">
       <header className={styles.blockHeader}>
         <h2>{title}</h2>
         {text ? <CopyButton text={text} label={title.toLowerCase()} /> : null}
@@ -167,7 +169,7 @@ function ConfirmDialog({ action, task, busy, onCancel, onConfirm }: { action: Ac
           <button type="button" className="button" onClick={onCancel} disabled={busy} autoFocus>
             Cancel
           </button>
-          <button type="button" className={`button ${action.kind === 'retry' ? styles.primarySolid : styles.dangerSolid}`} onClick={onConfirm} disabled={busy} data-testid="confirm-action">
+          <button type="button" className={`button ${action.kind === 'retry' ? 'button--primary' : 'button--danger'}`} onClick={onConfirm} disabled={busy} data-testid="confirm-action">
             {busy ? 'Working…' : action.kind === 'revoke' ? 'Revoke' : action.kind === 'terminate' ? 'Terminate' : 'Retry'}
           </button>
         </div>
@@ -229,30 +231,16 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
 
   const run = async (action: Action) => {
     setBusy(true);
-    const base = apiBase();
-    const url =
+    const reply =
       action.kind === 'retry'
-        ? `${base}/api/task/retry/${encodeURIComponent(id)}`
-        : `${base}/api/task/revoke/${encodeURIComponent(id)}${action.kind === 'terminate' ? `?terminate=1&signal=${encodeURIComponent(action.signal)}` : ''}`;
-    try {
-      const res = await fetch(url, { method: 'POST' });
-      let body: Record<string, unknown> = {};
-      try {
-        body = (await res.json()) as Record<string, unknown>;
-      } catch {
-        /* not JSON */
-      }
-      const message = typeof body.message === 'string' ? body.message : typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
-      const workers = (typeof body.workers === 'object' && body.workers !== null ? body.workers : {}) as Outcome['workers'];
-      const newTaskId = res.ok && typeof body['task-id'] === 'string' ? body['task-id'] : null;
-      const pendingCount = typeof body.pending === 'number' ? body.pending : 0;
-      setOutcome({ ok: res.ok, pending: res.ok && action.kind !== 'retry' && pendingCount > 0, message, workers, newTaskId });
-    } catch (e) {
-      setOutcome({ ok: false, pending: false, message: `Request failed: ${e instanceof Error ? e.message : String(e)}`, workers: {}, newTaskId: null });
-    } finally {
-      setBusy(false);
-      setPending(null);
-    }
+        ? await postControl(`/api/task/retry/${encodeURIComponent(id)}`)
+        : await postControl(`/api/task/revoke/${encodeURIComponent(id)}`, action.kind === 'terminate' ? { query: { terminate: '1', signal: action.signal } } : {});
+    const { ok, message, workers, body } = reply;
+    const newTaskId = ok && typeof body['task-id'] === 'string' ? body['task-id'] : null;
+    const pendingCount = typeof body.pending === 'number' ? body.pending : 0;
+    setOutcome({ ok, pending: ok && action.kind !== 'retry' && pendingCount > 0, message, workers, newTaskId });
+    setBusy(false);
+    setPending(null);
   };
 
   if (!task) {
@@ -303,7 +291,7 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
       {showControls ? (
         <section className={`panel ${styles.controls}`} aria-label="Actions">
           {!finished ? (
-            <button type="button" className={`button ${styles.dangerButton}`} onClick={() => setPending({ kind: 'revoke' })} data-testid="task-revoke">
+            <button type="button" className="button button--danger-ghost" onClick={() => setPending({ kind: 'revoke' })} data-testid="task-revoke">
               Revoke
             </button>
           ) : null}
@@ -312,14 +300,10 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
               <label className="visually-hidden" htmlFor="terminate-signal">
                 Signal
               </label>
-              <select id="terminate-signal" value={signal} onChange={(e) => setSignal(e.target.value)} data-testid="task-signal">
-                {SIGNALS.map((s) => (
-                  <option key={s} value={s}>
-                    {s}
-                  </option>
-                ))}
+              <select id="terminate-signal" className="input" value={signal} onChange={(e) => setSignal(e.target.value)} data-testid="task-signal">
+                <SelectOptions values={SIGNALS} />
               </select>
-              <button type="button" className={`button ${styles.dangerButton}`} onClick={() => setPending({ kind: 'terminate', signal })} data-testid="task-terminate">
+              <button type="button" className="button button--danger-ghost" onClick={() => setPending({ kind: 'terminate', signal })} data-testid="task-terminate">
                 Terminate
               </button>
             </span>

@@ -1,13 +1,14 @@
 import styles from './tasks.module.css';
 
+/** The badge tone (app/globals.css) of each state; REVOKED is also struck through. */
 const TONES: Record<string, string> = {
   PENDING: 'idle',
-  RECEIVED: 'queued',
+  RECEIVED: 'plain',
   STARTED: 'busy',
   SUCCESS: 'ok',
   FAILURE: 'bad',
   RETRY: 'warn',
-  REVOKED: 'revoked',
+  REVOKED: 'idle',
   REJECTED: 'bad',
 };
 
@@ -15,8 +16,8 @@ const TONES: Record<string, string> = {
 export function TaskStateBadge({ state, testId }: { state: string; testId?: string }) {
   const tone = TONES[state] ?? 'idle';
   return (
-    <span className={`${styles.state} ${styles[`state--${tone}`] ?? ''}`} data-testid={testId} data-state={state}>
-      <span className={styles.stateDot} aria-hidden="true" />
+    <span className={`badge badge--${tone} ${styles.state} ${state === 'REVOKED' ? styles.revoked : ''}`} data-testid={testId} data-state={state}>
+      <span className="badge__dot" aria-hidden="true" />
       {state}
     </span>
   );

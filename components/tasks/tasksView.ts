@@ -47,9 +47,12 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+export function isSortField(value: string): value is SortField {
+  return (SORT_FIELDS as readonly string[]).includes(value);
+}
+
 export function isSort(value: string): boolean {
-  const field = value.startsWith('-') ? value.slice(1) : value;
-  return (SORT_FIELDS as readonly string[]).includes(field);
+  return isSortField(value.startsWith('-') ? value.slice(1) : value);
 }
 
 /** The view from the page URL; unknown values fall back to the defaults. */
@@ -93,8 +96,27 @@ export function hasFilters(view: TasksView): boolean {
   return TEXT_KEYS.some((key) => view[key] !== '');
 }
 
-export function apiBase(): string {
-  return process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? '';
+/** The free-text filters: typed into a draft first, applied to the view after a pause. */
+export type FilterText = Pick<TasksView, 'search' | 'taskname' | 'workername' | 'queue'>;
+
+export const EMPTY_FILTER_TEXT: FilterText = { search: '', taskname: '', workername: '', queue: '' };
+
+export function filterTextOf(view: TasksView): FilterText {
+  return { search: view.search, taskname: view.taskname, workername: view.workername, queue: view.queue };
+}
+
+/** `view` with `text` applied (back on the first page), or `view` itself when nothing changes. */
+export function withFilterText(view: TasksView, text: FilterText): TasksView {
+  const same = view.search === text.search && view.taskname === text.taskname && view.workername === text.workername && view.queue === text.queue;
+  return same ? view : { ...view, ...text, page: 1 };
+}
+
+/** Clicking a column header: the same column flips direction; a new one starts newest-first for times. */
+export function nextSort(sort: string, field: SortField): string {
+  const current = sort.replace(/^-/, '');
+  const descending = sort.startsWith('-');
+  if (current === field) return descending ? field : `-${field}`;
+  return field === 'received' || field === 'started' ? `-${field}` : field;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,15 +168,4 @@ export function formatRuntime(seconds: number | null): string {
   const s = Math.round(seconds % 60);
   if (m < 60) return `${m} min ${s} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-/** The JSON error message of an API answer, or a generic one. */
-export async function errorOf(res: Response): Promise<string> {
-  try {
-    const body = (await res.json()) as { error?: unknown };
-    if (typeof body.error === 'string') return body.error;
-  } catch {
-    /* not JSON */
-  }
-  return `Request failed (HTTP ${res.status})`;
 }

@@ -5,6 +5,7 @@
  * (the API's `message` and per-worker `workers` outcome). Rendered only outside read-only mode.
  */
 import { useState, type FormEvent } from 'react';
+import { postControl, type ControlReply } from '../api';
 import styles from './worker.module.css';
 
 interface Action {
@@ -17,18 +18,11 @@ interface Action {
   confirm: string;
 }
 
-interface Outcome {
-  ok: boolean;
-  message: string;
-  workers: Record<string, { ok: boolean; message: string }>;
-}
-
 export function WorkerControls({ hostname, paused, onPausedChange, onDone }: { hostname: string; paused: boolean; onPausedChange: (paused: boolean) => void; onDone: () => void }) {
-  const prefix = process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? '';
   const worker = encodeURIComponent(hostname);
   const [pending, setPending] = useState<Action | null>(null);
   const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [outcome, setOutcome] = useState<ControlReply | null>(null);
   const [n, setN] = useState('1');
   const [min, setMin] = useState('1');
   const [max, setMax] = useState('4');
@@ -46,23 +40,13 @@ export function WorkerControls({ hostname, paused, onPausedChange, onDone }: { h
 
   async function run(action: Action): Promise<void> {
     setBusy(true);
-    try {
-      const res = await fetch(`${prefix}${action.route}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(action.params),
-      });
-      const body = (await res.json()) as { message?: string; error?: string; workers?: Outcome['workers'] };
-      setOutcome({ ok: res.ok, message: body.message ?? body.error ?? `HTTP ${res.status}`, workers: body.workers ?? {} });
-      if (res.ok && action.id === 'pause') onPausedChange(true);
-      if (res.ok && action.id === 'resume') onPausedChange(false);
-      if (res.ok) onDone();
-    } catch (error) {
-      setOutcome({ ok: false, message: error instanceof Error ? error.message : String(error), workers: {} });
-    } finally {
-      setBusy(false);
-      setPending(null);
-    }
+    const reply = await postControl(action.route, { form: action.params });
+    setOutcome(reply);
+    if (reply.ok && action.id === 'pause') onPausedChange(true);
+    if (reply.ok && action.id === 'resume') onPausedChange(false);
+    if (reply.ok) onDone();
+    setBusy(false);
+    setPending(null);
   }
 
   const actions = {

@@ -9,11 +9,12 @@ import Link from 'next/link';
 import { useCallback, useState } from 'react';
 import type { JsonValue } from '@/server/protocol/events';
 import { REALTIME, type WorkerSummary, type WorkersDelta, type WorkersSnapshot } from '@/server/realtime/types';
+import { errorText, getJson } from '../api';
 import { formatCount, formatLoadavg } from '../format';
 import { StatusBadge } from '../StatusBadge';
 import { RelativeTime } from '../Timestamps';
 import { ClockProvider } from '../useClock';
-import { useRealtime } from '../useRealtime';
+import { useLiveView } from '../useLiveView';
 import { WorkerControls } from './WorkerControls';
 import styles from './worker.module.css';
 
@@ -94,7 +95,7 @@ export function WorkerDetail({ hostname, initialSummary, initialInspect, paused,
   const [refreshError, setRefreshError] = useState<string | null>(null);
   const [isPaused, setPaused] = useState(paused);
 
-  const socketState = useRealtime('workers', {
+  const socketState = useLiveView('workers', {
     [REALTIME.workersSnapshot]: (snapshot: WorkersSnapshot) => setSummary(snapshot.workers.find((w) => w.hostname === hostname) ?? null),
     [REALTIME.workersDelta]: (delta: WorkersDelta) => {
       const changed = delta.upserts.find((w) => w.hostname === hostname);
@@ -103,21 +104,18 @@ export function WorkerDetail({ hostname, initialSummary, initialInspect, paused,
     },
   });
 
-  const prefix = process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? '';
   const refresh = useCallback(async () => {
     setRefreshing(true);
     setRefreshError(null);
     try {
-      const res = await fetch(`${prefix}/api/workers?refresh=1&workername=${encodeURIComponent(hostname)}`);
-      const body = (await res.json()) as Record<string, Json> & { error?: string };
-      if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+      const body = await getJson<Record<string, Json>>('/api/workers', { query: { refresh: '1', workername: hostname } });
       setInspect(obj(body[hostname]));
     } catch (error) {
-      setRefreshError(error instanceof Error ? error.message : String(error));
+      setRefreshError(errorText(error));
     } finally {
       setRefreshing(false);
     }
-  }, [hostname, prefix]);
+  }, [hostname]);
 
   const stats = obj(inspect?.stats);
   const pool = obj(stats.pool);

@@ -10,6 +10,7 @@
 import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { VIEW_EVENTS } from '@/server/realtime/types';
+import { errorText, getJson } from '../api';
 import { useLiveView } from '../useLiveView';
 import { GAP_Y, layout, tallyParts, type Box, type TallyKey, type Workflow } from './layout';
 import styles from './workflow.module.css';
@@ -69,7 +70,6 @@ function GroupBody({ box }: { box: Box & { group: NonNullable<Box['group']> } })
 }
 
 export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Workflow | null }) {
-  const prefix = process.env.NEXT_PUBLIC_CELERIAC_URL_PREFIX ?? '';
   const [workflow, setWorkflow] = useState<Workflow | null>(initial);
   const [error, setError] = useState<string | null>(null);
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
@@ -82,17 +82,14 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
     if (loading.current) return;
     loading.current = true;
     try {
-      const res = await fetch(`${prefix}/api/celeriac/workflow/${encodeURIComponent(taskId)}`);
-      const body = (await res.json()) as Workflow & { error?: string };
-      if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
-      setWorkflow(body);
+      setWorkflow(await getJson<Workflow>(`/api/celeriac/workflow/${encodeURIComponent(taskId)}`));
       setError(null);
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : String(caught));
+      setError(errorText(caught));
     } finally {
       loading.current = false;
     }
-  }, [prefix, taskId]);
+  }, [taskId]);
 
   useLiveView('tasks', { [VIEW_EVENTS.tasksChanged]: () => void reload() });
   useEffect(() => {

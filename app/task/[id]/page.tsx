@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
-import { AccessLocked } from '@/components/AccessLocked';
+import { runtimePage } from '@/components/RuntimePage';
 import { TaskDetailView } from '@/components/tasks/TaskDetailView';
 import { getRuntime } from '@/server/runtime';
-import { NoRuntime } from '@/components/NoRuntime';
 
 function decode(raw: string): string {
   try {
@@ -25,11 +24,7 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
 export default async function TaskRoute({ params }: { params: Promise<{ id: string }> }) {
   const { id: raw } = await params;
   const id = decode(raw);
-  const runtime = getRuntime();
-  if (!runtime) {
-    return <NoRuntime title="Task" testId="task-no-runtime" />;
-  }
-  if (runtime.access.mode === 'locked') return <AccessLocked title="Task" access={runtime.access} />;
-  const task = await runtime.task(id);
-  return <TaskDetailView key={id} id={id} initial={task} readOnly={runtime.readOnly} />;
+  return runtimePage(getRuntime(), { title: 'Task', noRuntimeTestId: 'task-no-runtime' }, async (runtime) => (
+    <TaskDetailView key={id} id={id} initial={await runtime.task(id)} readOnly={runtime.readOnly} />
+  ));
 }
