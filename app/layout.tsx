@@ -52,6 +52,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     // The inline script sets data-theme on <html> before React hydrates: expected, not a mismatch.
     <html lang="en" suppressHydrationWarning>
       <head>
+        {/* biome-ignore lint/security/noDangerouslySetInnerHtml: a constant script of ours that applies the stored theme before first paint (no flash) */}
         <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
       </head>
       <body>

@@ -25,6 +25,7 @@ function withBreaks(text: string): ReactNode {
   const parts = text.split(/(?<=[.@_])/);
   if (parts.length === 1) return text;
   return parts.map((part, i) => (
+    // biome-ignore lint/suspicious/noArrayIndexKey: positional parts of one rendered value
     <Fragment key={i}>
       {i > 0 ? <wbr /> : null}
       {part}
@@ -70,6 +71,7 @@ export const WorkerRow = memo(function WorkerRow({ worker }: { worker: WorkerSum
       <td className="num loadavg" data-testid="worker-loadavg" title="1, 5 and 15 minute load averages">
         {load ? (
           load.map((value, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: load averages are the 1-, 5- and 15-minute values, in that order
             <span key={i} className="loadavg__value">
               {value}
             </span>

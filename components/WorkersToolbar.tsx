@@ -63,6 +63,7 @@ export function WorkersToolbar({
           data-testid="workers-filter"
         />
         {view.query === '' ? (
+          // biome-ignore lint/a11y/noAriaHiddenOnFocusable: a kbd hint is not focusable; it only repeats the shortcut visually
           <kbd className="search__hint" aria-hidden="true">
             /
           </kbd>

@@ -62,7 +62,7 @@ function WorkerOutcomes({ workers }: { workers: AuditEntry['workers'] }) {
       <ul className={styles.workers}>
         {entries.map(([worker, w]) => (
           <li key={worker}>
-            <span className={w.ok ? styles.dotOk : styles.dotBad} aria-label={w.ok ? 'ok' : 'failed'} />
+            <span className={w.ok ? styles.dotOk : styles.dotBad} role="img" aria-label={w.ok ? 'ok' : 'failed'} />
             <span className={styles.mono}>{worker}</span>
             <span className={styles.workerMsg}>{w.message}</span>
           </li>
@@ -87,6 +87,7 @@ export function AuditView() {
     }
   }, [offset, action]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `reloads` is the refresh button's counter: changing it is what refetches
   useEffect(() => {
     const controller = new AbortController();
     void fetchPage(controller.signal);
@@ -160,6 +161,7 @@ export function AuditView() {
               {(page?.entries ?? []).map((entry, i) => {
                 const params = compactJson(entry.parameters);
                 return (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: audit entries carry no id; position in the log plus time is unique within a page
                   <tr key={`${offset + i}-${entry.time}`} data-testid="audit-row" data-action={entry.action} data-ok={entry.ok ? 'true' : 'false'}>
                     <td className={styles.time} data-label="Time">{full(entry.time)}</td>
                     <td data-label="User">{entry.user ?? <span className="muted">–</span>}</td>

@@ -72,6 +72,7 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, typeToCon
             type="submit"
             className={`button ${danger ? 'button--danger' : 'button--primary'}`}
             disabled={!allowed}
+            // biome-ignore lint/a11y/noAutofocus: without a name to type, the dialog focuses its action (WAI-ARIA dialog pattern)
             autoFocus={typeToConfirm === undefined}
             data-testid="confirm-action"
           >

@@ -111,9 +111,10 @@ function Timeline({ task }: { task: TaskDetail }) {
         const delta = step.at !== null ? span(previous, step.at) : null;
         if (step.at !== null) previous = step.at;
         return (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the timeline's steps are a fixed sequence; the position is the identity
           <li key={i} className={`${styles.step} ${step.at === null ? styles.stepPending : styles[`step--${step.tone}`] ?? ''}`} data-step={step.label.toLowerCase()} data-done={step.at !== null}>
             {i > 0 ? (
-              <span className={styles.stepDelta} aria-label="time since the previous step">
+              <span className={styles.stepDelta} title="time since the previous step">
                 {delta ? `+${delta}` : ''}
               </span>
             ) : null}
@@ -158,6 +159,7 @@ function ConfirmDialog({ action, task, busy, onCancel, onConfirm }: { action: Ac
         ? `The worker process running it receives ${action.signal}. The task shows Revoked once its worker reports it.`
         : 'Celeriac sends a new task with the same name, args and kwargs. The new task links back to this one.';
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents lint/a11y/noStaticElementInteractions: clicking the backdrop is a mouse shortcut; Escape and Cancel do the same from the keyboard
     <div className={styles.overlay} onClick={busy ? undefined : onCancel}>
       <div className={styles.dialog} role="dialog" aria-modal="true" aria-labelledby="confirm-title" onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.key === 'Escape' && !busy && onCancel()}>
         <h2 id="confirm-title">{title}</h2>
@@ -166,6 +168,7 @@ function ConfirmDialog({ action, task, busy, onCancel, onConfirm }: { action: Ac
         </p>
         <p>{body}</p>
         <div className={styles.dialogActions}>
+          {/* biome-ignore lint/a11y/noAutofocus: a confirmation dialog focuses its safe choice (WAI-ARIA dialog pattern) */}
           <button type="button" className="button" onClick={onCancel} disabled={busy} autoFocus>
             Cancel
           </button>

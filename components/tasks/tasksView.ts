@@ -39,8 +39,6 @@ export const DEFAULT_TASKS_VIEW: TasksView = {
 };
 
 const TEXT_KEYS = ['state', 'taskname', 'workername', 'queue', 'received_start', 'received_end', 'search'] as const;
-type TextKey = (typeof TEXT_KEYS)[number];
-
 type SearchParamsLike = Record<string, string | string[] | undefined>;
 
 function first(value: string | string[] | undefined): string | undefined {

@@ -60,7 +60,7 @@ function GroupBody({ box }: { box: Box & { group: NonNullable<Box['group']> } })
         {progress.map((p) => p.text).join(' · ')}
       </text>
       {/* Proportional state bar; a single failure among thousands still gets a visible sliver. */}
-      <g transform={`translate(10 ${box.h - 14})`} aria-hidden="true">
+      <g transform={`translate(10 ${box.h - 14})`}>
         {bar.map((segment) => (
           <rect key={segment.key} className={styles[`bar-${TALLY_CLASS[segment.key]}`]} x={segment.x} width={segment.w} height={6} />
         ))}
@@ -107,7 +107,8 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
   }
   // Failed and rejected tasks a folded group hides, linked, so nobody has to unfold to find them.
   const hiddenProblems = graph.boxes.flatMap((box) => (box.group ? box.group.inside.filter((n) => n.state === 'FAILURE' || n.state === 'REJECTED').map((node) => ({ group: box.label, node })) : []));
-  const counts = workflow.nodes.reduce<Record<string, number>>((acc, n) => ({ ...acc, [n.state]: (acc[n.state] ?? 0) + 1 }), {});
+  const counts: Record<string, number> = {};
+  for (const n of workflow.nodes) counts[n.state] = (counts[n.state] ?? 0) + 1;
   return (
     <section className="panel" data-testid="workflow">
       <div className={styles.toolbar}>
@@ -130,9 +131,9 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
       </div>
       <div className={styles.canvas}>
         <svg width={(graph.width + 40) * zoom} height={(graph.height + 40) * zoom} viewBox={`-20 -20 ${graph.width + 40} ${graph.height + 40}`} role="img" aria-label="Workflow graph" data-testid="workflow-graph">
-          {graph.lines.map(({ from, to }, i) => (
+          {graph.lines.map(({ from, to }) => (
             <path
-              key={i}
+              key={`${from.id}→${to.id}`}
               className={styles.edge}
               data-testid="workflow-edge"
               data-from={from.id}

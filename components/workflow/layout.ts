@@ -135,7 +135,9 @@ export function layout(workflow: Workflow, expanded: ReadonlySet<string>): Layou
   const boxOf = new Map<string, Box>();
   const lines: { from: Box; to: Box }[] = [];
   const place = (depth: number, box: Box): Box => {
-    (layers[depth] ??= []).push(box);
+    const layer = layers[depth] ?? [];
+    layers[depth] = layer;
+    layer.push(box);
     return box;
   };
   const seen = new Set<string>();

@@ -310,7 +310,8 @@ describe('ClusterReadModel: workers', () => {
     assert.equal(alpha.paused, true);
     assert.deepEqual(alpha.summary, c.model.workerRow('alpha@h'));
     assert.deepEqual(alpha.inspect, c.inspections.entries.get('alpha@h'));
-    const pool = (alpha.inspect?.stats as { pool: { processes: number[] } }).pool;
+    assert.ok(alpha.inspect);
+    const pool = (alpha.inspect.stats as { pool: { processes: number[] } }).pool;
     pool.processes.push(999);
     (alpha.inspect as Record<string, unknown>).registered = [];
     assert.deepEqual(c.inspections.entries.get('alpha@h')?.stats, { pool: { processes: [101, 102, 103, 104], 'max-concurrency': 16 } }, 'the cache is not changed through a copy');
