@@ -8,21 +8,13 @@
  * never be dropped from the drawing and the counts alike.
  */
 
-export interface WorkflowNode {
-  uuid: string;
-  name: string | null;
-  state: string;
-  parent_id: string | null;
-  worker: string | null;
-  runtime: number | null;
-}
+import type { WorkflowView, WorkflowNode as WorkflowNodeView } from '../../server/views/types';
 
-export interface Workflow {
-  root: string;
-  truncated: boolean;
-  nodes: WorkflowNode[];
-  edges: { from: string; to: string }[];
-}
+/** What the layout reads of a node (the API sends each node's times too). */
+export type WorkflowNode = Pick<WorkflowNodeView, 'uuid' | 'name' | 'state' | 'parent_id' | 'worker' | 'runtime'>;
+
+/** The workflow as the API and the page send it, read through WorkflowNode. */
+export type Workflow = Omit<WorkflowView, 'nodes'> & { nodes: WorkflowNode[] };
 
 /** Siblings of one name under one parent beyond this count collapse into a group node. */
 export const COLLAPSE_AT = 12;
