@@ -7,42 +7,32 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
-import type { PrivateRedisServer } from '../test/helpers/brokers';
 import { sendTasks } from '../test/helpers/celery';
 import { waitFor } from '../test/helpers/celeriac';
 import { screenshot } from './browser';
-import { startE2e, startE2eCeleriac, type E2eSetup } from './fixture';
+import { startE2eCeleriac, useE2e } from './fixture';
 
 const TIMEOUT = 20_000;
 const WORKER = 'e2e-access@celeriac';
 
 describe('access rule in the browser (bound to 0.0.0.0, real worker, Redis)', { timeout: 240_000 }, () => {
-  let e2e: E2eSetup;
-  let redis: PrivateRedisServer;
-  let browser: Browser;
+  // Each part below starts a Celeriac of its own on this broker.
+  const e2e = useE2e({ celeriacArgs: null, worker: { nodeName: WORKER, sendEvents: true } });
   let taskId: string;
-
-  before(async () => {
-    // Each part below starts a Celeriac of its own on this broker.
-    e2e = await startE2e({ celeriacArgs: null, worker: { nodeName: WORKER, sendEvents: true } });
-    ({ redis, browser } = e2e);
-  });
-
-  after(() => e2e?.stop());
 
   describe('without authentication: locked', () => {
     let celeriac: RunningCeleriac;
     let page: Page;
     before(async () => {
-      celeriac = await startE2eCeleriac(['--broker', redis.url(0), '--address', '0.0.0.0']);
+      celeriac = await startE2eCeleriac(['--broker', e2e.redis.url(0), '--address', '0.0.0.0']);
       // Sent once Celeriac listens: Redis pub/sub has no replay.
-      const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.add', args: [2, 3] }]);
+      const [id] = await sendTasks(e2e.redis.url(0), [{ task: 'tasks.add', args: [2, 3] }]);
       if (!id) throw new Error('no task id');
       taskId = id;
       await waitFor('the worker and its task in the model', async () => celeriac.monitor.state.workers.get(WORKER) && celeriac.monitor.state.getTask(taskId)?.state === 'SUCCESS');
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
     });
     after(async () => {
       await page?.close();
@@ -105,8 +95,8 @@ describe('access rule in the browser (bound to 0.0.0.0, real worker, Redis)', { 
     let celeriac: RunningCeleriac;
     let page: Page;
     before(async () => {
-      celeriac = await startE2eCeleriac(['--broker', redis.url(0), '--address', '0.0.0.0', '--unauthenticated-api']);
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      celeriac = await startE2eCeleriac(['--broker', e2e.redis.url(0), '--address', '0.0.0.0', '--unauthenticated-api']);
+      page = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
     });
     after(async () => {
       await page?.close();

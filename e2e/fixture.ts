@@ -1,12 +1,14 @@
 /**
  * What every browser test starts: a private broker (a redis-server of its own, or a RabbitMQ
  * vhost), Celeriac serving its UI on a free port, optionally a real Celery worker, Debian's
- * Chromium (browser.ts) and a page; `stop()` takes it all down again, newest first.
+ * Chromium (browser.ts) and a page; `stop()` takes it all down again, newest first. A suite calls
+ * `useE2e(options)` in its `describe`, which starts that before its tests and stops it after them.
  *
  * CELERIAC_E2E_PREFIX=/something runs Celeriac under that --url-prefix (its UI is built into its
  * own directory on first start), so a test can run while another build owns `.next`; without it
  * the default build (`npm run build`) is used.
  */
+import { after, before } from 'node:test';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import type { RunningCeleriac } from '../server/server';
 import type { PrivateRedisServer } from '../test/helpers/brokers';
@@ -126,4 +128,35 @@ export async function startE2e(options: E2eOptions = {}): Promise<E2eSetup> {
     await resources.stopAll().catch(() => undefined); // the start failure is the one to report
     throw error;
   }
+}
+
+/** A suite's setup as its tests read it: the parts of `E2eSetup`, but `stop()` is the suite's `after` hook. */
+export type E2eSuite = Pick<E2eSetup, 'brokerUrl' | 'browser' | 'redis' | 'celeriac' | 'worker' | 'page' | 'startWorker'>;
+
+/**
+ * Register, in the calling `describe`, a `before` hook that starts what `options` asks for (then
+ * runs `afterStart` on it, e.g. to wait until Celeriac knows the worker) and an `after` hook that
+ * stops it. The parts are there once the suite started: read them inside tests and hooks (reading
+ * one while the suite is declared throws).
+ */
+export function useE2e(options: E2eOptions = {}, afterStart?: (setup: E2eSetup) => Promise<unknown>): E2eSuite {
+  let setup: E2eSetup | null = null;
+  before(async () => {
+    setup = await startE2e(options);
+    await afterStart?.(setup);
+  });
+  after(() => setup?.stop());
+  const started = (): E2eSetup => {
+    if (setup === null) throw new Error('the e2e setup has not started: read its parts inside a test or hook, not while the suite is declared');
+    return setup;
+  };
+  return {
+    get brokerUrl() { return started().brokerUrl; },
+    get browser() { return started().browser; },
+    get redis() { return started().redis; },
+    get celeriac() { return started().celeriac; },
+    get worker() { return started().worker; },
+    get page() { return started().page; },
+    startWorker: (workerOptions) => started().startWorker(workerOptions),
+  };
 }

@@ -3,14 +3,12 @@
  * private Redis: queue lengths, pauses, purge and the event tail must change live, without a reload.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningCeleriac } from '../server/server';
-import type { PrivateRedisServer } from '../test/helpers/brokers';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { sendTasks } from '../test/helpers/celery';
 import { waitFor } from '../test/helpers/celeriac';
 import { screenshot } from './browser';
-import { startE2e, type E2eSetup } from './fixture';
+import { useE2e } from './fixture';
 
 const TIMEOUT = 20_000;
 const WORKER = 'e2e-queues@celeriac';
@@ -34,61 +32,50 @@ async function screenshots(page: Page, name: string): Promise<void> {
 }
 
 describe('queues, events and audit pages (live, real worker, Redis)', { timeout: 600_000 }, () => {
-  let e2e: E2eSetup;
-  let redis: PrivateRedisServer;
-  let celeriac: RunningCeleriac;
-  let browser: Browser;
-  let page: Page;
-
-  const post = async (path: string): Promise<{ status: number; body: unknown }> => {
-    const res = await fetch(`${celeriac.url}${path}`, { method: 'POST' });
-    return { status: res.status, body: await res.json().catch(() => null) };
-  };
-  const row = (queue: string) => page.locator(`[data-testid="queue-row"][data-queue="${queue}"]`);
-  const waitRow = (queue: string, attrs: string) => page.locator(`[data-testid="queue-row"][data-queue="${queue}"]${attrs}`).waitFor({ timeout: TIMEOUT });
-  const pauseWorker = () => waitFor('the worker to pause', async () => (await post(`/api/worker/pause/${encodeURIComponent(WORKER)}`)).status === 200, TIMEOUT, 500);
-  const resumeWorker = async () => assert.equal((await post(`/api/worker/resume/${encodeURIComponent(WORKER)}`)).status, 200);
-
-  before(async () => {
-    e2e = await startE2e({
-      celeriacArgs: ['--queue-poll-interval', '0.5'],
-      worker: { nodeName: WORKER, sendEvents: true, concurrency: 2 },
-      page: { viewport: { width: 1280, height: 800 } },
-      openLive: '/queues',
-    });
-    ({ redis, celeriac, browser, page } = e2e);
+  const e2e = useE2e({
+    celeriacArgs: ['--queue-poll-interval', '0.5'],
+    worker: { nodeName: WORKER, sendEvents: true, concurrency: 2 },
+    page: { viewport: { width: 1280, height: 800 } },
+    openLive: '/queues',
   });
 
-  after(() => e2e?.stop());
+  const post = async (path: string): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`${e2e.celeriac.url}${path}`, { method: 'POST' });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  };
+  const row = (queue: string) => e2e.page.locator(`[data-testid="queue-row"][data-queue="${queue}"]`);
+  const waitRow = (queue: string, attrs: string) => e2e.page.locator(`[data-testid="queue-row"][data-queue="${queue}"]${attrs}`).waitFor({ timeout: TIMEOUT });
+  const pauseWorker = () => waitFor('the worker to pause', async () => (await post(`/api/worker/pause/${encodeURIComponent(WORKER)}`)).status === 200, TIMEOUT, 500);
+  const resumeWorker = async () => assert.equal((await post(`/api/worker/resume/${encodeURIComponent(WORKER)}`)).status, 200);
 
   it('grows a queue while its worker is paused and drains it on resume, live', async () => {
     await row('celery').waitFor({ timeout: 30_000 });
     await pauseWorker();
-    await sendTasks(redis.url(0), [1, 2, 3].map((n) => ({ task: 'tasks.add', args: [n, n] })));
+    await sendTasks(e2e.redis.url(0), [1, 2, 3].map((n) => ({ task: 'tasks.add', args: [n, n] })));
     await waitRow('celery', '[data-messages="3"]');
-    await page.getByTestId('queue-chart').locator('.recharts-line').first().waitFor({ timeout: TIMEOUT });
-    await screenshots(page, 'queues-backlog');
+    await e2e.page.getByTestId('queue-chart').locator('.recharts-line').first().waitFor({ timeout: TIMEOUT });
+    await screenshots(e2e.page, 'queues-backlog');
     await resumeWorker();
     await waitRow('celery', '[data-messages="0"]');
   });
 
   it('pauses the celery queue from the page, lists it in the audit log, and resumes it', async () => {
     await row('celery').getByTestId('queue-pause').click();
-    const dialog = page.getByTestId('confirm-dialog');
+    const dialog = e2e.page.getByTestId('confirm-dialog');
     await dialog.waitFor({ timeout: TIMEOUT });
     await dialog.getByTestId('confirm-action').click();
     await waitRow('celery', '[data-paused="true"]');
-    const outcome = page.getByTestId('action-outcome');
-    await outcome.and(page.locator('[data-ok="true"]')).waitFor({ timeout: TIMEOUT });
+    const outcome = e2e.page.getByTestId('action-outcome');
+    await outcome.and(e2e.page.locator('[data-ok="true"]')).waitFor({ timeout: TIMEOUT });
     assert.ok(((await outcome.textContent()) ?? '').includes(WORKER), 'the outcome lists the worker');
     // The pause holds on the broker: new messages wait.
-    await sendTasks(redis.url(0), [{ task: 'tasks.add', args: [5, 5] }]);
+    await sendTasks(e2e.redis.url(0), [{ task: 'tasks.add', args: [5, 5] }]);
     await waitRow('celery', '[data-messages="1"]');
-    await screenshots(page, 'queues-paused');
+    await screenshots(e2e.page, 'queues-paused');
 
-    const audit = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const audit = await e2e.browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
-      await audit.goto(`${celeriac.url}/audit`);
+      await audit.goto(`${e2e.celeriac.url}/audit`);
       await audit.locator('[data-testid="audit-row"][data-action="pause-queue"]').first().waitFor({ timeout: TIMEOUT });
       const cells = await audit.locator('[data-testid="audit-row"][data-action="pause-queue"]').first().textContent();
       assert.match(cells ?? '', /celery/);
@@ -108,58 +95,58 @@ describe('queues, events and audit pages (live, real worker, Redis)', { timeout:
     }
 
     await row('celery').getByTestId('queue-resume').click();
-    await page.getByTestId('confirm-dialog').getByTestId('confirm-action').click();
+    await e2e.page.getByTestId('confirm-dialog').getByTestId('confirm-action').click();
     await waitRow('celery', '[data-paused="false"]');
     await waitRow('celery', '[data-messages="0"]');
   });
 
   it('purges only after the queue name is typed', async () => {
     await pauseWorker();
-    await sendTasks(redis.url(0), [1, 2].map((n) => ({ task: 'tasks.add', args: [n, 1] })));
+    await sendTasks(e2e.redis.url(0), [1, 2].map((n) => ({ task: 'tasks.add', args: [n, 1] })));
     await waitRow('celery', '[data-messages="2"]');
     await row('celery').getByTestId('queue-purge').click();
-    const dialog = page.getByTestId('confirm-dialog');
+    const dialog = e2e.page.getByTestId('confirm-dialog');
     const confirm = dialog.getByTestId('confirm-action');
     assert.equal(await confirm.isDisabled(), true);
     await dialog.getByTestId('purge-confirm-input').fill('celer');
     assert.equal(await confirm.isDisabled(), true);
     await dialog.getByTestId('purge-confirm-input').fill('celery');
     assert.equal(await confirm.isEnabled(), true);
-    await screenshot(page, 'queues-purge-dialog');
+    await screenshot(e2e.page, 'queues-purge-dialog');
     await confirm.click();
-    await page.getByTestId('action-outcome').and(page.locator('[data-action="purge-queue"][data-ok="true"]')).waitFor({ timeout: TIMEOUT });
-    assert.match((await page.getByTestId('action-outcome').textContent()) ?? '', /Purged 2 messages/);
+    await e2e.page.getByTestId('action-outcome').and(e2e.page.locator('[data-action="purge-queue"][data-ok="true"]')).waitFor({ timeout: TIMEOUT });
+    assert.match((await e2e.page.getByTestId('action-outcome').textContent()) ?? '', /Purged 2 messages/);
     await waitRow('celery', '[data-messages="0"]');
     await resumeWorker();
   });
 
   it('tails task-succeeded events live, and pausing the tail buffers new lines', async () => {
-    await page.goto(`${celeriac.url}/events`);
-    await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
-    await sendTasks(redis.url(0), [{ task: 'tasks.add', args: [20, 22] }]);
-    const succeeded = page.locator('[data-testid="event-line"][data-type="task-succeeded"]');
+    await e2e.page.goto(`${e2e.celeriac.url}/events`);
+    await e2e.page.getByTestId('socket-status').and(e2e.page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
+    await sendTasks(e2e.redis.url(0), [{ task: 'tasks.add', args: [20, 22] }]);
+    const succeeded = e2e.page.locator('[data-testid="event-line"][data-type="task-succeeded"]');
     await succeeded.first().waitFor({ timeout: TIMEOUT });
     assert.match((await succeeded.first().textContent()) ?? '', /tasks\.add/);
 
     // Pause: new events are buffered, not shown; resume applies them.
-    await page.getByTestId('events-pause').click();
+    await e2e.page.getByTestId('events-pause').click();
     const shownBefore = await succeeded.count();
-    await sendTasks(redis.url(0), [{ task: 'tasks.add', args: [1, 1] }]);
-    await waitFor('buffered events', async () => Number(await page.getByTestId('events-buffered').getAttribute('data-count')) > 0, TIMEOUT);
-    await page.waitForTimeout(1_000);
+    await sendTasks(e2e.redis.url(0), [{ task: 'tasks.add', args: [1, 1] }]);
+    await waitFor('buffered events', async () => Number(await e2e.page.getByTestId('events-buffered').getAttribute('data-count')) > 0, TIMEOUT);
+    await e2e.page.waitForTimeout(1_000);
     assert.equal(await succeeded.count(), shownBefore);
-    await page.getByTestId('events-pause').click();
+    await e2e.page.getByTestId('events-pause').click();
     await waitFor('the buffered task-succeeded line', async () => (await succeeded.count()) > shownBefore, TIMEOUT);
 
     // Filters: tasks only, then text.
-    await page.locator('[data-testid="events-type"][data-value="task-"]').click();
-    assert.equal(await page.locator('[data-testid="event-line"][data-type^="worker-"]').count(), 0);
-    await page.getByTestId('events-filter').fill('no-such-thing');
-    await page.getByTestId('events-no-match').waitFor({ timeout: TIMEOUT });
-    await page.getByTestId('events-filter').fill('tasks.add');
+    await e2e.page.locator('[data-testid="events-type"][data-value="task-"]').click();
+    assert.equal(await e2e.page.locator('[data-testid="event-line"][data-type^="worker-"]').count(), 0);
+    await e2e.page.getByTestId('events-filter').fill('no-such-thing');
+    await e2e.page.getByTestId('events-no-match').waitFor({ timeout: TIMEOUT });
+    await e2e.page.getByTestId('events-filter').fill('tasks.add');
     await succeeded.first().waitFor({ timeout: TIMEOUT });
-    await page.locator('[data-testid="events-type"][data-value="all"]').click();
-    await page.getByTestId('events-filter').fill('');
-    await screenshots(page, 'events');
+    await e2e.page.locator('[data-testid="events-type"][data-value="all"]').click();
+    await e2e.page.getByTestId('events-filter').fill('');
+    await screenshots(e2e.page, 'events');
   });
 });

@@ -5,14 +5,11 @@
  * see fixture.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningCeleriac } from '../server/server';
-import type { PrivateRedisServer } from '../test/helpers/brokers';
+import { describe, it } from 'node:test';
 import { sendTasks } from '../test/helpers/celery';
 import { getJson, getJsonIfOk, waitFor } from '../test/helpers/celeriac';
 import { screenshot } from './browser';
-import { startE2e, type E2eSetup } from './fixture';
+import { useE2e } from './fixture';
 
 const TIMEOUT = 20_000;
 const WORKER = 'e2e-tasks@celeriac';
@@ -24,74 +21,64 @@ interface TaskJson {
 }
 
 describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
-  let e2e: E2eSetup;
-  let redis: PrivateRedisServer;
-  let celeriac: RunningCeleriac;
-  let browser: Browser;
-  let page: Page;
+  // The worker is known to Celeriac before anything is sent (pause needs it).
+  const e2e = useE2e({ worker: { nodeName: WORKER, concurrency: 2, sendEvents: true }, page: { viewport: { width: 1280, height: 800 } } }, (setup) =>
+    waitFor('worker online', async () => {
+      const { body } = await getJson<{ workers: { hostname: string; status: string }[] }>(setup.celeriac.url, '/api/celeriac/workers');
+      return body.workers.some((w) => w.hostname === WORKER && w.status === 'online');
+    }),
+  );
   let failedId = '';
 
-  before(async () => {
-    e2e = await startE2e({ worker: { nodeName: WORKER, concurrency: 2, sendEvents: true }, page: { viewport: { width: 1280, height: 800 } } });
-    ({ redis, celeriac, browser, page } = e2e);
-    // The worker is known to Celeriac before anything is sent (pause needs it).
-    await waitFor('worker online', async () => {
-      const { body } = await getJson<{ workers: { hostname: string; status: string }[] }>(celeriac.url, '/api/celeriac/workers');
-      return body.workers.some((w) => w.hostname === WORKER && w.status === 'online');
-    });
-  });
-
-  after(() => e2e?.stop());
-
-  const task = (id: string) => getJsonIfOk<TaskJson>(celeriac.url, `/api/celeriac/task/${id}`);
+  const task = (id: string) => getJsonIfOk<TaskJson>(e2e.celeriac.url, `/api/celeriac/task/${id}`);
   const waitState = (id: string, state: string) => waitFor(`task ${id} ${state}`, async () => ((await task(id))?.state === state ? task(id) : null));
-  const row = (id: string) => page.locator(`[data-testid="task-row"][data-uuid="${id}"]`);
+  const row = (id: string) => e2e.page.locator(`[data-testid="task-row"][data-uuid="${id}"]`);
   const gotoLive = async (path: string) => {
-    await page.goto(`${celeriac.url}${path}`);
-    await page.getByTestId('socket-status').and(page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
+    await e2e.page.goto(`${e2e.celeriac.url}${path}`);
+    await e2e.page.getByTestId('socket-status').and(e2e.page.locator('[data-state="live"]')).waitFor({ timeout: TIMEOUT });
   };
 
   it('shows a task moving through its states live, without a reload', async () => {
     await gotoLive('/tasks');
-    await page.evaluate(() => {
+    await e2e.page.evaluate(() => {
       (window as { __noReload?: boolean }).__noReload = true;
     });
-    const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.sleep', args: [2] }]);
+    const [id] = await sendTasks(e2e.redis.url(0), [{ task: 'tasks.sleep', args: [2] }]);
     assert.ok(id);
-    await row(id).and(page.locator('[data-state="STARTED"]')).waitFor({ timeout: TIMEOUT });
-    await row(id).and(page.locator('[data-state="SUCCESS"]')).waitFor({ timeout: TIMEOUT });
-    assert.equal(await page.evaluate(() => (window as { __noReload?: boolean }).__noReload), true);
+    await row(id).and(e2e.page.locator('[data-state="STARTED"]')).waitFor({ timeout: TIMEOUT });
+    await row(id).and(e2e.page.locator('[data-state="SUCCESS"]')).waitFor({ timeout: TIMEOUT });
+    assert.equal(await e2e.page.evaluate(() => (window as { __noReload?: boolean }).__noReload), true);
     assert.match(await row(id).innerText(), /tasks\.sleep/);
   });
 
   it('offers new tasks instead of moving rows while the pointer is on the table', async () => {
     await gotoLive('/tasks');
-    await page.getByTestId('tasks-table').hover();
-    const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.add', args: [2, 3] }]);
+    await e2e.page.getByTestId('tasks-table').hover();
+    const [id] = await sendTasks(e2e.redis.url(0), [{ task: 'tasks.add', args: [2, 3] }]);
     assert.ok(id);
-    await page.getByTestId('tasks-new-banner').waitFor({ timeout: TIMEOUT });
+    await e2e.page.getByTestId('tasks-new-banner').waitFor({ timeout: TIMEOUT });
     assert.equal(await row(id).count(), 0);
-    await page.getByTestId('tasks-new-banner').click();
+    await e2e.page.getByTestId('tasks-new-banner').click();
     await row(id).waitFor({ timeout: TIMEOUT });
-    await page.mouse.move(0, 0);
+    await e2e.page.mouse.move(0, 0);
   });
 
   it("shows a failing task's traceback on its page", async () => {
-    const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.fail', args: ['kaboom from e2e'] }]);
+    const [id] = await sendTasks(e2e.redis.url(0), [{ task: 'tasks.fail', args: ['kaboom from e2e'] }]);
     assert.ok(id);
     failedId = id;
     await waitState(id, 'FAILURE');
     await gotoLive(`/task/${id}`);
-    await page.locator('[data-testid="task-state"][data-state="FAILURE"]').waitFor({ timeout: TIMEOUT });
-    const traceback = await page.getByTestId('task-traceback').innerText();
+    await e2e.page.locator('[data-testid="task-state"][data-state="FAILURE"]').waitFor({ timeout: TIMEOUT });
+    const traceback = await e2e.page.getByTestId('task-traceback').innerText();
     assert.match(traceback, /Traceback/);
     assert.match(traceback, /ValueError: kaboom from e2e/);
-    assert.match(await page.getByTestId('task-result').innerText(), /kaboom from e2e/);
-    const timeline = page.getByTestId('task-timeline');
+    assert.match(await e2e.page.getByTestId('task-result').innerText(), /kaboom from e2e/);
+    const timeline = e2e.page.getByTestId('task-timeline');
     assert.match(await timeline.innerText(), /Failed/);
     // Finished: retry is offered, revoke is not.
-    assert.equal(await page.getByTestId('task-revoke').count(), 0);
-    assert.equal(await page.getByTestId('task-retry').count(), 1);
+    assert.equal(await e2e.page.getByTestId('task-revoke').count(), 0);
+    assert.equal(await e2e.page.getByTestId('task-retry').count(), 1);
   });
 
   it('renders hostile task arguments as inert text', async () => {
@@ -99,39 +86,39 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
     const onDialog = () => {
       dialogs++;
     };
-    page.on('dialog', onDialog);
+    e2e.page.on('dialog', onDialog);
     try {
       const payload = '<img src=x onerror=alert(1)>';
-      const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.echo', args: [payload] }]);
+      const [id] = await sendTasks(e2e.redis.url(0), [{ task: 'tasks.echo', args: [payload] }]);
       assert.ok(id);
       await waitState(id, 'SUCCESS');
       await gotoLive('/tasks');
       await row(id).waitFor({ timeout: TIMEOUT });
       assert.match(await row(id).innerText(), /<img src=x onerror=alert\(1\)>/);
-      assert.equal(await page.locator('main img').count(), 0);
+      assert.equal(await e2e.page.locator('main img').count(), 0);
       await gotoLive(`/task/${id}`);
-      assert.match(await page.getByTestId('task-args').innerText(), /<img src=x onerror=alert\(1\)>/);
-      assert.match(await page.getByTestId('task-result').innerText(), /<img src=x onerror=alert\(1\)>/);
-      assert.equal(await page.locator('main img').count(), 0);
-      await page.waitForTimeout(500);
+      assert.match(await e2e.page.getByTestId('task-args').innerText(), /<img src=x onerror=alert\(1\)>/);
+      assert.match(await e2e.page.getByTestId('task-result').innerText(), /<img src=x onerror=alert\(1\)>/);
+      assert.equal(await e2e.page.locator('main img').count(), 0);
+      await e2e.page.waitForTimeout(500);
       assert.equal(dialogs, 0);
     } finally {
-      page.off('dialog', onDialog);
+      e2e.page.off('dialog', onDialog);
     }
   });
 
   it('revokes a queued task from its page, and it never runs', async () => {
-    const pause = await getJson(celeriac.url, `/api/worker/pause/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+    const pause = await getJson(e2e.celeriac.url, `/api/worker/pause/${encodeURIComponent(WORKER)}`, { method: 'POST' });
     assert.equal(pause.status, 200, JSON.stringify(pause.body));
     let resumed = false;
     try {
-      const [id] = await sendTasks(redis.url(0), [{ task: 'tasks.sleep', args: [1] }]);
+      const [id] = await sendTasks(e2e.redis.url(0), [{ task: 'tasks.sleep', args: [1] }]);
       assert.ok(id);
       await waitFor(`task ${id} known`, () => task(id));
       await gotoLive(`/task/${id}`);
-      await page.getByTestId('task-revoke').click();
-      await page.getByTestId('confirm-action').click();
-      const outcome = page.getByTestId('action-outcome');
+      await e2e.page.getByTestId('task-revoke').click();
+      await e2e.page.getByTestId('confirm-action').click();
+      const outcome = e2e.page.getByTestId('action-outcome');
       await outcome.waitFor({ timeout: TIMEOUT });
       assert.equal(await outcome.getAttribute('data-ok'), 'true', await outcome.innerText());
       const said = await outcome.innerText();
@@ -139,13 +126,13 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
       // Nothing has happened to the task yet: the UI must not say it was revoked.
       assert.match(said, /Revocation sent to 1 worker; it will be discarded when a worker takes it/);
       assert.doesNotMatch(said, /^Revoked/m);
-      assert.equal(await page.locator('[data-testid="task-state"][data-state="PENDING"]').count(), 1);
-      await page.getByTestId('revoke-pending').first().waitFor({ timeout: TIMEOUT });
-      assert.match(await page.getByTestId('revocation-notice').innerText(), /discarded when a worker takes it/);
+      assert.equal(await e2e.page.locator('[data-testid="task-state"][data-state="PENDING"]').count(), 1);
+      await e2e.page.getByTestId('revoke-pending').first().waitFor({ timeout: TIMEOUT });
+      assert.match(await e2e.page.getByTestId('revocation-notice').innerText(), /discarded when a worker takes it/);
       // The tasks table marks it too, with its own badge (not REVOKED).
-      const list = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const list = await e2e.browser.newPage({ viewport: { width: 1280, height: 800 } });
       try {
-        await list.goto(`${celeriac.url}/tasks?state=PENDING`);
+        await list.goto(`${e2e.celeriac.url}/tasks?state=PENDING`);
         const listed = list.locator(`[data-testid="task-row"][data-uuid="${id}"]`);
         await listed.getByTestId('revoke-pending').waitFor({ timeout: TIMEOUT });
         assert.equal(await listed.getAttribute('data-state'), 'PENDING');
@@ -153,67 +140,67 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
       } finally {
         await list.close();
       }
-      await screenshot(page, 'task-revoke-pending');
-      const resume = await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+      await screenshot(e2e.page, 'task-revoke-pending');
+      const resume = await getJson(e2e.celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
       assert.equal(resume.status, 200, JSON.stringify(resume.body));
       resumed = true;
       // The REVOKED event is pushed live: the state changes and the pending mark goes.
-      await page.locator('[data-testid="task-state"][data-state="REVOKED"]').waitFor({ timeout: TIMEOUT });
-      await page.getByTestId('revoke-pending').waitFor({ state: 'detached', timeout: TIMEOUT });
+      await e2e.page.locator('[data-testid="task-state"][data-state="REVOKED"]').waitFor({ timeout: TIMEOUT });
+      await e2e.page.getByTestId('revoke-pending').waitFor({ state: 'detached', timeout: TIMEOUT });
       const revoked = await waitState(id, 'REVOKED');
       assert.equal(revoked.started, null);
       // Give the worker time to (wrongly) run it, then check again.
-      await page.waitForTimeout(2_000);
+      await e2e.page.waitForTimeout(2_000);
       const later = await task(id);
       assert.equal(later?.state, 'REVOKED');
       assert.equal(later?.started, null);
     } finally {
-      if (!resumed) await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+      if (!resumed) await getJson(e2e.celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
     }
   });
 
   it('filters with the search box and keeps the view in the URL', async () => {
     await gotoLive('/tasks');
-    const search = page.getByTestId('tasks-search');
+    const search = e2e.page.getByTestId('tasks-search');
     await search.fill('state:FAILURE');
     await search.press('Enter');
-    await page.waitForURL(/[?&]search=state%3AFAILURE/, { timeout: TIMEOUT });
-    await page.locator(`[data-testid="task-row"][data-uuid="${failedId}"]`).waitFor({ timeout: TIMEOUT });
-    const states = await page.getByTestId('task-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
+    await e2e.page.waitForURL(/[?&]search=state%3AFAILURE/, { timeout: TIMEOUT });
+    await e2e.page.locator(`[data-testid="task-row"][data-uuid="${failedId}"]`).waitFor({ timeout: TIMEOUT });
+    const states = await e2e.page.getByTestId('task-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
     assert.ok(states.length >= 1);
     assert.ok(states.every((s) => s === 'FAILURE'), states.join(','));
-    assert.equal(await page.getByTestId('tasks-total').getAttribute('data-value'), String(states.length));
+    assert.equal(await e2e.page.getByTestId('tasks-total').getAttribute('data-value'), String(states.length));
 
     // The URL alone restores the view (server-rendered).
-    await page.reload();
-    assert.equal(await page.getByTestId('tasks-search').inputValue(), 'state:FAILURE');
-    assert.ok((await page.getByTestId('task-row').count()) >= 1);
+    await e2e.page.reload();
+    assert.equal(await e2e.page.getByTestId('tasks-search').inputValue(), 'state:FAILURE');
+    assert.ok((await e2e.page.getByTestId('task-row').count()) >= 1);
 
     // A syntax error is the API's message, inline.
     await search.fill('(state:FAILURE');
     await search.press('Enter');
-    await page.getByTestId('tasks-error').waitFor({ timeout: TIMEOUT });
-    assert.ok((await page.getByTestId('tasks-error').innerText()).length > 0);
+    await e2e.page.getByTestId('tasks-error').waitFor({ timeout: TIMEOUT });
+    assert.ok((await e2e.page.getByTestId('tasks-error').innerText()).length > 0);
   });
 
   it('revokes the filtered set in bulk after a dry-run count', async () => {
-    const pause = await getJson(celeriac.url, `/api/worker/pause/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+    const pause = await getJson(e2e.celeriac.url, `/api/worker/pause/${encodeURIComponent(WORKER)}`, { method: 'POST' });
     assert.equal(pause.status, 200, JSON.stringify(pause.body));
     let resumed = false;
     try {
-      const ids = await sendTasks(redis.url(0), [
+      const ids = await sendTasks(e2e.redis.url(0), [
         { task: 'tasks.sleep', args: [1] },
         { task: 'tasks.sleep', args: [1] },
       ]);
       for (const id of ids) await waitFor(`task ${id} known`, () => task(id));
       await gotoLive('/tasks?state=PENDING');
       for (const id of ids) await row(id).waitFor({ timeout: TIMEOUT });
-      await page.getByTestId('bulk-revoke').click();
-      const confirm = page.getByTestId('confirm-action');
+      await e2e.page.getByTestId('bulk-revoke').click();
+      const confirm = e2e.page.getByTestId('confirm-action');
       await confirm.waitFor({ timeout: TIMEOUT });
       assert.match(await confirm.innerText(), /Revoke 2/);
       await confirm.click();
-      const outcome = page.getByTestId('action-outcome');
+      const outcome = e2e.page.getByTestId('action-outcome');
       await outcome.waitFor({ timeout: TIMEOUT });
       const said = await outcome.innerText();
       assert.match(said, /Revocation sent to 1 worker for 2 tasks: 2 waiting will be discarded when a worker takes them/);
@@ -223,7 +210,7 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
         await row(id).getByTestId('revoke-pending').waitFor({ timeout: TIMEOUT });
         assert.equal(await row(id).getAttribute('data-state'), 'PENDING');
       }
-      const resume = await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+      const resume = await getJson(e2e.celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
       assert.equal(resume.status, 200, JSON.stringify(resume.body));
       resumed = true;
       for (const id of ids) {
@@ -231,44 +218,44 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
         assert.equal(revoked.started, null);
       }
     } finally {
-      if (!resumed) await getJson(celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
+      if (!resumed) await getJson(e2e.celeriac.url, `/api/worker/resume/${encodeURIComponent(WORKER)}`, { method: 'POST' });
     }
   });
 
   it('remembers the chosen columns', async () => {
     await gotoLive('/tasks');
-    const header = page.locator('[data-testid="tasks-table"] thead th', { hasText: 'Kwargs' });
+    const header = e2e.page.locator('[data-testid="tasks-table"] thead th', { hasText: 'Kwargs' });
     assert.equal(await header.count(), 0);
-    await page.getByTestId('tasks-columns').locator('summary').click();
-    await page.locator('input[data-column="kwargs"]').check();
+    await e2e.page.getByTestId('tasks-columns').locator('summary').click();
+    await e2e.page.locator('input[data-column="kwargs"]').check();
     await header.waitFor({ timeout: TIMEOUT });
-    await page.reload();
+    await e2e.page.reload();
     await header.waitFor({ timeout: TIMEOUT });
-    await page.getByTestId('tasks-columns').locator('summary').click();
-    await page.locator('input[data-column="kwargs"]').uncheck();
+    await e2e.page.getByTestId('tasks-columns').locator('summary').click();
+    await e2e.page.locator('input[data-column="kwargs"]').uncheck();
     await header.waitFor({ state: 'detached', timeout: TIMEOUT });
   });
 
   it('takes screenshots of both pages (light, dark, desktop, phone)', async () => {
-    await sendTasks(redis.url(0), [
+    await sendTasks(e2e.redis.url(0), [
       { task: 'tasks.add', args: [1, 2] },
       { task: 'tasks.sleep', args: [1] },
       { task: 'tasks.fail', args: ['disk full'] },
       { task: 'tasks.echo', args: [{ user: 42, tags: ['a', 'b'] }] },
     ]);
-    await page.waitForTimeout(2_500);
+    await e2e.page.waitForTimeout(2_500);
     for (const scheme of ['light', 'dark'] as const) {
       for (const [label, width, height] of [['desktop', 1280, 800], ['phone', 390, 844]] as const) {
-        await page.setViewportSize({ width, height });
-        await page.emulateMedia({ colorScheme: scheme });
+        await e2e.page.setViewportSize({ width, height });
+        await e2e.page.emulateMedia({ colorScheme: scheme });
         await gotoLive('/tasks');
-        await page.mouse.move(0, 0);
-        await screenshot(page, `tasks-${label}-${scheme}`);
+        await e2e.page.mouse.move(0, 0);
+        await screenshot(e2e.page, `tasks-${label}-${scheme}`);
         await gotoLive(`/task/${failedId}`);
-        await screenshot(page, `task-${label}-${scheme}`);
+        await screenshot(e2e.page, `task-${label}-${scheme}`);
       }
     }
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await e2e.page.setViewportSize({ width: 1280, height: 800 });
+    await e2e.page.emulateMedia({ colorScheme: 'light' });
   });
 });

@@ -348,6 +348,20 @@ export function runCeleryPython(brokerUrl: string, code: string, opts: SendTasks
   return runFixturePython(brokerUrl, ['-c', code], 'python -c', opts);
 }
 
+/**
+ * Runs Python `lines` that apply a canvas and leave its AsyncResult in `r`, e.g.
+ * `['from celery import chain', 'from tasks import add', 'r = chain(add.s(1, 1), add.s(2)).apply_async()']`,
+ * and resolves with the id of the canvas's first task (the workflow's root), found by following
+ * `r.parent` up.
+ */
+export async function applyCanvas(brokerUrl: string, lines: string[], opts: SendTasksOptions = {}): Promise<string> {
+  const code = [...lines, 'root = r', 'while root.parent is not None: root = root.parent', 'print(root.id)'].join('\n');
+  const out = await runCeleryPython(brokerUrl, code, opts);
+  const rootId = out.trim().split('\n').pop();
+  if (!rootId) throw new Error(`the canvas printed no root id: ${out}`);
+  return rootId;
+}
+
 /** A decoded Celery event (flat JSON object with at least `type`). */
 export interface CeleryEvent {
   type: string;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { getRuntime } from '../../server/runtime';
 import { startRedisServer } from '../helpers/brokers';
-import { runCeleryPython, sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
+import { applyCanvas, sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
 import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
 
 /** Fields that are the time of asking, not data: equal answers differ only there. */
@@ -32,12 +32,7 @@ test('pages and API give the same answers for the same queries', { timeout: 120_
     { task: 'tasks.fail', args: ['boom'] },
     { task: 'tasks.echo', args: ['hello'] },
   ]);
-  const rootId = (await runCeleryPython(redis.url(0), [
-    'from celery import chain',
-    'from tasks import add',
-    'r = chain(add.s(1, 1), add.s(2)).apply_async()',
-    'print(r.parent.id)',
-  ].join('\n'))).trim().split('\n').pop() as string;
+  const rootId = await applyCanvas(redis.url(0), ['from celery import chain', 'from tasks import add', 'r = chain(add.s(1, 1), add.s(2)).apply_async()']);
   await waitFor('every task finished', async () => {
     const page = await getJson<{ total: number; tasks: { state: string }[] }>(celeriac.url, '/api/celeriac/tasks');
     return page.body.total === 5 && page.body.tasks.every((t) => t.state === 'SUCCESS' || t.state === 'FAILURE');

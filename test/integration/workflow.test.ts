@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { runCeleryPython } from '../helpers/celery';
+import { applyCanvas } from '../helpers/celery';
 import { getJson, waitFor } from '../helpers/celeriac';
 import { TestResources } from '../helpers/resources';
 
@@ -18,12 +18,7 @@ test('a real chain becomes a DAG with the right edges', { timeout: 120_000 }, as
   await resources.worker({ brokerUrl: redis.url(0), nodeName: 'flow@wf', concurrency: 2, sendEvents: true });
   await waitFor('worker online', async () => (await getJson<Record<string, boolean>>(celeriac.url, '/api/workers?status=1')).body['flow@wf'] === true);
   // chain(add(1, 1) | add(2) | add(3)): each link is sent by the task before it.
-  const rootId = (await runCeleryPython(redis.url(0), [
-    'from celery import chain',
-    'from tasks import add',
-    'r = chain(add.s(1, 1), add.s(2), add.s(3)).apply_async()',
-    'print(r.parent.parent.id)',
-  ].join('\n'))).trim().split('\n').pop() as string;
+  const rootId = await applyCanvas(redis.url(0), ['from celery import chain', 'from tasks import add', 'r = chain(add.s(1, 1), add.s(2), add.s(3)).apply_async()']);
   const workflow = await waitFor('three links succeeded', async () => {
     const res = await getJson<Workflow>(celeriac.url, `/api/celeriac/workflow/${rootId}`);
     return res.status === 200 && res.body.nodes.length === 3 && res.body.nodes.every((n) => n.state === 'SUCCESS') ? res.body : null;
