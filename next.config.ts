@@ -14,10 +14,7 @@ function urlPrefixFromEnv(): string {
   const prefix = process.env.CELERIAC_URL_PREFIX ?? '';
   if (prefix === '') return '';
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
-    throw new Error(
-      `CELERIAC_URL_PREFIX must be empty or a path such as "/flower" (leading "/", no trailing "/", ` +
-        `letters, digits and . _ ~ - only); got ${JSON.stringify(prefix)}`,
-    );
+    throw new Error(`CELERIAC_URL_PREFIX must be empty or a path such as "/flower" (leading "/", no trailing "/", ` + `letters, digits and . _ ~ - only); got ${JSON.stringify(prefix)}`);
   }
   return prefix;
 }

@@ -13,7 +13,12 @@ import type { PublisherReport } from './publisher';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export interface Status { events: { received: number; droppedTotal: number }; stream: { connects: number }; state: { tasks: number }; process: { rss: number; heapUsed: number } }
+export interface Status {
+  events: { received: number; droppedTotal: number };
+  stream: { connects: number };
+  state: { tasks: number };
+  process: { rss: number; heapUsed: number };
+}
 
 /** A publisher: sends one pre-serialized message, resolving when the client has buffered it. */
 export interface Publisher {
@@ -23,15 +28,23 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-export async function startCeleriac(broker: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<{ base: string; port: number; child: ChildProcess; status(): Promise<Status> }> {
+export async function startCeleriac(
+  broker: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ base: string; port: number; child: ChildProcess; status(): Promise<Status> }> {
   const port = await freePort();
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the Celeriac process.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/celeriac.js'), '--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', '--max-tasks', '100000', ...extraArgs], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(ROOT, 'bin/celeriac.js'), '--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', '--max-tasks', '100000', ...extraArgs],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const base = `http://127.0.0.1:${port}`;
   // A saturated process can reset a keep-alive connection: a benchmark retries instead of dying.
   const status = async (): Promise<Status> => {
@@ -127,8 +140,6 @@ export async function redisPublisher(url: string): Promise<Publisher> {
     },
   };
 }
-
-
 
 /** A publisher process (bench/publisher.ts): its progress, and its own CPU time when done. */
 export interface PublisherProcess {

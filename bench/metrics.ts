@@ -17,7 +17,10 @@ const TASK_NAMES = Number(process.env.BENCH_METRICS_TASKS ?? 50);
 const SCRAPES = Number(process.env.BENCH_METRICS_SCRAPES ?? 20);
 
 export async function metricsBenchmark(extraArgs: string[] = []): Promise<void> {
-  const parsed = parseConfig(['--broker', 'redis://127.0.0.1:1/0', '--port', '0', '--log-level', 'silent', '--no-ui', '--data-dir', `/tmp/celeriac-bench-${process.pid}`, '--max-tasks', '200000', ...extraArgs], {});
+  const parsed = parseConfig(
+    ['--broker', 'redis://127.0.0.1:1/0', '--port', '0', '--log-level', 'silent', '--no-ui', '--data-dir', `/tmp/celeriac-bench-${process.pid}`, '--max-tasks', '200000', ...extraArgs],
+    {},
+  );
   if (parsed.kind !== 'config') throw new Error(parsed.output);
   const celeriac = await startCeleriac(parsed.config, createLogger('silent'));
   try {
@@ -26,7 +29,21 @@ export async function metricsBenchmark(extraArgs: string[] = []): Promise<void> 
     const base = { utcoffset: 0, pid: 1, clock: 1 };
     for (let w = 0; w < WORKERS; w++) {
       const hostname = `celery@worker-${w}.prod.example.com`;
-      const heartbeat: WorkerEvent = { kind: 'worker', type: 'worker-heartbeat', hostname, timestamp: now, localReceived: now, freq: 2, active: 2, processed: 100, loadavg: [0.5, 0.4, 0.3], swIdent: 'py-celery', swVer: '5.6.3', swSys: 'Linux', ...base };
+      const heartbeat: WorkerEvent = {
+        kind: 'worker',
+        type: 'worker-heartbeat',
+        hostname,
+        timestamp: now,
+        localReceived: now,
+        freq: 2,
+        active: 2,
+        processed: 100,
+        loadavg: [0.5, 0.4, 0.3],
+        swIdent: 'py-celery',
+        swVer: '5.6.3',
+        swSys: 'Linux',
+        ...base,
+      };
       ingest.event(heartbeat);
       for (let t = 0; t < TASK_NAMES; t++) {
         const uuid = randomUUID();
@@ -35,7 +52,9 @@ export async function metricsBenchmark(extraArgs: string[] = []): Promise<void> 
         ingest.event(task('task-sent', now - 3, { hostname: 'gen1@web', name, args: '()', kwargs: '{}', queue: `queue-${t % 5}` }));
         ingest.event(task('task-received', now - 2, { name, args: '()', kwargs: '{}', retries: 0 }));
         ingest.event(task('task-started', now - 1.5));
-        ingest.event(t % 10 === 0 ? task('task-failed', now - 1, { exception: "ValueError('x')", traceback: 'Traceback…' }) : task('task-succeeded', now - 1, { result: 'None', runtime: 0.5 + (t % 7) / 10 }));
+        ingest.event(
+          t % 10 === 0 ? task('task-failed', now - 1, { exception: "ValueError('x')", traceback: 'Traceback…' }) : task('task-succeeded', now - 1, { result: 'None', runtime: 0.5 + (t % 7) / 10 }),
+        );
       }
     }
     const timings: number[] = [];

@@ -64,9 +64,19 @@ async function amqpSink(url: string): Promise<Sink> {
   return {
     publish: (message) => {
       const ok = channel.publish('celeryev', message.routingKey, Buffer.from(message.body, 'utf8'), {
-        contentType: 'application/json', contentEncoding: 'utf-8', headers: { hostname: message.hostname }, deliveryMode: 1, priority: 0,
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        headers: { hostname: message.hostname },
+        deliveryMode: 1,
+        priority: 0,
       });
-      if (!ok && !blocked) blocked = new Promise((resolve) => channel.once('drain', () => { blocked = null; resolve(); }));
+      if (!ok && !blocked)
+        blocked = new Promise((resolve) =>
+          channel.once('drain', () => {
+            blocked = null;
+            resolve();
+          }),
+        );
     },
     drained: async () => {
       if (blocked) await blocked;

@@ -36,7 +36,9 @@ const pmessage = (channel: string, payload: string): string => `>4\r\n${bulk('pm
     for (const chunk of chunks) scanner.write(chunk);
     const ms = performance.now() - t;
     if (out !== stream.length) throw new Error('scanner changed the stream');
-    console.log(`scanner alone: 100,000 messages (${(stream.length / 1e6).toFixed(1)} MB) in ${ms.toFixed(1)} ms = ${Math.round(100_000 / (ms / 1000)).toLocaleString('en')} messages/s, ${(stream.length / 1e6 / (ms / 1000)).toFixed(0)} MB/s`);
+    console.log(
+      `scanner alone: 100,000 messages (${(stream.length / 1e6).toFixed(1)} MB) in ${ms.toFixed(1)} ms = ${Math.round(100_000 / (ms / 1000)).toLocaleString('en')} messages/s, ${(stream.length / 1e6 / (ms / 1000)).toFixed(0)} MB/s`,
+    );
   }
 }
 

@@ -40,7 +40,16 @@ const KEEP_UP_SECONDS = 1;
 
 type Celeriac = Awaited<ReturnType<typeof startCeleriac>>;
 
-interface Step { published: number; seconds: number; publisherCpu: number; received: number; maxBehind: number; dropped: number; reconnects: number; cpuPerEvent: number }
+interface Step {
+  published: number;
+  seconds: number;
+  publisherCpu: number;
+  received: number;
+  maxBehind: number;
+  dropped: number;
+  reconnects: number;
+  cpuPerEvent: number;
+}
 
 /** Publish `events` at `rate` from the publisher process; follow Celeriac until it has drained. */
 async function step(kind: 'redis' | 'amqp', url: string, celeriac: Celeriac, rate: number, events: number): Promise<Step> {
@@ -50,9 +59,12 @@ async function step(kind: 'redis' | 'amqp', url: string, celeriac: Celeriac, rat
   const publisher = startPublisher(kind, url, rate, events);
   let maxBehind = 0;
   let finished: { events: number; seconds: number; cpuSeconds: number } | null = null;
-  publisher.done.then((d) => {
-    finished = d;
-  }, () => undefined);
+  publisher.done.then(
+    (d) => {
+      finished = d;
+    },
+    () => undefined,
+  );
   while (finished === null) {
     await sleep(250);
     const now = await celeriac.status();
@@ -80,7 +92,9 @@ async function throughput(kind: 'redis' | 'amqp'): Promise<void> {
   try {
     // First, on a fresh process: the burst Flower loses, 80,000 events as fast as possible.
     const burst = await step(kind, url, celeriac, 10_000_000, 80_000);
-    console.log(`burst: ${burst.published} events published in ${burst.seconds.toFixed(2)} s (${Math.round(burst.published / burst.seconds)} events/s): received ${burst.received}, lost ${burst.published - burst.received}, broker reconnects ${burst.reconnects}`);
+    console.log(
+      `burst: ${burst.published} events published in ${burst.seconds.toFixed(2)} s (${Math.round(burst.published / burst.seconds)} events/s): received ${burst.received}, lost ${burst.published - burst.received}, broker reconnects ${burst.reconnects}`,
+    );
 
     console.log('\n| target events/s | published events/s | most behind (s) | lost | dropped | Celeriac CPU per event | publisher CPU | result |');
     console.log('|---|---|---|---|---|---|---|---|');
@@ -95,7 +109,9 @@ async function throughput(kind: 'redis' | 'amqp'): Promise<void> {
       if (!publisherBound && kept) keepUp = Math.max(keepUp, achieved);
       if (!publisherBound && lost === 0 && s.dropped === 0) zeroLoss = Math.max(zeroLoss, achieved);
       const result = publisherBound ? 'publisher could not reach the target' : lost > 0 || s.dropped > 0 ? 'LOSS' : kept ? 'keeps up' : 'no loss, falls behind';
-      console.log(`| ${rate} | ${achieved} | ${s.maxBehind.toFixed(2)} | ${lost} | ${s.dropped} | ${(s.cpuPerEvent * 1e6).toFixed(1)} µs | ${s.publisherCpu.toFixed(1)} s (${((s.publisherCpu / Math.max(1, s.published)) * 1e6).toFixed(1)} µs/event) | ${result} |`);
+      console.log(
+        `| ${rate} | ${achieved} | ${s.maxBehind.toFixed(2)} | ${lost} | ${s.dropped} | ${(s.cpuPerEvent * 1e6).toFixed(1)} µs | ${s.publisherCpu.toFixed(1)} s (${((s.publisherCpu / Math.max(1, s.published)) * 1e6).toFixed(1)} µs/event) | ${result} |`,
+      );
       if (publisherBound || lost > 0 || s.dropped > 0) break;
     }
     console.log(`\n${kind}: keep-up rate (less than ${KEEP_UP_SECONDS} s behind for ${STEP_SECONDS} s): ${keepUp} events/s`);
@@ -144,7 +160,9 @@ async function inProcess(): Promise<void> {
     if (run > 0) rates.push(events / ((performance.now() - t0) / 1000));
   }
   rates.sort((a, b) => a - b);
-  console.log(`decode + apply in process: ${Math.round(rates[2] as number)} events/s on one core, median of 5 warm runs of ${events} events (${Math.round(rates[0] as number)}–${Math.round(rates[4] as number)})`);
+  console.log(
+    `decode + apply in process: ${Math.round(rates[2] as number)} events/s on one core, median of 5 warm runs of ${events} events (${Math.round(rates[0] as number)}–${Math.round(rates[4] as number)})`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -33,10 +33,20 @@ const BROKER = process.env.SOAK_BROKER === 'amqp' ? 'amqp' : 'redis';
 const EVENTS_PER_TASK = 4 + 8 / 500;
 const MiB = 1024 * 1024;
 
-interface Row { tasks: number; seconds: number; rss: number; heap: number; cpu: number; retained: number; lag: number }
+interface Row {
+  tasks: number;
+  seconds: number;
+  rss: number;
+  heap: number;
+  cpu: number;
+  retained: number;
+  lag: number;
+}
 
 async function soak(name: string, maxTasks: number, events: number, env: NodeJS.ProcessEnv): Promise<void> {
-  console.log(`\n## ${name} on ${BROKER}: --max-tasks ${maxTasks}${env.NODE_OPTIONS ? `, NODE_OPTIONS=${env.NODE_OPTIONS}` : ''}; ${events.toLocaleString('en')} events at ${RATE.toLocaleString('en')} events/s`);
+  console.log(
+    `\n## ${name} on ${BROKER}: --max-tasks ${maxTasks}${env.NODE_OPTIONS ? `, NODE_OPTIONS=${env.NODE_OPTIONS}` : ''}; ${events.toLocaleString('en')} events at ${RATE.toLocaleString('en')} events/s`,
+  );
   const { url, cleanup } = await privateBroker(BROKER, 'celeriac-soak');
   const celeriac = await startCeleriac(url, ['--ui', '--enable-events', '--max-tasks', String(maxTasks)], env);
   const pid = celeriac.child.pid as number;
@@ -63,10 +73,13 @@ async function soak(name: string, maxTasks: number, events: number, env: NodeJS.
   let nextRow = 100_000;
   let published = { events: 0, seconds: 0, cpuSeconds: 0 };
   let finished = false;
-  publisher.done.then((d) => {
-    published = d;
-    finished = true;
-  }, () => undefined);
+  publisher.done.then(
+    (d) => {
+      published = d;
+      finished = true;
+    },
+    () => undefined,
+  );
   let received = 0;
   let maxLag = 0;
   try {
@@ -83,9 +96,19 @@ async function soak(name: string, maxTasks: number, events: number, env: NodeJS.
       const lag = lagSeconds(publisher.history, received);
       maxLag = Math.max(maxLag, lag);
       while (received >= nextRow * EVENTS_PER_TASK) {
-        const row: Row = { tasks: nextRow, seconds: (Date.now() - start) / 1000, rss: rssOf(pid), heap: status.process.heapUsed, cpu: cpuSecondsOf(pid) - cpuBefore, retained: status.state.tasks, lag };
+        const row: Row = {
+          tasks: nextRow,
+          seconds: (Date.now() - start) / 1000,
+          rss: rssOf(pid),
+          heap: status.process.heapUsed,
+          cpu: cpuSecondsOf(pid) - cpuBefore,
+          retained: status.state.tasks,
+          lag,
+        };
         rows.push(row);
-        console.log(`| ${row.tasks.toLocaleString('en')} | ${row.seconds.toFixed(0)} | ${(row.rss / MiB).toFixed(0)} | ${(row.heap / MiB).toFixed(0)} | ${row.cpu.toFixed(1)} | ${row.retained.toLocaleString('en')} | ${row.lag.toFixed(2)} |`);
+        console.log(
+          `| ${row.tasks.toLocaleString('en')} | ${row.seconds.toFixed(0)} | ${(row.rss / MiB).toFixed(0)} | ${(row.heap / MiB).toFixed(0)} | ${row.cpu.toFixed(1)} | ${row.retained.toLocaleString('en')} | ${row.lag.toFixed(2)} |`,
+        );
         nextRow += 100_000;
       }
       if (finished && received >= published.events) break;
@@ -101,7 +124,9 @@ async function soak(name: string, maxTasks: number, events: number, env: NodeJS.
   if (died === null) celeriac.child.kill('SIGTERM');
   await cleanup();
 
-  console.log(`\npublished ${published.events.toLocaleString('en')} events in ${published.seconds.toFixed(1)} s (${Math.round(published.events / published.seconds).toLocaleString('en')} events/s); the publisher used ${published.cpuSeconds.toFixed(1)} CPU s`);
+  console.log(
+    `\npublished ${published.events.toLocaleString('en')} events in ${published.seconds.toFixed(1)} s (${Math.round(published.events / published.seconds).toLocaleString('en')} events/s); the publisher used ${published.cpuSeconds.toFixed(1)} CPU s`,
+  );
   console.log(`received ${received.toLocaleString('en')} (${(published.events - received).toLocaleString('en')} not received); at most ${maxLag.toFixed(2)} s behind the publisher`);
   if (cpu !== null) console.log(`Celeriac CPU: ${cpu.toFixed(1)} s, ${((cpu / Math.max(1, received)) * 1e6).toFixed(1)} µs per event`);
   console.log(`survived: ${died === null ? 'yes' : `NO — ${died}`}`);
@@ -112,7 +137,9 @@ async function soak(name: string, maxTasks: number, events: number, env: NodeJS.
     const plateau = sorted[Math.floor(sorted.length / 2)] as number;
     const deviation = Math.max(...settled.map((r) => Math.abs(r.rss - plateau) / plateau));
     const verdict = deviation <= 0.1 ? 'within' : 'OUTSIDE';
-    console.log(`RSS after warm-up (${settled.length} samples from ${settled[0]?.tasks.toLocaleString('en')} tasks): plateau ${(plateau / MiB).toFixed(0)} MiB, largest deviation ${(deviation * 100).toFixed(1)} % (${verdict} the 10 % target)`);
+    console.log(
+      `RSS after warm-up (${settled.length} samples from ${settled[0]?.tasks.toLocaleString('en')} tasks): plateau ${(plateau / MiB).toFixed(0)} MiB, largest deviation ${(deviation * 100).toFixed(1)} % (${verdict} the 10 % target)`,
+    );
     const retained = settled[settled.length - 1]?.retained ?? maxTasks;
     console.log(`RSS per retained task (plateau minus idle RSS, UI and metrics on, no forced GC): ${((plateau - emptyRss) / retained / 1024).toFixed(2)} KiB`);
   }

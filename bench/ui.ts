@@ -45,7 +45,23 @@ export async function latencyBenchmark(): Promise<void> {
       const uuid = `marker-${i}-${Date.now()}`;
       socket.emit(REALTIME.subscribe, { view: 'task', id: uuid });
       await sleep(20); // the subscription is in place before the event exists
-      const event = { hostname: 'celery@marker', utcoffset: 0, pid: 1, clock: 1, uuid, name: 'bench.marker', args: '()', kwargs: '{}', root_id: uuid, parent_id: null, retries: 0, eta: null, expires: null, timestamp: Date.now() / 1000, type: 'task-received' };
+      const event = {
+        hostname: 'celery@marker',
+        utcoffset: 0,
+        pid: 1,
+        clock: 1,
+        uuid,
+        name: 'bench.marker',
+        args: '()',
+        kwargs: '{}',
+        root_id: uuid,
+        parent_id: null,
+        retries: 0,
+        eta: null,
+        expires: null,
+        timestamp: Date.now() / 1000,
+        type: 'task-received',
+      };
       const message: StreamMessage = { routingKey: 'task.multi', body: pyJson([event]), events: 1, hostname: 'celery@marker' };
       const payload = markerClient.prepare(message);
       published.set(uuid, performance.now());

@@ -11,9 +11,8 @@ export function AccessBanner({ access }: { access: AccessState | null | undefine
   if (access.mode === 'open') {
     return (
       <Banner tone="warning" testId="access-banner" mode="open" title="The API is open to the network without authentication">
-        Celeriac listens on <code>{access.address}</code> with <code>--unauthenticated-api</code>: anyone who can reach
-        this port can read every task and revoke tasks, shut workers down, purge queues and send tasks. Configure{' '}
-        <code>--basic-auth user:password</code>, or listen on <code>127.0.0.1</code> behind an authenticating proxy.
+        Celeriac listens on <code>{access.address}</code> with <code>--unauthenticated-api</code>: anyone who can reach this port can read every task and revoke tasks, shut workers down, purge queues
+        and send tasks. Configure <code>--basic-auth user:password</code>, or listen on <code>127.0.0.1</code> behind an authenticating proxy.
       </Banner>
     );
   }

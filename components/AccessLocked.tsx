@@ -13,22 +13,19 @@ export function AccessLocked({ title, access }: { title: string; access: AccessS
       <section className="panel">
         <EmptyState title="Cluster data is not shown: authentication is required" testId="access-locked">
           <p>
-            Celeriac listens on <code>{access.address}</code>, which other machines can reach, and no authentication is
-            configured. So that nobody on the network can read tasks or control workers, it refuses the API, live updates
-            and every control — for this page too.
+            Celeriac listens on <code>{access.address}</code>, which other machines can reach, and no authentication is configured. So that nobody on the network can read tasks or control workers, it
+            refuses the API, live updates and every control — for this page too.
           </p>
           <p>To use Celeriac, restart it with one of:</p>
           <ul className="access-fixes">
             <li>
-              <code>--basic-auth user:password</code> (or <code>CELERIAC_BASIC_AUTH</code> / <code>FLOWER_BASIC_AUTH</code>):
-              the browser then asks for the credentials;
+              <code>--basic-auth user:password</code> (or <code>CELERIAC_BASIC_AUTH</code> / <code>FLOWER_BASIC_AUTH</code>): the browser then asks for the credentials;
             </li>
             <li>
               <code>--address 127.0.0.1</code>, for local use or behind a reverse proxy that authenticates;
             </li>
             <li>
-              <code>--unauthenticated-api</code> (or <code>FLOWER_UNAUTHENTICATED_API=true</code>), to open it to everyone who
-              can reach the port, on purpose.
+              <code>--unauthenticated-api</code> (or <code>FLOWER_UNAUTHENTICATED_API=true</code>), to open it to everyone who can reach the port, on purpose.
             </li>
           </ul>
         </EmptyState>

@@ -9,8 +9,8 @@ export function NoRuntime({ title, testId }: { title: string; testId?: string })
       <section className="panel">
         <EmptyState title="No Celeriac process behind this page" testId={testId}>
           <p>
-            This page was rendered outside a running Celeriac server, so there is no broker connection and no cluster
-            data to show. Start Celeriac with <code>celeriac --broker &lt;url&gt;</code> and open the address it prints.
+            This page was rendered outside a running Celeriac server, so there is no broker connection and no cluster data to show. Start Celeriac with <code>celeriac --broker &lt;url&gt;</code> and
+            open the address it prints.
           </p>
         </EmptyState>
       </section>

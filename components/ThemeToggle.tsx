@@ -35,16 +35,7 @@ const OPTIONS: { choice: ThemeChoice; label: string; icon: ReactNode }[] = [
   {
     choice: 'system',
     label: 'System theme',
-    icon: (
-      <path
-        d="M2.5 3.75h11v7.5h-11zM6 13.75h4M8 11.25v2.5"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="1.4"
-        strokeLinecap="round"
-        strokeLinejoin="round"
-      />
-    ),
+    icon: <path d="M2.5 3.75h11v7.5h-11zM6 13.75h4M8 11.25v2.5" fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round" strokeLinejoin="round" />,
   },
   {
     choice: 'light',
@@ -59,15 +50,7 @@ const OPTIONS: { choice: ThemeChoice; label: string; icon: ReactNode }[] = [
   {
     choice: 'dark',
     label: 'Dark theme',
-    icon: (
-      <path
-        d="M13.2 9.6A5.6 5.6 0 0 1 6.4 2.8a5.6 5.6 0 1 0 6.8 6.8Z"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="1.4"
-        strokeLinejoin="round"
-      />
-    ),
+    icon: <path d="M13.2 9.6A5.6 5.6 0 0 1 6.4 2.8a5.6 5.6 0 1 0 6.8 6.8Z" fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinejoin="round" />,
   },
 ];
 

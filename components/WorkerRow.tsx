@@ -48,12 +48,7 @@ export const WorkerRow = memo(function WorkerRow({ worker }: { worker: WorkerSum
   const { name, host } = splitHostname(worker.hostname);
   const load = formatLoadavg(worker.loadavg);
   return (
-    <tr
-      className={`worker-row worker-row--${worker.status}`}
-      data-testid="worker-row"
-      data-hostname={worker.hostname}
-      data-status={worker.status}
-    >
+    <tr className={`worker-row worker-row--${worker.status}`} data-testid="worker-row" data-hostname={worker.hostname} data-status={worker.status}>
       <th scope="row" className="cell-host" title={hostnameTitle(worker)}>
         <Link href={`/worker/${encodeURIComponent(worker.hostname)}`} className="host__link" data-testid="worker-link">
           {name ? <span className="host__name">{name}</span> : null}

@@ -17,17 +17,7 @@ import { useLiveView } from './useLiveView';
 import { WorkerRow } from './WorkerRow';
 import { WorkersStats } from './WorkersStats';
 import { WorkersToolbar } from './WorkersToolbar';
-import {
-  DEFAULT_VIEW,
-  defaultDirection,
-  selectWorkers,
-  stateFromSnapshot,
-  viewOptionsToSearch,
-  workersReducer,
-  workersTotals,
-  type SortKey,
-  type WorkersViewOptions,
-} from './workersView';
+import { DEFAULT_VIEW, defaultDirection, selectWorkers, stateFromSnapshot, viewOptionsToSearch, workersReducer, workersTotals, type SortKey, type WorkersViewOptions } from './workersView';
 
 interface Column {
   key: SortKey;
@@ -54,11 +44,7 @@ const COLUMNS: readonly Column[] = [
 function SortableHeader({ column, view, onSort }: { column: Column; view: WorkersViewOptions; onSort: (key: SortKey) => void }) {
   const sorted = view.sort === column.key;
   return (
-    <th
-      scope="col"
-      className={column.numeric ? 'num' : undefined}
-      aria-sort={sorted ? (view.dir === 'asc' ? 'ascending' : 'descending') : undefined}
-    >
+    <th scope="col" className={column.numeric ? 'num' : undefined} aria-sort={sorted ? (view.dir === 'asc' ? 'ascending' : 'descending') : undefined}>
       <button type="button" className="sort" onClick={() => onSort(column.key)} title={column.hint} data-sort-key={column.key}>
         <span>{column.label}</span>
         <SortIcon dir={sorted ? view.dir : null} />
@@ -105,10 +91,7 @@ export function WorkersTable({ initial, serverNow, initialView = DEFAULT_VIEW }:
 
   // Typing in the filter stays responsive with thousands of rows; sorting applies at once.
   const deferredQuery = useDeferredValue(view.query);
-  const rows = useMemo(
-    () => selectWorkers(state.workers.values(), { ...view, query: deferredQuery }),
-    [state.workers, view, deferredQuery],
-  );
+  const rows = useMemo(() => selectWorkers(state.workers.values(), { ...view, query: deferredQuery }), [state.workers, view, deferredQuery]);
   const totals = useMemo(() => workersTotals(state.workers.values()), [state.workers]);
   const counts = { all: state.workers.size, online: totals.online, offline: totals.offline };
 
@@ -155,9 +138,8 @@ export function WorkersTable({ initial, serverNow, initialView = DEFAULT_VIEW }:
         {state.workers.size === 0 ? (
           <EmptyState title="No workers seen yet" testId="workers-empty">
             <p>
-              A worker appears here as soon as Celeriac receives an event from it. If none show up, check that the workers
-              use this broker (same virtual host or key prefix). Celeriac asks workers to send events unless it runs with{' '}
-              <code>--no-enable-events</code>; workers started with <code>-E</code> always do.
+              A worker appears here as soon as Celeriac receives an event from it. If none show up, check that the workers use this broker (same virtual host or key prefix). Celeriac asks workers to
+              send events unless it runs with <code>--no-enable-events</code>; workers started with <code>-E</code> always do.
             </p>
           </EmptyState>
         ) : rows.length === 0 ? (

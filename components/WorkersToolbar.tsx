@@ -39,10 +39,7 @@ export function WorkersToolbar({
     <div className="toolbar" role="search">
       <label className="search">
         <svg className="search__icon" viewBox="0 0 20 20" aria-hidden="true">
-          <path
-            d="M8.5 3a5.5 5.5 0 0 1 4.4 8.8l3.9 3.9a.9.9 0 0 1-1.3 1.3l-3.9-3.9A5.5 5.5 0 1 1 8.5 3Zm0 1.8a3.7 3.7 0 1 0 0 7.4 3.7 3.7 0 0 0 0-7.4Z"
-            fill="currentColor"
-          />
+          <path d="M8.5 3a5.5 5.5 0 0 1 4.4 8.8l3.9 3.9a.9.9 0 0 1-1.3 1.3l-3.9-3.9A5.5 5.5 0 1 1 8.5 3Zm0 1.8a3.7 3.7 0 1 0 0 7.4 3.7 3.7 0 0 0 0-7.4Z" fill="currentColor" />
         </svg>
         <span className="visually-hidden">Filter workers by hostname</span>
         <input
@@ -71,14 +68,7 @@ export function WorkersToolbar({
       </label>
       <div className="segmented" role="group" aria-label="Filter by status" data-testid="workers-status-filter">
         {STATUS_FILTERS.map((status) => (
-          <button
-            key={status}
-            type="button"
-            className="segmented__option"
-            aria-pressed={view.status === status}
-            onClick={() => onChange({ status })}
-            data-status={status}
-          >
+          <button key={status} type="button" className="segmented__option" aria-pressed={view.status === status} onClick={() => onChange({ status })} data-status={status}>
             {STATUS_LABELS[status]}
             <span className="segmented__count">{counts[status]}</span>
           </button>

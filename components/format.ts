@@ -47,10 +47,7 @@ const pad = (n: number): string => String(n).padStart(2, '0');
 /** "2025-11-21 12:03:04 UTC": deterministic, used for server-rendered HTML. */
 export function formatUtcTime(epochSeconds: number): string {
   const d = new Date(epochSeconds * 1000);
-  return (
-    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`
-  );
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` + `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
 }
 
 /** "2025-11-21 13:03:04 GMT+1" in the viewer's time zone. Browser only (depends on its zone). */
@@ -59,12 +56,8 @@ export function formatLocalTime(epochSeconds: number): string {
   const offsetMinutes = -d.getTimezoneOffset();
   const sign = offsetMinutes >= 0 ? '+' : '-';
   const abs = Math.abs(offsetMinutes);
-  const zone =
-    abs === 0 ? 'UTC' : `GMT${sign}${Math.floor(abs / 60)}${abs % 60 === 0 ? '' : `:${pad(abs % 60)}`}`;
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`
-  );
+  const zone = abs === 0 ? 'UTC' : `GMT${sign}${Math.floor(abs / 60)}${abs % 60 === 0 ? '' : `:${pad(abs % 60)}`}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` + `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`;
 }
 
 /** "celery@web-1" → { name: "celery@", host: "web-1" }; hostnames without "@" keep name empty. */

@@ -30,9 +30,7 @@ export function applyDelta(state: WorkersState, delta: WorkersDelta): WorkersSta
   return { workers, stream: delta.stream };
 }
 
-export type WorkersAction =
-  | { type: 'snapshot'; snapshot: WorkersSnapshot }
-  | { type: 'delta'; delta: WorkersDelta };
+export type WorkersAction = { type: 'snapshot'; snapshot: WorkersSnapshot } | { type: 'delta'; delta: WorkersDelta };
 
 export function workersReducer(state: WorkersState, action: WorkersAction): WorkersState {
   return action.type === 'snapshot' ? stateFromSnapshot(action.snapshot) : applyDelta(state, action.delta);
@@ -41,20 +39,7 @@ export function workersReducer(state: WorkersState, action: WorkersAction): Work
 // ---------------------------------------------------------------------------------------------
 // What the user looks at
 
-export const SORT_KEYS = [
-  'hostname',
-  'status',
-  'active',
-  'processed',
-  'succeeded',
-  'failed',
-  'retried',
-  'loadavg',
-  'lastHeartbeat',
-  'queues',
-  'poolSize',
-  'version',
-] as const;
+export const SORT_KEYS = ['hostname', 'status', 'active', 'processed', 'succeeded', 'failed', 'retried', 'loadavg', 'lastHeartbeat', 'queues', 'poolSize', 'version'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';
 export const STATUS_FILTERS = ['all', 'online', 'offline'] as const;

@@ -76,12 +76,15 @@ describe('access rule in the browser (bound to 0.0.0.0, real worker, Redis)', { 
 
     it("the page's own API calls and socket are refused with the reason", async () => {
       const prefix = process.env.CELERIAC_E2E_PREFIX ?? '';
-      const results = await page.evaluate(async ({ prefix, taskId }) => {
-        const read = await fetch(`${prefix}/api/tasks`);
-        const revoke = await fetch(`${prefix}/api/task/revoke/${taskId}`, { method: 'POST' });
-        const socket = await fetch(`${prefix}/socket.io/?EIO=4&transport=polling`);
-        return { read: [read.status, await read.text()], revoke: [revoke.status, await revoke.text()], socket: [socket.status, await socket.text()] };
-      }, { prefix, taskId });
+      const results = await page.evaluate(
+        async ({ prefix, taskId }) => {
+          const read = await fetch(`${prefix}/api/tasks`);
+          const revoke = await fetch(`${prefix}/api/task/revoke/${taskId}`, { method: 'POST' });
+          const socket = await fetch(`${prefix}/socket.io/?EIO=4&transport=polling`);
+          return { read: [read.status, await read.text()], revoke: [revoke.status, await revoke.text()], socket: [socket.status, await socket.text()] };
+        },
+        { prefix, taskId },
+      );
       assert.equal(results.read[0], 401);
       assert.equal(results.revoke[0], 401);
       assert.match(String(results.revoke[1]), /--basic-auth user:password/);

@@ -81,11 +81,19 @@ export class E2eSetup {
     private readonly parts: OptionalParts,
   ) {}
 
-  get redis(): PrivateRedisServer { return present(this.parts.redis, 'redis-server of its own (it runs on RabbitMQ)'); }
-  get celeriac(): RunningCeleriac { return present(this.parts.celeriac, 'Celeriac (celeriacArgs: null)'); }
+  get redis(): PrivateRedisServer {
+    return present(this.parts.redis, 'redis-server of its own (it runs on RabbitMQ)');
+  }
+  get celeriac(): RunningCeleriac {
+    return present(this.parts.celeriac, 'Celeriac (celeriacArgs: null)');
+  }
   /** The worker `options.worker` asked for. */
-  get worker(): CeleryWorker { return present(this.parts.worker, 'worker (no options.worker)'); }
-  get page(): Page { return present(this.parts.page, 'page (no options.page)'); }
+  get worker(): CeleryWorker {
+    return present(this.parts.worker, 'worker (no options.worker)');
+  }
+  get page(): Page {
+    return present(this.parts.page, 'page (no options.page)');
+  }
 
   /** Another real Celery worker on the broker, killed by `stop()` (whatever the test did to it). */
   startWorker(options: E2eWorkerOptions): Promise<CeleryWorker> {
@@ -151,12 +159,24 @@ export function useE2e(options: E2eOptions = {}, afterStart?: (setup: E2eSetup) 
     return setup;
   };
   return {
-    get brokerUrl() { return started().brokerUrl; },
-    get browser() { return started().browser; },
-    get redis() { return started().redis; },
-    get celeriac() { return started().celeriac; },
-    get worker() { return started().worker; },
-    get page() { return started().page; },
+    get brokerUrl() {
+      return started().brokerUrl;
+    },
+    get browser() {
+      return started().browser;
+    },
+    get redis() {
+      return started().redis;
+    },
+    get celeriac() {
+      return started().celeriac;
+    },
+    get worker() {
+      return started().worker;
+    },
+    get page() {
+      return started().page;
+    },
     startWorker: (workerOptions) => started().startWorker(workerOptions),
   };
 }

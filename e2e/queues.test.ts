@@ -51,7 +51,10 @@ describe('queues, events and audit pages (live, real worker, Redis)', { timeout:
   it('grows a queue while its worker is paused and drains it on resume, live', async () => {
     await row('celery').waitFor({ timeout: 30_000 });
     await pauseWorker();
-    await sendTasks(e2e.redis.url(0), [1, 2, 3].map((n) => ({ task: 'tasks.add', args: [n, n] })));
+    await sendTasks(
+      e2e.redis.url(0),
+      [1, 2, 3].map((n) => ({ task: 'tasks.add', args: [n, n] })),
+    );
     await waitRow('celery', '[data-messages="3"]');
     await e2e.page.getByTestId('queue-chart').locator('.recharts-line').first().waitFor({ timeout: TIMEOUT });
     await screenshots(e2e.page, 'queues-backlog');
@@ -86,8 +89,7 @@ describe('queues, events and audit pages (live, real worker, Redis)', { timeout:
       await waitFor(
         'only resume-worker rows',
         async () =>
-          (await audit.locator('[data-testid="audit-row"][data-action="pause-queue"]').count()) === 0 &&
-          (await audit.locator('[data-testid="audit-row"][data-action="resume-worker"]').count()) > 0,
+          (await audit.locator('[data-testid="audit-row"][data-action="pause-queue"]').count()) === 0 && (await audit.locator('[data-testid="audit-row"][data-action="resume-worker"]').count()) > 0,
         TIMEOUT,
       );
     } finally {
@@ -102,7 +104,10 @@ describe('queues, events and audit pages (live, real worker, Redis)', { timeout:
 
   it('purges only after the queue name is typed', async () => {
     await pauseWorker();
-    await sendTasks(e2e.redis.url(0), [1, 2].map((n) => ({ task: 'tasks.add', args: [n, 1] })));
+    await sendTasks(
+      e2e.redis.url(0),
+      [1, 2].map((n) => ({ task: 'tasks.add', args: [n, 1] })),
+    );
     await waitRow('celery', '[data-messages="2"]');
     await row('celery').getByTestId('queue-purge').click();
     const dialog = e2e.page.getByTestId('confirm-dialog');

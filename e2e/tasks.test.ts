@@ -168,7 +168,10 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
     await e2e.page.locator(`[data-testid="task-row"][data-uuid="${failedId}"]`).waitFor({ timeout: TIMEOUT });
     const states = await e2e.page.getByTestId('task-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
     assert.ok(states.length >= 1);
-    assert.ok(states.every((s) => s === 'FAILURE'), states.join(','));
+    assert.ok(
+      states.every((s) => s === 'FAILURE'),
+      states.join(','),
+    );
     assert.equal(await e2e.page.getByTestId('tasks-total').getAttribute('data-value'), String(states.length));
 
     // The URL alone restores the view (server-rendered).
@@ -245,7 +248,10 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
     ]);
     await e2e.page.waitForTimeout(2_500);
     for (const scheme of ['light', 'dark'] as const) {
-      for (const [label, width, height] of [['desktop', 1280, 800], ['phone', 390, 844]] as const) {
+      for (const [label, width, height] of [
+        ['desktop', 1280, 800],
+        ['phone', 390, 844],
+      ] as const) {
         await e2e.page.setViewportSize({ width, height });
         await e2e.page.emulateMedia({ colorScheme: scheme });
         await gotoLive('/tasks');

@@ -47,7 +47,11 @@ describe('worker page (real worker, Redis)', { timeout: 180_000 }, () => {
     await e2e.page.getByTestId('worker-pause').click();
     await e2e.page.getByTestId('confirm-yes').click();
     await e2e.page.getByTestId('worker-paused').waitFor({ timeout: TIMEOUT });
-    await sendTasks(e2e.redis.url(0), [{ task: 'tasks.add', args: [1, 1] }, { task: 'tasks.add', args: [2, 2] }, { task: 'tasks.add', args: [3, 3] }]);
+    await sendTasks(e2e.redis.url(0), [
+      { task: 'tasks.add', args: [1, 1] },
+      { task: 'tasks.add', args: [2, 2] },
+      { task: 'tasks.add', args: [3, 3] },
+    ]);
     const queues = await e2e.browser.newPage({ viewport: { width: 1280, height: 900 } });
     await queues.goto(`${e2e.celeriac.url}/queues`);
     const celeryRow = queues.locator('[data-testid="queue-row"][data-queue="celery"]');

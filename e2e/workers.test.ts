@@ -31,7 +31,11 @@ describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () =>
     const deadline = Date.now() + 30_000;
     let sent = 0;
     for (;;) {
-      await sendTasks(e2e.redis.url(0), [{ task: 'tasks.add', args: [1, 2] }, { task: 'tasks.add', args: [3, 4] }, { task: 'tasks.fail', args: ['boom'] }]);
+      await sendTasks(e2e.redis.url(0), [
+        { task: 'tasks.add', args: [1, 2] },
+        { task: 'tasks.add', args: [3, 4] },
+        { task: 'tasks.fail', args: ['boom'] },
+      ]);
       sent++;
       try {
         await row('e2e-one@celeriac').locator('[data-testid="worker-failed"][data-value="1"]').waitFor({ timeout: 3_000 });
@@ -43,8 +47,7 @@ describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () =>
     // Tasks that ran before events were enabled are unseen; the page must agree with the model.
     const r = row('e2e-one@celeriac');
     const worker = encodeURIComponent('e2e-one@celeriac');
-    const count = async (state: string): Promise<number> =>
-      Object.keys((await (await fetch(`${e2e.celeriac.url}/api/tasks?workername=${worker}&state=${state}`)).json()) as object).length;
+    const count = async (state: string): Promise<number> => Object.keys((await (await fetch(`${e2e.celeriac.url}/api/tasks?workername=${worker}&state=${state}`)).json()) as object).length;
     const succeeded = await count('SUCCESS');
     const failed = await count('FAILURE');
     assert.ok(succeeded >= 2 && failed >= 1, `succeeded ${succeeded}, failed ${failed}`);
@@ -86,7 +89,7 @@ describe('workers page (live, real workers, Redis)', { timeout: 180_000 }, () =>
     const context = await e2e.browser.newContext({ javaScriptEnabled: false });
     const plain = await context.newPage();
     await plain.goto(`${e2e.celeriac.url}/workers`);
-    assert.ok(await plain.locator('[data-testid="worker-row"][data-hostname="e2e-one@celeriac"]').count() === 1);
+    assert.ok((await plain.locator('[data-testid="worker-row"][data-hostname="e2e-one@celeriac"]').count()) === 1);
     await context.close();
   });
 });

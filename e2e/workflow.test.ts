@@ -11,7 +11,10 @@ import { useE2e } from './fixture';
 
 const TIMEOUT = 30_000;
 
-interface WorkflowBody { nodes: { uuid: string; name: string; state: string; parent_id: string | null }[]; edges: { from: string; to: string }[] }
+interface WorkflowBody {
+  nodes: { uuid: string; name: string; state: string; parent_id: string | null }[];
+  edges: { from: string; to: string }[];
+}
 
 describe('workflow page (real canvas, Redis)', { timeout: 180_000 }, () => {
   // The worker's result backend is db 1 of the same redis-server, known only once that runs.
@@ -29,10 +32,14 @@ describe('workflow page (real canvas, Redis)', { timeout: 180_000 }, () => {
       'first = add.s(1, 1)',
       'r = chain(first, group(add.s(10), add.s(20), add.s(30)), tsum.s()).apply_async()',
     ]);
-    const body = await waitFor('the whole canvas ran', async () => {
-      const res = await getJson<WorkflowBody>(e2e.celeriac.url, `/api/celeriac/workflow/${rootId}`);
-      return res.status === 200 && res.body.nodes.length >= 5 && res.body.nodes.every((n) => n.state === 'SUCCESS') ? res.body : null;
-    }, TIMEOUT);
+    const body = await waitFor(
+      'the whole canvas ran',
+      async () => {
+        const res = await getJson<WorkflowBody>(e2e.celeriac.url, `/api/celeriac/workflow/${rootId}`);
+        return res.status === 200 && res.body.nodes.length >= 5 && res.body.nodes.every((n) => n.state === 'SUCCESS') ? res.body : null;
+      },
+      TIMEOUT,
+    );
     const first = body.nodes.find((n) => n.uuid === rootId);
     assert.equal(first?.name, 'tasks.add');
     const groupMembers = body.nodes.filter((n) => n.parent_id === rootId && n.name === 'tasks.add');
@@ -57,19 +64,26 @@ describe('workflow page (real canvas, Redis)', { timeout: 180_000 }, () => {
     // chain(add, chord(13 × chain(add, add, add|fail), tsum)): the 13 chain heads are siblings of
     // one name, so they fold into one node; one chain fails at its third step.
     const root = randomUUID();
-    await runCeleryPython(e2e.redis.url(0), [
-      'from celery import chain, chord, group',
-      'from tasks import app, add, fail, tsum',
-      `app.conf.result_backend = '${e2e.redis.url(1)}'`,
-      'chains = [chain(add.s(i), add.s(1), add.s(1)) for i in range(12)]',
-      'chains.append(chain(add.s(100), add.s(1), fail.s()))',
-      `chain(add.s(1, 1).set(task_id='${root}'), chord(group(chains), tsum.s())).apply_async()`,
-    ].join('\n'));
-    const body = await waitFor('every step of the 13 chains finished', async () => {
-      const res = await getJson<WorkflowBody>(e2e.celeriac.url, `/api/celeriac/workflow/${root}`);
-      if (res.status !== 200 || res.body.nodes.length < 40) return null;
-      return res.body.nodes.every((n) => n.state === 'SUCCESS' || n.state === 'FAILURE') ? res.body : null;
-    }, TIMEOUT);
+    await runCeleryPython(
+      e2e.redis.url(0),
+      [
+        'from celery import chain, chord, group',
+        'from tasks import app, add, fail, tsum',
+        `app.conf.result_backend = '${e2e.redis.url(1)}'`,
+        'chains = [chain(add.s(i), add.s(1), add.s(1)) for i in range(12)]',
+        'chains.append(chain(add.s(100), add.s(1), fail.s()))',
+        `chain(add.s(1, 1).set(task_id='${root}'), chord(group(chains), tsum.s())).apply_async()`,
+      ].join('\n'),
+    );
+    const body = await waitFor(
+      'every step of the 13 chains finished',
+      async () => {
+        const res = await getJson<WorkflowBody>(e2e.celeriac.url, `/api/celeriac/workflow/${root}`);
+        if (res.status !== 200 || res.body.nodes.length < 40) return null;
+        return res.body.nodes.every((n) => n.state === 'SUCCESS' || n.state === 'FAILURE') ? res.body : null;
+      },
+      TIMEOUT,
+    );
     assert.equal(body.nodes.length, 40, 'the first link and 13 chains of 3');
     const failed = body.nodes.filter((n) => n.state === 'FAILURE');
     assert.equal(failed.length, 1);
@@ -77,7 +91,10 @@ describe('workflow page (real canvas, Redis)', { timeout: 180_000 }, () => {
     assert.equal(failedStep.name, 'tasks.fail');
     const heads = body.nodes.filter((n) => n.parent_id === root);
     assert.equal(heads.length, 13);
-    assert.ok(heads.every((n) => n.state === 'SUCCESS'), 'the failure is two levels below the group members');
+    assert.ok(
+      heads.every((n) => n.state === 'SUCCESS'),
+      'the failure is two levels below the group members',
+    );
 
     await e2e.page.goto(`${e2e.celeriac.url}/workflow/${root}`);
     const group = e2e.page.locator(`[data-testid="workflow-node"][data-id="${root}:tasks.add"]`);

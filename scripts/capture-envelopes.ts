@@ -21,16 +21,7 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { deleteRabbitVhost, ensureRabbitVhost, startRedisServer } from '../test/helpers/brokers';
-import {
-  CELERY_PYTHON,
-  decodeRedisEventPayload,
-  runCeleryPython,
-  sendTasks,
-  startWorker,
-  type CeleryEvent,
-  type CeleryWorker,
-  type TaskSpec,
-} from '../test/helpers/celery';
+import { CELERY_PYTHON, decodeRedisEventPayload, runCeleryPython, sendTasks, startWorker, type CeleryEvent, type CeleryWorker, type TaskSpec } from '../test/helpers/celery';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'test', 'fixtures', 'envelopes');
@@ -107,12 +98,7 @@ class Collector {
 
 const isTask = (type: string, uuid: string) => (e: CeleryEvent) => e.type === type && e.uuid === uuid;
 
-async function runWorkload(
-  c: Collector,
-  brokerUrl: string,
-  nodeName: string,
-  opts: { transportOptions?: Record<string, unknown>; full: boolean },
-): Promise<void> {
+async function runWorkload(c: Collector, brokerUrl: string, nodeName: string, opts: { transportOptions?: Record<string, unknown>; full: boolean }): Promise<void> {
   const transportOptions = opts.transportOptions;
   let worker: CeleryWorker | null = await startWorker({
     brokerUrl,
@@ -195,13 +181,7 @@ interface RedisCaptureResult {
   otherChannels: Map<string, number>;
 }
 
-async function captureRedis(opts: {
-  db: number;
-  transportOptions?: Record<string, unknown>;
-  dir: string;
-  nodeName: string;
-  full: boolean;
-}): Promise<RedisCaptureResult> {
+async function captureRedis(opts: { db: number; transportOptions?: Record<string, unknown>; dir: string; nodeName: string; full: boolean }): Promise<RedisCaptureResult> {
   const server = await startRedisServer();
   const prefix = typeof opts.transportOptions?.global_keyprefix === 'string' ? opts.transportOptions.global_keyprefix : '';
   const pattern = `${prefix}/${opts.db}.celeryev/*`;
@@ -301,10 +281,7 @@ function versions(): Record<string, string> {
       return `unknown (${String(err)})`;
     }
   };
-  const py = sh(CELERY_PYTHON, [
-    '-c',
-    'import celery, kombu, redis, amqp, sys; print(celery.__version__, kombu.__version__, redis.__version__, amqp.__version__, sys.version.split()[0])',
-  ]).split(' ');
+  const py = sh(CELERY_PYTHON, ['-c', 'import celery, kombu, redis, amqp, sys; print(celery.__version__, kombu.__version__, redis.__version__, amqp.__version__, sys.version.split()[0])']).split(' ');
   const redisV = /v=(\S+)/.exec(sh('/usr/bin/redis-server', ['--version']))?.[1] ?? 'unknown';
   return {
     celery: py[0] ?? '?',
@@ -323,18 +300,11 @@ function table(selected: Captured[]): string {
   return ['| File | Contents |', '|---|---|', ...rows].join('\n');
 }
 
-function readme(
-  v: Record<string, string>,
-  redis: RedisCaptureResult,
-  prefixed: RedisCaptureResult,
-  amqpRes: { selected: Captured[]; total: number },
-): string {
+function readme(v: Record<string, string>, redis: RedisCaptureResult, prefixed: RedisCaptureResult, amqpRes: { selected: Captured[]; total: number }): string {
   const verLines = Object.entries(v)
     .map(([k, val]) => `* ${k} ${val}`)
     .join('\n');
-  const maxBatch = Math.max(
-    ...[redis, prefixed, amqpRes].flatMap((r) => r.selected.filter((m) => m.routingKey === 'task.multi').map((m) => m.events.length)),
-  );
+  const maxBatch = Math.max(...[redis, prefixed, amqpRes].flatMap((r) => r.selected.filter((m) => m.routingKey === 'task.multi').map((m) => m.events.length)));
   const idLines = Object.entries(TASK_LABELS)
     .map(([id, label]) => `| \`${id}\` | ${label} |`)
     .join('\n');

@@ -27,11 +27,12 @@ async function main(): Promise<void> {
     running = await startCeleriac(config, logger);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const message = code === 'EADDRINUSE'
-      ? `port ${config.port} on ${config.address} is already in use (choose another with --port)`
-      : code === 'EACCES'
-        ? `not allowed to listen on ${config.address}:${config.port}`
-        : (error as Error).message;
+    const message =
+      code === 'EADDRINUSE'
+        ? `port ${config.port} on ${config.address} is already in use (choose another with --port)`
+        : code === 'EACCES'
+          ? `not allowed to listen on ${config.address}:${config.port}`
+          : (error as Error).message;
     process.stderr.write(`celeriac: ${message}\n`);
     process.exit(1);
   }

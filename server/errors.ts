@@ -15,7 +15,10 @@ export function errorText(error: unknown): string {
  * with that status (server/http/api.ts, apiErrorHandler).
  */
 export class RequestError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -39,7 +39,10 @@ export class Monitor {
   private readonly timers: NodeJS.Timeout[] = [];
   private controlClock = 0;
 
-  constructor(readonly config: Config, private readonly logger: Logger) {
+  constructor(
+    readonly config: Config,
+    private readonly logger: Logger,
+  ) {
     this.state = new ClusterState({ maxTasks: config.maxTasks, maxWorkers: config.maxWorkers });
     this.ingest = new Ingest(this.state, logger.child({ component: 'ingest' }));
     this.transport = createTransport(config.brokerTarget, config.transportOptions, this.ingest, logger.child({ component: 'broker' }), () => this.nextClock(), config.eventBacklog * 1024 * 1024);
@@ -48,7 +51,13 @@ export class Monitor {
     this.inspector = new Inspector(this.mailbox, config.inspectTimeoutMs, controlLogger);
     this.audit = new AuditLog(config.dataDir, controlLogger);
     this.pauses = new PauseStore(config.dataDir, controlLogger);
-    this.queueMonitor = new QueueMonitor(this.transport, config, (id) => this.state.getTask(id), () => this.inspector.allActiveQueues(), logger.child({ component: 'queues' }));
+    this.queueMonitor = new QueueMonitor(
+      this.transport,
+      config,
+      (id) => this.state.getTask(id),
+      () => this.inspector.allActiveQueues(),
+      logger.child({ component: 'queues' }),
+    );
     this.resultBackend = config.resultBackend ? new RedisResultBackend(config.resultBackend, logger.child({ component: 'results' })) : null;
     this.controls = new ControlService(this.mailbox, this.inspector, this.state, this.pauses, this.audit, config.inspectTimeoutMs, this.transport.consumerSettleMs, controlLogger);
   }
@@ -78,10 +87,12 @@ export class Monitor {
     }
     if (config.purgeOfflineWorkers !== null) {
       const seconds = config.purgeOfflineWorkers;
-      this.timers.push(setInterval(() => {
-        const purged = this.state.purgeOfflineWorkers(Date.now() / 1000, seconds);
-        if (purged.length > 0) logger.info({ workers: purged }, 'purged offline workers');
-      }, 1_000));
+      this.timers.push(
+        setInterval(() => {
+          const purged = this.state.purgeOfflineWorkers(Date.now() / 1000, seconds);
+          if (purged.length > 0) logger.info({ workers: purged }, 'purged offline workers');
+        }, 1_000),
+      );
     }
     for (const timer of this.timers) timer.unref();
   }

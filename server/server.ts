@@ -93,40 +93,51 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   // so load balancers and orchestrators can use it.
   router.get('/healthcheck', (_req, res) => {
     const health = monitor.health();
-    res.status(health.ok ? 200 : 503).type('text/plain').send(health.ok ? 'OK' : health.reason);
+    res
+      .status(health.ok ? 200 : 503)
+      .type('text/plain')
+      .send(health.ok ? 'OK' : health.reason);
   });
   // /metrics: open by default (scrapers expect it, as with Flower), or behind --metrics-auth.
-  const metrics = new CeleriacMetrics({
-    workers: () => monitor.state.workers.values(),
-    workerCount: () => monitor.state.workers.size,
-    tasks: () => monitor.state.tasks.values(),
-    taskCount: () => monitor.state.tasks.size,
-    taskEvictions: () => monitor.state.taskEvictions,
-    registered: (hostname) => monitor.inspector.registered(hostname),
-    activeQueues: (hostname) => monitor.inspector.activeQueues(hostname),
-    queueSnapshot: () => monitor.queueMonitor.snapshot(),
-    ingestCounters: () => monitor.ingest.counters,
-    transportStatus: () => monitor.transport.status(),
-    controlCallCounts: () => monitor.controls.callCounts(),
-  }, {
-    families: new Set(config.metricFamilies),
-    workerLabel: config.metricsWorkerLabel,
-    taskWorkerLabel: config.metricsTaskWorkerLabel,
-    maxSeries: config.metricsMaxSeries,
-    workerExpirySeconds: config.metricsWorkerExpiry,
-    runtimeBuckets: config.runtimeBuckets,
-    queueWaitBuckets: config.queueWaitBuckets,
-  });
+  const metrics = new CeleriacMetrics(
+    {
+      workers: () => monitor.state.workers.values(),
+      workerCount: () => monitor.state.workers.size,
+      tasks: () => monitor.state.tasks.values(),
+      taskCount: () => monitor.state.tasks.size,
+      taskEvictions: () => monitor.state.taskEvictions,
+      registered: (hostname) => monitor.inspector.registered(hostname),
+      activeQueues: (hostname) => monitor.inspector.activeQueues(hostname),
+      queueSnapshot: () => monitor.queueMonitor.snapshot(),
+      ingestCounters: () => monitor.ingest.counters,
+      transportStatus: () => monitor.transport.status(),
+      controlCallCounts: () => monitor.controls.callCounts(),
+    },
+    {
+      families: new Set(config.metricFamilies),
+      workerLabel: config.metricsWorkerLabel,
+      taskWorkerLabel: config.metricsTaskWorkerLabel,
+      maxSeries: config.metricsMaxSeries,
+      workerExpirySeconds: config.metricsWorkerExpiry,
+      runtimeBuckets: config.runtimeBuckets,
+      queueWaitBuckets: config.queueWaitBuckets,
+    },
+  );
   const metricsAuth = config.metricsAuth;
-  const metricsAuthorized = metricsAuth === null
-    ? () => true
-    : metricsAuth.kind === 'basic'
-      ? basicAuthChecker([{ user: metricsAuth.user, password: metricsAuth.password }])
-      : (header: string | undefined) => bearerMatches(header, metricsAuth.token);
+  const metricsAuthorized =
+    metricsAuth === null
+      ? () => true
+      : metricsAuth.kind === 'basic'
+        ? basicAuthChecker([{ user: metricsAuth.user, password: metricsAuth.password }])
+        : (header: string | undefined) => bearerMatches(header, metricsAuth.token);
   router.get('/metrics', async (req, res, nextMiddleware) => {
     try {
       if (!metricsAuthorized(req.headers.authorization)) {
-        res.status(401).set('WWW-Authenticate', metricsAuth?.kind === 'bearer' ? 'Bearer' : 'Basic realm="Celeriac metrics"').type('text/plain').send('Unauthorized');
+        res
+          .status(401)
+          .set('WWW-Authenticate', metricsAuth?.kind === 'bearer' ? 'Bearer' : 'Basic realm="Celeriac metrics"')
+          .type('text/plain')
+          .send('Unauthorized');
         return;
       }
       if (!metrics.enabled) {
@@ -143,20 +154,22 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   // API is locked; pages are served and explain why they show no data. The API is recognised by
   // Express's own mount matching (case-insensitive, like the routes), never by comparing paths.
   const userOfRequest = new WeakMap<express.Request, string | null>();
-  const gate = (kind: 'api' | 'page'): express.RequestHandler => (req, res, nextMiddleware) => {
-    if (userOfRequest.has(req)) {
-      nextMiddleware(); // already let through as an API request
-      return;
-    }
-    const decision = access.check(req.headers, kind);
-    if (decision.ok) {
-      userOfRequest.set(req, decision.user);
-      nextMiddleware();
-      return;
-    }
-    if (decision.challenge !== null) res.set('WWW-Authenticate', decision.challenge);
-    res.status(decision.status).json({ error: decision.error });
-  };
+  const gate =
+    (kind: 'api' | 'page'): express.RequestHandler =>
+    (req, res, nextMiddleware) => {
+      if (userOfRequest.has(req)) {
+        nextMiddleware(); // already let through as an API request
+        return;
+      }
+      const decision = access.check(req.headers, kind);
+      if (decision.ok) {
+        userOfRequest.set(req, decision.user);
+        nextMiddleware();
+        return;
+      }
+      if (decision.challenge !== null) res.set('WWW-Authenticate', decision.challenge);
+      res.status(decision.status).json({ error: decision.error });
+    };
   router.use('/api', gate('api'));
   router.use(gate('page'));
   const controlOptions: ControlApiOptions = {
@@ -166,12 +179,14 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   router.use(controlRouter(monitor.controls, read, monitor.transport, controlOptions));
   router.use(taskRouter({ transport: monitor.transport, controls: monitor.controls, read, resultBackend: monitor.resultBackend }, controlOptions));
   router.use(queuesRouter(read, monitor.queueMonitor, monitor.transport.kind));
-  router.use(apiRouter({
-    read,
-    refreshInspection: (workers) => monitor.inspector.refresh(workers),
-    ping: (workers) => monitor.controls.ping(workers),
-    realtimeStats: () => hub.clientStats(),
-  }));
+  router.use(
+    apiRouter({
+      read,
+      refreshInspection: (workers) => monitor.inspector.refresh(workers),
+      ping: (workers) => monitor.controls.ping(workers),
+      realtimeStats: () => hub.clientStats(),
+    }),
+  );
   router.use('/api', apiErrorHandler(logger));
   if (next) {
     const handler = next;
@@ -187,7 +202,10 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   }
   app.use(prefix === '' ? '/' : prefix, router);
   app.use((_req, res) => {
-    res.status(404).type('text/plain').send(`Not found. Celeriac is served under ${prefix || '/'}`);
+    res
+      .status(404)
+      .type('text/plain')
+      .send(`Not found. Celeriac is served under ${prefix || '/'}`);
   });
 
   wireListeners({

@@ -9,7 +9,5 @@ export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Queues' };
 
 export default function QueuesPage() {
-  return runtimePage(getRuntime(), { title: 'Queues', noRuntimeTestId: 'queues-no-runtime' }, (runtime) => (
-    <QueuesView initial={runtime.queues()} serverNow={Date.now() / 1000} />
-  ));
+  return runtimePage(getRuntime(), { title: 'Queues', noRuntimeTestId: 'queues-no-runtime' }, (runtime) => <QueuesView initial={runtime.queues()} serverNow={Date.now() / 1000} />);
 }

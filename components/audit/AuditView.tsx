@@ -14,9 +14,26 @@ export const PAGE_SIZE = 100;
 
 /** Mirrors CONTROL_ACTIONS in server/control/controls.ts (not imported: server code). */
 const ACTIONS = [
-  'pause-queue', 'resume-queue', 'purge-queue', 'pause-worker', 'resume-worker', 'shutdown', 'pool-restart', 'pool-grow', 'pool-shrink',
-  'pool-autoscale', 'add-consumer', 'cancel-consumer', 'revoke', 'bulk-revoke', 'rate-limit', 'time-limit', 'async-apply', 'send-task',
-  'apply', 'retry',
+  'pause-queue',
+  'resume-queue',
+  'purge-queue',
+  'pause-worker',
+  'resume-worker',
+  'shutdown',
+  'pool-restart',
+  'pool-grow',
+  'pool-shrink',
+  'pool-autoscale',
+  'add-consumer',
+  'cancel-consumer',
+  'revoke',
+  'bulk-revoke',
+  'rate-limit',
+  'time-limit',
+  'async-apply',
+  'send-task',
+  'apply',
+  'retry',
 ] as const;
 
 interface AuditEntry {
@@ -79,13 +96,16 @@ export function AuditView() {
   const [reloads, setReloads] = useState(0);
   const { full } = useTimeFormatter();
 
-  const fetchPage = useCallback(async (signal: AbortSignal) => {
-    try {
-      setLoad({ state: 'done', page: await getJson<AuditPage>('/api/audit', { query: auditQuery(offset, action), signal }) });
-    } catch (error) {
-      if (!signal.aborted) setLoad({ state: 'error', message: errorText(error) });
-    }
-  }, [offset, action]);
+  const fetchPage = useCallback(
+    async (signal: AbortSignal) => {
+      try {
+        setLoad({ state: 'done', page: await getJson<AuditPage>('/api/audit', { query: auditQuery(offset, action), signal }) });
+      } catch (error) {
+        if (!signal.aborted) setLoad({ state: 'error', message: errorText(error) });
+      }
+    },
+    [offset, action],
+  );
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `reloads` is the refresh button's counter: changing it is what refetches
   useEffect(() => {
@@ -163,13 +183,19 @@ export function AuditView() {
                 return (
                   // biome-ignore lint/suspicious/noArrayIndexKey: audit entries carry no id; position in the log plus time is unique within a page
                   <tr key={`${offset + i}-${entry.time}`} data-testid="audit-row" data-action={entry.action} data-ok={entry.ok ? 'true' : 'false'}>
-                    <td className={styles.time} data-label="Time">{full(entry.time)}</td>
+                    <td className={styles.time} data-label="Time">
+                      {full(entry.time)}
+                    </td>
                     <td data-label="User">{entry.user ?? <span className="muted">–</span>}</td>
-                    <td className={styles.mono} data-label="Remote">{entry.remote ?? <span className="muted">–</span>}</td>
+                    <td className={styles.mono} data-label="Remote">
+                      {entry.remote ?? <span className="muted">–</span>}
+                    </td>
                     <td data-label="Action">
                       <span className={styles.action}>{entry.action}</span>
                     </td>
-                    <td className={styles.target} data-label="Target">{entry.target}</td>
+                    <td className={styles.target} data-label="Target">
+                      {entry.target}
+                    </td>
                     <td className={styles.params} data-label="Parameters" title={params ? JSON.stringify(entry.parameters, null, 2) : undefined}>
                       {params ? params : <span className="muted">–</span>}
                     </td>

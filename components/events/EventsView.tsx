@@ -57,12 +57,7 @@ function typeTone(type: string): string {
 function matches(line: EventLine, kind: Kind, text: string): boolean {
   if (kind !== 'all' && !line.type.startsWith(kind)) return false;
   if (text === '') return true;
-  return (
-    line.hostname.toLowerCase().includes(text) ||
-    (line.name?.toLowerCase().includes(text) ?? false) ||
-    (line.uuid?.toLowerCase().includes(text) ?? false) ||
-    line.type.includes(text)
-  );
+  return line.hostname.toLowerCase().includes(text) || (line.name?.toLowerCase().includes(text) ?? false) || (line.uuid?.toLowerCase().includes(text) ?? false) || line.type.includes(text);
 }
 
 export function EventsView() {
@@ -141,15 +136,7 @@ export function EventsView() {
                 ['worker-', 'Workers'],
               ] as const
             ).map(([value, label]) => (
-              <button
-                key={value}
-                type="button"
-                className="segmented__option"
-                aria-pressed={kind === value}
-                onClick={() => setKind(value)}
-                data-testid="events-type"
-                data-value={value}
-              >
+              <button key={value} type="button" className="segmented__option" aria-pressed={kind === value} onClick={() => setKind(value)} data-testid="events-type" data-value={value}>
                 {label}
               </button>
             ))}

@@ -58,9 +58,13 @@ export function OverviewStats({ snapshot }: { snapshot: OverviewSnapshot }) {
       >
         <dd className="ov-runtime" data-testid="overview-runtime">
           <span data-testid="overview-runtime-p50">{formatRuntime(runtime.p50)}</span>
-          <span className="ov-runtime__sep" aria-hidden="true">·</span>
+          <span className="ov-runtime__sep" aria-hidden="true">
+            ·
+          </span>
           <span className="ov-runtime__minor">{formatRuntime(runtime.p95)}</span>
-          <span className="ov-runtime__sep" aria-hidden="true">·</span>
+          <span className="ov-runtime__sep" aria-hidden="true">
+            ·
+          </span>
           <span className="ov-runtime__minor">{formatRuntime(runtime.p99)}</span>
         </dd>
       </Stat>

@@ -16,9 +16,7 @@ export function QueueLengths({ queues }: { queues: OverviewSnapshot['queues'] })
         <h2 id="ov-queues-title" className="ov-card__title">
           Queue lengths
         </h2>
-        <span className="ov-card__meta">
-          {queues.length === 0 ? 'no queues' : `${formatCount(total)} waiting · ${formatCount(queues.length)} ${queues.length === 1 ? 'queue' : 'queues'}`}
-        </span>
+        <span className="ov-card__meta">{queues.length === 0 ? 'no queues' : `${formatCount(total)} waiting · ${formatCount(queues.length)} ${queues.length === 1 ? 'queue' : 'queues'}`}</span>
       </header>
       {shown.length === 0 ? (
         <p className="ov-empty">No queues known yet. Queue lengths appear once Celeriac has polled the broker.</p>
@@ -30,10 +28,7 @@ export function QueueLengths({ queues }: { queues: OverviewSnapshot['queues'] })
                 {q.name}
               </span>
               <span className="ov-bar__track" aria-hidden="true">
-                <span
-                  className={`ov-bar__fill${q.messages === 0 ? ' ov-bar__fill--zero' : ''}`}
-                  style={{ width: `${q.messages === 0 ? 0 : Math.max(2, (q.messages / max) * 100)}%` }}
-                />
+                <span className={`ov-bar__fill${q.messages === 0 ? ' ov-bar__fill--zero' : ''}`} style={{ width: `${q.messages === 0 ? 0 : Math.max(2, (q.messages / max) * 100)}%` }} />
               </span>
               <span className={`ov-bar__value${q.messages === 0 ? ' num--zero' : ''}`}>{formatCount(q.messages)}</span>
             </li>

@@ -98,14 +98,7 @@ export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
                 axisLine={{ stroke: 'var(--border-strong)' }}
                 minTickGap={24}
               />
-              <YAxis
-                allowDecimals={false}
-                width={40}
-                tick={{ fill: 'var(--muted)', fontSize: 11 }}
-                tickLine={false}
-                axisLine={false}
-                tickFormatter={(v: number) => formatCount(v)}
-              />
+              <YAxis allowDecimals={false} width={40} tick={{ fill: 'var(--muted)', fontSize: 11 }} tickLine={false} axisLine={false} tickFormatter={(v: number) => formatCount(v)} />
               <Tooltip
                 isAnimationActive={false}
                 cursor={{ stroke: 'var(--border-strong)', strokeWidth: 1 }}
@@ -152,9 +145,7 @@ export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
           </ResponsiveContainer>
         ) : null}
       </div>
-      <p className="visually-hidden">
-        Last 15 minutes: {SERIES.map((s) => `${formatCount(totals[s.key])} ${s.label.toLowerCase()}`).join(', ')}.
-      </p>
+      <p className="visually-hidden">Last 15 minutes: {SERIES.map((s) => `${formatCount(totals[s.key])} ${s.label.toLowerCase()}`).join(', ')}.</p>
     </section>
   );
 }

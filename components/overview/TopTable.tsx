@@ -7,21 +7,7 @@ export interface TopRow {
 }
 
 /** A ranked list (top failing tasks, top exceptions) with a share bar per row. */
-export function TopTable({
-  title,
-  column,
-  rows,
-  testId,
-  mono,
-  emptyText,
-}: {
-  title: string;
-  column: string;
-  rows: TopRow[];
-  testId: string;
-  mono?: boolean;
-  emptyText: string;
-}) {
+export function TopTable({ title, column, rows, testId, mono, emptyText }: { title: string; column: string; rows: TopRow[]; testId: string; mono?: boolean; emptyText: string }) {
   const total = rows.reduce((sum, r) => sum + r.count, 0);
   const max = Math.max(1, ...rows.map((r) => r.count));
   const titleId = `${testId}-title`;

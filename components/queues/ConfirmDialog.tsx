@@ -53,15 +53,7 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, typeToCon
             <span>
               Type <strong className={styles.mono}>{typeToConfirm}</strong> to confirm
             </span>
-            <input
-              className="input"
-              value={typed}
-              onChange={(e) => setTyped(e.target.value)}
-              autoComplete="off"
-              spellCheck={false}
-              autoFocus
-              data-testid="purge-confirm-input"
-            />
+            <input className="input" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} autoFocus data-testid="purge-confirm-input" />
           </label>
         ) : null}
         <div className={styles.dialogActions}>

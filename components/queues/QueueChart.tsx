@@ -51,23 +51,9 @@ export function QueueChart({ history, names }: { history: History; names: string
           <ResponsiveContainer width="100%" height="100%" initialDimension={{ width: 800, height: 240 }}>
             <LineChart data={history} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
               <CartesianGrid vertical={false} />
-              <XAxis
-                dataKey="t"
-                type="number"
-                domain={['dataMin', 'dataMax']}
-                allowDecimals={false}
-                tickFormatter={(t: number) => clock(t)}
-                minTickGap={48}
-                tickLine={false}
-                fontSize={11.5}
-              />
+              <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tickFormatter={(t: number) => clock(t)} minTickGap={48} tickLine={false} fontSize={11.5} />
               <YAxis allowDecimals={false} width={44} tickLine={false} axisLine={false} fontSize={11.5} tickFormatter={(v: number) => formatCount(v)} />
-              <Tooltip
-                isAnimationActive={false}
-                labelFormatter={(t) => clock(Number(t))}
-                formatter={(value) => formatCount(Number(value))}
-                wrapperClassName={styles.tooltip}
-              />
+              <Tooltip isAnimationActive={false} labelFormatter={(t) => clock(Number(t))} formatter={(value) => formatCount(Number(value))} wrapperClassName={styles.tooltip} />
               <Legend iconType="plainline" iconSize={14} wrapperStyle={{ fontSize: 12 }} />
               {series.map((name, i) => (
                 <Line

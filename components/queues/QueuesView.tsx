@@ -131,7 +131,8 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
           <span className="summary__item">
             {snapshot.updatedAt !== null ? (
               <>
-                polled&nbsp;<RelativeTime at={snapshot.updatedAt} />
+                polled&nbsp;
+                <RelativeTime at={snapshot.updatedAt} />
               </>
             ) : (
               'waiting for the first poll'
@@ -189,14 +190,7 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
             </thead>
             <tbody>
               {queues.map((q) => (
-                <tr
-                  key={q.name}
-                  data-testid="queue-row"
-                  data-queue={q.name}
-                  data-messages={q.messages}
-                  data-paused={q.paused ? 'true' : 'false'}
-                  className={q.exists ? undefined : styles.rowMissing}
-                >
+                <tr key={q.name} data-testid="queue-row" data-queue={q.name} data-messages={q.messages} data-paused={q.paused ? 'true' : 'false'} className={q.exists ? undefined : styles.rowMissing}>
                   <th scope="row" className={styles.nameCell}>
                     <span className={styles.queueName}>{q.name}</span>
                     {q.paused ? (
@@ -210,7 +204,9 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
                       </span>
                     ) : null}
                   </th>
-                  <td data-label="Messages" className={`num ${styles.messages} ${q.messages === 0 ? 'num--zero' : ''}`}>{formatCount(q.messages)}</td>
+                  <td data-label="Messages" className={`num ${styles.messages} ${q.messages === 0 ? 'num--zero' : ''}`}>
+                    {formatCount(q.messages)}
+                  </td>
                   {showPriority ? (
                     <td data-label="By priority">
                       <Priorities byPriority={q.byPriority} />
@@ -248,12 +244,7 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
                           Pause
                         </button>
                       )}
-                      <button
-                        type="button"
-                        className="button button--danger-ghost"
-                        onClick={() => setPending({ kind: 'purge', queue: q })}
-                        data-testid="queue-purge"
-                      >
+                      <button type="button" className="button button--danger-ghost" onClick={() => setPending({ kind: 'purge', queue: q })} data-testid="queue-purge">
                         Purge
                       </button>
                     </td>
@@ -266,8 +257,7 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
         {queues.length === 0 ? (
           <EmptyState title="No queues known yet" testId="queues-empty">
             <p>
-              Queues appear when a worker reports what it consumes, when the broker has them, or when Celeriac is started with{' '}
-              <code>--queue &lt;name&gt;</code>.
+              Queues appear when a worker reports what it consumes, when the broker has them, or when Celeriac is started with <code>--queue &lt;name&gt;</code>.
             </p>
           </EmptyState>
         ) : null}
@@ -275,13 +265,7 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
 
       {pending ? (
         <ConfirmDialog
-          title={
-            pending.kind === 'pause'
-              ? `Pause queue “${pending.queue.name}”?`
-              : pending.kind === 'resume'
-                ? `Resume queue “${pending.queue.name}”?`
-                : `Purge queue “${pending.queue.name}”?`
-          }
+          title={pending.kind === 'pause' ? `Pause queue “${pending.queue.name}”?` : pending.kind === 'resume' ? `Resume queue “${pending.queue.name}”?` : `Purge queue “${pending.queue.name}”?`}
           confirmLabel={pending.kind === 'pause' ? 'Pause queue' : pending.kind === 'resume' ? 'Resume queue' : 'Purge messages'}
           danger={pending.kind === 'purge'}
           typeToConfirm={pending.kind === 'purge' ? pending.queue.name : undefined}
@@ -291,8 +275,8 @@ export function QueuesView({ initial, serverNow }: { initial: QueuesSnapshot; se
         >
           {pending.kind === 'pause' ? (
             <p>
-              Every worker consuming from this queue stops taking new messages from it (running tasks finish). Messages keep arriving and
-              wait until the queue is resumed. Workers that start while it is paused are paused too.
+              Every worker consuming from this queue stops taking new messages from it (running tasks finish). Messages keep arriving and wait until the queue is resumed. Workers that start while it
+              is paused are paused too.
             </p>
           ) : pending.kind === 'resume' ? (
             <p>The workers that were consuming from this queue start taking messages from it again.</p>

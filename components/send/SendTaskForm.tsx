@@ -89,12 +89,20 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
           <label className={styles.field}>
             <span>Positional arguments (JSON array)</span>
             <textarea value={argsText} onChange={(e) => setArgsText(e.target.value)} rows={3} spellCheck={false} data-testid="send-args" aria-invalid={args.error !== null} />
-            {args.error ? <small className={styles.error} data-testid="send-args-error">{args.error}</small> : null}
+            {args.error ? (
+              <small className={styles.error} data-testid="send-args-error">
+                {args.error}
+              </small>
+            ) : null}
           </label>
           <label className={styles.field}>
             <span>Keyword arguments (JSON object)</span>
             <textarea value={kwargsText} onChange={(e) => setKwargsText(e.target.value)} rows={3} spellCheck={false} data-testid="send-kwargs" aria-invalid={kwargs.error !== null} />
-            {kwargs.error ? <small className={styles.error} data-testid="send-kwargs-error">{kwargs.error}</small> : null}
+            {kwargs.error ? (
+              <small className={styles.error} data-testid="send-kwargs-error">
+                {kwargs.error}
+              </small>
+            ) : null}
           </label>
           <div className={styles.row}>
             <label className={styles.field}>

@@ -76,7 +76,14 @@ export function useBulkRevoke(): BulkRevoke {
 /** The button in the filters row that starts a bulk revoke. */
 export function BulkRevokeButton({ state, filtered, total, onStart }: { state: BulkRevokeState; filtered: boolean; total: number; onStart: () => void }) {
   return (
-    <button type="button" className="button button--danger-ghost" onClick={onStart} disabled={state.step === 'counting' || state.step === 'revoking' || total === 0} data-testid="bulk-revoke" title="Revoke every unfinished task that matches the current filters">
+    <button
+      type="button"
+      className="button button--danger-ghost"
+      onClick={onStart}
+      disabled={state.step === 'counting' || state.step === 'revoking' || total === 0}
+      data-testid="bulk-revoke"
+      title="Revoke every unfinished task that matches the current filters"
+    >
       {state.step === 'counting' ? 'Counting…' : filtered ? 'Revoke matching…' : 'Revoke all unfinished…'}
     </button>
   );
@@ -91,8 +98,8 @@ export function BulkRevokeDialog({ state, onConfirm, onClose }: { state: BulkRev
           <strong>
             Revoke {formatCount(state.count)} unfinished task{state.count === 1 ? '' : 's'}
           </strong>{' '}
-          matching the current filters? Running workers remember the ids and discard each task when they take it (until then it stays
-          queued, marked &quot;revoke pending&quot;); tasks already running keep running; workers started later never hear of it.
+          matching the current filters? Running workers remember the ids and discard each task when they take it (until then it stays queued, marked &quot;revoke pending&quot;); tasks already running
+          keep running; workers started later never hear of it.
         </p>
         <div className={styles.bulkActions}>
           <button type="button" className="button" onClick={onClose} disabled={state.step === 'revoking'}>

@@ -47,15 +47,15 @@ export function RevocationNotice({ revocation, state, now, onTerminate }: { revo
   if (revocation.status === 'too-late') {
     body = (
       <>
-        <strong>The revocation came too late.</strong> It was {sent}, but the task {state === 'SUCCESS' ? 'succeeded' : 'failed'} anyway: a
-        worker had already started it, and a running task finishes unless it is terminated.
+        <strong>The revocation came too late.</strong> It was {sent}, but the task {state === 'SUCCESS' ? 'succeeded' : 'failed'} anyway: a worker had already started it, and a running task finishes
+        unless it is terminated.
       </>
     );
   } else if (state === 'STARTED' && !revocation.terminate) {
     body = (
       <>
-        <strong>Revoke pending — still running.</strong> The revocation was {sent} to {workers(revocation.workers)}, but the task is running and
-        keeps running until it finishes: revoke without terminate only stops it from being run again.{' '}
+        <strong>Revoke pending — still running.</strong> The revocation was {sent} to {workers(revocation.workers)}, but the task is running and keeps running until it finishes: revoke without
+        terminate only stops it from being run again.{' '}
         {onTerminate ? (
           <button type="button" className="button button--danger-ghost" onClick={onTerminate} data-testid="revocation-terminate">
             Terminate it
@@ -66,34 +66,35 @@ export function RevocationNotice({ revocation, state, now, onTerminate }: { revo
   } else if (revocation.terminate && state === 'STARTED') {
     body = (
       <>
-        <strong>Terminate pending.</strong> The {revocation.signal ?? 'SIGTERM'} signal was {sent} to {workers(revocation.workers)}; the task
-        shows Revoked once its worker reports it.
+        <strong>Terminate pending.</strong> The {revocation.signal ?? 'SIGTERM'} signal was {sent} to {workers(revocation.workers)}; the task shows Revoked once its worker reports it.
       </>
     );
   } else if (revocation.workers === 0) {
     body = (
       <>
-        <strong>Revoke pending — no worker heard it.</strong> The revocation was {sent}, but no worker acknowledged it. Workers that start
-        later never hear of it (Celery keeps revoked ids only in running workers&apos; memory), so the task will run when a worker takes it.
-        Revoke it again once a worker is online.
+        <strong>Revoke pending — no worker heard it.</strong> The revocation was {sent}, but no worker acknowledged it. Workers that start later never hear of it (Celery keeps revoked ids only in
+        running workers&apos; memory), so the task will run when a worker takes it. Revoke it again once a worker is online.
       </>
     );
   } else {
     body = (
       <>
-        <strong>Revoke pending.</strong> The revocation was {sent} to {workers(revocation.workers)}; it will be discarded when a worker takes it.
-        Until a worker reports it, the task is not revoked.
+        <strong>Revoke pending.</strong> The revocation was {sent} to {workers(revocation.workers)}; it will be discarded when a worker takes it. Until a worker reports it, the task is not revoked.
       </>
     );
   }
   const stale = revocation.status === 'pending' && now - revocation.requestedAt > WORKER_REVOKE_EXPIRES_S;
   return (
-    <section className={`panel ${styles.revocationNotice} ${revocation.status === 'too-late' ? styles.revocationNoticeLate : ''}`} role="status" data-testid="revocation-notice" data-status={revocation.status}>
+    <section
+      className={`panel ${styles.revocationNotice} ${revocation.status === 'too-late' ? styles.revocationNoticeLate : ''}`}
+      role="status"
+      data-testid="revocation-notice"
+      data-status={revocation.status}
+    >
       <p>{body}</p>
       {stale ? (
         <p className="muted" data-testid="revocation-stale">
-          Sent more than 3 hours ago: Celery workers forget revoked ids after 3 hours by default (CELERY_WORKER_REVOKE_EXPIRES), so this
-          revocation may no longer hold.
+          Sent more than 3 hours ago: Celery workers forget revoked ids after 3 hours by default (CELERY_WORKER_REVOKE_EXPIRES), so this revocation may no longer hold.
         </p>
       ) : null}
     </section>

@@ -112,7 +112,7 @@ function Timeline({ task }: { task: TaskDetail }) {
         if (step.at !== null) previous = step.at;
         return (
           // biome-ignore lint/suspicious/noArrayIndexKey: the timeline's steps are a fixed sequence; the position is the identity
-          <li key={i} className={`${styles.step} ${step.at === null ? styles.stepPending : styles[`step--${step.tone}`] ?? ''}`} data-step={step.label.toLowerCase()} data-done={step.at !== null}>
+          <li key={i} className={`${styles.step} ${step.at === null ? styles.stepPending : (styles[`step--${step.tone}`] ?? '')}`} data-step={step.label.toLowerCase()} data-done={step.at !== null}>
             {i > 0 ? (
               <span className={styles.stepDelta} title="time since the previous step">
                 {delta ? `+${delta}` : ''}
@@ -184,7 +184,13 @@ function ConfirmDialog({ action, task, busy, onCancel, onConfirm }: { action: Ac
 function OutcomePanel({ outcome, onDismiss }: { outcome: Outcome; onDismiss: () => void }) {
   const workers = Object.entries(outcome.workers);
   return (
-    <div className={`${styles.outcome} ${!outcome.ok ? styles.outcomeBad : outcome.pending ? styles.outcomeInfo : styles.outcomeOk}`} role="status" data-testid="action-outcome" data-ok={outcome.ok} data-pending={outcome.pending}>
+    <div
+      className={`${styles.outcome} ${!outcome.ok ? styles.outcomeBad : outcome.pending ? styles.outcomeInfo : styles.outcomeOk}`}
+      role="status"
+      data-testid="action-outcome"
+      data-ok={outcome.ok}
+      data-pending={outcome.pending}
+    >
       <div className={styles.outcomeHead}>
         <strong>{outcome.message}</strong>
         <button type="button" className={styles.copy} onClick={onDismiss} aria-label="Dismiss">
@@ -253,8 +259,7 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
         <section className="panel" data-testid="task-not-found">
           <EmptyState title="Celeriac has not seen this task">
             <p>
-              No event mentioned <code>{id}</code>. It may not have been sent yet (this page updates as soon as it is), it may
-              be older than the tasks Celeriac retains, or the id may be mistyped.
+              No event mentioned <code>{id}</code>. It may not have been sent yet (this page updates as soon as it is), it may be older than the tasks Celeriac retains, or the id may be mistyped.
             </p>
             <p>
               <Link href="/tasks" className="button">
@@ -317,7 +322,11 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
             </button>
           ) : null}
           <span className={styles.controlsHint}>
-            {finished ? 'Finished: retry sends a copy with the same arguments.' : task.state === 'STARTED' ? 'Running: revoke does not stop it (it only keeps it from being run again); terminate signals the process.' : 'Waiting: revoke tells running workers to discard it when they take it.'}
+            {finished
+              ? 'Finished: retry sends a copy with the same arguments.'
+              : task.state === 'STARTED'
+                ? 'Running: revoke does not stop it (it only keeps it from being run again); terminate signals the process.'
+                : 'Waiting: revoke tells running workers to discard it when they take it.'}
           </span>
         </section>
       ) : null}
@@ -377,8 +386,22 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
             </Link>
           </p>
           <dl className={styles.fields}>
-            <Field label="Parent">{task.parent_id ? <Link href={taskHref(task.parent_id)} className={styles.mono}>{task.parent_id}</Link> : null}</Field>
-            <Field label="Root">{task.root_id && task.root_id !== task.uuid ? <Link href={taskHref(task.root_id)} className={styles.mono}>{task.root_id}</Link> : task.root_id ? 'this task' : null}</Field>
+            <Field label="Parent">
+              {task.parent_id ? (
+                <Link href={taskHref(task.parent_id)} className={styles.mono}>
+                  {task.parent_id}
+                </Link>
+              ) : null}
+            </Field>
+            <Field label="Root">
+              {task.root_id && task.root_id !== task.uuid ? (
+                <Link href={taskHref(task.root_id)} className={styles.mono}>
+                  {task.root_id}
+                </Link>
+              ) : task.root_id ? (
+                'this task'
+              ) : null}
+            </Field>
             <Field label={`Children (${task.children.length})`}>
               {task.children.length > 0 ? (
                 <ul className={styles.children}>

@@ -127,9 +127,8 @@ export function TasksFilters({ view, draft: { draft, edit, submit }, error, filt
           <summary>Syntax</summary>
           <div className={styles.helpBody} id="tasks-search-help">
             <p>
-              Terms are ANDed; <code>OR</code> and parentheses group; <code>&quot;quoted phrases&quot;</code>. Qualifiers:{' '}
-              <code>name:</code> <code>state:</code> <code>worker:</code> <code>args:</code> <code>kwargs:key=value</code>{' '}
-              <code>result:</code>. A bare term matches uuid, name, state, worker, args, kwargs and result (3+ characters).
+              Terms are ANDed; <code>OR</code> and parentheses group; <code>&quot;quoted phrases&quot;</code>. Qualifiers: <code>name:</code> <code>state:</code> <code>worker:</code>{' '}
+              <code>args:</code> <code>kwargs:key=value</code> <code>result:</code>. A bare term matches uuid, name, state, worker, args, kwargs and result (3+ characters).
             </p>
           </div>
         </details>
@@ -165,11 +164,23 @@ export function TasksFilters({ view, draft: { draft, edit, submit }, error, filt
         </label>
         <label className={styles.field}>
           <span>Received after</span>
-          <input className="input" type="datetime-local" value={hydrated ? toLocalInput(view.received_start) : ''} onChange={(e) => updateView({ received_start: fromLocalInput(e.target.value) })} data-testid="filter-received-start" />
+          <input
+            className="input"
+            type="datetime-local"
+            value={hydrated ? toLocalInput(view.received_start) : ''}
+            onChange={(e) => updateView({ received_start: fromLocalInput(e.target.value) })}
+            data-testid="filter-received-start"
+          />
         </label>
         <label className={styles.field}>
           <span>Received before</span>
-          <input className="input" type="datetime-local" value={hydrated ? toLocalInput(view.received_end) : ''} onChange={(e) => updateView({ received_end: fromLocalInput(e.target.value) })} data-testid="filter-received-end" />
+          <input
+            className="input"
+            type="datetime-local"
+            value={hydrated ? toLocalInput(view.received_end) : ''}
+            onChange={(e) => updateView({ received_end: fromLocalInput(e.target.value) })}
+            data-testid="filter-received-end"
+          />
         </label>
         {filtered ? (
           <button type="button" className={`button ${styles.clear}`} onClick={clearFilters}>

@@ -14,7 +14,19 @@ import { SortIcon } from '../SortIcon';
 import { RevocationBadge } from './Revocation';
 import { TaskStateBadge } from './TaskStateBadge';
 import styles from './tasks.module.css';
-import { COLUMN_KEYS, COLUMN_LABELS, COLUMNS_STORAGE_KEY, DEFAULT_COLUMNS, formatRuntime, isSortField, PAGE_SIZE, parseStoredColumns, REQUIRED_COLUMNS, type ColumnKey, type SortField } from './tasksView';
+import {
+  COLUMN_KEYS,
+  COLUMN_LABELS,
+  COLUMNS_STORAGE_KEY,
+  DEFAULT_COLUMNS,
+  formatRuntime,
+  isSortField,
+  PAGE_SIZE,
+  parseStoredColumns,
+  REQUIRED_COLUMNS,
+  type ColumnKey,
+  type SortField,
+} from './tasksView';
 
 function truncate(text: string | null, max = 120): string {
   if (text === null) return '';
@@ -198,8 +210,7 @@ export function TasksEmpty({ filtered, onClearFilters }: { filtered: boolean; on
   ) : (
     <EmptyState title="No tasks seen yet" testId="tasks-empty">
       <p>
-        Tasks appear as soon as workers send task events. Celeriac turns events on unless it runs with{' '}
-        <code>--no-enable-events</code>; workers started with <code>-E</code> always send them.
+        Tasks appear as soon as workers send task events. Celeriac turns events on unless it runs with <code>--no-enable-events</code>; workers started with <code>-E</code> always send them.
       </p>
     </EmptyState>
   );

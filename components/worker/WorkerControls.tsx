@@ -57,10 +57,35 @@ export function WorkerControls({ hostname, paused, onPausedChange, onDone }: { h
     autoscale: { id: 'autoscale', label: 'Autoscale', route: `/api/worker/pool/autoscale/${worker}`, params: { min, max }, confirm: `Autoscale ${hostname} between ${min} and ${max} processes?` },
     restart: { id: 'restart', label: 'Restart pool', route: `/api/worker/pool/restart/${worker}`, params: {}, confirm: `Restart the pool of ${hostname}? (needs worker_pool_restarts)` },
     addConsumer: { id: 'add-consumer', label: 'Add consumer', route: `/api/worker/queue/add-consumer/${worker}`, params: { queue }, confirm: `Make ${hostname} consume from "${queue}"?` },
-    cancelConsumer: { id: 'cancel-consumer', label: 'Cancel consumer', route: `/api/worker/queue/cancel-consumer/${worker}`, params: { queue }, confirm: `Stop ${hostname} consuming from "${queue}"?` },
-    rateLimit: { id: 'rate-limit', label: 'Set rate limit', route: `/api/task/rate-limit/${encodeURIComponent(taskName)}`, params: { workername: hostname, ratelimit: rate }, confirm: `Limit ${taskName} to ${rate || 'no limit'} on ${hostname}?` },
-    timeLimit: { id: 'time-limit', label: 'Set time limits', route: `/api/task/timeout/${encodeURIComponent(taskName)}`, params: { workername: hostname, ...(soft ? { soft } : {}), ...(hard ? { hard } : {}) }, confirm: `Set time limits of ${taskName} on ${hostname} (soft ${soft || '–'} s, hard ${hard || '–'} s)?` },
-    shutdown: { id: 'shutdown', label: 'Shut down', route: `/api/worker/shutdown/${worker}`, params: {}, danger: true, confirm: `Shut down ${hostname}? It finishes running tasks and exits (warm shutdown).` },
+    cancelConsumer: {
+      id: 'cancel-consumer',
+      label: 'Cancel consumer',
+      route: `/api/worker/queue/cancel-consumer/${worker}`,
+      params: { queue },
+      confirm: `Stop ${hostname} consuming from "${queue}"?`,
+    },
+    rateLimit: {
+      id: 'rate-limit',
+      label: 'Set rate limit',
+      route: `/api/task/rate-limit/${encodeURIComponent(taskName)}`,
+      params: { workername: hostname, ratelimit: rate },
+      confirm: `Limit ${taskName} to ${rate || 'no limit'} on ${hostname}?`,
+    },
+    timeLimit: {
+      id: 'time-limit',
+      label: 'Set time limits',
+      route: `/api/task/timeout/${encodeURIComponent(taskName)}`,
+      params: { workername: hostname, ...(soft ? { soft } : {}), ...(hard ? { hard } : {}) },
+      confirm: `Set time limits of ${taskName} on ${hostname} (soft ${soft || '–'} s, hard ${hard || '–'} s)?`,
+    },
+    shutdown: {
+      id: 'shutdown',
+      label: 'Shut down',
+      route: `/api/worker/shutdown/${worker}`,
+      params: {},
+      danger: true,
+      confirm: `Shut down ${hostname}? It finishes running tasks and exits (warm shutdown).`,
+    },
   } satisfies Record<string, Action>;
 
   return (
@@ -78,24 +103,38 @@ export function WorkerControls({ hostname, paused, onPausedChange, onDone }: { h
         <label className={styles.inline}>
           n <input className={styles.small} value={n} onChange={(e) => setN(e.target.value)} inputMode="numeric" aria-label="Processes" data-testid="pool-n" />
         </label>
-        <button type="button" className="button" onClick={ask(actions.grow)} data-testid="pool-grow">Grow</button>
-        <button type="button" className="button" onClick={ask(actions.shrink)} data-testid="pool-shrink">Shrink</button>
+        <button type="button" className="button" onClick={ask(actions.grow)} data-testid="pool-grow">
+          Grow
+        </button>
+        <button type="button" className="button" onClick={ask(actions.shrink)} data-testid="pool-shrink">
+          Shrink
+        </button>
         <label className={styles.inline}>
           min <input className={styles.small} value={min} onChange={(e) => setMin(e.target.value)} inputMode="numeric" aria-label="Autoscale minimum" />
         </label>
         <label className={styles.inline}>
           max <input className={styles.small} value={max} onChange={(e) => setMax(e.target.value)} inputMode="numeric" aria-label="Autoscale maximum" />
         </label>
-        <button type="button" className="button" onClick={ask(actions.autoscale)}>Autoscale</button>
-        <button type="button" className="button" onClick={ask(actions.restart)}>Restart pool</button>
-        <button type="button" className={`button ${styles.danger}`} onClick={ask(actions.shutdown)} data-testid="worker-shutdown">Shut down</button>
+        <button type="button" className="button" onClick={ask(actions.autoscale)}>
+          Autoscale
+        </button>
+        <button type="button" className="button" onClick={ask(actions.restart)}>
+          Restart pool
+        </button>
+        <button type="button" className={`button ${styles.danger}`} onClick={ask(actions.shutdown)} data-testid="worker-shutdown">
+          Shut down
+        </button>
       </div>
       <form className={styles.controlRow} onSubmit={ask(actions.addConsumer)}>
         <label className={styles.inline}>
           Queue <input value={queue} onChange={(e) => setQueue(e.target.value)} aria-label="Queue" data-testid="consumer-queue" />
         </label>
-        <button type="submit" className="button" disabled={!queue}>Add consumer</button>
-        <button type="button" className="button" disabled={!queue} onClick={ask(actions.cancelConsumer)}>Cancel consumer</button>
+        <button type="submit" className="button" disabled={!queue}>
+          Add consumer
+        </button>
+        <button type="button" className="button" disabled={!queue} onClick={ask(actions.cancelConsumer)}>
+          Cancel consumer
+        </button>
       </form>
       <form className={styles.controlRow} onSubmit={ask(actions.rateLimit)}>
         <label className={styles.inline}>
@@ -104,14 +143,18 @@ export function WorkerControls({ hostname, paused, onPausedChange, onDone }: { h
         <label className={styles.inline}>
           Rate <input className={styles.small} value={rate} onChange={(e) => setRate(e.target.value)} aria-label="Rate limit" placeholder="10/m" data-testid="limit-rate" />
         </label>
-        <button type="submit" className="button" disabled={!taskName} data-testid="limit-rate-apply">Set rate limit</button>
+        <button type="submit" className="button" disabled={!taskName} data-testid="limit-rate-apply">
+          Set rate limit
+        </button>
         <label className={styles.inline}>
           Soft <input className={styles.small} value={soft} onChange={(e) => setSoft(e.target.value)} aria-label="Soft time limit (s)" inputMode="decimal" />
         </label>
         <label className={styles.inline}>
           Hard <input className={styles.small} value={hard} onChange={(e) => setHard(e.target.value)} aria-label="Hard time limit (s)" inputMode="decimal" />
         </label>
-        <button type="button" className="button" disabled={!taskName || (!soft && !hard)} onClick={ask(actions.timeLimit)}>Set time limits</button>
+        <button type="button" className="button" disabled={!taskName || (!soft && !hard)} onClick={ask(actions.timeLimit)}>
+          Set time limits
+        </button>
       </form>
 
       {pending ? (

@@ -251,7 +251,9 @@ export function WorkerDetail({ hostname, initialSummary, initialInspect, paused,
                   </li>
                 ))}
               </ul>
-              <p className="muted">Rate and time limits of a task show in brackets when set (e.g. <code>[rate_limit=10/m]</code>).</p>
+              <p className="muted">
+                Rate and time limits of a task show in brackets when set (e.g. <code>[rate_limit=10/m]</code>).
+              </p>
             </section>
           ) : tab === 'config' ? (
             <Fields data={conf} testId="worker-config" />

@@ -103,7 +103,11 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
   const matches = (box: Box): boolean => needle !== '' && (box.label.toLowerCase().includes(needle) || (box.node ? nodeMatches(box.node) : (box.group?.inside.some(nodeMatches) ?? false)));
 
   if (!workflow || !graph) {
-    return <p className="muted" data-testid="workflow-missing">{error ?? 'Loading the workflow…'}</p>;
+    return (
+      <p className="muted" data-testid="workflow-missing">
+        {error ?? 'Loading the workflow…'}
+      </p>
+    );
   }
   // Failed and rejected tasks a folded group hides, linked, so nobody has to unfold to find them.
   const hiddenProblems = graph.boxes.flatMap((box) => (box.group ? box.group.inside.filter((n) => n.state === 'FAILURE' || n.state === 'REJECTED').map((node) => ({ group: box.label, node })) : []));
@@ -124,13 +128,26 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
           ))}
         </span>
         <input className={styles.search} value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Find a task (name or id)" aria-label="Find a task" data-testid="workflow-search" />
-        <button type="button" className="button" onClick={() => setZoom((z) => Math.max(0.2, z / 1.25))} aria-label="Zoom out">−</button>
+        <button type="button" className="button" onClick={() => setZoom((z) => Math.max(0.2, z / 1.25))} aria-label="Zoom out">
+          −
+        </button>
         <span className={styles.zoom}>{Math.round(zoom * 100)}%</span>
-        <button type="button" className="button" onClick={() => setZoom((z) => Math.min(3, z * 1.25))} aria-label="Zoom in">+</button>
-        <button type="button" className="button" onClick={() => setZoom(1)}>Reset</button>
+        <button type="button" className="button" onClick={() => setZoom((z) => Math.min(3, z * 1.25))} aria-label="Zoom in">
+          +
+        </button>
+        <button type="button" className="button" onClick={() => setZoom(1)}>
+          Reset
+        </button>
       </div>
       <div className={styles.canvas}>
-        <svg width={(graph.width + 40) * zoom} height={(graph.height + 40) * zoom} viewBox={`-20 -20 ${graph.width + 40} ${graph.height + 40}`} role="img" aria-label="Workflow graph" data-testid="workflow-graph">
+        <svg
+          width={(graph.width + 40) * zoom}
+          height={(graph.height + 40) * zoom}
+          viewBox={`-20 -20 ${graph.width + 40} ${graph.height + 40}`}
+          role="img"
+          aria-label="Workflow graph"
+          data-testid="workflow-graph"
+        >
           {graph.lines.map(({ from, to }) => (
             <path
               key={`${from.id}→${to.id}`}
@@ -143,7 +160,11 @@ export function WorkflowGraph({ taskId, initial }: { taskId: string; initial: Wo
           ))}
           {graph.boxes.map((box) => {
             const group = box.group;
-            const summary = group ? `${box.label}: ${group.counts.total} tasks inside (${tallyParts(group.counts).map((p) => p.text).join(', ')})` : `${box.label} ${box.state}`;
+            const summary = group
+              ? `${box.label}: ${group.counts.total} tasks inside (${tallyParts(group.counts)
+                  .map((p) => p.text)
+                  .join(', ')})`
+              : `${box.label} ${box.state}`;
             const activate = () => (group ? setExpanded(new Set([...expanded, group.key])) : setSelected(box));
             return (
               <g

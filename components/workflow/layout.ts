@@ -56,14 +56,21 @@ const TALLY_STATE: Record<TallyKey, string> = {
 
 export function tallyKey(state: string): TallyKey {
   switch (state) {
-    case 'SUCCESS': return 'succeeded';
-    case 'FAILURE': return 'failed';
-    case 'REJECTED': return 'rejected';
-    case 'RETRY': return 'retrying';
-    case 'REVOKED': return 'revoked';
+    case 'SUCCESS':
+      return 'succeeded';
+    case 'FAILURE':
+      return 'failed';
+    case 'REJECTED':
+      return 'rejected';
+    case 'RETRY':
+      return 'retrying';
+    case 'REVOKED':
+      return 'revoked';
     case 'PENDING':
-    case 'RECEIVED': return 'waiting';
-    default: return 'running'; // STARTED and custom states
+    case 'RECEIVED':
+      return 'waiting';
+    default:
+      return 'running'; // STARTED and custom states
   }
 }
 
@@ -167,8 +174,21 @@ export function layout(workflow: Workflow, expanded: ReadonlySet<string>): Layou
       if (members.length > COLLAPSE_AT && !expanded.has(key)) {
         const hidden = inside(members);
         const counts = tally(hidden);
-        const sub = tallyParts(counts).map((p) => p.text).join(' · ');
-        const group = place(depth + 1, { id: key, x: 0, y: 0, w: GROUP_W, h: GROUP_H, label: `${members.length} × ${name || 'task'}`, sub, state: groupState(counts), group: { members, inside: hidden, counts, key }, node: null });
+        const sub = tallyParts(counts)
+          .map((p) => p.text)
+          .join(' · ');
+        const group = place(depth + 1, {
+          id: key,
+          x: 0,
+          y: 0,
+          w: GROUP_W,
+          h: GROUP_H,
+          label: `${members.length} × ${name || 'task'}`,
+          sub,
+          state: groupState(counts),
+          group: { members, inside: hidden, counts, key },
+          node: null,
+        });
         lines.push({ from: box, to: group });
       } else {
         for (const member of members) queue.push({ node: member, depth: depth + 1, parent: box });

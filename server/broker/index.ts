@@ -7,14 +7,7 @@ import type { BrokerTarget } from './url';
 import { RedisTransport } from './redis/redis-transport';
 import { AmqpTransport } from './amqp/amqp-transport';
 
-export function createTransport(
-  target: BrokerTarget,
-  transportOptions: TransportOptions,
-  sink: EventSink,
-  logger: Logger,
-  clock: () => number,
-  maxBacklogBytes?: number,
-): BrokerTransport {
+export function createTransport(target: BrokerTarget, transportOptions: TransportOptions, sink: EventSink, logger: Logger, clock: () => number, maxBacklogBytes?: number): BrokerTransport {
   // RabbitMQ needs no backlog of Celeriac's: unread events wait in the broker's queue (5 s TTL).
   if (target.kind === 'amqp') return new AmqpTransport({ target, sink, logger, clock });
   return new RedisTransport({ target, transportOptions, sink, logger, clock, ...(maxBacklogBytes !== undefined ? { maxBacklogChars: maxBacklogBytes } : {}) });

@@ -78,7 +78,11 @@ export function parseTransportOptions(pairs: readonly string[]): TransportOption
 
 function parseSteps(value: string): number[] {
   const text = value.trim().replace(/^\[|\]$/g, '');
-  const steps = text.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const steps = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
   if (steps.length === 0 || steps.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) {
     throw new TransportOptionError(`transport option priority_steps must be a list of integers 0-255, got "${value}"`);
   }

@@ -93,7 +93,10 @@ export function parseBrokerUrl(raw: string): BrokerTarget {
 }
 
 function parseSentinel(text: string): BrokerTarget {
-  const parts = text.split(';').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = text
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   const sentinels: HostPort[] = [];
   let db = 0;
   let username: string | null = null;
@@ -190,9 +193,11 @@ function decode(text: string): string {
 export function redactBrokerUrl(raw: string): string {
   return raw
     .split(';')
-    .map((part) => part.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => {
-      const colon = auth.indexOf(':');
-      return colon === -1 ? `${scheme}${auth}@` : `${scheme}${auth.slice(0, colon)}:***@`;
-    }))
+    .map((part) =>
+      part.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => {
+        const colon = auth.indexOf(':');
+        return colon === -1 ? `${scheme}${auth}@` : `${scheme}${auth.slice(0, colon)}:***@`;
+      }),
+    )
     .join(';');
 }

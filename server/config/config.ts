@@ -85,39 +85,254 @@ const DEFAULT_BROKER = 'redis://127.0.0.1:6379/0';
 /** The option table: the single source of truth for the CLI, the environment and the README. */
 export const OPTIONS: readonly OptionSpec[] = [
   {
-    key: 'broker', flag: '--broker', kind: 'string', valueName: 'url',
+    key: 'broker',
+    flag: '--broker',
+    kind: 'string',
+    valueName: 'url',
     description: 'Celery broker URL: redis://, rediss://, redis+socket://, sentinel://, amqp://, amqps://',
     defaultLabel: `$CELERY_BROKER_URL, else ${DEFAULT_BROKER}`,
     env: ['CELERIAC_BROKER', 'CELERY_BROKER_URL'],
   },
   { key: 'port', flag: '--port', kind: 'int', valueName: 'n', description: 'HTTP port for the UI, API, socket.io and /metrics', defaultValue: 5555, env: ['CELERIAC_PORT', 'FLOWER_PORT'] },
-  { key: 'address', flag: '--address', kind: 'string', valueName: 'host', description: 'address to listen on; on anything but loopback the API and live updates need authentication (--basic-auth) or --unauthenticated-api', defaultValue: '127.0.0.1', env: ['CELERIAC_ADDRESS', 'FLOWER_ADDRESS'] },
-  { key: 'urlPrefix', flag: '--url-prefix', kind: 'string', valueName: 'path', description: 'serve everything under this path (e.g. /celeriac behind a reverse proxy)', defaultValue: '', defaultLabel: 'none', env: ['CELERIAC_URL_PREFIX', 'FLOWER_URL_PREFIX'] },
-  { key: 'maxTasks', flag: '--max-tasks', kind: 'int', valueName: 'n', description: 'tasks kept in memory (least recently updated are evicted)', defaultValue: 100_000, env: ['CELERIAC_MAX_TASKS', 'FLOWER_MAX_TASKS'] },
+  {
+    key: 'address',
+    flag: '--address',
+    kind: 'string',
+    valueName: 'host',
+    description: 'address to listen on; on anything but loopback the API and live updates need authentication (--basic-auth) or --unauthenticated-api',
+    defaultValue: '127.0.0.1',
+    env: ['CELERIAC_ADDRESS', 'FLOWER_ADDRESS'],
+  },
+  {
+    key: 'urlPrefix',
+    flag: '--url-prefix',
+    kind: 'string',
+    valueName: 'path',
+    description: 'serve everything under this path (e.g. /celeriac behind a reverse proxy)',
+    defaultValue: '',
+    defaultLabel: 'none',
+    env: ['CELERIAC_URL_PREFIX', 'FLOWER_URL_PREFIX'],
+  },
+  {
+    key: 'maxTasks',
+    flag: '--max-tasks',
+    kind: 'int',
+    valueName: 'n',
+    description: 'tasks kept in memory (least recently updated are evicted)',
+    defaultValue: 100_000,
+    env: ['CELERIAC_MAX_TASKS', 'FLOWER_MAX_TASKS'],
+  },
   { key: 'maxWorkers', flag: '--max-workers', kind: 'int', valueName: 'n', description: 'workers kept in memory', defaultValue: 5_000, env: ['CELERIAC_MAX_WORKERS', 'FLOWER_MAX_WORKERS'] },
-  { key: 'eventBacklog', flag: '--event-backlog', kind: 'int', valueName: 'MiB', description: 'raw event payload Celeriac may buffer while it catches up with a burst (Redis); beyond it events are dropped and counted as backlog_overflow', defaultValue: 256, env: ['CELERIAC_EVENT_BACKLOG'] },
-  { key: 'enableEvents', flag: '--enable-events', kind: 'bool', description: 'broadcast enable_events every 5 s so workers started without -E still send task events (--no-enable-events to turn off)', defaultValue: true, env: ['CELERIAC_ENABLE_EVENTS', 'FLOWER_ENABLE_EVENTS'] },
-  { key: 'purgeOfflineWorkers', flag: '--purge-offline-workers', kind: 'int', valueName: 'seconds', description: 'forget workers that have been offline this long', defaultLabel: 'never', env: ['CELERIAC_PURGE_OFFLINE_WORKERS', 'FLOWER_PURGE_OFFLINE_WORKERS'] },
-  { key: 'brokerTransportOption', flag: '--broker-transport-option', kind: 'list', valueName: 'key=value', description: 'kombu broker_transport_options, repeatable: global_keyprefix, priority_steps, sep, master_name, sentinel_password, fanout_prefix, fanout_patterns', defaultValue: [], defaultLabel: 'none', env: ['CELERIAC_BROKER_TRANSPORT_OPTION'] },
-  { key: 'logLevel', flag: '--log-level', kind: 'string', valueName: 'level', description: 'trace, debug, info, warn, error, fatal or silent', defaultValue: 'info', env: ['CELERIAC_LOG_LEVEL', 'FLOWER_LOGGING'] },
-  { key: 'basicAuth', flag: '--basic-auth', kind: 'list', valueName: 'user:password', description: 'require HTTP basic auth for every page and API route except /healthcheck; repeatable', defaultValue: [], defaultLabel: 'off', env: ['CELERIAC_BASIC_AUTH', 'FLOWER_BASIC_AUTH'] },
-  { key: 'unauthenticatedApi', flag: '--unauthenticated-api', kind: 'bool', description: 'when listening on a non-loopback address without authentication, serve the API, live updates and controls anyway instead of refusing them (401); logs a warning at start', defaultValue: false, env: ['CELERIAC_UNAUTHENTICATED_API', 'FLOWER_UNAUTHENTICATED_API'] },
-  { key: 'readOnly', flag: '--read-only', kind: 'bool', description: 'refuse every mutating API call (403) and hide every control in the UI', defaultValue: false, env: ['CELERIAC_READ_ONLY', 'FLOWER_READ_ONLY'] },
-  { key: 'inspectTimeout', flag: '--inspect-timeout', kind: 'int', valueName: 'ms', description: 'how long to wait for the next worker reply to a remote-control or inspect call', defaultValue: 1000, env: ['CELERIAC_INSPECT_TIMEOUT', 'FLOWER_INSPECT_TIMEOUT'] },
-  { key: 'inspectInterval', flag: '--inspect-interval', kind: 'int', valueName: 'seconds', description: 'refresh the inspect data (stats, queues, registered tasks…) of every worker this often; 0 turns it off', defaultValue: 30, env: ['CELERIAC_INSPECT_INTERVAL'] },
-  { key: 'queuePollInterval', flag: '--queue-poll-interval', kind: 'number', valueName: 'seconds', description: 'read queue lengths from the broker this often', defaultValue: 2, env: ['CELERIAC_QUEUE_POLL_INTERVAL'] },
-  { key: 'queues', flag: '--queues', kind: 'list', valueName: 'names', description: 'queues to watch even if no worker consumes them (comma-separated; repeatable)', defaultValue: [], defaultLabel: 'none', env: ['CELERIAC_QUEUES'] },
-  { key: 'brokerApi', flag: '--broker-api', kind: 'string', valueName: 'url', description: 'RabbitMQ management API URL (e.g. http://guest:guest@localhost:15672/api/) for ready/unacked counts and queue discovery', defaultLabel: 'none', env: ['CELERIAC_BROKER_API', 'FLOWER_BROKER_API'] },
-  { key: 'resultBackend', flag: '--result-backend', kind: 'string', valueName: 'url', description: 'Celery result backend (redis:// or rediss://) for task results and apply', defaultLabel: 'none', env: ['CELERIAC_RESULT_BACKEND', 'CELERY_RESULT_BACKEND'] },
-  { key: 'dataDir', flag: '--data-dir', kind: 'string', valueName: 'path', description: 'where Celeriac keeps its own state (audit log, paused queues)', defaultValue: '.celeriac', env: ['CELERIAC_DATA_DIR'] },
-  { key: 'metrics', flag: '--metrics', kind: 'list', valueName: 'families', description: 'metric families on /metrics: flower, exporter (celery-exporter names), celeriac (own health); comma-separated, or none', defaultValue: ['flower', 'exporter', 'celeriac'], defaultLabel: 'flower,exporter,celeriac', env: ['CELERIAC_METRICS'] },
-  { key: 'metricsAuth', flag: '--metrics-auth', kind: 'string', valueName: 'user:password|token', description: 'protect /metrics with basic auth (user:password) or a bearer token (anything without a colon); /metrics is open otherwise, even with --basic-auth', defaultLabel: 'open', env: ['CELERIAC_METRICS_AUTH'] },
-  { key: 'metricsWorkerLabel', flag: '--metrics-worker-label', kind: 'string', valueName: 'full|host|generic', description: 'worker label values: the full node name, only the host part after @ (celery-exporter), or one "generic" value', defaultValue: 'full', env: ['CELERIAC_METRICS_WORKER_LABEL'] },
-  { key: 'metricsTaskWorkerLabel', flag: '--metrics-task-worker-label', kind: 'string', valueName: 'full|host|generic', description: 'worker label values on per-task metrics (event counters, runtime and wait histograms); generic keeps them to one series per task name whatever the number of workers', defaultValue: 'generic', env: ['CELERIAC_METRICS_TASK_WORKER_LABEL'] },
-  { key: 'metricsMaxSeries', flag: '--metrics-max-series', kind: 'int', valueName: 'n', description: 'label sets per metric before new ones are dropped (counted in celeriac_metrics_series_dropped_total)', defaultValue: 10_000, env: ['CELERIAC_METRICS_MAX_SERIES'] },
-  { key: 'metricsWorkerExpiry', flag: '--metrics-worker-expiry', kind: 'int', valueName: 'seconds', description: 'drop a silent worker\'s series this long after its last heartbeat (keep it longer than your worker-down alert window)', defaultValue: 3_600, env: ['CELERIAC_METRICS_WORKER_EXPIRY'] },
-  { key: 'runtimeBuckets', flag: '--runtime-buckets', kind: 'list', valueName: 'seconds', description: 'task runtime histogram buckets, comma-separated', defaultValue: [], defaultLabel: '0.005,0.01,…,7.5,10', env: ['CELERIAC_RUNTIME_BUCKETS', 'FLOWER_TASK_RUNTIME_METRIC_BUCKETS'] },
-  { key: 'queueWaitBuckets', flag: '--queue-wait-buckets', kind: 'list', valueName: 'seconds', description: 'queue wait histogram buckets, comma-separated', defaultValue: [], defaultLabel: '0.05,0.1,…,600,1800', env: ['CELERIAC_QUEUE_WAIT_BUCKETS'] },
+  {
+    key: 'eventBacklog',
+    flag: '--event-backlog',
+    kind: 'int',
+    valueName: 'MiB',
+    description: 'raw event payload Celeriac may buffer while it catches up with a burst (Redis); beyond it events are dropped and counted as backlog_overflow',
+    defaultValue: 256,
+    env: ['CELERIAC_EVENT_BACKLOG'],
+  },
+  {
+    key: 'enableEvents',
+    flag: '--enable-events',
+    kind: 'bool',
+    description: 'broadcast enable_events every 5 s so workers started without -E still send task events (--no-enable-events to turn off)',
+    defaultValue: true,
+    env: ['CELERIAC_ENABLE_EVENTS', 'FLOWER_ENABLE_EVENTS'],
+  },
+  {
+    key: 'purgeOfflineWorkers',
+    flag: '--purge-offline-workers',
+    kind: 'int',
+    valueName: 'seconds',
+    description: 'forget workers that have been offline this long',
+    defaultLabel: 'never',
+    env: ['CELERIAC_PURGE_OFFLINE_WORKERS', 'FLOWER_PURGE_OFFLINE_WORKERS'],
+  },
+  {
+    key: 'brokerTransportOption',
+    flag: '--broker-transport-option',
+    kind: 'list',
+    valueName: 'key=value',
+    description: 'kombu broker_transport_options, repeatable: global_keyprefix, priority_steps, sep, master_name, sentinel_password, fanout_prefix, fanout_patterns',
+    defaultValue: [],
+    defaultLabel: 'none',
+    env: ['CELERIAC_BROKER_TRANSPORT_OPTION'],
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    kind: 'string',
+    valueName: 'level',
+    description: 'trace, debug, info, warn, error, fatal or silent',
+    defaultValue: 'info',
+    env: ['CELERIAC_LOG_LEVEL', 'FLOWER_LOGGING'],
+  },
+  {
+    key: 'basicAuth',
+    flag: '--basic-auth',
+    kind: 'list',
+    valueName: 'user:password',
+    description: 'require HTTP basic auth for every page and API route except /healthcheck; repeatable',
+    defaultValue: [],
+    defaultLabel: 'off',
+    env: ['CELERIAC_BASIC_AUTH', 'FLOWER_BASIC_AUTH'],
+  },
+  {
+    key: 'unauthenticatedApi',
+    flag: '--unauthenticated-api',
+    kind: 'bool',
+    description: 'when listening on a non-loopback address without authentication, serve the API, live updates and controls anyway instead of refusing them (401); logs a warning at start',
+    defaultValue: false,
+    env: ['CELERIAC_UNAUTHENTICATED_API', 'FLOWER_UNAUTHENTICATED_API'],
+  },
+  {
+    key: 'readOnly',
+    flag: '--read-only',
+    kind: 'bool',
+    description: 'refuse every mutating API call (403) and hide every control in the UI',
+    defaultValue: false,
+    env: ['CELERIAC_READ_ONLY', 'FLOWER_READ_ONLY'],
+  },
+  {
+    key: 'inspectTimeout',
+    flag: '--inspect-timeout',
+    kind: 'int',
+    valueName: 'ms',
+    description: 'how long to wait for the next worker reply to a remote-control or inspect call',
+    defaultValue: 1000,
+    env: ['CELERIAC_INSPECT_TIMEOUT', 'FLOWER_INSPECT_TIMEOUT'],
+  },
+  {
+    key: 'inspectInterval',
+    flag: '--inspect-interval',
+    kind: 'int',
+    valueName: 'seconds',
+    description: 'refresh the inspect data (stats, queues, registered tasks…) of every worker this often; 0 turns it off',
+    defaultValue: 30,
+    env: ['CELERIAC_INSPECT_INTERVAL'],
+  },
+  {
+    key: 'queuePollInterval',
+    flag: '--queue-poll-interval',
+    kind: 'number',
+    valueName: 'seconds',
+    description: 'read queue lengths from the broker this often',
+    defaultValue: 2,
+    env: ['CELERIAC_QUEUE_POLL_INTERVAL'],
+  },
+  {
+    key: 'queues',
+    flag: '--queues',
+    kind: 'list',
+    valueName: 'names',
+    description: 'queues to watch even if no worker consumes them (comma-separated; repeatable)',
+    defaultValue: [],
+    defaultLabel: 'none',
+    env: ['CELERIAC_QUEUES'],
+  },
+  {
+    key: 'brokerApi',
+    flag: '--broker-api',
+    kind: 'string',
+    valueName: 'url',
+    description: 'RabbitMQ management API URL (e.g. http://guest:guest@localhost:15672/api/) for ready/unacked counts and queue discovery',
+    defaultLabel: 'none',
+    env: ['CELERIAC_BROKER_API', 'FLOWER_BROKER_API'],
+  },
+  {
+    key: 'resultBackend',
+    flag: '--result-backend',
+    kind: 'string',
+    valueName: 'url',
+    description: 'Celery result backend (redis:// or rediss://) for task results and apply',
+    defaultLabel: 'none',
+    env: ['CELERIAC_RESULT_BACKEND', 'CELERY_RESULT_BACKEND'],
+  },
+  {
+    key: 'dataDir',
+    flag: '--data-dir',
+    kind: 'string',
+    valueName: 'path',
+    description: 'where Celeriac keeps its own state (audit log, paused queues)',
+    defaultValue: '.celeriac',
+    env: ['CELERIAC_DATA_DIR'],
+  },
+  {
+    key: 'metrics',
+    flag: '--metrics',
+    kind: 'list',
+    valueName: 'families',
+    description: 'metric families on /metrics: flower, exporter (celery-exporter names), celeriac (own health); comma-separated, or none',
+    defaultValue: ['flower', 'exporter', 'celeriac'],
+    defaultLabel: 'flower,exporter,celeriac',
+    env: ['CELERIAC_METRICS'],
+  },
+  {
+    key: 'metricsAuth',
+    flag: '--metrics-auth',
+    kind: 'string',
+    valueName: 'user:password|token',
+    description: 'protect /metrics with basic auth (user:password) or a bearer token (anything without a colon); /metrics is open otherwise, even with --basic-auth',
+    defaultLabel: 'open',
+    env: ['CELERIAC_METRICS_AUTH'],
+  },
+  {
+    key: 'metricsWorkerLabel',
+    flag: '--metrics-worker-label',
+    kind: 'string',
+    valueName: 'full|host|generic',
+    description: 'worker label values: the full node name, only the host part after @ (celery-exporter), or one "generic" value',
+    defaultValue: 'full',
+    env: ['CELERIAC_METRICS_WORKER_LABEL'],
+  },
+  {
+    key: 'metricsTaskWorkerLabel',
+    flag: '--metrics-task-worker-label',
+    kind: 'string',
+    valueName: 'full|host|generic',
+    description: 'worker label values on per-task metrics (event counters, runtime and wait histograms); generic keeps them to one series per task name whatever the number of workers',
+    defaultValue: 'generic',
+    env: ['CELERIAC_METRICS_TASK_WORKER_LABEL'],
+  },
+  {
+    key: 'metricsMaxSeries',
+    flag: '--metrics-max-series',
+    kind: 'int',
+    valueName: 'n',
+    description: 'label sets per metric before new ones are dropped (counted in celeriac_metrics_series_dropped_total)',
+    defaultValue: 10_000,
+    env: ['CELERIAC_METRICS_MAX_SERIES'],
+  },
+  {
+    key: 'metricsWorkerExpiry',
+    flag: '--metrics-worker-expiry',
+    kind: 'int',
+    valueName: 'seconds',
+    description: "drop a silent worker's series this long after its last heartbeat (keep it longer than your worker-down alert window)",
+    defaultValue: 3_600,
+    env: ['CELERIAC_METRICS_WORKER_EXPIRY'],
+  },
+  {
+    key: 'runtimeBuckets',
+    flag: '--runtime-buckets',
+    kind: 'list',
+    valueName: 'seconds',
+    description: 'task runtime histogram buckets, comma-separated',
+    defaultValue: [],
+    defaultLabel: '0.005,0.01,…,7.5,10',
+    env: ['CELERIAC_RUNTIME_BUCKETS', 'FLOWER_TASK_RUNTIME_METRIC_BUCKETS'],
+  },
+  {
+    key: 'queueWaitBuckets',
+    flag: '--queue-wait-buckets',
+    kind: 'list',
+    valueName: 'seconds',
+    description: 'queue wait histogram buckets, comma-separated',
+    defaultValue: [],
+    defaultLabel: '0.05,0.1,…,600,1800',
+    env: ['CELERIAC_QUEUE_WAIT_BUCKETS'],
+  },
   { key: 'ui', flag: '--ui', kind: 'bool', description: 'serve the web UI (--no-ui serves only the API, socket.io and /healthcheck)', defaultValue: true, env: ['CELERIAC_UI'] },
   { key: 'dev', flag: '--dev', kind: 'bool', description: 'run the UI in Next.js development mode', defaultValue: false, env: [], hidden: true },
 ];
@@ -140,15 +355,22 @@ function parseIntStrict(text: string, source: string): number {
 
 function fromText(spec: OptionSpec, text: string, source: string): unknown {
   switch (spec.kind) {
-    case 'bool': return parseBool(text, source);
-    case 'int': return parseIntStrict(text, source);
+    case 'bool':
+      return parseBool(text, source);
+    case 'int':
+      return parseIntStrict(text, source);
     case 'number': {
       const n = Number(text);
       if (text.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${source} must be a number, got "${text}"`);
       return n;
     }
-    case 'list': return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-    case 'string': return text;
+    case 'list':
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    case 'string':
+      return text;
   }
 }
 
@@ -190,8 +412,12 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const program = buildCommand();
   let output = '';
   program.exitOverride().configureOutput({
-    writeOut: (text) => { output += text; },
-    writeErr: (text) => { output += text; },
+    writeOut: (text) => {
+      output += text;
+    },
+    writeErr: (text) => {
+      output += text;
+    },
   });
   try {
     program.parse([...argv], { from: 'user' });
@@ -299,7 +525,14 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
     metricsAuth: metricsAuth === null ? null : metricsAuth.includes(':') ? { kind: 'basic', ...parseBasicAuth(metricsAuth) } : { kind: 'bearer', token: metricsAuth },
     runtimeBuckets: parseBuckets(runtimeBuckets, '--runtime-buckets', DEFAULT_RUNTIME_BUCKETS),
     queueWaitBuckets: parseBuckets(queueWaitBuckets, '--queue-wait-buckets', DEFAULT_QUEUE_WAIT_BUCKETS),
-    queues: [...new Set(rest.queues.flatMap((q) => q.split(',')).map((q) => q.trim()).filter((q) => q !== ''))],
+    queues: [
+      ...new Set(
+        rest.queues
+          .flatMap((q) => q.split(','))
+          .map((q) => q.trim())
+          .filter((q) => q !== ''),
+      ),
+    ],
     inspectTimeoutMs: inspectTimeout,
     brokerApi,
     brokerApiRedacted: brokerApi === null ? null : redactBrokerUrl(brokerApi),
@@ -316,7 +549,10 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
 }
 
 function parseFamilies(values: string[]): MetricFamily[] {
-  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
+  const names = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== '');
   if (names.length === 1 && names[0] === 'none') return [];
   const known: MetricFamily[] = ['flower', 'exporter', 'celeriac'];
   for (const name of names) if (!(known as string[]).includes(name)) throw new ConfigError(`--metrics: unknown family "${name}" (flower, exporter, celeriac or none)`);
@@ -324,7 +560,10 @@ function parseFamilies(values: string[]): MetricFamily[] {
 }
 
 function parseBuckets(values: string[], flag: string, fallback: number[]): number[] {
-  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '' && v.toLowerCase() !== 'inf' && v !== '+Inf');
+  const items = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '' && v.toLowerCase() !== 'inf' && v !== '+Inf');
   if (items.length === 0) return fallback;
   const buckets = items.map(Number);
   if (buckets.some((b) => !Number.isFinite(b) || b <= 0)) throw new ConfigError(`${flag}: buckets must be positive numbers (got "${values.join(',')}")`);
@@ -332,7 +571,10 @@ function parseBuckets(values: string[], flag: string, fallback: number[]): numbe
 }
 
 function normaliseUrlPrefix(prefix: string): string {
-  const trimmed = prefix.trim().replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
+  const trimmed = prefix
+    .trim()
+    .replace(/\/{2,}/g, '/')
+    .replace(/^\/+|\/+$/g, '');
   if (trimmed === '') return '';
   if (!/^[A-Za-z0-9._~\-/]+$/.test(trimmed)) throw new ConfigError(`--url-prefix may contain only letters, digits, "/", ".", "_", "~" and "-" (got "${prefix}")`);
   return `/${trimmed}`;

@@ -38,7 +38,10 @@ export class AuditLog {
   private readonly file: string;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(dataDir: string, private readonly logger: Logger) {
+  constructor(
+    dataDir: string,
+    private readonly logger: Logger,
+  ) {
     this.file = path.join(dataDir, 'audit.jsonl');
   }
 

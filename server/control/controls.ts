@@ -32,9 +32,26 @@ export interface ActionOutcome {
 
 /** Every action the audit log and celeriac_control_calls_total can name. */
 export const CONTROL_ACTIONS = [
-  'shutdown', 'pool-restart', 'pool-grow', 'pool-shrink', 'pool-autoscale', 'add-consumer', 'cancel-consumer',
-  'revoke', 'bulk-revoke', 'rate-limit', 'time-limit', 'pause-worker', 'resume-worker', 'pause-queue', 'resume-queue',
-  'purge-queue', 'async-apply', 'send-task', 'apply', 'retry',
+  'shutdown',
+  'pool-restart',
+  'pool-grow',
+  'pool-shrink',
+  'pool-autoscale',
+  'add-consumer',
+  'cancel-consumer',
+  'revoke',
+  'bulk-revoke',
+  'rate-limit',
+  'time-limit',
+  'pause-worker',
+  'resume-worker',
+  'pause-queue',
+  'resume-queue',
+  'purge-queue',
+  'async-apply',
+  'send-task',
+  'apply',
+  'retry',
 ] as const;
 
 /** Signals Celery's revoke accepts by name (the worker resolves them with `signal.Signals`). */
@@ -186,18 +203,27 @@ export class ControlService {
       ? declarations.flatMap((d) => (typeof d === 'object' && d !== null && !Array.isArray(d) && typeof d.name === 'string' ? [{ queue: d.name, declaration: d }] : []))
       : [];
     if (consumers.length === 0) throw new RequestError(409, `Worker '${worker}' reports no queues to pause (did it answer active_queues?)`);
-    const outcomes = await this.cancelConsumers(worker, consumers.map((c) => c.queue));
+    const outcomes = await this.cancelConsumers(
+      worker,
+      consumers.map((c) => c.queue),
+    );
     await this.pauses.update((state) => {
       state.workers[worker] = { pausedAt: Date.now() / 1000, by: actor.user, consumers };
     });
     await this.inspector.refresh([worker]).catch(() => undefined);
     const ok = Object.values(outcomes).every((o) => o.ok);
-    return this.record(actor, 'pause-worker', worker, { queues: consumers.map((c) => c.queue) }, {
-      ok,
-      message: ok ? `Paused '${worker}' (${consumers.length} queue${consumers.length === 1 ? '' : 's'})` : `Pausing '${worker}' failed for some queues`,
-      workers: { [worker]: summarize(outcomes) },
-      data: { queues: consumers.map((c) => c.queue), details: toJson(outcomes) },
-    });
+    return this.record(
+      actor,
+      'pause-worker',
+      worker,
+      { queues: consumers.map((c) => c.queue) },
+      {
+        ok,
+        message: ok ? `Paused '${worker}' (${consumers.length} queue${consumers.length === 1 ? '' : 's'})` : `Pausing '${worker}' failed for some queues`,
+        workers: { [worker]: summarize(outcomes) },
+        data: { queues: consumers.map((c) => c.queue), details: toJson(outcomes) },
+      },
+    );
   }
 
   async resumeWorker(actor: Actor, worker: string): Promise<ActionOutcome> {
@@ -214,12 +240,18 @@ export class ControlService {
     });
     await this.inspector.refresh([worker]).catch(() => undefined);
     const ok = Object.values(outcomes).every((o) => o.ok);
-    return this.record(actor, 'resume-worker', worker, { queues: restore.map((c) => c.queue) }, {
-      ok,
-      message: ok ? `Resumed '${worker}' (${restore.length} queue${restore.length === 1 ? '' : 's'})` : `Resuming '${worker}' failed for some queues`,
-      workers: { [worker]: summarize(outcomes) },
-      data: { queues: restore.map((c) => c.queue), details: toJson(outcomes) },
-    });
+    return this.record(
+      actor,
+      'resume-worker',
+      worker,
+      { queues: restore.map((c) => c.queue) },
+      {
+        ok,
+        message: ok ? `Resumed '${worker}' (${restore.length} queue${restore.length === 1 ? '' : 's'})` : `Resuming '${worker}' failed for some queues`,
+        workers: { [worker]: summarize(outcomes) },
+        data: { queues: restore.map((c) => c.queue), details: toJson(outcomes) },
+      },
+    );
   }
 
   /** Every worker stops consuming `queue`; workers that start later are paused on it too. */
@@ -237,12 +269,18 @@ export class ControlService {
       workers[worker] = await this.pauseQueueOn(worker, queue);
     }
     const ok = Object.values(workers).every((o) => o.ok);
-    return this.record(actor, 'pause-queue', queue, {}, {
-      ok,
-      message: `Paused queue '${queue}' on ${Object.keys(workers).length} worker${Object.keys(workers).length === 1 ? '' : 's'}`,
-      workers,
-      data: {},
-    });
+    return this.record(
+      actor,
+      'pause-queue',
+      queue,
+      {},
+      {
+        ok,
+        message: `Paused queue '${queue}' on ${Object.keys(workers).length} worker${Object.keys(workers).length === 1 ? '' : 's'}`,
+        workers,
+        data: {},
+      },
+    );
   }
 
   async resumeQueue(actor: Actor, queue: string): Promise<ActionOutcome> {
@@ -259,12 +297,18 @@ export class ControlService {
     }
     await this.inspector.refresh(paused.workers).catch(() => undefined);
     const ok = Object.values(workers).every((o) => o.ok);
-    return this.record(actor, 'resume-queue', queue, {}, {
-      ok,
-      message: `Resumed queue '${queue}' on ${Object.keys(workers).length} worker${Object.keys(workers).length === 1 ? '' : 's'}`,
-      workers,
-      data: {},
-    });
+    return this.record(
+      actor,
+      'resume-queue',
+      queue,
+      {},
+      {
+        ok,
+        message: `Resumed queue '${queue}' on ${Object.keys(workers).length} worker${Object.keys(workers).length === 1 ? '' : 's'}`,
+        workers,
+        data: {},
+      },
+    );
   }
 
   private async pauseQueueOn(worker: string, queue: string): Promise<WorkerOutcome> {
@@ -286,10 +330,22 @@ export class ControlService {
     for (const queue of active) {
       if (queues[queue]) {
         const outcome = await this.pauseQueueOn(worker, queue);
-        await this.record(SYSTEM_ACTOR, 'pause-queue', queue, { worker, reason: 'worker came online while the queue is paused' }, { ok: outcome.ok, message: outcome.message, workers: { [worker]: outcome }, data: {} });
+        await this.record(
+          SYSTEM_ACTOR,
+          'pause-queue',
+          queue,
+          { worker, reason: 'worker came online while the queue is paused' },
+          { ok: outcome.ok, message: outcome.message, workers: { [worker]: outcome }, data: {} },
+        );
       } else if (workerPause?.consumers.some((c) => c.queue === queue)) {
         const outcome = (await this.cancelConsumers(worker, [queue]))[queue] as WorkerOutcome;
-        await this.record(SYSTEM_ACTOR, 'pause-worker', worker, { queue, reason: 'paused worker came back online' }, { ok: outcome.ok, message: outcome.message, workers: { [worker]: outcome }, data: {} });
+        await this.record(
+          SYSTEM_ACTOR,
+          'pause-worker',
+          worker,
+          { queue, reason: 'paused worker came back online' },
+          { ok: outcome.ok, message: outcome.message, workers: { [worker]: outcome }, data: {} },
+        );
       }
     }
   }
@@ -357,7 +413,13 @@ const WAITING_STATES: ReadonlySet<string> = new Set(['PENDING', 'RECEIVED', 'RET
 
 function summarize(outcomes: Record<string, WorkerOutcome>): WorkerOutcome {
   const failed = Object.entries(outcomes).filter(([, o]) => !o.ok);
-  if (failed.length === 0) return { ok: true, message: Object.values(outcomes).map((o) => o.message).join('; ') };
+  if (failed.length === 0)
+    return {
+      ok: true,
+      message: Object.values(outcomes)
+        .map((o) => o.message)
+        .join('; '),
+    };
   return { ok: false, message: failed.map(([queue, o]) => `${queue}: ${o.message}`).join('; ') };
 }
 

@@ -89,19 +89,19 @@ export class Inspector {
       return run;
     };
     if (!running) return start();
-    const next = running.catch(() => undefined).then(() => {
-      this.queued.delete(key);
-      return start();
-    });
+    const next = running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued.delete(key);
+        return start();
+      });
     this.queued.set(key, next);
     return next;
   }
 
   private async runRefresh(destination: string[] | null): Promise<void> {
     const results = await Promise.all(
-      INSPECT_METHODS.map((method) =>
-        this.mailbox.call({ method, arguments: INSPECT_ARGUMENTS[method] ?? {}, destination, timeoutMs: this.timeoutMs }).then((result) => [method, result] as const),
-      ),
+      INSPECT_METHODS.map((method) => this.mailbox.call({ method, arguments: INSPECT_ARGUMENTS[method] ?? {}, destination, timeoutMs: this.timeoutMs }).then((result) => [method, result] as const)),
     );
     const now = Date.now() / 1000;
     const touched = new Set<string>();

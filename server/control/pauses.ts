@@ -27,7 +27,10 @@ export class PauseStore {
   private readonly file: string;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(dataDir: string, private readonly logger: Logger) {
+  constructor(
+    dataDir: string,
+    private readonly logger: Logger,
+  ) {
     this.file = path.join(dataDir, 'pauses.json');
   }
 

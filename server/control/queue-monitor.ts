@@ -280,7 +280,10 @@ export class QueueMonitor {
     const ordered = new Map<string, QueueSource[]>();
     for (const name of [...sources.keys()].sort()) {
       const set = sources.get(name) as Set<QueueSource>;
-      ordered.set(name, SOURCE_ORDER.filter((source) => set.has(source)));
+      ordered.set(
+        name,
+        SOURCE_ORDER.filter((source) => set.has(source)),
+      );
     }
     return ordered;
   }

@@ -76,7 +76,10 @@ export class RedisResultBackend {
   private closed = false;
 
   /** Throws BrokerUrlError for a URL that is not `redis://`, `rediss://` or `redis+socket://`. */
-  constructor(url: string, private readonly logger: Logger) {
+  constructor(
+    url: string,
+    private readonly logger: Logger,
+  ) {
     const target = parseBrokerUrl(url);
     this.description = redactBrokerUrl(url);
     if (target.kind !== 'redis') {
@@ -202,9 +205,7 @@ export class RedisResultBackend {
     if (subscription.waiters.size > 0) return;
     this.subscriptions.delete(channel);
     // Only after SUBSCRIBE settled, so UNSUBSCRIBE cannot overtake it.
-    void subscription.ready
-      .then(() => this.subscriber?.unsubscribe(channel))
-      .catch(() => undefined);
+    void subscription.ready.then(() => this.subscriber?.unsubscribe(channel)).catch(() => undefined);
   }
 
   private async subscribe(channel: string): Promise<void> {

@@ -34,9 +34,7 @@ export interface AccessState {
 /** What a request is for: the API (`/api/*`), a live-update connection, or a UI page/asset. */
 export type AccessKind = 'api' | 'socket' | 'page';
 
-export type AccessDecision =
-  | { ok: true; user: string | null }
-  | { ok: false; status: 401; error: string; /** WWW-Authenticate value, when credentials could help. */ challenge: string | null };
+export type AccessDecision = { ok: true; user: string | null } | { ok: false; status: 401; error: string /** WWW-Authenticate value, when credentials could help. */; challenge: string | null };
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -46,7 +44,10 @@ LOOPBACK.addAddress('::1', 'ipv6');
 
 /** 127.0.0.0/8, ::1 (any spelling, also IPv4-mapped 127.x) and `localhost`: only this machine can connect. */
 export function isLoopbackAddress(address: string): boolean {
-  const host = address.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const host = address
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   const family = isIP(host);
   return family !== 0 && LOOPBACK.check(host, family === 6 ? 'ipv6' : 'ipv4');

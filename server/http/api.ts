@@ -47,7 +47,14 @@ export function apiRouter({ read, refreshInspection, ping, realtimeStats }: Read
 
   router.get('/api/audit', async (req, res) => {
     const query = req.query as Query;
-    res.json(await read.audit({ limit: Math.min(intParam(query, 'limit', {}, 100), 10_000), offset: intParam(query, 'offset', {}, 0), action: param(query, 'action') ?? null, target: param(query, 'target') ?? null }));
+    res.json(
+      await read.audit({
+        limit: Math.min(intParam(query, 'limit', {}, 100), 10_000),
+        offset: intParam(query, 'offset', {}, 0),
+        action: param(query, 'action') ?? null,
+        target: param(query, 'target') ?? null,
+      }),
+    );
   });
 
   // Ping through the mailbox: which workers answer remote control right now (not just heartbeats).

@@ -23,22 +23,25 @@ const QUERY_OPTIONS = ['queue', 'routing_key', 'countdown', 'eta', 'expires', 'p
 
 /** Python's float() on text, restricted to finite decimal notation. */
 const DECIMAL_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
-const secondsSchema = z.union(
-  [z.number(), z.string().regex(DECIMAL_RE).transform(Number)],
-  { error: 'expected a number of seconds' },
-).pipe(z.number({ error: 'expected a finite number of seconds' }));
-const prioritySchema = z.union(
-  [z.number().int(), z.string().regex(/^\s*\d+\s*$/).transform(Number)],
-  { error: 'expected an integer from 0 to 9' },
-).pipe(z.number().int().min(0, 'expected an integer from 0 to 9').max(9, 'expected an integer from 0 to 9'));
+const secondsSchema = z.union([z.number(), z.string().regex(DECIMAL_RE).transform(Number)], { error: 'expected a number of seconds' }).pipe(z.number({ error: 'expected a finite number of seconds' }));
+const prioritySchema = z
+  .union(
+    [
+      z.number().int(),
+      z
+        .string()
+        .regex(/^\s*\d+\s*$/)
+        .transform(Number),
+    ],
+    { error: 'expected an integer from 0 to 9' },
+  )
+  .pipe(z.number().int().min(0, 'expected an integer from 0 to 9').max(9, 'expected an integer from 0 to 9'));
 const queueSchema = z
   .string({ error: 'expected a queue name' })
   .min(1, 'must not be empty')
   .refine((s) => Buffer.byteLength(s, 'utf8') <= 255, 'must be at most 255 bytes (AMQP short string)')
   .refine((s) => !/[\p{Cc}]/u.test(s), 'must not contain control characters');
-const taskIdSchema = z
-  .string({ error: 'expected a string' })
-  .regex(TASK_ID_PATTERN, 'must be 1–255 characters of letters, digits and - _ . : (starting with a letter or digit)');
+const taskIdSchema = z.string({ error: 'expected a string' }).regex(TASK_ID_PATTERN, 'must be 1–255 characters of letters, digits and - _ . : (starting with a letter or digit)');
 const argsSchema = z.array(z.unknown(), { error: 'args must be an array' });
 const kwargsSchema = z.record(z.string(), z.unknown(), { error: 'kwargs must be an object' });
 
@@ -83,9 +86,7 @@ export function parseApplyRequest(body: unknown, query: Record<string, unknown>,
 
   const queueRaw = raw('queue');
   const routingKeyRaw = raw('routing_key');
-  const queue = queueRaw !== undefined ? field('queue', queueSchema, queueRaw)
-    : routingKeyRaw !== undefined ? field('routing_key', queueSchema, routingKeyRaw)
-    : DEFAULT_QUEUE;
+  const queue = queueRaw !== undefined ? field('queue', queueSchema, queueRaw) : routingKeyRaw !== undefined ? field('routing_key', queueSchema, routingKeyRaw) : DEFAULT_QUEUE;
 
   const countdownRaw = raw('countdown');
   const countdown = countdownRaw === undefined ? null : field('countdown', secondsSchema, countdownRaw);
@@ -162,7 +163,8 @@ const ISO_DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})
 
 /** A date-time in Flower's format or ISO 8601; no offset means UTC. Throws RequestError(400). */
 export function parseDateTime(text: string, name: string): Date {
-  const invalid = (): RequestError => new RequestError(400, `Invalid '${name}': expected "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) or ISO 8601, got ${JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text)}`);
+  const invalid = (): RequestError =>
+    new RequestError(400, `Invalid '${name}': expected "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) or ISO 8601, got ${JSON.stringify(text.length > 60 ? text.slice(0, 60) + '…' : text)}`);
   const s = text.trim();
   const match = FLOWER_DATETIME_RE.exec(s) ?? ISO_DATETIME_RE.exec(s);
   if (!match) throw invalid();

@@ -198,7 +198,12 @@ export function controlRouter(controls: ControlService, read: Pick<HistoryQuerie
       return;
     }
     if (dryRun) {
-      res.json({ message: `${ids.length} unfinished task${ids.length === 1 ? '' : 's'} match: a revocation would be sent for ${ids.length === 1 ? 'it' : 'them'}`, count: ids.length, 'task-ids': ids, 'dry-run': true });
+      res.json({
+        message: `${ids.length} unfinished task${ids.length === 1 ? '' : 's'} match: a revocation would be sent for ${ids.length === 1 ? 'it' : 'them'}`,
+        count: ids.length,
+        'task-ids': ids,
+        'dry-run': true,
+      });
       return;
     }
     const outcome = await controls.revoke(actor(req), ids, terminate, signal, 'bulk-revoke');
@@ -213,12 +218,18 @@ export function controlRouter(controls: ControlService, read: Pick<HistoryQuerie
       throw new RequestError(400, `Purging deletes every waiting message of '${queue}': repeat the queue name as confirm=${queue} to do it`);
     }
     const removed = await transport.purgeQueue(queue);
-    const outcome = await controls.recordAction(actor(req), 'purge-queue', queue, {}, {
-      ok: true,
-      message: `Purged ${removed} message${removed === 1 ? '' : 's'} from '${queue}'`,
-      workers: {},
-      data: { purged: removed },
-    });
+    const outcome = await controls.recordAction(
+      actor(req),
+      'purge-queue',
+      queue,
+      {},
+      {
+        ok: true,
+        message: `Purged ${removed} message${removed === 1 ? '' : 's'} from '${queue}'`,
+        workers: {},
+        data: { purged: removed },
+      },
+    );
     send(res, outcome);
   });
 

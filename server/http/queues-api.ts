@@ -12,10 +12,7 @@ import type { LiveQueries } from '../views/read-model';
 import type { QueuesSnapshot } from '../views/types';
 
 /** One entry of Flower's `{"active_queues": [...]}`, per broker. */
-export type FlowerQueueLength =
-  | { name: string; messages: number }
-  | { name: string; messages: number; consumers: number | null }
-  | ManagementQueue;
+export type FlowerQueueLength = { name: string; messages: number } | { name: string; messages: number; consumers: number | null } | ManagementQueue;
 
 export function queuesRouter(read: Pick<LiveQueries, 'queues'>, monitor: Pick<QueueMonitor, 'intervalSeconds' | 'managementQueues'>, brokerKind: 'redis' | 'amqp'): Router {
   const router = express.Router();

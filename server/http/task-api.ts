@@ -47,17 +47,23 @@ export function taskRouter(deps: TaskApiDependencies, options: ControlApiOptions
     const message = buildTaskMessage(taskName, sendOptions, ORIGIN);
     const taskId = String(message.headers.id);
     await deps.transport.publishTask(message);
-    const outcome = await deps.controls.recordAction(actorOf(req, options), action, taskName, {
-      'task-id': taskId,
-      queue: sendOptions.queue,
-      args: sendOptions.args,
-      kwargs: sendOptions.kwargs,
-      priority: sendOptions.priority,
-      countdown: sendOptions.countdown,
-      eta: sendOptions.eta?.toISOString() ?? null,
-      expires: sendOptions.expires?.toISOString() ?? null,
-      ...extra,
-    }, { ok: true, message: `Sent '${taskName}' as ${taskId}`, workers: {}, data: {} });
+    const outcome = await deps.controls.recordAction(
+      actorOf(req, options),
+      action,
+      taskName,
+      {
+        'task-id': taskId,
+        queue: sendOptions.queue,
+        args: sendOptions.args,
+        kwargs: sendOptions.kwargs,
+        priority: sendOptions.priority,
+        countdown: sendOptions.countdown,
+        eta: sendOptions.eta?.toISOString() ?? null,
+        expires: sendOptions.expires?.toISOString() ?? null,
+        ...extra,
+      },
+      { ok: true, message: `Sent '${taskName}' as ${taskId}`, workers: {}, data: {} },
+    );
     return { taskId, outcome };
   };
 
@@ -119,17 +125,23 @@ export function taskRouter(deps: TaskApiDependencies, options: ControlApiOptions
     if (!Array.isArray(args)) throw new RequestError(409, `Cannot retry '${oldId}': its args are not a tuple or list`);
     if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw new RequestError(409, `Cannot retry '${oldId}': its kwargs are not a dict`);
     const queue = param(inputs(req), 'queue') || task.queue || task.routing_key || DEFAULT_QUEUE;
-    const { taskId } = await send(req, 'retry', task.name, {
-      args: args as JsonValue[],
-      kwargs: kwargs as Record<string, JsonValue>,
-      queue,
-      countdown: null,
-      eta: null,
-      expires: null,
-      priority: 0,
-      parentId: oldId,
-      rootId: task.root_id ?? oldId,
-    }, { 'retry-of': oldId });
+    const { taskId } = await send(
+      req,
+      'retry',
+      task.name,
+      {
+        args: args as JsonValue[],
+        kwargs: kwargs as Record<string, JsonValue>,
+        queue,
+        countdown: null,
+        eta: null,
+        expires: null,
+        priority: 0,
+        parentId: oldId,
+        rootId: task.root_id ?? oldId,
+      },
+      { 'retry-of': oldId },
+    );
     res.json({ message: `Retried '${oldId}' as ${taskId}`, 'task-id': taskId, 'retry-of': oldId });
   });
 

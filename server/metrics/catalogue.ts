@@ -51,35 +51,100 @@ export function exporterTaskCounterName<State extends ExporterTaskCounter>(state
 
 export const METRICS = [
   // --- Flower-compatible ---
-  { name: 'flower_events_total', type: 'counter', family: 'flower', labels: ['worker', 'type', 'task'], help: 'Number of task events, by worker (sender hostname), event type and task name (Flower-compatible).' },
-  { name: 'flower_task_runtime_seconds', type: 'histogram', family: 'flower', labels: ['worker', 'task'], buckets: 'runtimeBuckets', help: 'Task runtime reported by task-succeeded events (Flower-compatible).' },
-  { name: 'flower_task_prefetch_time_seconds', type: 'gauge', family: 'flower', labels: ['worker', 'task'], help: 'Time the last started task waited at the worker between received and started; 0 after it finishes (Flower-compatible).' },
+  {
+    name: 'flower_events_total',
+    type: 'counter',
+    family: 'flower',
+    labels: ['worker', 'type', 'task'],
+    help: 'Number of task events, by worker (sender hostname), event type and task name (Flower-compatible).',
+  },
+  {
+    name: 'flower_task_runtime_seconds',
+    type: 'histogram',
+    family: 'flower',
+    labels: ['worker', 'task'],
+    buckets: 'runtimeBuckets',
+    help: 'Task runtime reported by task-succeeded events (Flower-compatible).',
+  },
+  {
+    name: 'flower_task_prefetch_time_seconds',
+    type: 'gauge',
+    family: 'flower',
+    labels: ['worker', 'task'],
+    help: 'Time the last started task waited at the worker between received and started; 0 after it finishes (Flower-compatible).',
+  },
   { name: 'flower_worker_prefetched_tasks', type: 'gauge', family: 'flower', labels: ['worker', 'task'], help: 'Tasks received by a worker and not started yet (Flower-compatible).' },
-  { name: 'flower_worker_online', type: 'gauge', family: 'flower', labels: ['worker'], help: 'Worker online (1) or offline (0). Unlike Flower, 0 also when heartbeats stop (freq x 2), e.g. after SIGKILL.' },
-  { name: 'flower_worker_number_of_currently_executing_tasks', type: 'gauge', family: 'flower', labels: ['worker'], help: 'Tasks executing on the worker, from its last heartbeat (Flower-compatible).' },
+  {
+    name: 'flower_worker_online',
+    type: 'gauge',
+    family: 'flower',
+    labels: ['worker'],
+    help: 'Worker online (1) or offline (0). Unlike Flower, 0 also when heartbeats stop (freq x 2), e.g. after SIGKILL.',
+  },
+  {
+    name: 'flower_worker_number_of_currently_executing_tasks',
+    type: 'gauge',
+    family: 'flower',
+    labels: ['worker'],
+    help: 'Tasks executing on the worker, from its last heartbeat (Flower-compatible).',
+  },
 
   // --- celery-exporter-compatible ---
-  ...EXPORTER_TASK_COUNTERS.map((state) => ({
-    name: exporterTaskCounterName(state),
-    type: 'counter',
+  ...EXPORTER_TASK_COUNTERS.map(
+    (state) =>
+      ({
+        name: exporterTaskCounterName(state),
+        type: 'counter',
+        family: 'exporter',
+        labels: state === 'failed' ? [...TASK_LABELS, 'exception'] : TASK_LABELS,
+        help: `Tasks ${state} (task-${state} events), by task name, worker host and queue (celery-exporter-compatible).`,
+      }) as const,
+  ),
+  {
+    name: 'celery_worker_up',
+    type: 'gauge',
     family: 'exporter',
-    labels: state === 'failed' ? [...TASK_LABELS, 'exception'] : TASK_LABELS,
-    help: `Tasks ${state} (task-${state} events), by task name, worker host and queue (celery-exporter-compatible).`,
-  }) as const),
-  { name: 'celery_worker_up', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Worker up (1) or down (0) by heartbeat liveness: down after freq x 2 without a heartbeat or on worker-offline.' },
+    labels: ['hostname'],
+    help: 'Worker up (1) or down (0) by heartbeat liveness: down after freq x 2 without a heartbeat or on worker-offline.',
+  },
   { name: 'celery_worker_tasks_active', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Tasks executing on the worker (heartbeat active), 0 when down.' },
   { name: 'celery_worker_last_heartbeat_timestamp', type: 'gauge', family: 'exporter', labels: ['hostname'], help: 'Unix time Celeriac last heard from the worker (heartbeat or task event).' },
   { name: 'celery_task_runtime', type: 'histogram', family: 'exporter', labels: TASK_LABELS, buckets: 'runtimeBuckets', help: 'Task runtime in seconds (task-succeeded).' },
-  { name: 'celery_task_queue_wait_time', type: 'histogram', family: 'exporter', labels: TASK_LABELS, buckets: 'queueWaitBuckets', help: 'Seconds a task waited in the queue: started - max(sent, eta).' },
-  { name: 'celery_queue_length', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Messages waiting in the queue, read from the broker (all Redis priority lists), including queues nobody consumes.' },
+  {
+    name: 'celery_task_queue_wait_time',
+    type: 'histogram',
+    family: 'exporter',
+    labels: TASK_LABELS,
+    buckets: 'queueWaitBuckets',
+    help: 'Seconds a task waited in the queue: started - max(sent, eta).',
+  },
+  {
+    name: 'celery_queue_length',
+    type: 'gauge',
+    family: 'exporter',
+    labels: ['queue_name'],
+    help: 'Messages waiting in the queue, read from the broker (all Redis priority lists), including queues nobody consumes.',
+  },
   { name: 'celery_queue_length_by_priority', type: 'gauge', family: 'exporter', labels: ['queue_name', 'priority'], help: 'Redis only: messages waiting in each priority list of the queue.' },
-  { name: 'celery_queue_oldest_message_age_seconds', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Redis only: age of the next message out of the queue (from its task-sent event), when known.' },
+  {
+    name: 'celery_queue_oldest_message_age_seconds',
+    type: 'gauge',
+    family: 'exporter',
+    labels: ['queue_name'],
+    help: 'Redis only: age of the next message out of the queue (from its task-sent event), when known.',
+  },
   { name: 'celery_active_consumer_count', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Consumers attached to the queue (RabbitMQ), else workers consuming it.' },
   { name: 'celery_active_worker_count', type: 'gauge', family: 'exporter', labels: ['queue_name'], help: 'Online workers consuming the queue (from their active_queues).' },
 
   // --- Celeriac's own health ---
   { name: 'celeriac_events_received_total', type: 'counter', family: 'celeriac', labels: ['type'], help: 'Events decoded and applied to the model, by event type.' },
-  { name: 'celeriac_events_dropped_total', type: 'counter', family: 'celeriac', labels: ['reason'], help: 'Inbound messages or events dropped, by reason (bad_json, unsupported_content_type, backlog_overflow...).' },
+  {
+    name: 'celeriac_events_dropped_total',
+    type: 'counter',
+    family: 'celeriac',
+    labels: ['reason'],
+    help: 'Inbound messages or events dropped, by reason (bad_json, unsupported_content_type, backlog_overflow...).',
+  },
   { name: 'celeriac_broker_connected', type: 'gauge', family: 'celeriac', labels: [], help: '1 while connected to the broker and subscribed to the event stream, else 0.' },
   { name: 'celeriac_broker_reconnects_total', type: 'counter', family: 'celeriac', labels: [], help: 'Successful (re)connections to the broker.' },
   { name: 'celeriac_seconds_since_last_event', type: 'gauge', family: 'celeriac', labels: [], help: 'Seconds since the last event was received (-1 before the first).' },
@@ -90,7 +155,13 @@ export const METRICS = [
   { name: 'celeriac_control_calls_total', type: 'counter', family: 'celeriac', labels: ['action', 'outcome'], help: 'Control actions taken through Celeriac, by action and outcome (ok, failed).' },
   { name: 'celeriac_metrics_series_dropped_total', type: 'counter', family: 'celeriac', labels: ['metric'], help: 'Label sets not created because the metric reached --metrics-max-series.' },
   { name: 'celeriac_scrape_duration_seconds', type: 'gauge', family: 'celeriac', labels: [], help: 'Time the previous /metrics scrape took to render.' },
-  { name: 'celeriac_heap_limit_bytes', type: 'gauge', family: 'celeriac', labels: [], help: 'V8 heap size limit (--max-old-space-size or its default): past it the process dies with "heap out of memory".' },
+  {
+    name: 'celeriac_heap_limit_bytes',
+    type: 'gauge',
+    family: 'celeriac',
+    labels: [],
+    help: 'V8 heap size limit (--max-old-space-size or its default): past it the process dies with "heap out of memory".',
+  },
   { name: 'celeriac_memory_limit_bytes', type: 'gauge', family: 'celeriac', labels: [], help: "The container's memory limit (cgroup memory.max), absent when there is none." },
 
   // --- The process (prom-client's default collectors) ---
@@ -104,7 +175,9 @@ export const METRICS = [
   runtime('process_open_fds', 'gauge', 'Open file descriptors.'),
   runtime('process_max_fds', 'gauge', 'Maximum number of open file descriptors.'),
   runtime('nodejs_eventloop_lag_seconds', 'gauge', 'Event-loop lag, in seconds (a timer measured at scrape).'),
-  ...(['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const).map((stat) => runtime(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop lag ${stat} since the previous scrape, in seconds.`)),
+  ...(['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const).map((stat) =>
+    runtime(`nodejs_eventloop_lag_${stat}_seconds`, 'gauge', `Event-loop lag ${stat} since the previous scrape, in seconds.`),
+  ),
   runtime('nodejs_active_resources', 'gauge', 'Active resources keeping the event loop alive, by type.', ['type']),
   runtime('nodejs_active_handles', 'gauge', 'Active libuv handles, by type.', ['type']),
   runtime('nodejs_active_requests', 'gauge', 'Active libuv requests, by type.', ['type']),

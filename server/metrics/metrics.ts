@@ -49,10 +49,7 @@ type Labels = Record<string, string>;
 type EventCountName = CeleriacMetricNameOf<'counter' | 'histogram'>;
 
 /** A registered metric, with what updating it needs. */
-type RegisteredMetric =
-  | { type: 'counter'; metric: Counter<string> }
-  | { type: 'gauge'; metric: Gauge<string> }
-  | { type: 'histogram'; metric: Histogram<string>; bounds: readonly number[] };
+type RegisteredMetric = { type: 'counter'; metric: Counter<string> } | { type: 'gauge'; metric: Gauge<string> } | { type: 'histogram'; metric: Histogram<string>; bounds: readonly number[] };
 type CountingMetric = Exclude<RegisteredMetric, { type: 'gauge' }>;
 
 type LabelsOf<Spec extends MetricSpec> = { [Label in Spec['labels'][number]]: string };
@@ -112,7 +109,10 @@ export class CeleriacMetrics {
    * Nothing is subscribed here: the composition root feeds task events to taskChanged() and
    * answered inspections to workerInspected().
    */
-  constructor(private readonly sources: MetricsSources, private readonly options: MetricsOptions) {
+  constructor(
+    private readonly sources: MetricsSources,
+    private readonly options: MetricsOptions,
+  ) {
     const readings = this.readings();
     for (const spec of CELERIAC_METRICS) {
       if (options.families.has(spec.family)) this.metrics.set(spec.name, this.create(spec, readings[spec.name]));
@@ -171,14 +171,26 @@ export class CeleriacMetrics {
       return { type: 'histogram', metric: new Histogram({ ...common, buckets: [...bounds] }), bounds };
     }
     if (spec.type === 'counter') {
-      const counter = read === 'events' ? new Counter(common) : new Counter({ ...common, collect(this: Counter<string>): void {
-        applyCounterReading(this, read());
-      } });
+      const counter =
+        read === 'events'
+          ? new Counter(common)
+          : new Counter({
+              ...common,
+              collect(this: Counter<string>): void {
+                applyCounterReading(this, read());
+              },
+            });
       return { type: 'counter', metric: counter };
     }
-    const gauge = read === 'events' ? new Gauge(common) : new Gauge({ ...common, collect(this: Gauge<string>): void {
-      applyGaugeReading(this, read());
-    } });
+    const gauge =
+      read === 'events'
+        ? new Gauge(common)
+        : new Gauge({
+            ...common,
+            collect(this: Gauge<string>): void {
+              applyGaugeReading(this, read());
+            },
+          });
     return { type: 'gauge', metric: gauge };
   }
 
@@ -337,11 +349,12 @@ export class CeleriacMetrics {
       celery_task_queue_wait_time: 'events',
       celery_queue_length: () => this.perQueue((queue) => [[{ queue_name: queue.name }, queue.ready ?? queue.messages]]),
       celery_queue_length_by_priority: () => this.perQueue((queue) => Object.entries(queue.byPriority ?? {}).map(([priority, count]) => [{ queue_name: queue.name, priority }, count] as const)),
-      celery_queue_oldest_message_age_seconds: () => this.perQueue((queue) => {
-        // An empty queue's next message has not waited; a non-empty one of unknown age has no value.
-        const age = queue.oldestAgeSeconds ?? (queue.messages === 0 ? 0 : null);
-        return age === null ? [] : [[{ queue_name: queue.name }, age]];
-      }),
+      celery_queue_oldest_message_age_seconds: () =>
+        this.perQueue((queue) => {
+          // An empty queue's next message has not waited; a non-empty one of unknown age has no value.
+          const age = queue.oldestAgeSeconds ?? (queue.messages === 0 ? 0 : null);
+          return age === null ? [] : [[{ queue_name: queue.name }, age]];
+        }),
       celery_active_consumer_count: () => this.perQueue((queue, workers) => [[{ queue_name: queue.name }, queue.consumers ?? workers]]),
       celery_active_worker_count: () => this.perQueue((queue, workers) => [[{ queue_name: queue.name }, workers]]),
       celeriac_events_received_total: () => Array.from(sources.ingestCounters().byType, ([type, count]) => [{ type }, count] as const),
@@ -369,7 +382,11 @@ export class CeleriacMetrics {
    * labels several workers share a label: `combine` merges their values (a host is up if any of
    * its workers is; their executing tasks add up).
    */
-  private perWorker<WorkerLabels>(labelsOf: (label: string) => WorkerLabels, valueOfReading: (reading: WorkerReading) => number, combine: (previous: number, value: number) => number): [WorkerLabels, number][] {
+  private perWorker<WorkerLabels>(
+    labelsOf: (label: string) => WorkerLabels,
+    valueOfReading: (reading: WorkerReading) => number,
+    combine: (previous: number, value: number) => number,
+  ): [WorkerLabels, number][] {
     const now = Date.now() / 1000;
     const values = new Map<string, number>();
     for (const worker of this.sources.workers()) {
@@ -450,7 +467,10 @@ export class CeleriacMetrics {
   /** The exposition, in the format the scraper asked for. Scrapes are serialized (see below). */
   render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
     const run = this.rendering.then(() => this.renderNow(accept));
-    this.rendering = run.then(() => undefined, () => undefined);
+    this.rendering = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -514,7 +534,10 @@ class HeldCounter implements HeldSeries {
   readonly size = 1;
   private total = 0;
 
-  constructor(private readonly metric: Counter<string>, private readonly labels: Labels) {}
+  constructor(
+    private readonly metric: Counter<string>,
+    private readonly labels: Labels,
+  ) {}
 
   add(value: number): void {
     this.total += value;
@@ -541,7 +564,11 @@ class HeldHistogram implements HeldSeries {
   /** Smallest value per bucket: keeps the mean inside the bucket despite rounding. */
   private readonly mins: Float64Array;
 
-  constructor(private readonly metric: Histogram<string>, private readonly labels: Labels, private readonly bounds: readonly number[]) {
+  constructor(
+    private readonly metric: Histogram<string>,
+    private readonly labels: Labels,
+    private readonly bounds: readonly number[],
+  ) {
     this.counts = new Float64Array(bounds.length + 1);
     this.sums = new Float64Array(bounds.length + 1);
     this.mins = new Float64Array(bounds.length + 1).fill(Number.POSITIVE_INFINITY);

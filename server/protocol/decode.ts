@@ -12,16 +12,7 @@
  * library, no intermediate arrays.
  */
 import { brotliDecompressSync, inflateSync } from 'node:zlib';
-import {
-  IGNORED_EVENT_TYPES,
-  KNOWN_TASK_EVENT_TYPES,
-  type CeleryEvent,
-  type DropReason,
-  type JsonValue,
-  type TaskEvent,
-  type WorkerEvent,
-  type WorkerEventType,
-} from './events';
+import { IGNORED_EVENT_TYPES, KNOWN_TASK_EVENT_TYPES, type CeleryEvent, type DropReason, type JsonValue, type TaskEvent, type WorkerEvent, type WorkerEventType } from './events';
 
 export interface EventSink {
   event(event: CeleryEvent): void;
@@ -72,12 +63,7 @@ export function oversizedMarkerBytes(payload: string): number | null {
  * Decode one message published on Redis: a JSON envelope whose `body` is base64 (§1.2).
  * `localReceived` is Celeriac's receive time in epoch seconds.
  */
-export function decodeRedisMessage(
-  payload: string,
-  localReceived: number,
-  sink: EventSink,
-  options: DecodeOptions = DEFAULT_DECODE_OPTIONS,
-): void {
+export function decodeRedisMessage(payload: string, localReceived: number, sink: EventSink, options: DecodeOptions = DEFAULT_DECODE_OPTIONS): void {
   const message = unwrapRedisEnvelope(payload, options, sink);
   if (!message) return;
   const value = parseJsonBody(message.body, message.parts, options, sink);
@@ -178,12 +164,7 @@ function unwrapRedisEnvelope(payload: string, options: DecodeOptions, sink: Drop
   return { body, parts: { contentType: envelope['content-type'], contentEncoding: envelope['content-encoding'], headers: envelope.headers } };
 }
 
-function decodeAmqpBody(
-  content: Buffer,
-  properties: { contentType?: unknown; contentEncoding?: unknown; headers?: unknown },
-  options: DecodeOptions,
-  sink: DropSink,
-): unknown {
+function decodeAmqpBody(content: Buffer, properties: { contentType?: unknown; contentEncoding?: unknown; headers?: unknown }, options: DecodeOptions, sink: DropSink): unknown {
   if (content.length > options.maxMessageBytes) {
     sink.drop('oversized', `amqp message of ${content.length} bytes`);
     return FAILED;
@@ -247,8 +228,25 @@ function decompress(body: Buffer, compression: unknown, options: DecodeOptions, 
 /** Fields handled explicitly for task events; anything else on a custom event goes to `extra`. */
 const COMMON_FIELDS = new Set(['type', 'hostname', 'timestamp', 'clock', 'utcoffset', 'pid', 'uuid', 'local_received']);
 const TASK_FIELDS = new Set([
-  'name', 'args', 'kwargs', 'root_id', 'parent_id', 'retries', 'eta', 'expires', 'queue', 'exchange', 'routing_key',
-  'result', 'runtime', 'exception', 'traceback', 'terminated', 'signum', 'expired', 'requeue',
+  'name',
+  'args',
+  'kwargs',
+  'root_id',
+  'parent_id',
+  'retries',
+  'eta',
+  'expires',
+  'queue',
+  'exchange',
+  'routing_key',
+  'result',
+  'runtime',
+  'exception',
+  'traceback',
+  'terminated',
+  'signum',
+  'expired',
+  'requeue',
 ]);
 
 /** Turn one parsed JSON value into a typed event, or report why not. Exported for tests. */
@@ -324,12 +322,23 @@ function decodeTaskFields(type: string, raw: Record<string, unknown>, base: Base
   // Every optional field is checked for its JSON type; one wrong field drops the event rather
   // than letting a mistyped value reach the state (where it would corrupt sorting and metrics).
   const bad =
-    !optString(raw.name) || !optString(raw.args) || !optString(raw.kwargs) ||
-    !optStringOrNull(raw.root_id) || !optStringOrNull(raw.parent_id) || !optNumber(raw.retries) ||
-    !optStringOrNull(raw.eta) || !optStringOrNull(raw.expires) || !optString(raw.queue) ||
-    !optString(raw.exchange) || !optString(raw.routing_key) || !optString(raw.exception) ||
-    !optString(raw.traceback) || !optNumber(raw.runtime) || !optBoolean(raw.terminated) ||
-    !optBoolean(raw.expired) || !optBoolean(raw.requeue) ||
+    !optString(raw.name) ||
+    !optString(raw.args) ||
+    !optString(raw.kwargs) ||
+    !optStringOrNull(raw.root_id) ||
+    !optStringOrNull(raw.parent_id) ||
+    !optNumber(raw.retries) ||
+    !optStringOrNull(raw.eta) ||
+    !optStringOrNull(raw.expires) ||
+    !optString(raw.queue) ||
+    !optString(raw.exchange) ||
+    !optString(raw.routing_key) ||
+    !optString(raw.exception) ||
+    !optString(raw.traceback) ||
+    !optNumber(raw.runtime) ||
+    !optBoolean(raw.terminated) ||
+    !optBoolean(raw.expired) ||
+    !optBoolean(raw.requeue) ||
     !(raw.signum === undefined || raw.signum === null || typeof raw.signum === 'string' || isFiniteNumber(raw.signum));
   if (bad) {
     sink.drop('wrong_type', `${type}: a task field has the wrong type`);
@@ -373,8 +382,12 @@ function decodeTaskFields(type: string, raw: Record<string, unknown>, base: Base
 function decodeWorkerFields(type: WorkerEventType, raw: Record<string, unknown>, base: Base, sink: EventSink): WorkerEvent | null {
   const loadavg = raw.loadavg;
   const bad =
-    !optNumber(raw.freq) || !optNumber(raw.active) || !optNumber(raw.processed) ||
-    !optString(raw.sw_ident) || !optString(raw.sw_ver) || !optString(raw.sw_sys) ||
+    !optNumber(raw.freq) ||
+    !optNumber(raw.active) ||
+    !optNumber(raw.processed) ||
+    !optString(raw.sw_ident) ||
+    !optString(raw.sw_ver) ||
+    !optString(raw.sw_sys) ||
     !(loadavg === undefined || loadavg === null || (Array.isArray(loadavg) && loadavg.every(isFiniteNumber)));
   if (bad) {
     sink.drop('wrong_type', `${type}: a worker field has the wrong type`);

@@ -13,16 +13,7 @@ export const WORKER_EVENT_TYPES = ['worker-online', 'worker-heartbeat', 'worker-
 export type WorkerEventType = (typeof WORKER_EVENT_TYPES)[number];
 
 /** The task events Celery itself defines; any other `task-<x>` is a custom event (custom state `X`). */
-export const KNOWN_TASK_EVENT_TYPES = [
-  'task-sent',
-  'task-received',
-  'task-started',
-  'task-succeeded',
-  'task-failed',
-  'task-retried',
-  'task-revoked',
-  'task-rejected',
-] as const;
+export const KNOWN_TASK_EVENT_TYPES = ['task-sent', 'task-received', 'task-started', 'task-succeeded', 'task-failed', 'task-retried', 'task-revoked', 'task-rejected'] as const;
 
 /** Fields every Celery event carries (EventDispatcher.publish). */
 interface EventBase {

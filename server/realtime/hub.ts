@@ -14,7 +14,8 @@ import type { HistoryQueries, LiveQueries } from '../views/read-model';
 import { REALTIME, VIEW_EVENTS, type EventsBatch, type TaskDetail, type TasksChanged, type WorkerSummary, type WorkersDelta } from './types';
 
 /** What the hub reads: the live views of the read model, and one task's page. */
-export type HubReads = Pick<LiveQueries, 'workers' | 'workerRow' | 'workerLiveness' | 'stream' | 'overview' | 'overviewVersion' | 'queues' | 'eventsAfter' | 'lastEventSeq'> & Pick<HistoryQueries, 'taskDetail'>;
+export type HubReads = Pick<LiveQueries, 'workers' | 'workerRow' | 'workerLiveness' | 'stream' | 'overview' | 'overviewVersion' | 'queues' | 'eventsAfter' | 'lastEventSeq'> &
+  Pick<HistoryQueries, 'taskDetail'>;
 
 /** At most five updates a second per view and client, whatever the event rate. */
 export const FLUSH_INTERVAL_MS = 200;
@@ -64,7 +65,12 @@ export class RealtimeHub {
   /** Clients disconnected because they stopped reading (see MAX_PENDING_PACKETS). */
   private slowClientsDisconnected = 0;
 
-  constructor(httpServer: HttpServer, private readonly read: HubReads, options: RealtimeOptions, private readonly logger: Logger) {
+  constructor(
+    httpServer: HttpServer,
+    private readonly read: HubReads,
+    options: RealtimeOptions,
+    private readonly logger: Logger,
+  ) {
     this.io = new Server(httpServer, {
       path: options.path,
       serveClient: false,

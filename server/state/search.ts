@@ -264,10 +264,7 @@ function parseTerm(token: Token): QueryExpression {
   if (!value) throw new TaskQuerySyntaxError('Search qualifier requires a value', token.position);
   const isExact = field === 'state' || (field === 'kwargs' && value.includes('='));
   if (!isExact && codePointLength(pyStrip(value)) < MIN_SUBSTRING_LENGTH) {
-    throw new TaskQuerySyntaxError(
-      `Substring search terms must contain at least ${MIN_SUBSTRING_LENGTH} characters`,
-      token.position,
-    );
+    throw new TaskQuerySyntaxError(`Substring search terms must contain at least ${MIN_SUBSTRING_LENGTH} characters`, token.position);
   }
   return { type: 'term', field, value };
 }
@@ -397,9 +394,7 @@ function compileTerm(field: SearchField | null, value: string): Compiled {
     case 'name':
     case 'worker': {
       const test = memoised(substringTest(needle));
-      return field === 'name'
-        ? { match: (task) => task.name !== null && test(task.name), cost: 1 }
-        : { match: (task) => task.worker !== null && test(task.worker), cost: 1 };
+      return field === 'name' ? { match: (task) => task.name !== null && test(task.name), cost: 1 } : { match: (task) => task.worker !== null && test(task.worker), cost: 1 };
     }
     case 'args': {
       const test = substringTest(needle);
@@ -457,7 +452,13 @@ function compile(expression: QueryExpression): Compiled {
       // Pure predicates, so the order does not change the result: cheapest first.
       const parts = expression.children.map(compile).sort((a, b) => a.cost - b.cost);
       const cost = Math.max(...parts.map((part) => part.cost)) + 1;
-      return { match: combineMatchers(expression.type, parts.map((part) => part.match)), cost };
+      return {
+        match: combineMatchers(
+          expression.type,
+          parts.map((part) => part.match),
+        ),
+        cost,
+      };
     }
   }
 }

@@ -9,9 +9,7 @@ import type { JsonValue, TaskEvent } from '../protocol/events';
 
 /** Celery's `states.PRECEDENCE`, index 0 = latest in the lifecycle; `null` stands for any custom state. */
 const PRECEDENCE: readonly (string | null)[] = ['SUCCESS', 'FAILURE', null, 'REVOKED', 'STARTED', 'RECEIVED', 'REJECTED', 'RETRY', 'PENDING'];
-const PRECEDENCE_INDEX: ReadonlyMap<string, number> = new Map(
-  PRECEDENCE.flatMap((state, index) => (state === null ? [] : [[state, index] as const])),
-);
+const PRECEDENCE_INDEX: ReadonlyMap<string, number> = new Map(PRECEDENCE.flatMap((state, index) => (state === null ? [] : [[state, index] as const])));
 const CUSTOM_PRECEDENCE = PRECEDENCE.indexOf(null);
 
 export function precedence(state: string): number {
@@ -166,18 +164,34 @@ export class TaskRecord {
   apply(event: TaskEvent, intern: (s: string) => string): void {
     const newState = stateForEvent(event.type);
     switch (event.type) {
-      case 'task-sent': this.sent = event.timestamp; break;
-      case 'task-received': this.received = event.timestamp; break;
-      case 'task-started': this.started = event.timestamp; break;
-      case 'task-succeeded': this.succeeded = event.timestamp; break;
-      case 'task-failed': this.failed = event.timestamp; break;
-      case 'task-retried': this.retried = event.timestamp; break;
-      case 'task-revoked': this.revoked = event.timestamp; break;
-      case 'task-rejected': this.rejected = event.timestamp; break;
-      default: break;
+      case 'task-sent':
+        this.sent = event.timestamp;
+        break;
+      case 'task-received':
+        this.received = event.timestamp;
+        break;
+      case 'task-started':
+        this.started = event.timestamp;
+        break;
+      case 'task-succeeded':
+        this.succeeded = event.timestamp;
+        break;
+      case 'task-failed':
+        this.failed = event.timestamp;
+        break;
+      case 'task-retried':
+        this.retried = event.timestamp;
+        break;
+      case 'task-revoked':
+        this.revoked = event.timestamp;
+        break;
+      case 'task-rejected':
+        this.rejected = event.timestamp;
+        break;
+      default:
+        break;
     }
-    const happenedBefore =
-      newState !== 'RETRY' && this.state !== 'RETRY' && precedence(newState) > precedence(this.state);
+    const happenedBefore = newState !== 'RETRY' && this.state !== 'RETRY' && precedence(newState) > precedence(this.state);
     if (happenedBefore && newState === 'RECEIVED') {
       this.copyDescriptive(event, intern);
       return;

@@ -94,7 +94,19 @@ export class ClusterReadModel implements ReadModel {
     return {
       root: workflow.root,
       truncated: workflow.truncated,
-      nodes: workflow.nodes.map((t) => ({ uuid: t.uuid, name: t.name, state: t.state, parent_id: t.parentId, worker: t.worker, sent: t.sent, received: t.received, started: t.started, succeeded: t.succeeded, failed: t.failed, runtime: t.runtime })),
+      nodes: workflow.nodes.map((t) => ({
+        uuid: t.uuid,
+        name: t.name,
+        state: t.state,
+        parent_id: t.parentId,
+        worker: t.worker,
+        sent: t.sent,
+        received: t.received,
+        started: t.started,
+        succeeded: t.succeeded,
+        failed: t.failed,
+        runtime: t.runtime,
+      })),
       edges: workflow.edges.map(([from, to]) => ({ from, to })),
     };
   }
@@ -199,7 +211,10 @@ export class ClusterReadModel implements ReadModel {
       workers: { online, offline },
       activeTasks,
       tasksRetained: this.state.tasks.size,
-      queues: this.sources.queueSnapshot().queues.filter((q) => q.exists).map((q) => ({ name: q.name, messages: q.messages })),
+      queues: this.sources
+        .queueSnapshot()
+        .queues.filter((q) => q.exists)
+        .map((q) => ({ name: q.name, messages: q.messages })),
       throughput: aggregates.throughput(now),
       failureRatio: recent.finished === 0 ? null : recent.failed / recent.finished,
       runtime: recent.runtime,

@@ -50,12 +50,23 @@ export class LiveAggregates {
       if (this.buckets.length > THROUGHPUT_BUCKETS) this.buckets.shift();
     }
     switch (event.type) {
-      case 'task-received': bucket.received++; break;
-      case 'task-succeeded': bucket.succeeded++; break;
-      case 'task-failed': bucket.failed++; break;
-      case 'task-retried': bucket.retried++; break;
-      case 'task-revoked': bucket.revoked++; break;
-      default: break;
+      case 'task-received':
+        bucket.received++;
+        break;
+      case 'task-succeeded':
+        bucket.succeeded++;
+        break;
+      case 'task-failed':
+        bucket.failed++;
+        break;
+      case 'task-retried':
+        bucket.retried++;
+        break;
+      case 'task-revoked':
+        bucket.revoked++;
+        break;
+      default:
+        break;
     }
   }
 

@@ -35,7 +35,10 @@ export interface OutcomeSummary {
 export class OutcomeWindow {
   private readonly buckets: Bucket[] = [];
 
-  constructor(private readonly windowSeconds: number, private readonly bucketSeconds: number) {}
+  constructor(
+    private readonly windowSeconds: number,
+    private readonly bucketSeconds: number,
+  ) {}
 
   /** One finished task: `exception` is set for a failure, `runtime` for a success that reported one. */
   add(at: number, name: string, exception: string | null, runtime: number | null): void {

@@ -15,7 +15,20 @@ import type { AuditEntry } from '../control/audit';
 import type { PauseState } from '../control/pauses';
 import type { WorkerInspection } from '../control/inspector';
 import type { TaskFilter } from '../state/task-query';
-import type { CeleriacStatus, EventLine, FlowerTaskDict, OverviewSnapshot, QueuesSnapshot, StreamStatus, TaskDetail, TasksPage, WorkerSummary, WorkerView, WorkersSnapshot, WorkflowView } from './types';
+import type {
+  CeleriacStatus,
+  EventLine,
+  FlowerTaskDict,
+  OverviewSnapshot,
+  QueuesSnapshot,
+  StreamStatus,
+  TaskDetail,
+  TasksPage,
+  WorkerSummary,
+  WorkerView,
+  WorkersSnapshot,
+  WorkflowView,
+} from './types';
 
 export interface AuditQuery {
   limit: number;

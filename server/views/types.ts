@@ -82,7 +82,18 @@ export interface QueuesSnapshot {
   updatedAt: number | null;
   stale: boolean;
   error: string | null;
-  queues: { name: string; messages: number; byPriority: Record<string, number> | null; consumers: number | null; ready: number | null; unacked: number | null; oldestAgeSeconds: number | null; paused: boolean; sources: string[]; exists: boolean }[];
+  queues: {
+    name: string;
+    messages: number;
+    byPriority: Record<string, number> | null;
+    consumers: number | null;
+    ready: number | null;
+    unacked: number | null;
+    oldestAgeSeconds: number | null;
+    paused: boolean;
+    sources: string[];
+    exists: boolean;
+  }[];
   /** Length per queue over the last 30 minutes, one point per poll (at most 900). */
   history: { t: number; lengths: Record<string, number> }[];
   readOnly: boolean;
@@ -100,7 +111,6 @@ export interface EventLine {
   /** A short description of the interesting fields (result, exception, runtime…). */
   summary: string;
 }
-
 
 /** One task of a workflow graph, with the times the graph's tooltips and ordering use. */
 export interface WorkflowNode {

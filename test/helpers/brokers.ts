@@ -128,15 +128,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     log = '';
     const proc = spawn(
       REDIS_SERVER_BIN,
-      [
-        ...(options.args ? options.args(port, dir) : ['--port', String(port)]),
-        '--bind', '127.0.0.1',
-        '--save', '',
-        '--appendonly', 'no',
-        '--daemonize', 'no',
-        '--dir', dir,
-        '--loglevel', 'notice',
-      ],
+      [...(options.args ? options.args(port, dir) : ['--port', String(port)]), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--loglevel', 'notice'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;

@@ -15,12 +15,7 @@ import { fileURLToPath } from 'node:url';
 export const CELERY_PYTHON = '/usr/bin/python3';
 
 /** Absolute path of the fixture Celery app (tasks.py, send.py). */
-export const FIXTURE_APP_DIR: string = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'fixtures',
-  'celery_app',
-);
+export const FIXTURE_APP_DIR: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'celery_app');
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 20_000;
@@ -133,8 +128,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 // ---------------------------------------------------------------------------------------------
 
-function celeryEnv(brokerUrl: string, transportOptions?: Record<string, unknown>, defaultQueue?: string,
-  extra?: Record<string, string>): NodeJS.ProcessEnv {
+function celeryEnv(brokerUrl: string, transportOptions?: Record<string, unknown>, defaultQueue?: string, extra?: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CELERY_BROKER_URL: brokerUrl,
@@ -182,12 +176,21 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
  */
 export function startWorker(opts: StartWorkerOptions): Promise<CeleryWorker> {
   const args = [
-    '-m', 'celery', '-A', 'tasks', 'worker',
-    '-n', opts.nodeName,
-    '--loglevel', 'INFO',
-    '--without-gossip', '--without-mingle',
-    '-P', opts.pool ?? 'prefork',
-    '-c', String(opts.concurrency ?? 1),
+    '-m',
+    'celery',
+    '-A',
+    'tasks',
+    'worker',
+    '-n',
+    opts.nodeName,
+    '--loglevel',
+    'INFO',
+    '--without-gossip',
+    '--without-mingle',
+    '-P',
+    opts.pool ?? 'prefork',
+    '-c',
+    String(opts.concurrency ?? 1),
   ];
   if (opts.queues && opts.queues.length > 0) args.push('-Q', opts.queues.join(','));
   if (opts.sendEvents) args.push('-E');
@@ -282,10 +285,7 @@ export function startWorker(opts: StartWorkerOptions): Promise<CeleryWorker> {
     };
     child.once('exit', onExit);
     child.once('error', (err) => finish(new Error(`celery worker ${opts.nodeName}: ${err.message}\n${tail(logText)}`)));
-    const timer = setTimeout(
-      () => finish(new Error(`celery worker ${opts.nodeName} not ready after ${READY_TIMEOUT_MS / 1000} s:\n${tail(logText)}`)),
-      READY_TIMEOUT_MS,
-    );
+    const timer = setTimeout(() => finish(new Error(`celery worker ${opts.nodeName} not ready after ${READY_TIMEOUT_MS / 1000} s:\n${tail(logText)}`)), READY_TIMEOUT_MS);
     // "[… INFO/MainProcess] w1@host ready."
     // Node names may contain spaces and markup (tests use hostile names), so match the tail only.
     const readyRe = /INFO\/MainProcess\] .+ ready\.\s*$/m;

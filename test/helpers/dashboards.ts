@@ -257,19 +257,104 @@ export function substituteGrafanaVariables(expr: string, vars: Record<string, st
 // ---------------------------------------------------------------------------------------------
 
 export const PROMQL_AGGREGATORS: ReadonlySet<string> = new Set([
-  'sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+  'limit_ratio',
 ]);
 
 export const PROMQL_FUNCTIONS: ReadonlySet<string> = new Set([
-  'abs', 'absent', 'absent_over_time', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'avg_over_time', 'ceil', 'changes', 'clamp', 'clamp_max',
-  'clamp_min', 'cos', 'cosh', 'count_over_time', 'day_of_month', 'day_of_week', 'day_of_year', 'days_in_month', 'deg', 'delta', 'deriv',
-  'double_exponential_smoothing', 'exp', 'floor', 'histogram_avg', 'histogram_count', 'histogram_fraction', 'histogram_quantile', 'histogram_stddev',
-  'histogram_stdvar', 'histogram_sum', 'holt_winters', 'hour', 'idelta', 'increase', 'info', 'irate', 'label_join', 'label_replace', 'last_over_time',
-  'ln', 'log10', 'log2', 'mad_over_time', 'max_over_time', 'min_over_time', 'minute', 'month', 'pi', 'predict_linear', 'present_over_time',
-  'quantile_over_time', 'rad', 'rate', 'resets', 'round', 'scalar', 'sgn', 'sin', 'sinh', 'sort', 'sort_by_label', 'sort_by_label_desc', 'sort_desc',
-  'sqrt', 'stddev_over_time', 'stdvar_over_time', 'sum_over_time', 'tan', 'tanh', 'time', 'timestamp', 'vector', 'year',
+  'abs',
+  'absent',
+  'absent_over_time',
+  'acos',
+  'acosh',
+  'asin',
+  'asinh',
+  'atan',
+  'atanh',
+  'avg_over_time',
+  'ceil',
+  'changes',
+  'clamp',
+  'clamp_max',
+  'clamp_min',
+  'cos',
+  'cosh',
+  'count_over_time',
+  'day_of_month',
+  'day_of_week',
+  'day_of_year',
+  'days_in_month',
+  'deg',
+  'delta',
+  'deriv',
+  'double_exponential_smoothing',
+  'exp',
+  'floor',
+  'histogram_avg',
+  'histogram_count',
+  'histogram_fraction',
+  'histogram_quantile',
+  'histogram_stddev',
+  'histogram_stdvar',
+  'histogram_sum',
+  'holt_winters',
+  'hour',
+  'idelta',
+  'increase',
+  'info',
+  'irate',
+  'label_join',
+  'label_replace',
+  'last_over_time',
+  'ln',
+  'log10',
+  'log2',
+  'mad_over_time',
+  'max_over_time',
+  'min_over_time',
+  'minute',
+  'month',
+  'pi',
+  'predict_linear',
+  'present_over_time',
+  'quantile_over_time',
+  'rad',
+  'rate',
+  'resets',
+  'round',
+  'scalar',
+  'sgn',
+  'sin',
+  'sinh',
+  'sort',
+  'sort_by_label',
+  'sort_by_label_desc',
+  'sort_desc',
+  'sqrt',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'sum_over_time',
+  'tan',
+  'tanh',
+  'time',
+  'timestamp',
+  'vector',
+  'year',
   // `@ start()` / `@ end()` modifiers
-  'start', 'end',
+  'start',
+  'end',
 ]);
 
 /** Grafana's template-variable functions (not PromQL; only in variable queries). */
@@ -535,9 +620,15 @@ function fixAggregatorCalls(nodes: Node[]): void {
     const labels = nodes[i + 2];
     const body = nodes[i + 3];
     if (
-      node.token.kind === 'ident' && PROMQL_AGGREGATORS.has(node.token.value) &&
-      kw?.kind === 'token' && kw.token.kind === 'ident' && (kw.token.value === 'by' || kw.token.value === 'without') &&
-      labels?.kind === 'group' && labels.open === '(' && body?.kind === 'group' && body.open === '('
+      node.token.kind === 'ident' &&
+      PROMQL_AGGREGATORS.has(node.token.value) &&
+      kw?.kind === 'token' &&
+      kw.token.kind === 'ident' &&
+      (kw.token.value === 'by' || kw.token.value === 'without') &&
+      labels?.kind === 'group' &&
+      labels.open === '(' &&
+      body?.kind === 'group' &&
+      body.open === '('
     ) {
       nodes.splice(i + 1, 3, body, kw, labels);
     }

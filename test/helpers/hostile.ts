@@ -34,12 +34,22 @@ function rewriteIds(text: string, replay: number): string {
   return text.replaceAll(FIXTURE_ID_PREFIX, `replay${replay}-task`);
 }
 
-interface RedisFixture { channel: string; payload: string }
-interface AmqpFixture { routingKey: string; properties: { contentType: string; contentEncoding: string; headers: Record<string, unknown> }; bodyBase64: string }
+interface RedisFixture {
+  channel: string;
+  payload: string;
+}
+interface AmqpFixture {
+  routingKey: string;
+  properties: { contentType: string; contentEncoding: string; headers: Record<string, unknown> };
+  bodyBase64: string;
+}
 
 function fixtureFiles(folder: string): unknown[] {
   const dir = path.join(FIXTURES, folder);
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as unknown);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as unknown);
 }
 
 /** The captured Redis messages of one replay, ids rewritten (the envelope is kept byte for byte but for its body). */
@@ -70,8 +80,7 @@ export interface HostileKind<M> {
   make(i: number): M;
 }
 
-const event = (i: number, fields: Record<string, unknown>): string =>
-  JSON.stringify({ hostname: 'hostile@host', timestamp: 1_800_000_000 + i / 1000, uuid: `hostile-${i}`, clock: i, ...fields });
+const event = (i: number, fields: Record<string, unknown>): string => JSON.stringify({ hostname: 'hostile@host', timestamp: 1_800_000_000 + i / 1000, uuid: `hostile-${i}`, clock: i, ...fields });
 // A zlib stream that inflates to 16 MiB of spaces (twice the 8 MiB limit) from ~16 KB.
 const BOMB = deflateSync(Buffer.alloc(16 * 1024 * 1024, 0x20), { level: 9 });
 // A pickle (protocol 4) of {'type': 'task-sent'}: must never be parsed.
@@ -94,15 +103,33 @@ function envelope(body: Buffer | string, fields: Record<string, unknown> = {}, p
 export const REDIS_HOSTILE: HostileKind<string>[] = [
   { name: 'pickle', reason: 'unsupported_content_type', weight: 10, make: () => envelope(PICKLE, { 'content-type': 'application/x-python-serialize', 'content-encoding': 'binary' }) },
   { name: 'yaml', reason: 'unsupported_content_type', weight: 10, make: (i) => envelope(`type: task-sent\nuuid: hostile-${i}\n`, { 'content-type': 'application/x-yaml' }) },
-  { name: 'msgpack', reason: 'unsupported_content_type', weight: 5, make: () => envelope(Buffer.from([0x81, 0xa4, 0x74, 0x79, 0x70, 0x65]), { 'content-type': 'application/x-msgpack', 'content-encoding': 'binary' }) },
-  { name: 'bad base64', reason: 'bad_base64', weight: 10, make: (i) => JSON.stringify({ body: `@@not base64 ${i}@@`, 'content-type': 'application/json', 'content-encoding': 'utf-8', headers: {}, properties: { body_encoding: 'base64' } }) },
+  {
+    name: 'msgpack',
+    reason: 'unsupported_content_type',
+    weight: 5,
+    make: () => envelope(Buffer.from([0x81, 0xa4, 0x74, 0x79, 0x70, 0x65]), { 'content-type': 'application/x-msgpack', 'content-encoding': 'binary' }),
+  },
+  {
+    name: 'bad base64',
+    reason: 'bad_base64',
+    weight: 10,
+    make: (i) => JSON.stringify({ body: `@@not base64 ${i}@@`, 'content-type': 'application/json', 'content-encoding': 'utf-8', headers: {}, properties: { body_encoding: 'base64' } }),
+  },
   { name: 'bad JSON', reason: 'bad_json', weight: 10, make: (i) => envelope(`{"type": "task-sent", "uuid": "hostile-${i}", `) },
   { name: 'missing field', reason: 'missing_field', weight: 10, make: (i) => envelope(JSON.stringify({ type: 'task-received', hostname: 'hostile@host', uuid: `hostile-${i}` })) },
   { name: 'wrong type', reason: 'wrong_type', weight: 10, make: (i) => envelope(event(i, { type: 'task-received', timestamp: 'yesterday' })) },
   { name: 'wrong field type', reason: 'wrong_type', weight: 5, make: (i) => envelope(event(i, { type: 'task-received', retries: 'three', name: ['tasks.add'] })) },
   { name: 'unknown event type', reason: 'unknown_event_type', weight: 10, make: (i) => envelope(event(i, { type: 'celeriac-pwn' })) },
   { name: 'non-object body', reason: 'not_an_event', weight: 10, make: (i) => envelope(i % 3 === 0 ? '42' : i % 3 === 1 ? '"task-sent"' : 'null') },
-  { name: 'truncated envelope', reason: 'bad_envelope', weight: 10, make: (i) => { const whole = envelope(event(i, { type: 'task-sent' })); return whole.slice(0, whole.length >> 1); } },
+  {
+    name: 'truncated envelope',
+    reason: 'bad_envelope',
+    weight: 10,
+    make: (i) => {
+      const whole = envelope(event(i, { type: 'task-sent' }));
+      return whole.slice(0, whole.length >> 1);
+    },
+  },
   // 0xFF first: never valid JSON, never the subscriber's oversize marker.
   { name: 'binary garbage', reason: 'bad_envelope', weight: 10, make: () => Buffer.concat([Buffer.from([0xff]), randomBytes(200)]).toString('latin1') },
   { name: 'envelope not an object', reason: 'bad_envelope', weight: 5, make: (i) => JSON.stringify([i, 'body']) },
@@ -133,7 +160,15 @@ export const AMQP_HOSTILE: HostileKind<AmqpMessage>[] = [
   { name: 'wrong type', reason: 'wrong_type', weight: 10, make: (i) => amqp(event(i, { type: 'task-received', timestamp: 'yesterday' })) },
   { name: 'unknown event type', reason: 'unknown_event_type', weight: 10, make: (i) => amqp(event(i, { type: 'celeriac-pwn' })) },
   { name: 'non-object body', reason: 'not_an_event', weight: 10, make: (i) => amqp(i % 2 === 0 ? '42' : '"task-sent"') },
-  { name: 'truncated body', reason: 'bad_json', weight: 10, make: (i) => { const whole = event(i, { type: 'task-sent' }); return amqp(whole.slice(0, whole.length >> 1)); } },
+  {
+    name: 'truncated body',
+    reason: 'bad_json',
+    weight: 10,
+    make: (i) => {
+      const whole = event(i, { type: 'task-sent' });
+      return amqp(whole.slice(0, whole.length >> 1));
+    },
+  },
   { name: 'binary garbage', reason: 'bad_json', weight: 10, make: () => amqp(Buffer.concat([Buffer.from([0xff]), randomBytes(200)])) },
   { name: 'binary content-encoding', reason: 'unsupported_content_encoding', weight: 5, make: (i) => amqp(event(i, { type: 'task-sent' }), 'application/json', { contentEncoding: 'binary' }) },
   { name: 'bz2 compression', reason: 'unsupported_compression', weight: 5, make: (i) => amqp(event(i, { type: 'task-sent' }), 'application/json', { headers: { compression: 'application/x-bz2' } }) },

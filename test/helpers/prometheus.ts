@@ -48,12 +48,11 @@ export async function startPrometheus(options: { targets: string[]; metricsPath?
     `      - targets: ${JSON.stringify(options.targets)}`,
   ].join('\n');
   writeFileSync(path.join(dir, 'prometheus.yml'), `${config}\n`);
-  const child = spawn(PROMETHEUS_BIN, [
-    `--config.file=${path.join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${path.join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    PROMETHEUS_BIN,
+    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   live.add(child);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

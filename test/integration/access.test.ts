@@ -99,7 +99,20 @@ describe('the access rule follows the listen address', { skip, timeout: 120_000 
     });
 
     it('refuses every other control, the read API and the socket.io handshake from the remote client', async () => {
-      for (const [method, route] of [['POST', '/api/worker/shutdown/w1@host'], ['POST', '/api/queues/purge/celery?confirm=celery'], ['POST', '/api/task/send-task/tasks.add'], ['GET', '/api/tasks'], ['GET', '/api/workers'], ['GET', '/api/celeriac/status'], ['GET', '/api/audit'], ['GET', '/api/no-such-route'], ['GET', '/API/tasks'], ['POST', '/Api/Task/Revoke/' + TASK_ID], ['GET', '/api/%74asks'], ['GET', '/x/../api/tasks']] as const) {
+      for (const [method, route] of [
+        ['POST', '/api/worker/shutdown/w1@host'],
+        ['POST', '/api/queues/purge/celery?confirm=celery'],
+        ['POST', '/api/task/send-task/tasks.add'],
+        ['GET', '/api/tasks'],
+        ['GET', '/api/workers'],
+        ['GET', '/api/celeriac/status'],
+        ['GET', '/api/audit'],
+        ['GET', '/api/no-such-route'],
+        ['GET', '/API/tasks'],
+        ['POST', '/Api/Task/Revoke/' + TASK_ID],
+        ['GET', '/api/%74asks'],
+        ['GET', '/x/../api/tasks'],
+      ] as const) {
         const res = await remote.request(method, `${remoteBase}${route}`);
         assert.equal(res.status, 401, `${method} ${route}`);
         assert.match(res.body, /--unauthenticated-api/, `${method} ${route}`);
@@ -144,7 +157,10 @@ describe('the access rule follows the listen address', { skip, timeout: 120_000 
       assert.equal(locked.length, 1);
       assert.equal(locked[0]?.level, 40);
       assert.match(locked[0]?.msg ?? '', /--basic-auth user:password/);
-      assert.equal(logs.some((l) => l.security === 'unauthenticated-api'), false);
+      assert.equal(
+        logs.some((l) => l.security === 'unauthenticated-api'),
+        false,
+      );
     });
   });
 
@@ -205,7 +221,10 @@ describe('the access rule follows the listen address', { skip, timeout: 120_000 
     });
 
     it('logs no security warning', () => {
-      assert.equal(logs.some((l) => l.security !== undefined), false);
+      assert.equal(
+        logs.some((l) => l.security !== undefined),
+        false,
+      );
     });
   });
 });
@@ -229,6 +248,9 @@ describe('on loopback (the default address) nothing changes', { timeout: 60_000 
     assert.equal(res.status, 200);
     assert.equal((await fetch(`${celeriac.url}/api/tasks`)).status, 200);
     assert.equal(celeriac.access.state.mode, 'local');
-    assert.equal(logs.some((l) => l.security !== undefined), false);
+    assert.equal(
+      logs.some((l) => l.security !== undefined),
+      false,
+    );
   });
 });

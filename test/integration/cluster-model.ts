@@ -32,10 +32,14 @@ async function workerRow(base: string, hostname: string): Promise<WorkerSummary 
 }
 
 async function waitForStates(base: string, ids: string[], states: readonly string[], timeoutMs = 30_000): Promise<TaskMap> {
-  return waitFor(`tasks ${ids.length} to reach ${states.join('/')}`, async () => {
-    const all = await tasks(base);
-    return ids.every((id) => all[id] && states.includes(all[id].state)) ? all : null;
-  }, timeoutMs);
+  return waitFor(
+    `tasks ${ids.length} to reach ${states.join('/')}`,
+    async () => {
+      const all = await tasks(base);
+      return ids.every((id) => all[id] && states.includes(all[id].state)) ? all : null;
+    },
+    timeoutMs,
+  );
 }
 
 /**
@@ -43,15 +47,20 @@ async function waitForStates(base: string, ids: string[], states: readonly strin
  * on. Probe with a tiny task until one is seen finishing.
  */
 async function waitForTaskEvents(base: string, brokerUrl: string): Promise<void> {
-  await waitFor('task events from the worker (enable_events broadcast)', async () => {
-    const [id] = await sendTasks(brokerUrl, [{ task: 'tasks.add', args: [0, 0] }]);
-    try {
-      await waitForStates(base, [id as string], ['SUCCESS'], 3_000);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 30_000, 0);
+  await waitFor(
+    'task events from the worker (enable_events broadcast)',
+    async () => {
+      const [id] = await sendTasks(brokerUrl, [{ task: 'tasks.add', args: [0, 0] }]);
+      try {
+        await waitForStates(base, [id as string], ['SUCCESS'], 3_000);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    0,
+  );
 }
 
 export async function runClusterScenario(broker: BrokerUnderTest, label: string, t: { after(fn: () => Promise<void>): void }): Promise<void> {
@@ -74,7 +83,10 @@ export async function runClusterScenario(broker: BrokerUnderTest, label: string,
 
   // The workload: known ids so every assertion is exact.
   const ids: { add: string[]; fail: string[]; retry: string; sleep: string } = {
-    add: [randomUUID(), randomUUID(), randomUUID()], fail: [randomUUID(), randomUUID()], retry: randomUUID(), sleep: randomUUID(),
+    add: [randomUUID(), randomUUID(), randomUUID()],
+    fail: [randomUUID(), randomUUID()],
+    retry: randomUUID(),
+    sleep: randomUUID(),
   };
   const specs: TaskSpec[] = [
     ...ids.add.map((id, i) => ({ task: 'tasks.add', args: [2, i], id })),
@@ -144,10 +156,14 @@ export async function runClusterScenario(broker: BrokerUnderTest, label: string,
 
   // Per-worker counters agree with what ran (probes included: count SUCCESS from the API).
   const succeededOnW1 = Object.values(await tasks(base, `?workername=${encodeURIComponent(w1Name)}&state=SUCCESS`)).length;
-  await waitFor('worker counters', async () => {
-    const row = await workerRow(base, w1Name);
-    return row && row.succeeded === succeededOnW1 && row.failed === 3 && row.retried === 2;
-  }, 5_000);
+  await waitFor(
+    'worker counters',
+    async () => {
+      const row = await workerRow(base, w1Name);
+      return row && row.succeeded === succeededOnW1 && row.failed === 3 && row.retried === 2;
+    },
+    5_000,
+  );
 
   // A worker stopped cleanly is offline at once (worker-offline).
   await w1.stop();
@@ -172,10 +188,14 @@ export async function runClusterScenario(broker: BrokerUnderTest, label: string,
   workers.push(w3);
   await waitFor('w3 online', async () => (await workerRow(base, w3Name))?.status === 'online');
   await broker.interrupt();
-  const down = await waitFor('healthcheck 503 while the broker is down', async () => {
-    const res = await getJson<string>(base, '/healthcheck');
-    return res.status === 503 ? res : null;
-  }, 20_000);
+  const down = await waitFor(
+    'healthcheck 503 while the broker is down',
+    async () => {
+      const res = await getJson<string>(base, '/healthcheck');
+      return res.status === 503 ? res : null;
+    },
+    20_000,
+  );
   assert.match(String(down.body), /event stream down since/);
   const snapshot = await getJson<WorkersSnapshot>(base, '/api/celeriac/workers');
   assert.equal(snapshot.body.stream.connected, false);
@@ -183,10 +203,18 @@ export async function runClusterScenario(broker: BrokerUnderTest, label: string,
   await waitFor('healthcheck 200 after the broker is back', async () => (await getJson(base, '/healthcheck')).status === 200, 60_000);
   const afterIds = [randomUUID(), randomUUID()];
   // The worker reconnects on its own schedule; retry sending until the broker takes the message.
-  await waitFor('tasks accepted after the restart', async () => {
-    await sendTasks(broker.url, afterIds.map((id) => ({ task: 'tasks.add', args: [1, 1], id })));
-    return true;
-  }, 30_000, 1_000);
+  await waitFor(
+    'tasks accepted after the restart',
+    async () => {
+      await sendTasks(
+        broker.url,
+        afterIds.map((id) => ({ task: 'tasks.add', args: [1, 1], id })),
+      );
+      return true;
+    },
+    30_000,
+    1_000,
+  );
   const after = await waitForStates(base, afterIds, ['SUCCESS'], 60_000);
   for (const id of afterIds) assert.equal(after[id]?.worker, w3Name);
 

@@ -92,7 +92,10 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   assert.equal(paused.status, 200, JSON.stringify(paused.body));
   assert.deepEqual(paused.body.queues, ['celery']);
   const waiting = [randomUUID(), randomUUID(), randomUUID()];
-  await sendTasks(brokerUrl, waiting.map((id) => ({ task: 'tasks.add', args: [1, 1], id })));
+  await sendTasks(
+    brokerUrl,
+    waiting.map((id) => ({ task: 'tasks.add', args: [1, 1], id })),
+  );
   await waitFor('3 messages waiting while paused', async () => (await queueLength()) === 3);
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(await queueLength(), 3, 'a paused worker must not take tasks');
@@ -117,10 +120,14 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   await waitFor('sleep task started', async () => (await task(sleeper as string))?.state === 'STARTED');
   const terminated = await post(base(), `/api/task/revoke/${sleeper}`, { terminate: true, signal: 'SIGTERM' });
   assert.equal(terminated.status, 200);
-  await waitFor('terminated task REVOKED', async () => {
-    const info = await getJson<FlowerTaskDict & { terminated?: boolean }>(base(), `/api/task/info/${sleeper}`);
-    return info.body.state === 'REVOKED';
-  }, 15_000);
+  await waitFor(
+    'terminated task REVOKED',
+    async () => {
+      const info = await getJson<FlowerTaskDict & { terminated?: boolean }>(base(), `/api/task/info/${sleeper}`);
+      return info.body.state === 'REVOKED';
+    },
+    15_000,
+  );
   assert.equal(celeriac.monitor.state.getTask(sleeper as string)?.terminated, true, 'task-revoked says terminated');
   assert.equal((await post(base(), `/api/task/revoke/${sleeper}`, { signal: 'SIGBOGUS' })).status, 400);
   const ping = await getJson<{ workers: Record<string, { ok: boolean; message: string }>; noReply: string[] }>(base(), '/api/celeriac/ping');
@@ -142,7 +149,10 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
     return audit.body.entries.some((e) => e.user === 'celeriac' && e.ok && Object.keys(e.workers).includes(c));
   });
   const held = [randomUUID(), randomUUID()];
-  await sendTasks(brokerUrl, held.map((id) => ({ task: 'tasks.add', args: [2, 2], id })));
+  await sendTasks(
+    brokerUrl,
+    held.map((id) => ({ task: 'tasks.add', args: [2, 2], id })),
+  );
   await waitFor('2 messages held by the paused queue', async () => (await queueLength()) === 2);
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(await queueLength(), 2, 'no worker — not even the one started during the pause — takes them');
@@ -162,12 +172,18 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   assert.equal((await post(base(), `/api/worker/pause/${enc(a)}`)).status, 200);
   assert.equal((await post(base(), `/api/worker/pause/${enc(b)}`)).status, 200);
   assert.equal((await post(base(), `/api/worker/pause/${enc(c)}`)).status, 200);
-  const toPurge = await sendTasks(brokerUrl, [{ task: 'tasks.add', args: [3, 3] }, { task: 'tasks.add', args: [4, 4] }]);
+  const toPurge = await sendTasks(brokerUrl, [
+    { task: 'tasks.add', args: [3, 3] },
+    { task: 'tasks.add', args: [4, 4] },
+  ]);
   let lastLength = -1;
-  await waitFor(() => `2 messages to purge (queue length ${lastLength}, tasks ${toPurge.join(', ')})`, async () => {
-    lastLength = await queueLength();
-    return lastLength === 2;
-  });
+  await waitFor(
+    () => `2 messages to purge (queue length ${lastLength}, tasks ${toPurge.join(', ')})`,
+    async () => {
+      lastLength = await queueLength();
+      return lastLength === 2;
+    },
+  );
   const unconfirmed = await post(base(), '/api/queues/purge/celery');
   assert.equal(unconfirmed.status, 400);
   assert.equal(await queueLength(), 2);
@@ -178,7 +194,10 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
 
   // Bulk revoke: a dry run says what would be revoked, then the real run sends exactly that.
   const bulk = [randomUUID(), randomUUID()];
-  await sendTasks(brokerUrl, bulk.map((id) => ({ task: 'tasks.echo', args: ['bulk'], id })));
+  await sendTasks(
+    brokerUrl,
+    bulk.map((id) => ({ task: 'tasks.echo', args: ['bulk'], id })),
+  );
   await waitFor('bulk tasks seen as PENDING', async () => (await Promise.all(bulk.map(task))).every((x) => x?.state === 'PENDING'));
   const dry = await post(base(), '/api/tasks/revoke', { taskname: 'tasks.echo', dry_run: true });
   assert.equal(dry.status, 200);
@@ -207,7 +226,21 @@ export async function runControlScenario(brokerUrl: string, label: string, t: { 
   // The audit log recorded every action, with per-worker outcomes, across the restart.
   const audit = await getJson<{ total: number; entries: AuditEntry[] }>(base(), '/api/audit?limit=1000');
   const actions = new Set(audit.body.entries.map((e) => e.action));
-  for (const action of ['pool-grow', 'pool-shrink', 'pool-autoscale', 'rate-limit', 'time-limit', 'pause-worker', 'resume-worker', 'revoke', 'pause-queue', 'resume-queue', 'purge-queue', 'bulk-revoke', 'shutdown']) {
+  for (const action of [
+    'pool-grow',
+    'pool-shrink',
+    'pool-autoscale',
+    'rate-limit',
+    'time-limit',
+    'pause-worker',
+    'resume-worker',
+    'revoke',
+    'pause-queue',
+    'resume-queue',
+    'purge-queue',
+    'bulk-revoke',
+    'shutdown',
+  ]) {
     assert.ok(actions.has(action), `audit has ${action}`);
   }
   const growEntry = audit.body.entries.find((e) => e.action === 'pool-grow');

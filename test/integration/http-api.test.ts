@@ -17,7 +17,9 @@ import { getJson, startTestCeleriac } from '../helpers/celeriac';
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/envelopes/redis');
 
 function feedFixtures(celeriac: RunningCeleriac): void {
-  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const { payload } = JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')) as { payload: string };
     decodeRedisMessage(payload, Date.now() / 1000, celeriac.monitor.ingest);
   }
@@ -55,21 +57,64 @@ describe('HTTP API with the broker down', () => {
     assert.equal(Object.keys(tasks.body).length, 6);
     const add = tasks.body['c0ffee00-0000-4000-8000-000000000001'];
     assert.equal(add?.state, 'SUCCESS');
-    assert.deepEqual(Object.keys(add ?? {}), ['uuid', 'name', 'state', 'received', 'sent', 'started', 'rejected', 'succeeded', 'failed', 'retried', 'revoked', 'args', 'kwargs', 'eta', 'expires', 'retries', 'worker', 'result', 'exception', 'timestamp', 'runtime', 'traceback', 'exchange', 'routing_key', 'clock', 'client', 'root', 'root_id', 'parent', 'parent_id', 'children']);
+    assert.deepEqual(Object.keys(add ?? {}), [
+      'uuid',
+      'name',
+      'state',
+      'received',
+      'sent',
+      'started',
+      'rejected',
+      'succeeded',
+      'failed',
+      'retried',
+      'revoked',
+      'args',
+      'kwargs',
+      'eta',
+      'expires',
+      'retries',
+      'worker',
+      'result',
+      'exception',
+      'timestamp',
+      'runtime',
+      'traceback',
+      'exchange',
+      'routing_key',
+      'clock',
+      'client',
+      'root',
+      'root_id',
+      'parent',
+      'parent_id',
+      'children',
+    ]);
     const status = await getJson<Record<string, boolean>>(base, '/api/workers?status=true');
     assert.deepEqual(Object.values(status.body), [false]); // the captured worker shut down
   });
 
   it('filters, sorts and pages like Flower', async () => {
     const failed = await getJson<Record<string, FlowerTaskDict>>(base, '/api/tasks?state=FAILURE');
-    assert.deepEqual(Object.values(failed.body).map((t) => t.name).sort(), ['tasks.fail', 'tasks.retry_then_fail']);
+    assert.deepEqual(
+      Object.values(failed.body)
+        .map((t) => t.name)
+        .sort(),
+      ['tasks.fail', 'tasks.retry_then_fail'],
+    );
     const byName = await getJson<Record<string, FlowerTaskDict>>(base, '/api/tasks?sort_by=name');
     const names = Object.values(byName.body).map((t) => t.name);
     assert.deepEqual(names, [...names].sort());
     const desc = await getJson<Record<string, FlowerTaskDict>>(base, '/api/tasks?sort_by=-name');
-    assert.deepEqual(Object.values(desc.body).map((t) => t.name), [...names].reverse());
+    assert.deepEqual(
+      Object.values(desc.body).map((t) => t.name),
+      [...names].reverse(),
+    );
     const page = await getJson<Record<string, FlowerTaskDict>>(base, '/api/tasks?sort_by=name&limit=2&offset=1');
-    assert.deepEqual(Object.values(page.body).map((t) => t.name), names.slice(1, 3));
+    assert.deepEqual(
+      Object.values(page.body).map((t) => t.name),
+      names.slice(1, 3),
+    );
     const all = await getJson<Record<string, FlowerTaskDict>>(base, '/api/tasks?state=All&workername=All&taskname=All');
     assert.equal(Object.keys(all.body).length, 6);
     const search = await getJson<Record<string, FlowerTaskDict>>(base, `/api/tasks?search=${encodeURIComponent('name:tasks.add OR state:REVOKED')}`);
@@ -84,7 +129,11 @@ describe('HTTP API with the broker down', () => {
 
   it('keeps result order for task ids that look like integers', async () => {
     const now = Date.now() / 1000;
-    for (const [id, offset] of [['zzz', 3], ['100', 2], ['5', 1]] as const) {
+    for (const [id, offset] of [
+      ['zzz', 3],
+      ['100', 2],
+      ['5', 1],
+    ] as const) {
       celeriac.monitor.ingest.event({ kind: 'task', type: 'task-received', uuid: id, hostname: 'x@y', timestamp: now + offset, localReceived: now, clock: 1, utcoffset: 0, pid: 1, name: 'ordered' });
     }
     const res = await fetch(`${base}/api/tasks?taskname=ordered`);
@@ -94,9 +143,18 @@ describe('HTTP API with the broker down', () => {
 
   it('answers bad parameters with 400 and a JSON error, never 500', async () => {
     const bad = [
-      '/api/tasks?limit=abc', '/api/tasks?limit=-1', '/api/tasks?offset=1.5', '/api/tasks?sort_by=uuid', '/api/tasks?sort_by=--name',
-      '/api/tasks?received_start=yesterday', '/api/tasks?received_end=2026-02-31%2010:00', '/api/tasks?search=%28name:x', '/api/tasks?search=ab',
-      '/api/tasks?search=state:SUCCESS%20OR', '/api/workers?status=maybe', `/api/tasks?search=${'x'.repeat(3000)}`,
+      '/api/tasks?limit=abc',
+      '/api/tasks?limit=-1',
+      '/api/tasks?offset=1.5',
+      '/api/tasks?sort_by=uuid',
+      '/api/tasks?sort_by=--name',
+      '/api/tasks?received_start=yesterday',
+      '/api/tasks?received_end=2026-02-31%2010:00',
+      '/api/tasks?search=%28name:x',
+      '/api/tasks?search=ab',
+      '/api/tasks?search=state:SUCCESS%20OR',
+      '/api/workers?status=maybe',
+      `/api/tasks?search=${'x'.repeat(3000)}`,
     ];
     for (const url of bad) {
       const res = await getJson<{ error: string }>(base, url);

@@ -19,7 +19,9 @@ import { sample } from '../helpers/exposition';
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/envelopes/redis');
 
 function feed(celeriac: RunningCeleriac, now = Date.now() / 1000): void {
-  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const { payload } = JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')) as { payload: string };
     decodeRedisMessage(payload, now, celeriac.monitor.ingest);
   }

@@ -57,10 +57,14 @@ test('Prometheus evaluates every dashboard panel and alert against Celeriac with
     { task: 'tasks.retry_then_fail', kwargs: { max_retries: 2 }, id: retrying },
   ]);
   await runCeleryPython(redis.url(0), `from tasks import app\nfor i in range(5): app.send_task('tasks.add', (i, i), queue='${UNCONSUMED}')`);
-  await waitFor('workload finished', async () => {
-    const all = await getJson<Record<string, { state: string }>>(base, '/api/tasks');
-    return [...ok, ...failing, retrying].every((id) => ['SUCCESS', 'FAILURE'].includes(all.body[id]?.state ?? ''));
-  }, 60_000);
+  await waitFor(
+    'workload finished',
+    async () => {
+      const all = await getJson<Record<string, { state: string }>>(base, '/api/tasks');
+      return [...ok, ...failing, retrying].every((id) => ['SUCCESS', 'FAILURE'].includes(all.body[id]?.state ?? ''));
+    },
+    60_000,
+  );
 
   // Kill one worker: nothing tells Celeriac but the silence (heartbeat every 1 s → down after 2 s).
   await doomedWorker.kill();
@@ -88,11 +92,19 @@ test('Prometheus evaluates every dashboard panel and alert against Celeriac with
   assert.equal(await value('celeriac_broker_connected'), 1);
 
   // The worker-down alert is pending (its `for` has not elapsed yet) for the killed worker only.
-  await waitFor('CeleryWorkerDown pending for the killed worker', async () => {
-    const alerts = await prom.alerts();
-    return alerts.some((a) => a.labels.alertname === 'CeleryWorkerDown' && a.labels.hostname === doomed && (a.state === 'pending' || a.state === 'firing'));
-  }, 30_000, 1_000);
-  assert.equal((await prom.alerts()).some((a) => a.labels.alertname === 'CeleryWorkerDown' && a.labels.hostname === steady), false);
+  await waitFor(
+    'CeleryWorkerDown pending for the killed worker',
+    async () => {
+      const alerts = await prom.alerts();
+      return alerts.some((a) => a.labels.alertname === 'CeleryWorkerDown' && a.labels.hostname === doomed && (a.state === 'pending' || a.state === 'firing'));
+    },
+    30_000,
+    1_000,
+  );
+  assert.equal(
+    (await prom.alerts()).some((a) => a.labels.alertname === 'CeleryWorkerDown' && a.labels.hostname === steady),
+    false,
+  );
 
   // Every dashboard panel, template variable and alert expression is valid PromQL and returns data.
   const empty: string[] = [];

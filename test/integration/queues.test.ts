@@ -56,19 +56,21 @@ async function queue(base: string, name: string): Promise<ApiQueue | undefined> 
 
 /** Wait until the queue satisfies `check`; returns it. */
 function queueWhere(base: string, name: string, what: string, check: (q: ApiQueue) => boolean, timeoutMs = 20_000): Promise<ApiQueue> {
-  return waitFor(`${name}: ${what}`, async () => {
-    const q = await queue(base, name);
-    return q && check(q) ? q : null;
-  }, timeoutMs);
+  return waitFor(
+    `${name}: ${what}`,
+    async () => {
+      const q = await queue(base, name);
+      return q && check(q) ? q : null;
+    },
+    timeoutMs,
+  );
 }
 
 /** Declare a queue as Celery does for `queue=<name>` (direct exchange of the same name), so its kombu binding exists. */
 function declareQueue(brokerUrl: string, name: string, transportOptions?: Record<string, unknown>): Promise<string> {
-  return runCeleryPython(
-    brokerUrl,
-    `from tasks import app\nq = app.amqp.queues[${JSON.stringify(name)}]\nwith app.connection_for_write() as conn:\n    q.bind(conn.default_channel).declare()`,
-    { transportOptions },
-  );
+  return runCeleryPython(brokerUrl, `from tasks import app\nq = app.amqp.queues[${JSON.stringify(name)}]\nwith app.connection_for_write() as conn:\n    q.bind(conn.default_channel).declare()`, {
+    transportOptions,
+  });
 }
 
 /** `app.send_task('tasks.add', …, priority=p)` for each priority, in order; resolves the task ids. */
@@ -122,7 +124,11 @@ describe('Redis queue lengths', { timeout: 120_000 }, () => {
     assert.equal(q.unacked, null);
     assert.equal(q.consumers, null);
     const snap = await snapshot(api.base);
-    assert.deepEqual(snap.queues.map((x) => x.name), ['q-unconsumed'], 'no event, pidbox or reply queues');
+    assert.deepEqual(
+      snap.queues.map((x) => x.name),
+      ['q-unconsumed'],
+      'no event, pidbox or reply queues',
+    );
     assert.equal(snap.stale, false);
     assert.equal(snap.error, null);
     assert.ok(snap.updatedAt !== null && Math.abs(snap.updatedAt - Date.now() / 1000) < 5);
@@ -138,7 +144,7 @@ describe('Redis queue lengths', { timeout: 120_000 }, () => {
     const age = first.oldestAgeSeconds as number;
     assert.ok(age >= 0 && age <= Date.now() / 1000 - sentBefore + 1, `age ${age} fits the time since sending`);
     const sent = (await getJson<{ sent: number | null }>(api.celeriac.url, `/api/task/info/${ids[0]}`)).body.sent;
-    assert.ok(sent !== null && Math.abs(Date.now() / 1000 - sent - age) < 3, 'age is measured from the head task\'s task-sent');
+    assert.ok(sent !== null && Math.abs(Date.now() / 1000 - sent - age) < 3, "age is measured from the head task's task-sent");
     const later = await queueWhere(api.base, 'q-unconsumed', 'the age to grow by 1 s', (x) => (x.oldestAgeSeconds ?? 0) >= age + 1, 10_000);
     assert.equal(later.messages, 8);
   });
@@ -216,7 +222,10 @@ describe('RabbitMQ queue lengths', { timeout: 120_000 }, () => {
     await deleteRabbitVhost(vhost); // leftovers of an interrupted run
     url = await ensureRabbitVhost(vhost);
     // Celery declares q-listed (durable, direct exchange of the same name) as it sends.
-    await sendTasks(url, Array.from({ length: 4 }, () => ({ task: 'tasks.add', args: [1, 2], queue: 'q-listed' })));
+    await sendTasks(
+      url,
+      Array.from({ length: 4 }, () => ({ task: 'tasks.add', args: [1, 2], queue: 'q-listed' })),
+    );
   });
   after(async () => {
     await cleanUp();
@@ -229,7 +238,11 @@ describe('RabbitMQ queue lengths', { timeout: 120_000 }, () => {
     const listed = await queueWhere(api.base, 'q-listed', '4 messages', (x) => x.messages === 4);
     assert.deepEqual(listed, { name: 'q-listed', messages: 4, byPriority: null, consumers: 0, ready: 4, unacked: null, oldestAgeSeconds: null, sources: ['config'], exists: true, paused: false });
     const snap = await snapshot(api.base);
-    assert.deepEqual(snap.queues.map((q) => q.name), ['q-does-not-exist', 'q-listed'], 'without --broker-api nothing is discovered');
+    assert.deepEqual(
+      snap.queues.map((q) => q.name),
+      ['q-does-not-exist', 'q-listed'],
+      'without --broker-api nothing is discovered',
+    );
     const missing = snap.queues[0] as ApiQueue;
     assert.equal(missing.exists, false);
     assert.equal(missing.messages, 0);
@@ -244,7 +257,10 @@ describe('RabbitMQ queue lengths', { timeout: 120_000 }, () => {
 
   it('--broker-api: ready/unacked/consumers from the management API, and queues nobody listed', async (t) => {
     if (await skipWithoutManagementApi(t)) return;
-    await sendTasks(url, Array.from({ length: 5 }, () => ({ task: 'tasks.add', args: [3, 4], queue: 'q-discovered' })));
+    await sendTasks(
+      url,
+      Array.from({ length: 5 }, () => ({ task: 'tasks.add', args: [3, 4], queue: 'q-discovered' })),
+    );
     // A consumer that holds 2 messages unacknowledged, and an exclusive queue of its session
     // (neither it nor Celeriac's own celeryev.* queue is a task queue).
     const connection = await amqp.connect(url);
@@ -265,7 +281,10 @@ describe('RabbitMQ queue lengths', { timeout: 120_000 }, () => {
     const listed = await queueWhere(api.base, 'q-listed', 'sampled with its 4 messages', (x) => x.ready === 4 && x.unacked !== null, 30_000);
     assert.deepEqual([listed.messages, listed.ready, listed.unacked, listed.consumers, listed.sources], [4, 4, 0, 0, ['config', 'broker']]);
     const snap = await snapshot(api.base);
-    assert.deepEqual(snap.queues.map((q) => q.name), ['q-discovered', 'q-does-not-exist', 'q-listed']);
+    assert.deepEqual(
+      snap.queues.map((q) => q.name),
+      ['q-discovered', 'q-does-not-exist', 'q-listed'],
+    );
     assert.ok(!snap.queues.some((q) => q.name === exclusive.queue));
     const missing = snap.queues.find((q) => q.name === 'q-does-not-exist') as ApiQueue;
     assert.deepEqual([missing.exists, missing.messages], [false, 0]);
@@ -274,7 +293,10 @@ describe('RabbitMQ queue lengths', { timeout: 120_000 }, () => {
     const flower = await getJson<{ active_queues: Record<string, unknown>[] }>(api.base, '/api/queues/length');
     assert.equal(flower.status, 200);
     const objects = flower.body.active_queues;
-    assert.deepEqual(objects.map((o) => o.name), ['q-discovered', 'q-listed']);
+    assert.deepEqual(
+      objects.map((o) => o.name),
+      ['q-discovered', 'q-listed'],
+    );
     const raw = objects[0] as Record<string, unknown>;
     assert.equal(raw.vhost, vhost);
     assert.equal(raw.messages_ready, 3);
@@ -375,12 +397,25 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
 
   it('merges sources, keeps the last good numbers on errors (stale, with the reason) and recovers', async () => {
     const broker = new ScriptedBroker();
-    const monitor = new QueueMonitor(broker.transport, config, (id) => (id === 'head' ? { sent: Date.now() / 1000 - 7, received: null } : undefined), () => ['from-config', 'from-workers'], logger);
+    const monitor = new QueueMonitor(
+      broker.transport,
+      config,
+      (id) => (id === 'head' ? { sent: Date.now() / 1000 - 7, received: null } : undefined),
+      () => ['from-config', 'from-workers'],
+      logger,
+    );
     const updates: QueueSnapshot[] = [];
     monitor.onUpdate((s) => updates.push(s));
     await monitor.refresh();
     const good = monitor.snapshot();
-    assert.deepEqual(good.queues.map((q) => [q.name, q.sources]), [['found-by-scan', ['broker']], ['from-config', ['workers', 'config']], ['from-workers', ['workers']]]);
+    assert.deepEqual(
+      good.queues.map((q) => [q.name, q.sources]),
+      [
+        ['found-by-scan', ['broker']],
+        ['from-config', ['workers', 'config']],
+        ['from-workers', ['workers']],
+      ],
+    );
     assert.ok(Math.abs((good.queues[0]?.oldestAgeSeconds ?? 0) - 7) < 1);
 
     broker.failWith = new BrokerUnavailableError('connect ECONNREFUSED 127.0.0.1:1');
@@ -398,7 +433,13 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
   it('never runs two polls at once; refresh() during a poll runs one more after it, shared by its callers', async () => {
     const broker = new ScriptedBroker();
     broker.statDelayMs = 100;
-    const monitor = new QueueMonitor(broker.transport, config, () => undefined, () => [], logger);
+    const monitor = new QueueMonitor(
+      broker.transport,
+      config,
+      () => undefined,
+      () => [],
+      logger,
+    );
     const first = monitor.refresh();
     const second = monitor.refresh();
     const third = monitor.refresh();
@@ -411,7 +452,13 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
   it('polls on its own every interval without overlapping, however slow the broker, and stops', async () => {
     const broker = new ScriptedBroker();
     broker.statDelayMs = 120; // longer than the 50 ms interval
-    const monitor = new QueueMonitor(broker.transport, config, () => undefined, () => [], logger);
+    const monitor = new QueueMonitor(
+      broker.transport,
+      config,
+      () => undefined,
+      () => [],
+      logger,
+    );
     monitor.start();
     void monitor.refresh();
     await delay(700);
@@ -426,7 +473,14 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
   it('rescans the broker for queues at most every 30 s', async () => {
     const broker = new ScriptedBroker();
     let clock = 1_000_000;
-    const monitor = new QueueMonitor(broker.transport, config, () => undefined, () => [], logger, { now: () => clock });
+    const monitor = new QueueMonitor(
+      broker.transport,
+      config,
+      () => undefined,
+      () => [],
+      logger,
+      { now: () => clock },
+    );
     for (let i = 0; i < 5; i++) {
       await monitor.refresh();
       clock += 5_000;
@@ -437,12 +491,26 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
     await monitor.refresh();
     assert.equal(broker.scans, 2);
     // A queue no source names any more stays watched, marked `earlier` (paused queues must not vanish).
-    assert.deepEqual(monitor.snapshot().queues.map((q) => [q.name, q.sources]), [['found-by-scan', ['earlier']], ['found-later', ['broker']], ['from-config', ['config']]]);
+    assert.deepEqual(
+      monitor.snapshot().queues.map((q) => [q.name, q.sources]),
+      [
+        ['found-by-scan', ['earlier']],
+        ['found-later', ['broker']],
+        ['from-config', ['config']],
+      ],
+    );
   });
 
   it('reports a poll that hangs as stale without starting another one', async () => {
     const broker = new ScriptedBroker();
-    const monitor = new QueueMonitor(broker.transport, config, () => undefined, () => [], logger, { pollTimeoutMs: 100 });
+    const monitor = new QueueMonitor(
+      broker.transport,
+      config,
+      () => undefined,
+      () => [],
+      logger,
+      { pollTimeoutMs: 100 },
+    );
     await monitor.refresh();
     broker.statDelayMs = 400;
     const hung = monitor.refresh();

@@ -33,16 +33,23 @@ test('pages and API give the same answers for the same queries', { timeout: 120_
     { task: 'tasks.echo', args: ['hello'] },
   ]);
   const rootId = await applyCanvas(redis.url(0), ['from celery import chain', 'from tasks import add', 'r = chain(add.s(1, 1), add.s(2)).apply_async()']);
-  await waitFor('every task finished', async () => {
-    const page = await getJson<{ total: number; tasks: { state: string }[] }>(celeriac.url, '/api/celeriac/tasks');
-    return page.body.total === 5 && page.body.tasks.every((t) => t.state === 'SUCCESS' || t.state === 'FAILURE');
-  }, 30_000);
+  await waitFor(
+    'every task finished',
+    async () => {
+      const page = await getJson<{ total: number; tasks: { state: string }[] }>(celeriac.url, '/api/celeriac/tasks');
+      return page.body.total === 5 && page.body.tasks.every((t) => t.state === 'SUCCESS' || t.state === 'FAILURE');
+    },
+    30_000,
+  );
 
   const runtime = getRuntime();
   assert.ok(runtime, 'the process registered the pages runtime');
 
   // The tasks list, unfiltered and with each kind of filter the page sends.
-  for (const query of [{}, { state: 'FAILURE' }, { taskname: 'tasks.add', sort_by: '-received' }, { search: 'hello' }, { limit: '2', offset: '1' }, { workername: 'read@model' }] as Record<string, string>[]) {
+  for (const query of [{}, { state: 'FAILURE' }, { taskname: 'tasks.add', sort_by: '-received' }, { search: 'hello' }, { limit: '2', offset: '1' }, { workername: 'read@model' }] as Record<
+    string,
+    string
+  >[]) {
     const api = await getJson(celeriac.url, `/api/celeriac/tasks?${new URLSearchParams(query).toString()}`);
     assert.equal(api.status, 200);
     assert.deepEqual(await runtime.tasks(query), api.body, `tasks ${JSON.stringify(query)}`);
@@ -63,7 +70,10 @@ test('pages and API give the same answers for the same queries', { timeout: 120_
   const workflow = await runtime.workflow(rootId);
   assert.deepEqual(workflow, (await getJson(celeriac.url, `/api/celeriac/workflow/${rootId}`)).body);
   assert.equal(workflow?.nodes.length, 2);
-  assert.ok(workflow?.nodes.every((n) => typeof n.succeeded === 'number' && typeof n.received === 'number'), 'workflow nodes carry their times');
+  assert.ok(
+    workflow?.nodes.every((n) => typeof n.succeeded === 'number' && typeof n.received === 'number'),
+    'workflow nodes carry their times',
+  );
 
   // The live views: workers, overview, queues (equal but for the time of asking).
   assert.deepEqual(runtime.workersSnapshot(), (await getJson(celeriac.url, '/api/celeriac/workers')).body);
@@ -72,7 +82,10 @@ test('pages and API give the same answers for the same queries', { timeout: 120_
   const worker1 = runtime.worker('read@model');
   assert.ok(worker1?.summary && worker1.inspect, 'the worker page has its row and its inspect data');
   assert.deepEqual(worker1.inspect, (await getJson<Record<string, unknown>>(celeriac.url, '/api/workers?workername=read@model')).body['read@model']);
-  assert.deepEqual(worker1.summary, runtime.workersSnapshot().workers.find((w) => w.hostname === 'read@model'));
+  assert.deepEqual(
+    worker1.summary,
+    runtime.workersSnapshot().workers.find((w) => w.hostname === 'read@model'),
+  );
   await waitFor('queue lengths polled', async () => (await getJson(celeriac.url, '/api/celeriac/queues')).status === 200);
   assert.deepEqual(withoutClock(runtime.queues()), withoutClock((await getJson<Timed>(celeriac.url, '/api/celeriac/queues')).body));
 });

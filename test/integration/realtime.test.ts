@@ -10,7 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, mock } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import { FLUSH_INTERVAL_MS, MAX_PENDING_PACKETS } from '../../server/realtime/hub';
-import { REALTIME, VIEW_EVENTS, type EventsBatch, type OverviewSnapshot, type TaskDetail, type TasksChanged, type ViewRequest, type WorkersDelta, type WorkersSnapshot } from '../../server/realtime/types';
+import {
+  REALTIME,
+  VIEW_EVENTS,
+  type EventsBatch,
+  type OverviewSnapshot,
+  type TaskDetail,
+  type TasksChanged,
+  type ViewRequest,
+  type WorkersDelta,
+  type WorkersSnapshot,
+} from '../../server/realtime/types';
 import type { TaskEvent } from '../../server/protocol/events';
 import type { RunningCeleriac } from '../../server/server';
 import { freePort } from '../helpers/brokers';
@@ -75,7 +85,10 @@ describe('live views over socket.io', () => {
     await new Promise((r) => setTimeout(r, FLUSH_INTERVAL_MS * 2));
     const notes = received.get(VIEW_EVENTS.tasksChanged) as TasksChanged[];
     assert.ok(notes.length <= 2, `at most one notification per flush (got ${notes.length})`);
-    assert.equal(notes.reduce((n, c) => n + c.created, 0), 500);
+    assert.equal(
+      notes.reduce((n, c) => n + c.created, 0),
+      500,
+    );
   });
 
   it('task: the page of one task gets its snapshot and live changes', async () => {
@@ -96,7 +109,10 @@ describe('live views over socket.io', () => {
     for (let i = 0; i < 50; i++) celeriac.monitor.ingest.event(task('task-sent', `tail-${i}`, { name: 'tasks.echo', hostname: 'client@rt', args: `(${i},)` }));
     await waitFor('50 lines', async () => ((received.get(VIEW_EVENTS.eventsBatch) ?? []) as EventsBatch[]).flatMap((b) => b.events).length >= 50);
     const lines = ((received.get(VIEW_EVENTS.eventsBatch) ?? []) as EventsBatch[]).flatMap((b) => b.events);
-    assert.deepEqual(lines.slice(-3).map((l) => l.uuid), ['tail-47', 'tail-48', 'tail-49']);
+    assert.deepEqual(
+      lines.slice(-3).map((l) => l.uuid),
+      ['tail-47', 'tail-48', 'tail-49'],
+    );
     assert.match(lines[lines.length - 1]?.summary ?? '', /args \(49,\)/);
     // A burst larger than one flush allows: the client gets the newest 200 and the count of the rest.
     received.set(VIEW_EVENTS.eventsBatch, []);
@@ -144,9 +160,25 @@ describe('workers view: reads never change what subscribers are sent', () => {
 
     // freq 2 → offline 4 s after the heartbeat; received 3.4 s ago, so alive for 0.6 s more.
     const now = Date.now() / 1000;
-    celeriac.monitor.ingest.event({ kind: 'worker', type: 'worker-heartbeat', hostname: 'expiring@rt', timestamp: now - 3.4, localReceived: now - 3.4, clock: 1, utcoffset: 0, pid: 1, freq: 2, active: 0, processed: 0 });
+    celeriac.monitor.ingest.event({
+      kind: 'worker',
+      type: 'worker-heartbeat',
+      hostname: 'expiring@rt',
+      timestamp: now - 3.4,
+      localReceived: now - 3.4,
+      clock: 1,
+      utcoffset: 0,
+      pid: 1,
+      freq: 2,
+      active: 0,
+      processed: 0,
+    });
     mock.timers.tick(FLUSH_INTERVAL_MS);
-    const statusOf = (): string | undefined => deltas.flatMap((d) => d.upserts).filter((w) => w.hostname === 'expiring@rt').at(-1)?.status;
+    const statusOf = (): string | undefined =>
+      deltas
+        .flatMap((d) => d.upserts)
+        .filter((w) => w.hostname === 'expiring@rt')
+        .at(-1)?.status;
     await waitFor('online pushed', async () => statusOf() === 'online');
 
     await new Promise((r) => setTimeout(r, 900)); // the worker expires; no flush has run since
@@ -165,7 +197,10 @@ describe('a live-view client that stops reading', () => {
   after(() => celeriac.close());
 
   it(`is disconnected once ${MAX_PENDING_PACKETS} packets wait for it, long before its ping times out; a reading client is not`, { timeout: 60_000 }, async () => {
-    const client = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/live-view-client.ts'), [`http://127.0.0.1:${celeriac.port}`, 'big'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const client = fork(path.join(path.dirname(fileURLToPath(import.meta.url)), '../helpers/live-view-client.ts'), [`http://127.0.0.1:${celeriac.port}`, 'big'], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const reader = io(`http://127.0.0.1:${celeriac.port}`, { path: '/socket.io', transports: ['websocket'] });
     let readerUpdates = 0;
     reader.on(VIEW_EVENTS.taskUpdate, () => readerUpdates++);

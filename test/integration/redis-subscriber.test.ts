@@ -54,7 +54,10 @@ describe('Redis subscriber thread', { timeout: 60_000 }, () => {
     const { sink, publish } = await setUp();
     await publish(5_000);
     await waitFor('5000 events', async () => sink.events.length === 5_000);
-    assert.deepEqual(sink.events.slice(0, 3).map((e) => (e as TaskEvent).uuid), ['task-0', 'task-1', 'task-2']);
+    assert.deepEqual(
+      sink.events.slice(0, 3).map((e) => (e as TaskEvent).uuid),
+      ['task-0', 'task-1', 'task-2'],
+    );
     assert.ok(sink.events.every((e, i) => (e as TaskEvent).uuid === `task-${i}`));
     assert.deepEqual(sink.drops, []);
   });

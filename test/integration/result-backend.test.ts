@@ -23,10 +23,15 @@ describe('result waits end with the request', () => {
   it('a client that disconnects from /api/task/result?timeout=600 frees its wait at once', async () => {
     const backend = celeriac.monitor.resultBackend;
     assert.ok(backend);
-    const requests = Array.from({ length: 20 }, (_, i) => fetch(`http://127.0.0.1:${celeriac.port}/api/task/result/never-${i}?timeout=600`, { signal: AbortSignal.timeout(500) }).catch((error: unknown) => error));
+    const requests = Array.from({ length: 20 }, (_, i) =>
+      fetch(`http://127.0.0.1:${celeriac.port}/api/task/result/never-${i}?timeout=600`, { signal: AbortSignal.timeout(500) }).catch((error: unknown) => error),
+    );
     await waitFor('20 requests waiting', async () => backend.waiting() === 20, 5_000, 50);
     const outcomes = await Promise.all(requests);
-    assert.ok(outcomes.every((o) => o instanceof Error), 'the clients gave up');
+    assert.ok(
+      outcomes.every((o) => o instanceof Error),
+      'the clients gave up',
+    );
     await waitFor('every wait released', async () => backend.waiting() === 0, 5_000, 50);
   });
 

@@ -101,7 +101,7 @@ test('revoke: the reply, the pending mark and the outcome follow Celery’s real
   const listed = await getJson<{ tasks: TaskJson[] }>(base, '/api/celeriac/tasks?queue=parked');
   assert.equal(listed.body.tasks.find((t) => t.uuid === parked)?.revocation?.status, 'pending');
   // Flower's own shapes are unchanged.
-  assert.equal('revocation' in ((await getJson<Json>(base, `/api/task/info/${parked}`)).body), false);
+  assert.equal('revocation' in (await getJson<Json>(base, `/api/task/info/${parked}`)).body, false);
 
   // 3. The worker starts consuming the queue: it discards the id it was told about (REVOKED, the
   //    mark clears) and runs the one it never heard of (SUCCESS: the revocation came too late).
@@ -138,7 +138,10 @@ test('revoke: the reply, the pending mark and the outcome follow Celery’s real
   assert.equal(terminated?.revocation?.status, 'revoked');
 
   // 6. Bulk revoke of tasks nobody takes: counts, the same wording, every task marked.
-  const bulk = await sendTasks(redis.url(0), [0, 1, 2].map((i) => ({ task: 'tasks.echo', args: [`bulk ${i}`], queue: 'nobody' })));
+  const bulk = await sendTasks(
+    redis.url(0),
+    [0, 1, 2].map((i) => ({ task: 'tasks.echo', args: [`bulk ${i}`], queue: 'nobody' })),
+  );
   await waitFor('bulk tasks seen', async () => (await Promise.all(bulk.map(task))).every((t) => t?.state === 'PENDING'));
   const dry = await post(base, '/api/tasks/revoke', { queue: 'nobody', dry_run: true });
   assert.equal(dry.body.count, 3);

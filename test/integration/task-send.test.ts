@@ -104,10 +104,7 @@ function defineSuite(kind: 'redis' | 'amqp'): void {
     function ensureWorkers(): Promise<void> {
       workersStarted ??= (async () => {
         const common = { brokerUrl: rig.brokerUrl, sendEvents: true, concurrency: 2, env: { CELERY_RESULT_BACKEND: rig.resultUrl } };
-        const started = await Promise.all([
-          startWorker({ ...common, nodeName: rig.defaultWorker }),
-          startWorker({ ...common, nodeName: rig.specialWorker, queues: [SPECIAL_QUEUE] }),
-        ]);
+        const started = await Promise.all([startWorker({ ...common, nodeName: rig.defaultWorker }), startWorker({ ...common, nodeName: rig.specialWorker, queues: [SPECIAL_QUEUE] })]);
         workers.push(...started);
         for (const worker of started) cleanups.push(() => worker.kill());
       })();
@@ -139,7 +136,12 @@ function defineSuite(kind: 'redis' | 'amqp'): void {
       const backend = new RedisResultBackend(resultUrl, createLogger('silent'));
       cleanups.push(() => backend.close());
       rig = {
-        kind, brokerUrl, resultUrl, transport, sink, backend,
+        kind,
+        brokerUrl,
+        resultUrl,
+        transport,
+        sink,
+        backend,
         defaultWorker: `default-${kind}@task-send`,
         specialWorker: `special-${kind}@task-send`,
       };
@@ -211,11 +213,16 @@ function defineSuite(kind: 'redis' | 'amqp'): void {
           const spec: SendPySpec & { countdown: number } = { task: 'tasks.add', args: [2], args_tuple: true, kwargs: { y: 3 }, queue: 'parity', priority: 7, countdown: 10, expires: 60 };
           const [theirId] = await sendTasks(rig.brokerUrl, [spec]);
           const got: amqp.GetMessage[] = [];
-          await waitFor('both parity messages', async () => {
-            const message = await channel.get('parity', { noAck: true });
-            if (message) got.push(message);
-            return got.length === 2;
-          }, 10_000, 50);
+          await waitFor(
+            'both parity messages',
+            async () => {
+              const message = await channel.get('parity', { noAck: true });
+              if (message) got.push(message);
+              return got.length === 2;
+            },
+            10_000,
+            50,
+          );
           const mine = got.find((m) => m.properties.correlationId === idOf(ours));
           const celerys = got.find((m) => m.properties.correlationId === theirId);
           assert.ok(mine && celerys);
@@ -308,7 +315,10 @@ function defineSuite(kind: 'redis' | 'amqp'): void {
       const revoked = await eventOf(rig.sink, id, 'task-revoked');
       assert.equal(revoked.expired, true);
       assert.equal(revoked.terminated, false);
-      assert.equal(taskEvents(rig.sink, id).find((event) => event.type === 'task-started'), undefined);
+      assert.equal(
+        taskEvents(rig.sink, id).find((event) => event.type === 'task-started'),
+        undefined,
+      );
       const result = await resultOf(rig, id);
       assert.equal(result.state, 'REVOKED');
     });

@@ -86,7 +86,14 @@ export async function runTasksApiScenario(brokerUrl: string, resultBackendUrl: s
   assert.equal((await postJson(base, '/api/task/retry/no-such-task', {})).status, 404);
 
   // Read-only mode refuses every mutating route; reads still work.
-  for (const route of ['/api/task/async-apply/tasks.add', '/api/task/send-task/tasks.add', `/api/task/revoke/${id}`, `/api/worker/pool/grow/${encodeURIComponent(name)}`, '/api/queues/pause/celery', `/api/task/retry/${failedId}`]) {
+  for (const route of [
+    '/api/task/async-apply/tasks.add',
+    '/api/task/send-task/tasks.add',
+    `/api/task/revoke/${id}`,
+    `/api/worker/pool/grow/${encodeURIComponent(name)}`,
+    '/api/queues/pause/celery',
+    `/api/task/retry/${failedId}`,
+  ]) {
     const res = await postJson(readOnly.url, route, {});
     assert.equal(res.status, 403, route);
     assert.equal(res.body.error, 'Read only mode is enabled');

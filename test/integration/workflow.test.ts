@@ -8,7 +8,12 @@ import { applyCanvas } from '../helpers/celery';
 import { getJson, waitFor } from '../helpers/celeriac';
 import { TestResources } from '../helpers/resources';
 
-interface Workflow { root: string; truncated: boolean; nodes: { uuid: string; name: string; state: string; parent_id: string | null }[]; edges: { from: string; to: string }[] }
+interface Workflow {
+  root: string;
+  truncated: boolean;
+  nodes: { uuid: string; name: string; state: string; parent_id: string | null }[];
+  edges: { from: string; to: string }[];
+}
 
 test('a real chain becomes a DAG with the right edges', { timeout: 120_000 }, async () => {
   const resources = new TestResources();
@@ -19,15 +24,22 @@ test('a real chain becomes a DAG with the right edges', { timeout: 120_000 }, as
   await waitFor('worker online', async () => (await getJson<Record<string, boolean>>(celeriac.url, '/api/workers?status=1')).body['flow@wf'] === true);
   // chain(add(1, 1) | add(2) | add(3)): each link is sent by the task before it.
   const rootId = await applyCanvas(redis.url(0), ['from celery import chain', 'from tasks import add', 'r = chain(add.s(1, 1), add.s(2), add.s(3)).apply_async()']);
-  const workflow = await waitFor('three links succeeded', async () => {
-    const res = await getJson<Workflow>(celeriac.url, `/api/celeriac/workflow/${rootId}`);
-    return res.status === 200 && res.body.nodes.length === 3 && res.body.nodes.every((n) => n.state === 'SUCCESS') ? res.body : null;
-  }, 30_000);
+  const workflow = await waitFor(
+    'three links succeeded',
+    async () => {
+      const res = await getJson<Workflow>(celeriac.url, `/api/celeriac/workflow/${rootId}`);
+      return res.status === 200 && res.body.nodes.length === 3 && res.body.nodes.every((n) => n.state === 'SUCCESS') ? res.body : null;
+    },
+    30_000,
+  );
   assert.equal(workflow.root, rootId);
   assert.equal(workflow.truncated, false);
   const [first, second, third] = workflow.nodes;
   assert.equal(first?.uuid, rootId);
-  assert.deepEqual(workflow.edges, [{ from: first?.uuid, to: second?.uuid }, { from: second?.uuid, to: third?.uuid }]);
+  assert.deepEqual(workflow.edges, [
+    { from: first?.uuid, to: second?.uuid },
+    { from: second?.uuid, to: third?.uuid },
+  ]);
   // Any member leads to the same workflow.
   const fromLeaf = await getJson<Workflow>(celeriac.url, `/api/celeriac/workflow/${third?.uuid}`);
   assert.equal(fromLeaf.body.root, rootId);

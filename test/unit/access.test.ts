@@ -63,7 +63,11 @@ describe('access modes', () => {
   });
 
   it('--unauthenticated-api, CELERIAC_UNAUTHENTICATED_API or FLOWER_UNAUTHENTICATED_API opens it on purpose', () => {
-    for (const [argv, env] of [[['--unauthenticated-api'], {}], [[], { CELERIAC_UNAUTHENTICATED_API: 'yes' }], [[], { FLOWER_UNAUTHENTICATED_API: 'true' }]] as const) {
+    for (const [argv, env] of [
+      [['--unauthenticated-api'], {}],
+      [[], { CELERIAC_UNAUTHENTICATED_API: 'yes' }],
+      [[], { FLOWER_UNAUTHENTICATED_API: 'true' }],
+    ] as const) {
       const policy = new AccessPolicy(config(['--address', '0.0.0.0', ...argv], env));
       assert.equal(policy.state.mode, 'open', JSON.stringify({ argv, env }));
       assert.deepEqual(policy.check({}, 'api'), { ok: true, user: null });

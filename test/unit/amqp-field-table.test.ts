@@ -8,7 +8,12 @@ describe('AMQP header tables py-amqp can read', () => {
   });
   it('uses 64-bit for integers beyond 32 bits and keeps floats, strings, nulls, nesting', () => {
     assert.deepEqual(toAmqpTable({ id: 'x', eta: null, expires: 1795261479.25, huge: 2 ** 40, timelimit: [null, 30], nested: { n: 1 } }), {
-      id: 'x', eta: null, expires: 1795261479.25, huge: { '!': 'long', value: 2 ** 40 }, timelimit: [null, { '!': 'int', value: 30 }], nested: { n: { '!': 'int', value: 1 } },
+      id: 'x',
+      eta: null,
+      expires: 1795261479.25,
+      huge: { '!': 'long', value: 2 ** 40 },
+      timelimit: [null, { '!': 'int', value: 30 }],
+      nested: { n: { '!': 'int', value: 1 } },
     });
   });
 });

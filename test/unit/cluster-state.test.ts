@@ -75,19 +75,12 @@ describe('task merge rules (celery.events.state semantics)', () => {
   });
 
   it('handles the batch order real workers produce: received, succeeded, started', () => {
-    const s = stateAfter([
-      task('task-received', 'a', { name: 'tasks.add' }, T0),
-      task('task-succeeded', 'a', { result: '3' }, T0 + 2),
-      task('task-started', 'a', {}, T0 + 1),
-    ]);
+    const s = stateAfter([task('task-received', 'a', { name: 'tasks.add' }, T0), task('task-succeeded', 'a', { result: '3' }, T0 + 2), task('task-started', 'a', {}, T0 + 1)]);
     assert.equal(s.getTask('a')?.state, 'SUCCESS');
   });
 
   it('FAILURE is not overwritten by a late STARTED, and keeps exception and traceback', () => {
-    const s = stateAfter([
-      task('task-failed', 'a', { exception: "ValueError('boom')", traceback: 'Traceback…' }, T0 + 2),
-      task('task-started', 'a', {}, T0 + 1),
-    ]);
+    const s = stateAfter([task('task-failed', 'a', { exception: "ValueError('boom')", traceback: 'Traceback…' }, T0 + 2), task('task-started', 'a', {}, T0 + 1)]);
     assertTask(s.getTask('a'), { state: 'FAILURE', exception: "ValueError('boom')", traceback: 'Traceback…' });
   });
 

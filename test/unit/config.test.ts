@@ -46,11 +46,22 @@ describe('defaults', () => {
 
 describe('precedence: CLI > CELERIAC_* > FLOWER_* > default', () => {
   it('reads Flower environment names for drop-in use', () => {
-    const c = config([], { FLOWER_PORT: '6000', FLOWER_URL_PREFIX: 'flower', FLOWER_MAX_TASKS: '10', FLOWER_BASIC_AUTH: 'a:b,c:d', FLOWER_PURGE_OFFLINE_WORKERS: '60', FLOWER_ENABLE_EVENTS: 'false', FLOWER_LOGGING: 'warning' });
+    const c = config([], {
+      FLOWER_PORT: '6000',
+      FLOWER_URL_PREFIX: 'flower',
+      FLOWER_MAX_TASKS: '10',
+      FLOWER_BASIC_AUTH: 'a:b,c:d',
+      FLOWER_PURGE_OFFLINE_WORKERS: '60',
+      FLOWER_ENABLE_EVENTS: 'false',
+      FLOWER_LOGGING: 'warning',
+    });
     assert.equal(c.port, 6000);
     assert.equal(c.urlPrefix, '/flower');
     assert.equal(c.maxTasks, 10);
-    assert.deepEqual(c.basicAuth, [{ user: 'a', password: 'b' }, { user: 'c', password: 'd' }]);
+    assert.deepEqual(c.basicAuth, [
+      { user: 'a', password: 'b' },
+      { user: 'c', password: 'd' },
+    ]);
     assert.equal(c.purgeOfflineWorkers, 60);
     assert.equal(c.enableEvents, false);
     assert.equal(c.logLevel, 'warn');
@@ -69,8 +80,24 @@ describe('precedence: CLI > CELERIAC_* > FLOWER_* > default', () => {
   });
 
   it('repeatable options collect every value', () => {
-    const c = config(['--basic-auth', 'u1:p1', '--basic-auth', 'u2:p:with:colons', '--broker-transport-option', 'global_keyprefix=pfx:', '--broker-transport-option', 'priority_steps=0,5', '--broker-transport-option', 'sep=\\x01', '--broker-transport-option', 'visibility_timeout=3600']);
-    assert.deepEqual(c.basicAuth, [{ user: 'u1', password: 'p1' }, { user: 'u2', password: 'p:with:colons' }]);
+    const c = config([
+      '--basic-auth',
+      'u1:p1',
+      '--basic-auth',
+      'u2:p:with:colons',
+      '--broker-transport-option',
+      'global_keyprefix=pfx:',
+      '--broker-transport-option',
+      'priority_steps=0,5',
+      '--broker-transport-option',
+      'sep=\\x01',
+      '--broker-transport-option',
+      'visibility_timeout=3600',
+    ]);
+    assert.deepEqual(c.basicAuth, [
+      { user: 'u1', password: 'p1' },
+      { user: 'u2', password: 'p:with:colons' },
+    ]);
     assert.equal(c.transportOptions.globalKeyprefix, 'pfx:');
     assert.deepEqual(c.transportOptions.prioritySteps, [0, 5]);
     assert.equal(c.transportOptions.sep, '\x01');
@@ -143,9 +170,37 @@ describe('broker URLs', () => {
     assert.deepEqual(parseBrokerUrl('redis://:pw@h:6380/3'), { kind: 'redis', tls: false, host: 'h', port: 6380, socketPath: null, db: 3, username: null, password: 'pw', rejectUnauthorized: true });
     assert.equal((parseBrokerUrl('rediss://h/0?ssl_cert_reqs=none') as { tls: boolean; rejectUnauthorized: boolean }).rejectUnauthorized, false);
     assert.equal(parseBrokerUrl('rediss://h').kind, 'redis');
-    assert.deepEqual(parseBrokerUrl('redis+socket:///var/run/redis.sock?virtual_host=4'), { kind: 'redis', tls: false, host: '', port: 0, socketPath: '/var/run/redis.sock', db: 4, username: null, password: null, rejectUnauthorized: true });
-    assert.deepEqual(parseBrokerUrl('sentinel://:pw@s1:26379/2;sentinel://s2'), { kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], db: 2, username: null, password: 'pw' });
-    assert.deepEqual(parseBrokerUrl('amqp://guest:guest@localhost:5672//'), { kind: 'amqp', tls: false, host: 'localhost', port: 5672, vhost: '/', username: 'guest', password: 'guest', rejectUnauthorized: true });
+    assert.deepEqual(parseBrokerUrl('redis+socket:///var/run/redis.sock?virtual_host=4'), {
+      kind: 'redis',
+      tls: false,
+      host: '',
+      port: 0,
+      socketPath: '/var/run/redis.sock',
+      db: 4,
+      username: null,
+      password: null,
+      rejectUnauthorized: true,
+    });
+    assert.deepEqual(parseBrokerUrl('sentinel://:pw@s1:26379/2;sentinel://s2'), {
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      db: 2,
+      username: null,
+      password: 'pw',
+    });
+    assert.deepEqual(parseBrokerUrl('amqp://guest:guest@localhost:5672//'), {
+      kind: 'amqp',
+      tls: false,
+      host: 'localhost',
+      port: 5672,
+      vhost: '/',
+      username: 'guest',
+      password: 'guest',
+      rejectUnauthorized: true,
+    });
     assert.equal((parseBrokerUrl('amqp://u:p@h/my%2Fvhost') as { vhost: string }).vhost, 'my/vhost');
     assert.equal((parseBrokerUrl('amqp://h') as { vhost: string }).vhost, '/');
     assert.equal((parseBrokerUrl('amqps://h') as { port: number }).port, 5671);

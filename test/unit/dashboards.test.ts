@@ -164,7 +164,11 @@ describe('PromQL of dashboards and alerts against the metric catalogue', () => {
   it('finds every expression', () => {
     const expressions = dashboardExpressions();
     assert.ok(expressions.length >= 60, `only ${expressions.length} dashboard expressions`);
-    for (const file of dashboardFiles()) assert.ok(expressions.some((e) => e.file === file), `${file}: no expressions`);
+    for (const file of dashboardFiles())
+      assert.ok(
+        expressions.some((e) => e.file === file),
+        `${file}: no expressions`,
+      );
     assert.equal(variableQueries().filter((v) => v.variable === 'task').length, 3);
     assert.ok(alertExpressions().length >= 8);
   });
@@ -234,7 +238,10 @@ describe('PromQL of dashboards and alerts against the metric catalogue', () => {
     };
     for (const [expr, expected] of Object.entries(bad)) {
       const problems = promqlProblems(expr);
-      assert.ok(problems.some((p) => expected.test(p)), `${expr}: ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${expr}: ${JSON.stringify(problems)}`,
+      );
     }
     const good = [
       'histogram_quantile(0.95, sum by (le, name) (rate(celery_task_runtime_bucket{name=~".*", job="x"}[1m])))',
@@ -270,7 +277,10 @@ describe('tutor-parity dashboard', () => {
   const panels = allPanels(dashboard).filter((p) => p.type !== 'row');
 
   it('has every panel of the tutor-contrib-celery dashboard, with its exact title', () => {
-    assert.deepEqual(panels.map((p) => p.title), TUTOR_TITLES);
+    assert.deepEqual(
+      panels.map((p) => p.title),
+      TUTOR_TITLES,
+    );
   });
 
   it('has an optional namespace variable (All = .*) that every selector uses', () => {
@@ -280,13 +290,20 @@ describe('tutor-parity dashboard', () => {
     assert.equal(namespace.allValue, '.*');
     for (const { file, panel, expr } of dashboardExpressions().filter((e) => e.file === 'dashboards/tutor-parity.json')) {
       for (const metric of analyzePromQL(substituteGrafanaVariables(expr, { namespace: 'NS' })).metrics) {
-        assert.ok(metric.matchers.some((m) => m.label === 'namespace' && m.op === '=~' && m.value === 'NS'), `${file} "${panel}": ${metric.name} without namespace=~"$namespace"`);
+        assert.ok(
+          metric.matchers.some((m) => m.label === 'namespace' && m.op === '=~' && m.value === 'NS'),
+          `${file} "${panel}": ${metric.name} without namespace=~"$namespace"`,
+        );
       }
     }
   });
 
   it('reads queue length from the broker, worker status from flower_worker_online, ratios from increase()', () => {
-    const exprOf = (title: string) => panels.find((p) => p.title === title)?.targets?.map((t) => t.expr ?? '').join('\n') ?? '';
+    const exprOf = (title: string) =>
+      panels
+        .find((p) => p.title === title)
+        ?.targets?.map((t) => t.expr ?? '')
+        .join('\n') ?? '';
     assert.match(exprOf('Total Queue Length'), /celery_queue_length/);
     assert.match(exprOf('Celery Worker Status'), /flower_worker_online/);
     for (const title of ['Tasks Success Ratio', 'Tasks Failure Ratio']) {
@@ -302,7 +319,10 @@ describe('celery-overview dashboard', () => {
 
   it('computes runtime quantiles with histogram_quantile over rate()', () => {
     const runtime = panelExprs('Task runtime p50 / p95 / p99');
-    assert.deepEqual(runtime.map((e) => /histogram_quantile\((0\.\d+),/.exec(e)?.[1]), ['0.5', '0.95', '0.99']);
+    assert.deepEqual(
+      runtime.map((e) => /histogram_quantile\((0\.\d+),/.exec(e)?.[1]),
+      ['0.5', '0.95', '0.99'],
+    );
     for (const expr of runtime) assert.match(expr, /sum by \(le\) \(rate\(celery_task_runtime_bucket/);
   });
 
@@ -322,7 +342,10 @@ describe('alert rules (dashboards/alerts.yaml)', () => {
   for (const group of rules.groups) for (const rule of group.rules) if ('alert' in rule) alerts.set(rule.alert, rule);
 
   it('is one group named celeriac', () => {
-    assert.deepEqual(rules.groups.map((g) => g.name), ['celeriac']);
+    assert.deepEqual(
+      rules.groups.map((g) => g.name),
+      ['celeriac'],
+    );
   });
 
   it('has the expected alerts, windows and thresholds', () => {
@@ -362,8 +385,14 @@ describe('alert rules (dashboards/alerts.yaml)', () => {
     const tests = readYaml(ALERTS_TEST_FILE) as { tests: { alert_rule_test?: { alertname: string; exp_alerts?: unknown[] | null }[] }[] };
     const cases = tests.tests.flatMap((t) => t.alert_rule_test ?? []);
     for (const name of alerts.keys()) {
-      assert.ok(cases.some((c) => c.alertname === name && (c.exp_alerts ?? []).length > 0), `${name}: no firing case`);
-      assert.ok(cases.some((c) => c.alertname === name && (c.exp_alerts ?? []).length === 0), `${name}: no silent case`);
+      assert.ok(
+        cases.some((c) => c.alertname === name && (c.exp_alerts ?? []).length > 0),
+        `${name}: no firing case`,
+      );
+      assert.ok(
+        cases.some((c) => c.alertname === name && (c.exp_alerts ?? []).length === 0),
+        `${name}: no silent case`,
+      );
     }
   });
 
@@ -420,7 +449,11 @@ describe('deployment examples', () => {
     const container = deployment.spec.template.spec.containers[0] as Container;
     const env = container.env ?? [];
     assert.equal(env.find((e) => e.name === 'CELERIAC_BASIC_AUTH')?.valueFrom?.secretKeyRef?.name, 'celeriac', 'basic auth comes from the Secret');
-    assert.equal(env.some((e) => e.value !== undefined && /auth|password|broker/i.test(e.name)), false, 'no credential inline');
+    assert.equal(
+      env.some((e) => e.value !== undefined && /auth|password|broker/i.test(e.name)),
+      false,
+      'no credential inline',
+    );
     // What Celeriac itself concludes from this configuration (secrets filled with placeholders).
     const resolvedEnv = Object.fromEntries(env.map((e) => [e.name, e.value ?? (e.name === 'CELERIAC_BASIC_AUTH' ? 'ops:pw' : 'redis://redis:6379/0')]));
     const parsed = parseConfig(container.args ?? [], resolvedEnv);
@@ -431,7 +464,10 @@ describe('deployment examples', () => {
     const policy = docs.find((d) => d.kind === 'NetworkPolicy') as unknown as { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { from: unknown[] }[] } };
     assert.deepEqual(policy.spec.podSelector.matchLabels, deployment.spec.template.metadata.labels);
     assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
-    assert.ok(policy.spec.ingress.every((rule) => Array.isArray(rule.from) && rule.from.length > 0), 'every ingress rule names its sources');
+    assert.ok(
+      policy.spec.ingress.every((rule) => Array.isArray(rule.from) && rule.from.length > 0),
+      'every ingress rule names its sources',
+    );
     // No example opens the API: the opt-out appears in no manifest (only in a comment that forbids it).
     for (const file of readdirSync(path.join(DASHBOARDS_DIR, 'kubernetes'))) {
       const manifests = JSON.stringify(readYamlDocuments(`dashboards/kubernetes/${file}`));
@@ -440,7 +476,11 @@ describe('deployment examples', () => {
   });
 
   it('KEDA ScaledObject uses the prometheus scaler on celery_queue_length', () => {
-    const [scaledObject] = readYamlDocuments('dashboards/kubernetes/keda-scaledobject.yaml') as { apiVersion: string; kind: string; spec: { scaleTargetRef: { name: string }; triggers: { type: string; metadata: Record<string, string> }[] } }[];
+    const [scaledObject] = readYamlDocuments('dashboards/kubernetes/keda-scaledobject.yaml') as {
+      apiVersion: string;
+      kind: string;
+      spec: { scaleTargetRef: { name: string }; triggers: { type: string; metadata: Record<string, string> }[] };
+    }[];
     assert.equal(scaledObject?.apiVersion, 'keda.sh/v1alpha1');
     assert.equal(scaledObject?.kind, 'ScaledObject');
     const trigger = scaledObject?.spec.triggers.find((t) => t.type === 'prometheus');

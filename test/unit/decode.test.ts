@@ -8,15 +8,37 @@ import { CollectingSink, redisEnvelope } from '../helpers/collecting-sink';
 const NOW = 1_795_261_476;
 
 const heartbeat = {
-  hostname: 'w1@testhost', utcoffset: 0, pid: 11624, clock: 21, freq: 2.0, active: 0, processed: 3,
-  loadavg: [0.45, 0.34, 0.14], sw_ident: 'py-celery', sw_ver: '5.2.6', sw_sys: 'Linux',
-  timestamp: 1795261475.653617, type: 'worker-heartbeat',
+  hostname: 'w1@testhost',
+  utcoffset: 0,
+  pid: 11624,
+  clock: 21,
+  freq: 2.0,
+  active: 0,
+  processed: 3,
+  loadavg: [0.45, 0.34, 0.14],
+  sw_ident: 'py-celery',
+  sw_ver: '5.2.6',
+  sw_sys: 'Linux',
+  timestamp: 1795261475.653617,
+  type: 'worker-heartbeat',
 };
 
 const received = {
-  hostname: 'w1@testhost', utcoffset: 0, pid: 11624, clock: 10, uuid: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c',
-  name: 'tasks.add', args: '(2, 3)', kwargs: '{}', root_id: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c', parent_id: null,
-  retries: 0, eta: null, expires: null, timestamp: 1795261475.1864474, type: 'task-received',
+  hostname: 'w1@testhost',
+  utcoffset: 0,
+  pid: 11624,
+  clock: 10,
+  uuid: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c',
+  name: 'tasks.add',
+  args: '(2, 3)',
+  kwargs: '{}',
+  root_id: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c',
+  parent_id: null,
+  retries: 0,
+  eta: null,
+  expires: null,
+  timestamp: 1795261475.1864474,
+  type: 'task-received',
 };
 
 function decodeOne(payload: string): CollectingSink {
@@ -47,7 +69,10 @@ describe('decodeRedisMessage: well-formed messages', () => {
     const succeeded = { hostname: 'w1@testhost', utcoffset: 0, pid: 11624, clock: 15, uuid: received.uuid, result: '5', runtime: 0.00035, timestamp: 1795261475.195142, type: 'task-succeeded' };
     const sink = decodeOne(redisEnvelope([received, succeeded, started]));
     assert.deepEqual(sink.drops, []);
-    assert.deepEqual(sink.events.map((e) => e.type), ['task-received', 'task-succeeded', 'task-started']);
+    assert.deepEqual(
+      sink.events.map((e) => e.type),
+      ['task-received', 'task-succeeded', 'task-started'],
+    );
     const first = sink.events[0] as TaskEvent;
     assert.equal(first.name, 'tasks.add');
     assert.equal(first.args, '(2, 3)');
@@ -67,8 +92,11 @@ describe('decodeRedisMessage: well-formed messages', () => {
   it('inflates zlib-compressed bodies (kombu "application/x-gzip")', () => {
     const compressed = deflateSync(Buffer.from(JSON.stringify(heartbeat)));
     const payload = JSON.stringify({
-      body: compressed.toString('base64'), 'content-encoding': 'utf-8', 'content-type': 'application/json',
-      headers: { compression: 'application/x-gzip' }, properties: { body_encoding: 'base64' },
+      body: compressed.toString('base64'),
+      'content-encoding': 'utf-8',
+      'content-type': 'application/json',
+      headers: { compression: 'application/x-gzip' },
+      properties: { body_encoding: 'base64' },
     });
     const sink = decodeOne(payload);
     assert.deepEqual(sink.drops, []);
@@ -145,12 +173,23 @@ describe('decodeRedisMessage: malformed input is dropped and counted, never thro
 
   it('one bad event in a batch drops only that event', () => {
     const sink = decodeOne(redisEnvelope([received, { type: 'task-started' }, 'junk', { ...received, uuid: 'other', type: 'task-started' }]));
-    assert.deepEqual(sink.events.map((e) => (e as TaskEvent).uuid), [received.uuid, 'other']);
+    assert.deepEqual(
+      sink.events.map((e) => (e as TaskEvent).uuid),
+      [received.uuid, 'other'],
+    );
     assert.deepEqual(sink.dropReasons(), ['missing_field', 'not_an_event']);
   });
 
   it('survives arbitrary garbage without throwing', () => {
-    const samples = ['', '{', 'null', '{"body": null}', '{"body": "", "content-type": "application/json", "properties": {"body_encoding": "base64"}}', '\u0000\u0001', JSON.stringify({ body: 'e30=', 'content-type': 'application/json', properties: { body_encoding: 'base64' } })];
+    const samples = [
+      '',
+      '{',
+      'null',
+      '{"body": null}',
+      '{"body": "", "content-type": "application/json", "properties": {"body_encoding": "base64"}}',
+      '\u0000\u0001',
+      JSON.stringify({ body: 'e30=', 'content-type': 'application/json', properties: { body_encoding: 'base64' } }),
+    ];
     for (let i = 0; i < 500; i++) {
       let s = '';
       const len = (i * 7919) % 200;

@@ -19,22 +19,33 @@ import { CollectingSink } from '../helpers/collecting-sink';
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/envelopes');
 const ID = (n: number): string => `c0ffee00-0000-4000-8000-00000000000${n}`;
 
-interface RedisFixture { channel: string; pattern: string; payload: string }
-interface AmqpFixture { routingKey: string; properties: { contentType: string; contentEncoding: string; headers: Record<string, unknown> }; bodyBase64: string }
+interface RedisFixture {
+  channel: string;
+  pattern: string;
+  payload: string;
+}
+interface AmqpFixture {
+  routingKey: string;
+  properties: { contentType: string; contentEncoding: string; headers: Record<string, unknown> };
+  bodyBase64: string;
+}
 
 type Delivery = (sink: CollectingSink | Ingest, now: number) => void;
 
 function load(folder: string): Delivery[] {
   const dir = path.join(FIXTURES, folder);
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((file) => {
-    const data: unknown = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
-    if (folder === 'amqp') {
-      const fx = data as AmqpFixture;
-      return (sink, now) => decodeAmqpMessage(Buffer.from(fx.bodyBase64, 'base64'), fx.properties, now, sink);
-    }
-    const fx = data as RedisFixture;
-    return (sink, now) => decodeRedisMessage(fx.payload, now, sink);
-  });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const data: unknown = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+      if (folder === 'amqp') {
+        const fx = data as AmqpFixture;
+        return (sink, now) => decodeAmqpMessage(Buffer.from(fx.bodyBase64, 'base64'), fx.properties, now, sink);
+      }
+      const fx = data as RedisFixture;
+      return (sink, now) => decodeRedisMessage(fx.payload, now, sink);
+    });
 }
 
 function replay(deliveries: Delivery[]): { state: ClusterState; ingest: Ingest } {
@@ -113,7 +124,19 @@ for (const folder of ['redis', 'amqp']) {
       assert.deepEqual(sink.drops, []);
       assert.ok(sink.events.length > deliveries.length, 'task.multi batches hold several events');
       const types = new Set(sink.events.map((e) => e.type));
-      for (const type of ['worker-online', 'worker-heartbeat', 'worker-offline', 'task-sent', 'task-received', 'task-started', 'task-succeeded', 'task-failed', 'task-retried', 'task-revoked', 'task-progress']) {
+      for (const type of [
+        'worker-online',
+        'worker-heartbeat',
+        'worker-offline',
+        'task-sent',
+        'task-received',
+        'task-started',
+        'task-succeeded',
+        'task-failed',
+        'task-retried',
+        'task-revoked',
+        'task-progress',
+      ]) {
         assert.ok(types.has(type), `fixture contains ${type}`);
       }
     });

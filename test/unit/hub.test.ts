@@ -11,7 +11,21 @@ import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it, mock } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import { RealtimeHub, type HubReads, type RealtimeOptions } from '../../server/realtime/hub';
-import { REALTIME, VIEW_EVENTS, type EventLine, type EventsBatch, type OverviewSnapshot, type QueuesSnapshot, type StreamStatus, type TaskDetail, type TasksChanged, type ViewRequest, type WorkerSummary, type WorkersDelta, type WorkersSnapshot } from '../../server/realtime/types';
+import {
+  REALTIME,
+  VIEW_EVENTS,
+  type EventLine,
+  type EventsBatch,
+  type OverviewSnapshot,
+  type QueuesSnapshot,
+  type StreamStatus,
+  type TaskDetail,
+  type TasksChanged,
+  type ViewRequest,
+  type WorkerSummary,
+  type WorkersDelta,
+  type WorkersSnapshot,
+} from '../../server/realtime/types';
 import { TaskRecord } from '../../server/state/task-record';
 import { WorkerRecord } from '../../server/state/worker-registry';
 import { capturingLogger } from '../helpers/capturing-logger';
@@ -60,7 +74,19 @@ class ScriptedReads implements HubReads {
   }
 
   overview(): OverviewSnapshot {
-    return { at: 0, stream: this.stream(), workers: { online: 0, offline: 0 }, activeTasks: 0, tasksRetained: this.version, queues: [], throughput: [], failureRatio: null, runtime: { p50: null, p95: null, p99: null, count: 0 }, topFailing: [], topExceptions: [] };
+    return {
+      at: 0,
+      stream: this.stream(),
+      workers: { online: 0, offline: 0 },
+      activeTasks: 0,
+      tasksRetained: this.version,
+      queues: [],
+      throughput: [],
+      failureRatio: null,
+      runtime: { p50: null, p95: null, p99: null, count: 0 },
+      topFailing: [],
+      topExceptions: [],
+    };
   }
 
   overviewVersion(): number {
@@ -214,7 +240,12 @@ async function startHub(authorize: RealtimeOptions['authorize'] = () => null): P
   return { hub, reads, url, logLines: lines, browser, subscribed };
 }
 
-const statusOf = (b: Browser, hostname: string): string | undefined => b.payloads<WorkersDelta>(REALTIME.workersDelta).flatMap((d) => d.upserts).filter((w) => w.hostname === hostname).at(-1)?.status;
+const statusOf = (b: Browser, hostname: string): string | undefined =>
+  b
+    .payloads<WorkersDelta>(REALTIME.workersDelta)
+    .flatMap((d) => d.upserts)
+    .filter((w) => w.hostname === hostname)
+    .at(-1)?.status;
 
 /** A hub that has told a workers subscriber that alpha@h is online. */
 async function watchingAlphaOnline(): Promise<RunningHub & { watching: Browser }> {
@@ -240,7 +271,10 @@ describe('RealtimeHub: workers view', () => {
     hub.workerChanged('alpha@h');
     hub.flush();
     const delta = await b.waitFor<WorkersDelta>(REALTIME.workersDelta, (d) => d.upserts.some((w) => w.hostname === 'alpha@h' && w.processed === 7));
-    assert.deepEqual(delta.upserts.find((w) => w.hostname === 'alpha@h'), reads.workerRow('alpha@h'));
+    assert.deepEqual(
+      delta.upserts.find((w) => w.hostname === 'alpha@h'),
+      reads.workerRow('alpha@h'),
+    );
     assert.deepEqual(delta.removed, []);
     assert.deepEqual(delta.stream, reads.stream());
   });
@@ -260,7 +294,10 @@ describe('RealtimeHub: workers view', () => {
     hub.flush();
     const delta = await b.waitFor<WorkersDelta>(REALTIME.workersDelta, (d) => d.removed.length > 0);
     assert.deepEqual(delta.removed, ['beta@h']);
-    assert.equal(delta.upserts.some((w) => w.hostname === 'beta@h'), false);
+    assert.equal(
+      delta.upserts.some((w) => w.hostname === 'beta@h'),
+      false,
+    );
   });
 
   it('a worker whose liveness flips without any event is sent again', async () => {
@@ -324,7 +361,10 @@ describe('RealtimeHub: tasks', () => {
     hub.flush();
     await b.barrier();
     const notes = b.payloads<TasksChanged>(VIEW_EVENTS.tasksChanged);
-    assert.deepEqual(notes.map((n) => [n.changed, n.created]), [[3, 1]]);
+    assert.deepEqual(
+      notes.map((n) => [n.changed, n.created]),
+      [[3, 1]],
+    );
     assert.ok(Math.abs((notes[0]?.at ?? 0) - Date.now() / 1000) < 60);
     hub.flush();
     await b.barrier();
@@ -363,10 +403,13 @@ describe('RealtimeHub: tasks', () => {
       hub.taskChanged('broken', false);
       hub.flush();
       await until(() => logLines.length >= 2, 'two warnings');
-      assert.deepEqual(logLines.map((l) => [l.msg, l.task, l.err]), [
-        ['could not read a task for the live view', 'broken', 'Error: store unavailable'],
-        ['could not read a task for the live view', 'broken', 'Error: store unavailable'],
-      ]);
+      assert.deepEqual(
+        logLines.map((l) => [l.msg, l.task, l.err]),
+        [
+          ['could not read a task for the live view', 'broken', 'Error: store unavailable'],
+          ['could not read a task for the live view', 'broken', 'Error: store unavailable'],
+        ],
+      );
       await b.barrier();
       assert.equal(b.payloads(VIEW_EVENTS.taskUpdate).length, 0);
       assert.ok(b.socket.connected);
@@ -415,7 +458,11 @@ describe('RealtimeHub: overview, events, queues', () => {
     hub.flush();
     hub.flush();
     await b.barrier();
-    const seqsAfterFirst = (): number[] => b.payloads<EventsBatch>(VIEW_EVENTS.eventsBatch).slice(1).flatMap((batch) => batch.events.map((e) => e.seq));
+    const seqsAfterFirst = (): number[] =>
+      b
+        .payloads<EventsBatch>(VIEW_EVENTS.eventsBatch)
+        .slice(1)
+        .flatMap((batch) => batch.events.map((e) => e.seq));
     assert.deepEqual(seqsAfterFirst(), [251, 252, 253]);
 
     // More than one flush sends: the newest 200 and the count of the others.

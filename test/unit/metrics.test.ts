@@ -95,7 +95,9 @@ function sampleValue(body: string, name: string, labels: Labels = {}): number | 
 
 /** Label `label` of every series of `name`, sorted. */
 function labelValues(body: string, name: string, label: string): string[] {
-  return samples(body, name).map((s) => s.labels[label] ?? '').sort();
+  return samples(body, name)
+    .map((s) => s.labels[label] ?? '')
+    .sort();
 }
 
 /** The distinct values of label `label` over the series of `name`, sorted. */
@@ -215,7 +217,11 @@ describe('metrics from task events', () => {
     assert.equal(sampleValue(body, 'celery_task_received_total', exporter), 2);
     assert.equal(sampleValue(body, 'celery_task_started_total', exporter), 2);
     assert.equal(sampleValue(body, 'celery_task_succeeded_total', exporter), 1);
-    assert.deepEqual(seriesOf(body, 'celery_task_failed_total'), series([{ ...exporter, exception: '' }, 0], [{ ...exporter, exception: 'ValueError' }, 1]), 'the exception class, and the pre-zeroed series beside it');
+    assert.deepEqual(
+      seriesOf(body, 'celery_task_failed_total'),
+      series([{ ...exporter, exception: '' }, 0], [{ ...exporter, exception: 'ValueError' }, 1]),
+      'the exception class, and the pre-zeroed series beside it',
+    );
 
     assert.equal(sampleValue(body, 'celery_task_runtime_count', exporter), 1);
     assert.equal(sampleValue(body, 'celery_task_runtime_sum', exporter), 0.3);
@@ -267,7 +273,13 @@ describe('metrics from task events', () => {
 
   it('creates at most --metrics-max-series label sets per metric and counts the rest as dropped', async () => {
     const c = cluster({ maxSeries: 2 });
-    for (const [uuid, name] of [['1', 'a'], ['2', 'b'], ['3', 'c'], ['4', 'c']] as const) c.ingest.event(taskEvent('task-received', uuid, { name }));
+    for (const [uuid, name] of [
+      ['1', 'a'],
+      ['2', 'b'],
+      ['3', 'c'],
+      ['4', 'c'],
+    ] as const)
+      c.ingest.event(taskEvent('task-received', uuid, { name }));
     const body = await c.scrape();
     assert.deepEqual(labelValues(body, 'flower_events_total', 'task'), ['a', 'b']);
     assert.deepEqual(labelValues(body, 'celery_task_received_total', 'name'), ['a', 'b']);
@@ -300,8 +312,14 @@ describe('worker labels', () => {
     assert.deepEqual(seriesOf(body, 'celery_worker_up'), series([{ hostname: 'w1@hostA' }, 1], [{ hostname: 'w2@hostA' }, 1], [{ hostname: 'w3@hostB' }, 1], [{ hostname: 'w4@hostB' }, 0]));
     assert.deepEqual(seriesOf(body, 'flower_worker_online'), series([{ worker: 'w1@hostA' }, 1], [{ worker: 'w2@hostA' }, 1], [{ worker: 'w3@hostB' }, 1], [{ worker: 'w4@hostB' }, 0]));
     assert.deepEqual(seriesOf(body, 'celery_worker_tasks_active'), series([{ hostname: 'w1@hostA' }, 2], [{ hostname: 'w2@hostA' }, 3], [{ hostname: 'w3@hostB' }, 1], [{ hostname: 'w4@hostB' }, 0]));
-    assert.deepEqual(seriesOf(body, 'flower_worker_number_of_currently_executing_tasks'), series([{ worker: 'w1@hostA' }, 2], [{ worker: 'w2@hostA' }, 3], [{ worker: 'w3@hostB' }, 1], [{ worker: 'w4@hostB' }, 0]));
-    assert.deepEqual(seriesOf(body, 'celery_worker_last_heartbeat_timestamp'), series([{ hostname: 'w1@hostA' }, at], [{ hostname: 'w2@hostA' }, at + 1], [{ hostname: 'w3@hostB' }, at], [{ hostname: 'w4@hostB' }, at - 1]));
+    assert.deepEqual(
+      seriesOf(body, 'flower_worker_number_of_currently_executing_tasks'),
+      series([{ worker: 'w1@hostA' }, 2], [{ worker: 'w2@hostA' }, 3], [{ worker: 'w3@hostB' }, 1], [{ worker: 'w4@hostB' }, 0]),
+    );
+    assert.deepEqual(
+      seriesOf(body, 'celery_worker_last_heartbeat_timestamp'),
+      series([{ hostname: 'w1@hostA' }, at], [{ hostname: 'w2@hostA' }, at + 1], [{ hostname: 'w3@hostB' }, at], [{ hostname: 'w4@hostB' }, at - 1]),
+    );
   });
 
   it('host: workers of a host share a series (up if any is, executing tasks add up)', async () => {
@@ -323,7 +341,11 @@ describe('worker labels', () => {
     assert.deepEqual(seriesOf(body, 'flower_worker_number_of_currently_executing_tasks'), series([{ worker: 'generic' }, 6]));
   });
 
-  for (const [mode, expected] of [['full', ['w1@hostA', 'w2@hostA', 'w3@hostB']], ['host', ['hostA', 'hostB']], ['generic', ['generic']]] as const) {
+  for (const [mode, expected] of [
+    ['full', ['w1@hostA', 'w2@hostA', 'w3@hostB']],
+    ['host', ['hostA', 'hostB']],
+    ['generic', ['generic']],
+  ] as const) {
     it(`per-task metrics have their own label mode (--metrics-task-worker-label ${mode})`, async () => {
       const c = cluster({ taskWorkerLabel: mode, workerLabel: 'full' });
       for (const hostname of ['w1@hostA', 'w2@hostA', 'w3@hostB']) c.ingest.event(taskEvent('task-received', `on-${hostname}`, { name: 'tasks.x', hostname }));
@@ -372,7 +394,10 @@ describe('worker expiry', () => {
 
 describe('metric families', () => {
   const typed = (body: string): string[] => [...body.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1] as string).sort();
-  const namesOf = (family: MetricFamily): string[] => METRICS.filter((spec) => spec.family === family).map((spec) => spec.name).sort();
+  const namesOf = (family: MetricFamily): string[] =>
+    METRICS.filter((spec) => spec.family === family)
+      .map((spec) => spec.name)
+      .sort();
 
   for (const family of ['flower', 'exporter'] as const) {
     it(`--metrics ${family} registers exactly that family`, async () => {
@@ -397,7 +422,7 @@ describe('metric families', () => {
 });
 
 describe('pre-zeroed series of registered tasks', () => {
-  it("creates every task counter and histogram at zero for each registered task × consumed queue", async () => {
+  it('creates every task counter and histogram at zero for each registered task × consumed queue', async () => {
     const c = cluster();
     c.inspected('w1@h', ['tasks.a', 'tasks.b'], ['q1', 'q2']);
     const body = await c.scrape();
@@ -405,9 +430,15 @@ describe('pre-zeroed series of registered tasks', () => {
     for (const counter of ['sent', 'received', 'started', 'succeeded', 'failed', 'rejected', 'revoked', 'retried']) {
       const found = samples(body, `celery_task_${counter}_total`);
       assert.deepEqual(found.map((s) => `${s.labels.name}/${s.labels.queue_name}`).sort(), all, counter);
-      assert.ok(found.every((s) => s.value === 0 && s.labels.hostname === 'generic'), counter);
+      assert.ok(
+        found.every((s) => s.value === 0 && s.labels.hostname === 'generic'),
+        counter,
+      );
     }
-    assert.deepEqual(samples(body, 'celery_task_failed_total').map((s) => s.labels.exception), ['', '', '', '']);
+    assert.deepEqual(
+      samples(body, 'celery_task_failed_total').map((s) => s.labels.exception),
+      ['', '', '', ''],
+    );
     assert.deepEqual(labelValues(body, 'celery_task_runtime_count', 'queue_name'), ['q1', 'q1', 'q2', 'q2']);
     assert.deepEqual(labelValues(body, 'celery_task_queue_wait_time_count', 'queue_name'), ['q1', 'q1', 'q2', 'q2']);
     assert.equal(samples(body, 'flower_events_total').length, 2 * 8, 'every event type of each task, task-sent included');
@@ -456,7 +487,11 @@ describe('metrics read when scraped', () => {
     const body = await c.scrape();
     assert.deepEqual(seriesOf(body, 'celery_queue_length'), series([{ queue_name: 'q1' }, 5], [{ queue_name: 'q2' }, 0], [{ queue_name: 'q3' }, 6]));
     assert.deepEqual(seriesOf(body, 'celery_queue_length_by_priority'), series([{ queue_name: 'q1', priority: '0' }, 3], [{ queue_name: 'q1', priority: '3' }, 2]));
-    assert.deepEqual(seriesOf(body, 'celery_queue_oldest_message_age_seconds'), series([{ queue_name: 'q1' }, 12], [{ queue_name: 'q2' }, 0]), 'an empty queue waits 0 s; a non-empty one of unknown age has no value');
+    assert.deepEqual(
+      seriesOf(body, 'celery_queue_oldest_message_age_seconds'),
+      series([{ queue_name: 'q1' }, 12], [{ queue_name: 'q2' }, 0]),
+      'an empty queue waits 0 s; a non-empty one of unknown age has no value',
+    );
     assert.deepEqual(seriesOf(body, 'celery_active_consumer_count'), series([{ queue_name: 'q1' }, 2], [{ queue_name: 'q2' }, 4], [{ queue_name: 'q3' }, 1]));
     assert.deepEqual(seriesOf(body, 'celery_active_worker_count'), series([{ queue_name: 'q1' }, 2], [{ queue_name: 'q2' }, 0], [{ queue_name: 'q3' }, 1]));
   });

@@ -4,7 +4,7 @@ import { OutcomeWindow, RUNTIME_SAMPLES_PER_BUCKET } from '../../server/views/ou
 
 const T0 = 1_795_000_000;
 
-describe('OutcomeWindow: the overview\'s last five minutes', () => {
+describe("OutcomeWindow: the overview's last five minutes", () => {
   it('counts finished and failed tasks, names and exceptions, with exact percentiles on small data', () => {
     const w = new OutcomeWindow(300, 10);
     for (let i = 1; i <= 100; i++) w.add(T0 + i, 'tasks.add', null, i / 100);
@@ -15,8 +15,14 @@ describe('OutcomeWindow: the overview\'s last five minutes', () => {
     assert.equal(s.finished, 103);
     assert.equal(s.failed, 3);
     assert.deepEqual(s.runtime, { p50: 0.51, p95: 0.96, p99: 1, count: 100 });
-    assert.deepEqual(s.topFailing, [{ name: 'tasks.fail', count: 2 }, { name: 'tasks.other', count: 1 }]);
-    assert.deepEqual(s.topExceptions, [{ exception: 'ValueError', count: 2 }, { exception: 'KeyError', count: 1 }]);
+    assert.deepEqual(s.topFailing, [
+      { name: 'tasks.fail', count: 2 },
+      { name: 'tasks.other', count: 1 },
+    ]);
+    assert.deepEqual(s.topExceptions, [
+      { exception: 'ValueError', count: 2 },
+      { exception: 'KeyError', count: 1 },
+    ]);
   });
 
   it('forgets what finished before the window', () => {

@@ -5,10 +5,7 @@ import { literalEval, parsePythonLiteral } from '../../server/protocol/python/li
 
 describe('pyValueToJson', () => {
   test('converts every kind of value', () => {
-    assert.deepEqual(
-      pyValueToJson(parsePythonLiteral("([1, (2,)], {'a': {1, 2}}, b'caf\\xc3\\xa9', None, True, 1.5)")),
-      [[1, [2]], { a: [1, 2] }, 'café', null, true, 1.5],
-    );
+    assert.deepEqual(pyValueToJson(parsePythonLiteral("([1, (2,)], {'a': {1, 2}}, b'caf\\xc3\\xa9', None, True, 1.5)")), [[1, [2]], { a: [1, 2] }, 'café', null, true, 1.5]);
     assert.deepEqual(pyValueToJson(parsePythonLiteral("{1: 'a', None: 'b', True: 'c', 1.5: 'd', (1, 2): 'e', b'k': 'f'}")), {
       1: 'c',
       null: 'b',

@@ -1,13 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  literalEval,
-  MAX_LITERAL_DEPTH,
-  parsePythonLiteral,
-  PythonLiteralError,
-  tryParsePythonLiteral,
-  type PythonLiteralErrorReason,
-} from '../../server/protocol/python/literal';
+import { literalEval, MAX_LITERAL_DEPTH, parsePythonLiteral, PythonLiteralError, tryParsePythonLiteral, type PythonLiteralErrorReason } from '../../server/protocol/python/literal';
 import type { PyValue } from '../../server/protocol/python/value';
 
 function tuple(...items: PyValue[]): PyValue {
@@ -104,7 +97,7 @@ describe('parsePythonLiteral: scalars', () => {
     parses("''", '');
     parses("''''''", '');
     parses('"O\'Brien"', "O'Brien");
-    parses("'say \"hi\"'", 'say "hi"');
+    parses('\'say "hi"\'', 'say "hi"');
     parses("'''a\r\nb'''", 'a\nb');
   });
 
@@ -198,14 +191,8 @@ describe('parsePythonLiteral: containers', () => {
   });
 
   test('nested combinations from real task reprs', () => {
-    parses(
-      "([1, 2], {'a': (3, 4.5), 'b': {None, False}}, 'x', b'y', -5)",
-      tuple([1, 2], dict(['a', tuple(3, 4.5)], ['b', set(null, false)]), 'x', bytes('y'), -5),
-    );
-    parses("{'ids': [1, 2, 3], 'options': {'retry': True, 'countdown': 1.5}}", dict(
-      ['ids', [1, 2, 3]],
-      ['options', dict(['retry', true], ['countdown', 1.5])],
-    ));
+    parses("([1, 2], {'a': (3, 4.5), 'b': {None, False}}, 'x', b'y', -5)", tuple([1, 2], dict(['a', tuple(3, 4.5)], ['b', set(null, false)]), 'x', bytes('y'), -5));
+    parses("{'ids': [1, 2, 3], 'options': {'retry': True, 'countdown': 1.5}}", dict(['ids', [1, 2, 3]], ['options', dict(['retry', true], ['countdown', 1.5])]));
   });
 
   test('whitespace around the value', () => {
@@ -232,7 +219,7 @@ describe('parsePythonLiteral: truncated reprs', () => {
     refuses('(1, ..., 2)', 'truncated');
   });
 
-  test('a 1034-character string repr ending in ...\'', () => {
+  test("a 1034-character string repr ending in ...'", () => {
     const repr = "'" + 'a'.repeat(1029) + "...'";
     assert.equal(repr.length, 1034);
     refuses(repr, 'truncated', /cut by Celery/);
@@ -284,11 +271,27 @@ describe('parsePythonLiteral: non-literals', () => {
 
   test('lambdas, operators and other expressions', () => {
     refusesEach('not_a_literal', [
-      ['lambda x: x', /lambda/], ['1+2', /operator '\+'/], '(1 * 2)', '2 ** 8', '[1 == 1]',
-      ['1 if True else 2', /'if'/], '[x for x in y]',
-      ['--1', /unary/], ['-True', /unary/], "-'a'", '-(1,)', '~1',
-      '(1)(2)', '[1][0]', 'True.real', "'abc'.upper()", '[*a]', '{**a}',
-      ["f'x{y}'", /f-string/], ['1j', /complex/], '1+2j',
+      ['lambda x: x', /lambda/],
+      ['1+2', /operator '\+'/],
+      '(1 * 2)',
+      '2 ** 8',
+      '[1 == 1]',
+      ['1 if True else 2', /'if'/],
+      '[x for x in y]',
+      ['--1', /unary/],
+      ['-True', /unary/],
+      "-'a'",
+      '-(1,)',
+      '~1',
+      '(1)(2)',
+      '[1][0]',
+      'True.real',
+      "'abc'.upper()",
+      '[*a]',
+      '{**a}',
+      ["f'x{y}'", /f-string/],
+      ['1j', /complex/],
+      '1+2j',
     ]);
   });
 });
@@ -296,12 +299,36 @@ describe('parsePythonLiteral: non-literals', () => {
 describe('parsePythonLiteral: syntax errors', () => {
   test('malformed input', () => {
     refusesEach('syntax', [
-      ['', /empty/], '   ', '(,)', '[,]', '{,}', '[1 2]', '1 2', '1,\n2', '(1]',
-      ['{1: 2, 3}', /':' expected/], '{1: 2 3}', ')',
-      ['01', /leading zeros/], '1__0', '1_', '0x', ['0b102', /binary/], '0o8', '1abc', '1.__class__',
-      ["'\\x4g'", /\\xXX/], ["'\\U00110000'", /illegal Unicode/], ["'\\N{EM DASH}'", /\\N/],
-      ["'a\nb'", /line break/], ["'a\0b'", /NUL/], ["ur'x'", /prefix/],
-      '1 = 2', '@', '\u00a01', '1 ; 2',
+      ['', /empty/],
+      '   ',
+      '(,)',
+      '[,]',
+      '{,}',
+      '[1 2]',
+      '1 2',
+      '1,\n2',
+      '(1]',
+      ['{1: 2, 3}', /':' expected/],
+      '{1: 2 3}',
+      ')',
+      ['01', /leading zeros/],
+      '1__0',
+      '1_',
+      '0x',
+      ['0b102', /binary/],
+      '0o8',
+      '1abc',
+      '1.__class__',
+      ["'\\x4g'", /\\xXX/],
+      ["'\\U00110000'", /illegal Unicode/],
+      ["'\\N{EM DASH}'", /\\N/],
+      ["'a\nb'", /line break/],
+      ["'a\0b'", /NUL/],
+      ["ur'x'", /prefix/],
+      '1 = 2',
+      '@',
+      '\u00a01',
+      '1 ; 2',
     ]);
   });
 
@@ -348,7 +375,48 @@ describe('parsePythonLiteral: hostile input', () => {
   });
 
   test('never throws anything but PythonLiteralError', () => {
-    const alphabet = ['(', ')', '[', ']', '{', '}', ',', ':', "'", '"', '\\', 'b', 'r', 'u', 'f', 'x', 'N', '0', '1', '9', '.', 'e', 'j', '_', '-', '+', ' ', '\n', '#', 'True', 'None', 'set', '...', '\u00e9', '\ud800', '😀', '\0', 'U', '<', '*'];
+    const alphabet = [
+      '(',
+      ')',
+      '[',
+      ']',
+      '{',
+      '}',
+      ',',
+      ':',
+      "'",
+      '"',
+      '\\',
+      'b',
+      'r',
+      'u',
+      'f',
+      'x',
+      'N',
+      '0',
+      '1',
+      '9',
+      '.',
+      'e',
+      'j',
+      '_',
+      '-',
+      '+',
+      ' ',
+      '\n',
+      '#',
+      'True',
+      'None',
+      'set',
+      '...',
+      '\u00e9',
+      '\ud800',
+      '😀',
+      '\0',
+      'U',
+      '<',
+      '*',
+    ];
     let seed = 12345;
     const random = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2147483648;

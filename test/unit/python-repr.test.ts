@@ -33,7 +33,13 @@ describe('pyRepr and pyStr', () => {
   });
 
   test("safeStr is kombu's safe_str(): bytes decoded as UTF-8, the rest str()", () => {
-    const texts: [string, string][] = [["b'caf\\xc3\\xa9'", 'café'], ["b'\\xff'", '\ufffd'], ["'high'", 'high'], ["[b'a']", "[b'a']"], ['1e16', '1e+16']];
+    const texts: [string, string][] = [
+      ["b'caf\\xc3\\xa9'", 'café'],
+      ["b'\\xff'", '\ufffd'],
+      ["'high'", 'high'],
+      ["[b'a']", "[b'a']"],
+      ['1e16', '1e+16'],
+    ];
     for (const [literal, text] of texts) assert.equal(safeStr(literalEval(literal)), text, literal);
   });
 });

@@ -18,17 +18,17 @@ describe('saferepr: exactly celery.utils.saferepr (outputs captured from Celery 
   ];
 
   it('cuts nesting at three levels with [...]/{...}', () => {
-    assert.deepEqual(
-      reprs([{ a: [1, [2, [3, [4]]]], b: { c: { d: { e: 1 } } } }, [[[[]]]]], { deep: { x: [[1]] } }),
-      ["({'a': [1, [...]], 'b': {'c': {...}}}, [[[...]]])", "{'deep': {'x': [[...]]}}"],
-    );
+    assert.deepEqual(reprs([{ a: [1, [2, [3, [4]]]], b: { c: { d: { e: 1 } } } }, [[[[]]]]], { deep: { x: [[1]] } }), [
+      "({'a': [1, [...]], 'b': {'c': {...}}}, [[[...]]])",
+      "{'deep': {'x': [[...]]}}",
+    ]);
   });
 
   it("single-quotes every string and escapes only ' (not repr(): no \\n, \\\\ or \\u escapes)", () => {
-    assert.deepEqual(
-      reprs(["O'Brien", 'say "hi"', 'it\'s "x"', 'back\\slash', 'line\nbreak\ttab'], { "it's": "O'Brien" }),
-      ["('O\\'Brien', 'say \"hi\"', 'it\\'s \"x\"', 'back\\slash', 'line\nbreak\ttab')", "{'it\\'s': 'O\\'Brien'}"],
-    );
+    assert.deepEqual(reprs(["O'Brien", 'say "hi"', 'it\'s "x"', 'back\\slash', 'line\nbreak\ttab'], { "it's": "O'Brien" }), [
+      "('O\\'Brien', 'say \"hi\"', 'it\\'s \"x\"', 'back\\slash', 'line\nbreak\ttab')",
+      "{'it\\'s': 'O\\'Brien'}",
+    ]);
   });
 
   it('keeps unicode as is', () => {
@@ -36,10 +36,10 @@ describe('saferepr: exactly celery.utils.saferepr (outputs captured from Celery 
   });
 
   it('renders scalars as the worker will decode them: ints, floats, True/False/None', () => {
-    assert.deepEqual(
-      reprs([true, false, null, 1.5, 0.1, 1e300, -7, 0, 1e-5, 2 ** 53 - 1], { t: true, n: null }),
-      ['(True, False, None, 1.5, 0.1, 1e+300, -7, 0, 1e-05, 9007199254740991)', "{'t': True, 'n': None}"],
-    );
+    assert.deepEqual(reprs([true, false, null, 1.5, 0.1, 1e300, -7, 0, 1e-5, 2 ** 53 - 1], { t: true, n: null }), [
+      '(True, False, None, 1.5, 0.1, 1e+300, -7, 0, 1e-05, 9007199254740991)',
+      "{'t': True, 'n': None}",
+    ]);
     // Beyond 2**53 a JS number is sent as JSON.stringify prints it — integer digits, so the worker
     // decodes an int — and the repr shows that int (Python, given 2**60 itself, would show
     // 1152921504606846976 and 1e+16 for the float 1e16).
@@ -49,10 +49,7 @@ describe('saferepr: exactly celery.utils.saferepr (outputs captured from Celery 
   });
 
   it('truncates a long string back to a space and drops the closing bracket, as saferepr does', () => {
-    assert.deepEqual(reprs(['word '.repeat(300)], { k: 'x'.repeat(1100) }), [
-      "('" + 'word '.repeat(203) + "word...', ...",
-      "{'k': '" + 'x'.repeat(1018) + "...', ...",
-    ]);
+    assert.deepEqual(reprs(['word '.repeat(300)], { k: 'x'.repeat(1100) }), ["('" + 'word '.repeat(203) + "word...', ...", "{'k': '" + 'x'.repeat(1018) + "...', ..."]);
   });
 
   it('truncates long containers with ", ..." and closes the brackets still open', () => {
@@ -79,7 +76,16 @@ describe('saferepr: exactly celery.utils.saferepr (outputs captured from Celery 
   it('saferepr handles the other Python values Celery might render', () => {
     assert.equal(saferepr({ kind: 'set', items: [] }), 'set()');
     assert.equal(saferepr({ kind: 'set', items: [1, 2] }), '{1, 2}');
-    assert.equal(saferepr({ kind: 'tuple', items: [{ kind: 'bytes', value: 'ab' }, { kind: 'bytes', value: '\xff\x00' }] }), "(b'ab', b'ff00')");
+    assert.equal(
+      saferepr({
+        kind: 'tuple',
+        items: [
+          { kind: 'bytes', value: 'ab' },
+          { kind: 'bytes', value: '\xff\x00' },
+        ],
+      }),
+      "(b'ab', b'ff00')",
+    );
     assert.equal(saferepr({ kind: 'tuple', items: [12345] }, 3), '(12..., ...');
     assert.equal(saferepr({ kind: 'tuple', items: ['a b c d e f'] }, 8), "('a b c...', ...");
   });

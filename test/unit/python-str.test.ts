@@ -4,7 +4,13 @@ import { casefold, codePointLength, hasNonAscii, isPrintable, isPySpace, pyStrip
 
 describe('Python str semantics', () => {
   test("codePointLength is Python's len(): code points, a lone surrogate counts as one", () => {
-    const lengths: [string, number][] = [['', 0], ['abc', 3], ['😀😀', 2], ['a\ud800b', 3], ['\udc00\ud800', 2]];
+    const lengths: [string, number][] = [
+      ['', 0],
+      ['abc', 3],
+      ['😀😀', 2],
+      ['a\ud800b', 3],
+      ['\udc00\ud800', 2],
+    ];
     for (const [text, length] of lengths) assert.equal(codePointLength(text), length, JSON.stringify(text));
   });
 
@@ -28,10 +34,21 @@ describe('Python str semantics', () => {
 
   test('casefold is str.casefold(): more than lower-casing', () => {
     const folds: [string, string][] = [
-      ['ABC', 'abc'], ['ΣΑΣ', 'σασ'], ['ß', 'ss'], ['Straße', 'strasse'], ['ﬁ', 'fi'], ['ﬅ', 'st'],
-      ['İ', 'i̇'], ['ſ', 's'], ['µ', 'μ'], ['ǅ', 'ǆ'], ['ᾈ', 'ἀι'], ['ᲀ', 'в'],
+      ['ABC', 'abc'],
+      ['ΣΑΣ', 'σασ'],
+      ['ß', 'ss'],
+      ['Straße', 'strasse'],
+      ['ﬁ', 'fi'],
+      ['ﬅ', 'st'],
+      ['İ', 'i̇'],
+      ['ſ', 's'],
+      ['µ', 'μ'],
+      ['ǅ', 'ǆ'],
+      ['ᾈ', 'ἀι'],
+      ['ᲀ', 'в'],
       // Cherokee folds to its capitals.
-      ['Ꭰ', 'Ꭰ'], ['ꭰ', 'Ꭰ'],
+      ['Ꭰ', 'Ꭰ'],
+      ['ꭰ', 'Ꭰ'],
     ];
     for (const [text, folded] of folds) assert.equal(casefold(text), folded, text);
     assert.ok(hasNonAscii('abcé') && !hasNonAscii('abc\x7f'));

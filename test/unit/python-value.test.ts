@@ -4,10 +4,8 @@ import { literalEval, parsePythonLiteral } from '../../server/protocol/python/li
 import { decodePyBytes, isSafeBigInt, normalisePyValue } from '../../server/protocol/python/value';
 
 describe('normalisePyValue', () => {
-  const same = (a: string, b: string): void =>
-    assert.equal(normalisePyValue(parsePythonLiteral(a)), normalisePyValue(parsePythonLiteral(b)), `${a} == ${b}`);
-  const different = (a: string, b: string): void =>
-    assert.notEqual(normalisePyValue(parsePythonLiteral(a)), normalisePyValue(parsePythonLiteral(b)), `${a} != ${b}`);
+  const same = (a: string, b: string): void => assert.equal(normalisePyValue(parsePythonLiteral(a)), normalisePyValue(parsePythonLiteral(b)), `${a} == ${b}`);
+  const different = (a: string, b: string): void => assert.notEqual(normalisePyValue(parsePythonLiteral(a)), normalisePyValue(parsePythonLiteral(b)), `${a} != ${b}`);
 
   test('follows Python equality', () => {
     same('3', '3.0');
@@ -34,7 +32,11 @@ describe('normalisePyValue', () => {
 
 describe('decodePyBytes and isSafeBigInt', () => {
   test('bytes (one char per byte) decode as UTF-8, invalid sequences as U+FFFD', () => {
-    const decoded: [string, string][] = [['caf\xc3\xa9', 'café'], ['\xff a', '\ufffd a'], ['', '']];
+    const decoded: [string, string][] = [
+      ['caf\xc3\xa9', 'café'],
+      ['\xff a', '\ufffd a'],
+      ['', ''],
+    ];
     for (const [bytes, text] of decoded) assert.equal(decodePyBytes(bytes), text, JSON.stringify(bytes));
   });
 

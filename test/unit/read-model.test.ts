@@ -150,7 +150,12 @@ function populatedCluster(options: { readOnly?: boolean } = {}): Cluster {
   feed(heartbeat('beta@h', NOW - 1, { active: 1, processed: 2 }));
   feed(heartbeat('gamma@h', NOW - 10, { active: 5, processed: 9 }));
   // A prefork worker (its pool size is the process list, not max-concurrency) and a threads one.
-  c.inspections.entries.set('alpha@h', { stats: { pool: { processes: [101, 102, 103, 104], 'max-concurrency': 16 } }, active_queues: [{ name: 'celery' }, { name: 'fast' }], registered: ['tasks.mul', 'tasks.add'], timestamp: NOW });
+  c.inspections.entries.set('alpha@h', {
+    stats: { pool: { processes: [101, 102, 103, 104], 'max-concurrency': 16 } },
+    active_queues: [{ name: 'celery' }, { name: 'fast' }],
+    registered: ['tasks.mul', 'tasks.add'],
+    timestamp: NOW,
+  });
   c.inspections.entries.set('beta@h', { stats: { pool: { implementation: 'celery.concurrency.thread:TaskPool', 'max-concurrency': 8 } }, active_queues: [], registered: ['tasks.echo', 'tasks.add'] });
   c.inspections.entries.set('ghost@h', { active_queues: [{ name: 'slow' }] });
   c.queueSnapshot = { updatedAt: NOW - 5, stale: false, error: null, queues: [queue('celery', 4, ['workers', 'config']), queue('fast', 0, ['workers']), queue('gone', 7, ['earlier'], false)] };
@@ -244,10 +249,25 @@ describe('ClusterReadModel: history', () => {
     assert.equal(workflow.root, 'wf-root');
     assert.equal(workflow.truncated, false);
     assert.deepEqual(uuids(workflow.nodes), ['wf-root', 'wf-child', 'wf-grand']);
-    assert.deepEqual(workflow.nodes[0], { uuid: 'wf-root', name: 'tasks.add', state: 'SUCCESS', parent_id: null, worker: 'alpha@h', sent: T0 + 19, received: T0 + 20, started: T0 + 21, succeeded: T0 + 22, failed: null, runtime: 1 });
+    assert.deepEqual(workflow.nodes[0], {
+      uuid: 'wf-root',
+      name: 'tasks.add',
+      state: 'SUCCESS',
+      parent_id: null,
+      worker: 'alpha@h',
+      sent: T0 + 19,
+      received: T0 + 20,
+      started: T0 + 21,
+      succeeded: T0 + 22,
+      failed: null,
+      runtime: 1,
+    });
     assert.equal(workflow.nodes[2]?.failed, T0 + 26);
     assert.equal(workflow.nodes[2]?.parent_id, 'wf-child');
-    assert.deepEqual(workflow.edges, [{ from: 'wf-root', to: 'wf-child' }, { from: 'wf-child', to: 'wf-grand' }]);
+    assert.deepEqual(workflow.edges, [
+      { from: 'wf-root', to: 'wf-child' },
+      { from: 'wf-child', to: 'wf-grand' },
+    ]);
 
     const truncated = await c.model.workflow('wf-root', 2);
     assert.equal(truncated?.truncated, true);
@@ -349,14 +369,24 @@ describe('ClusterReadModel: overview, queues, status', () => {
     assert.deepEqual(overview.workers, { online: 2, offline: 1 });
     assert.equal(overview.activeTasks, 3, "the offline worker's last reported active tasks do not count");
     assert.equal(overview.tasksRetained, 5);
-    assert.deepEqual(overview.queues, [{ name: 'celery', messages: 4 }, { name: 'fast', messages: 0 }], 'a queue the broker says does not exist is left out');
+    assert.deepEqual(
+      overview.queues,
+      [
+        { name: 'celery', messages: 4 },
+        { name: 'fast', messages: 0 },
+      ],
+      'a queue the broker says does not exist is left out',
+    );
     assert.equal(overview.failureRatio, 1 / 3);
     assert.equal(overview.runtime.count, 2);
     assert.deepEqual(overview.topFailing, [{ name: 'tasks.fail', count: 1 }]);
     assert.deepEqual(overview.topExceptions, [{ exception: 'ValueError', count: 1 }]);
     assert.equal(overview.throughput.length, 90);
     assert.equal(overview.throughput.at(-1)?.t, NOW);
-    assert.deepEqual(overview.throughput.find((p) => p.t === T0), { t: T0, received: 4, succeeded: 2, failed: 1, retried: 0, revoked: 0 });
+    assert.deepEqual(
+      overview.throughput.find((p) => p.t === T0),
+      { t: T0, received: 4, succeeded: 2, failed: 1, retried: 0, revoked: 0 },
+    );
     assert.deepEqual(overview.stream, c.model.stream());
   });
 
@@ -365,7 +395,10 @@ describe('ClusterReadModel: overview, queues, status', () => {
     const empty = c.model.overview();
     assert.equal(empty.failureRatio, null);
     assert.deepEqual(empty.workers, { online: 0, offline: 0 });
-    assert.equal(empty.throughput.every((p) => p.received + p.succeeded + p.failed === 0), true);
+    assert.equal(
+      empty.throughput.every((p) => p.received + p.succeeded + p.failed === 0),
+      true,
+    );
     const before = c.model.overviewVersion();
     c.ingest.event(heartbeat('alpha@h', NOW));
     const afterWorker = c.model.overviewVersion();
@@ -384,9 +417,19 @@ describe('ClusterReadModel: overview, queues, status', () => {
     assert.equal(queues.at, NOW);
     assert.equal(queues.updatedAt, NOW - 5);
     assert.equal(queues.readOnly, true);
-    assert.deepEqual(queues.queues.map((q) => [q.name, q.paused, q.exists]), [['celery', false, true], ['fast', true, true], ['gone', false, false]]);
+    assert.deepEqual(
+      queues.queues.map((q) => [q.name, q.paused, q.exists]),
+      [
+        ['celery', false, true],
+        ['fast', true, true],
+        ['gone', false, false],
+      ],
+    );
     assert.deepEqual(queues.queues[0]?.sources, ['workers', 'config']);
-    assert.deepEqual(queues.history, [{ t: NOW - 30, lengths: { celery: 3 } }, { t: NOW - 5, lengths: { celery: 4, fast: 0 } }]);
+    assert.deepEqual(queues.history, [
+      { t: NOW - 30, lengths: { celery: 3 } },
+      { t: NOW - 5, lengths: { celery: 4, fast: 0 } },
+    ]);
     queues.queues[0]?.sources.push('broker');
     queues.history.length = 0;
     assert.deepEqual(c.queueSnapshot.queues[0]?.sources, ['workers', 'config'], 'the snapshot is not changed through the answer');
@@ -434,7 +477,14 @@ describe('ClusterReadModel: overview, queues, status', () => {
     assert.equal(c.model.lastEventSeq(), 14);
     const { events, skipped } = c.model.eventsAfter(11, 100);
     assert.equal(skipped, 0);
-    assert.deepEqual(events.map((e) => [e.seq, e.type, e.hostname]), [[12, 'worker-heartbeat', 'alpha@h'], [13, 'worker-heartbeat', 'beta@h'], [14, 'worker-heartbeat', 'gamma@h']]);
+    assert.deepEqual(
+      events.map((e) => [e.seq, e.type, e.hostname]),
+      [
+        [12, 'worker-heartbeat', 'alpha@h'],
+        [13, 'worker-heartbeat', 'beta@h'],
+        [14, 'worker-heartbeat', 'gamma@h'],
+      ],
+    );
     assert.equal(c.model.eventsAfter(0, 100).events.find((e) => e.type === 'task-started' && e.uuid === 'a1')?.name, 'tasks.add', 'the name comes from the task');
   });
 });
@@ -462,18 +512,20 @@ describe('LiveAggregates', () => {
     ]);
     const points = aggregates.throughput(T0 + 15);
     assert.equal(points.length, 90);
-    assert.deepEqual(points.map((p) => p.t), Array.from({ length: 90 }, (_, i) => T0 + 10 - (89 - i) * 10));
+    assert.deepEqual(
+      points.map((p) => p.t),
+      Array.from({ length: 90 }, (_, i) => T0 + 10 - (89 - i) * 10),
+    );
     assert.deepEqual(points[88], { t: T0, received: 1, succeeded: 1, failed: 1, retried: 1, revoked: 1 });
     assert.deepEqual(points[89], { t: T0 + 10, received: 1, succeeded: 0, failed: 0, retried: 0, revoked: 0 });
-    assert.equal(points.slice(0, 88).every((p) => p.received + p.succeeded + p.failed + p.retried + p.revoked === 0), true);
+    assert.equal(
+      points.slice(0, 88).every((p) => p.received + p.succeeded + p.failed + p.retried + p.revoked === 0),
+      true,
+    );
   });
 
   it('ignores an event received before the newest bucket, but counts an earlier time within it', () => {
-    const aggregates = fedAggregates([
-      task('task-received', 'a', 'w@h', T0 + 25),
-      task('task-received', 'b', 'w@h', T0 + 5),
-      task('task-received', 'c', 'w@h', T0 + 21),
-    ]);
+    const aggregates = fedAggregates([task('task-received', 'a', 'w@h', T0 + 25), task('task-received', 'b', 'w@h', T0 + 5), task('task-received', 'c', 'w@h', T0 + 21)]);
     const points = aggregates.throughput(T0 + 25);
     assert.equal(points.find((p) => p.t === T0)?.received, 0);
     assert.equal(points.find((p) => p.t === T0 + 20)?.received, 2);
@@ -481,16 +533,19 @@ describe('LiveAggregates', () => {
 
   it('keeps at most 90 buckets: the oldest go', () => {
     const aggregates = fedAggregates(Array.from({ length: 95 }, (_, i) => task('task-received', `t${i}`, 'w@h', T0 + i * 10)));
-    assert.equal(aggregates.throughput(T0 + 94 * 10).every((p) => p.received === 1), true);
+    assert.equal(
+      aggregates.throughput(T0 + 94 * 10).every((p) => p.received === 1),
+      true,
+    );
     // A window ending at bucket 4 would show buckets 0–4 if they were still kept.
-    assert.equal(aggregates.throughput(T0 + 4 * 10).reduce((n, p) => n + p.received, 0), 0);
+    assert.equal(
+      aggregates.throughput(T0 + 4 * 10).reduce((n, p) => n + p.received, 0),
+      0,
+    );
   });
 
   it('counts recent outcomes for five minutes', () => {
-    const aggregates = fedAggregates([
-      task('task-received', 'a', 'w@h', T0, { name: 'tasks.fail' }),
-      task('task-failed', 'a', 'w@h', T0 + 1, { exception: "KeyError('k')" }),
-    ]);
+    const aggregates = fedAggregates([task('task-received', 'a', 'w@h', T0, { name: 'tasks.fail' }), task('task-failed', 'a', 'w@h', T0 + 1, { exception: "KeyError('k')" })]);
     assert.deepEqual(aggregates.recentOutcomes(T0 + 10).topExceptions, [{ exception: 'KeyError', count: 1 }]);
     assert.equal(aggregates.recentOutcomes(T0 + 400).finished, 0);
   });
@@ -510,10 +565,18 @@ describe('LiveAggregates', () => {
     aggregates.queuesPolled(T0, { celery: 1 });
     aggregates.queuesPolled(T0 + 1_000, { celery: 2 });
     aggregates.queuesPolled(T0 + 1_800, { celery: 3 });
-    assert.deepEqual(aggregates.queueLengthHistory().map((h) => h.t), [T0, T0 + 1_000, T0 + 1_800], 'exactly 30 minutes old is kept');
+    assert.deepEqual(
+      aggregates.queueLengthHistory().map((h) => h.t),
+      [T0, T0 + 1_000, T0 + 1_800],
+      'exactly 30 minutes old is kept',
+    );
     aggregates.queuesPolled(T0 + 1_801, { celery: 4 });
     const history = aggregates.queueLengthHistory();
-    assert.deepEqual(history, [{ t: T0 + 1_000, lengths: { celery: 2 } }, { t: T0 + 1_800, lengths: { celery: 3 } }, { t: T0 + 1_801, lengths: { celery: 4 } }]);
+    assert.deepEqual(history, [
+      { t: T0 + 1_000, lengths: { celery: 2 } },
+      { t: T0 + 1_800, lengths: { celery: 3 } },
+      { t: T0 + 1_801, lengths: { celery: 4 } },
+    ]);
     history.length = 0;
     assert.equal(aggregates.queueLengthHistory().length, 3);
   });
@@ -533,7 +596,10 @@ describe('EventTail', () => {
     assert.deepEqual(all.events[0], { seq: 1, localReceived: T0, timestamp: T0, type: 'task-sent', hostname: 'client@h', uuid: 'a', name: 'tasks.add', summary: 'args (1, 2)' });
     assert.deepEqual(all.events[1], { seq: 2, localReceived: T0 + 1, timestamp: T0 + 1, type: 'worker-heartbeat', hostname: 'w@h', uuid: null, name: null, summary: 'freq 2, active 1, processed 3' });
     assert.equal(all.events[2]?.summary, 'result 3 · runtime 0.250 s');
-    assert.deepEqual(tail.after(2, 10).events.map((e) => e.seq), [3]);
+    assert.deepEqual(
+      tail.after(2, 10).events.map((e) => e.seq),
+      [3],
+    );
     assert.deepEqual(tail.after(3, 10), { events: [], skipped: 0 });
   });
 
@@ -542,16 +608,25 @@ describe('EventTail', () => {
     tail.push(task('task-started', 'a', 'w@h', T0), 'tasks.add');
     tail.push(task('task-started', 'b', 'w@h', T0), null);
     tail.push(task('task-received', 'c', 'w@h', T0, { name: 'tasks.own' }), 'tasks.other');
-    assert.deepEqual(tail.after(0, 10).events.map((e) => e.name), ['tasks.add', null, 'tasks.own']);
+    assert.deepEqual(
+      tail.after(0, 10).events.map((e) => e.name),
+      ['tasks.add', null, 'tasks.own'],
+    );
   });
 
   it('with a limit, gives the newest lines and counts the skipped ones', () => {
     const tail = new EventTail();
     for (let i = 1; i <= 10; i++) tail.push(task('task-sent', `t${i}`, 'client@h', T0 + i), null);
     const { events, skipped } = tail.after(0, 4);
-    assert.deepEqual(events.map((e) => e.uuid), ['t7', 't8', 't9', 't10']);
+    assert.deepEqual(
+      events.map((e) => e.uuid),
+      ['t7', 't8', 't9', 't10'],
+    );
     assert.equal(skipped, 6);
-    assert.deepEqual(tail.after(8, 4).events.map((e) => e.uuid), ['t9', 't10']);
+    assert.deepEqual(
+      tail.after(8, 4).events.map((e) => e.uuid),
+      ['t9', 't10'],
+    );
     assert.equal(tail.after(8, 4).skipped, 0);
   });
 

@@ -113,7 +113,10 @@ describe('RespScanner', () => {
     assert.equal(out.indexOf('QQ'), -1);
     assert.equal(scanner.oversized, 1);
     assert.ok(out.length < 1000);
-    const marker = out.toString('latin1').split('\r\n').find((line) => line.startsWith('\u0000'));
+    const marker = out
+      .toString('latin1')
+      .split('\r\n')
+      .find((line) => line.startsWith('\u0000'));
     assert.equal(oversizedMarkerBytes(marker ?? ''), size);
   });
 

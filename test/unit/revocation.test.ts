@@ -68,7 +68,10 @@ describe('revocation mark on TaskRecord', () => {
     s.addListener({ taskRevokeRequested: (t) => seen.push(t) });
     for (const id of ['a', 'b', 'c']) s.apply(task('task-sent', id, { hostname: 'client@h' }));
     s.recordRevokeRequest('a', request());
-    assert.deepEqual(seen.map((t) => t.uuid), ['a']);
+    assert.deepEqual(
+      seen.map((t) => t.uuid),
+      ['a'],
+    );
     // 'a' was touched last, so 'b' is the least recently updated and goes first.
     s.apply(task('task-sent', 'd', { hostname: 'client@h' }));
     assert.ok(s.getTask('a'));
@@ -80,7 +83,19 @@ describe('revocation mark on TaskRecord', () => {
 });
 
 describe('revoke reply wording', () => {
-  const base: RevocationSummary = { taskIds: ['t1'], waiting: 0, running: 0, finished: 0, unknown: 0, runningOn: null, finishedState: null, terminate: false, signal: 'SIGTERM', acknowledged: 2, silent: [] };
+  const base: RevocationSummary = {
+    taskIds: ['t1'],
+    waiting: 0,
+    running: 0,
+    finished: 0,
+    unknown: 0,
+    runningOn: null,
+    finishedState: null,
+    terminate: false,
+    signal: 'SIGTERM',
+    acknowledged: 2,
+    silent: [],
+  };
 
   it('never says Revoked for a queued task', () => {
     assert.equal(describeRevocation({ ...base, waiting: 1 }), 'Revocation sent to 2 workers; it will be discarded when a worker takes it');
@@ -106,8 +121,14 @@ describe('revoke reply wording', () => {
 
   it('counts each kind in a bulk revoke', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `t${i}`);
-    assert.equal(describeRevocation({ ...base, taskIds: ids, waiting: 48, running: 2 }), 'Revocation sent to 2 workers for 50 tasks: 48 waiting will be discarded when a worker takes them; 2 running keep running until they finish (terminate to stop them)');
-    assert.equal(describeRevocation({ ...base, taskIds: ids, waiting: 48, running: 2, terminate: true }), 'Terminate signal SIGTERM sent to 2 workers for 50 tasks: 2 running will be signalled; 48 waiting will be discarded when a worker takes them');
+    assert.equal(
+      describeRevocation({ ...base, taskIds: ids, waiting: 48, running: 2 }),
+      'Revocation sent to 2 workers for 50 tasks: 48 waiting will be discarded when a worker takes them; 2 running keep running until they finish (terminate to stop them)',
+    );
+    assert.equal(
+      describeRevocation({ ...base, taskIds: ids, waiting: 48, running: 2, terminate: true }),
+      'Terminate signal SIGTERM sent to 2 workers for 50 tasks: 2 running will be signalled; 48 waiting will be discarded when a worker takes them',
+    );
     assert.match(describeRevocation({ ...base, taskIds: ids, waiting: 50, acknowledged: 0 }), /^No worker acknowledged the revocation of 50 tasks: .* so they will run when a worker takes them$/);
   });
 });

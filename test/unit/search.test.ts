@@ -318,7 +318,10 @@ describe('query syntax', () => {
   test('nesting: 5 levels are allowed, 6 are not', () => {
     assert.equal(MAX_QUERY_DEPTH, 5);
     assert.deepEqual(parseQueryExpression('(((((first)))))'), term(null, 'first'));
-    assert.deepEqual(parseQueryExpression('a1a (b2b (c3c (d4d (e5e (f6f OR g7g)))))'), and(term(null, 'a1a'), term(null, 'b2b'), term(null, 'c3c'), term(null, 'd4d'), term(null, 'e5e'), or(term(null, 'f6f'), term(null, 'g7g'))));
+    assert.deepEqual(
+      parseQueryExpression('a1a (b2b (c3c (d4d (e5e (f6f OR g7g)))))'),
+      and(term(null, 'a1a'), term(null, 'b2b'), term(null, 'c3c'), term(null, 'd4d'), term(null, 'e5e'), or(term(null, 'f6f'), term(null, 'g7g'))),
+    );
     assert.match(syntaxError('a1a (b2b (c3c (d4d (e5e (f6f (g7g))))))').message, /Query nesting exceeds 5 levels at position 29\./);
   });
 
@@ -379,7 +382,7 @@ describe('matching', () => {
 
   test('null fields never match substrings', () => {
     const t: SearchableTask = { uuid: 'u-1', name: null, state: 'PENDING', worker: null, args: null, kwargs: null, result: null };
-    expectMatches(t, { 'name:null': false, 'none': false, 'kwargs:a=': false, 'state:pending': true, 'u-1': true });
+    expectMatches(t, { 'name:null': false, none: false, 'kwargs:a=': false, 'state:pending': true, 'u-1': true });
   });
 
   test('case folding follows Python casefold()', () => {
@@ -462,11 +465,13 @@ describe('performance', () => {
   test('100,000 tasks per query', () => {
     const tasks: MutableTask[] = [];
     for (let i = 0; i < 100_000; i++) {
-      tasks.push(task(`uuid-${i}-abcdef`, `proj.tasks.t${i % 50}`, i % 7 === 0 ? 'FAILURE' : 'SUCCESS', `celery@host${i % 5}`, {
-        args: `(${i}, 'customer-${i % 1000}')`,
-        kwargs: `{'priority': '${i % 3 === 0 ? 'high' : 'low'}', 'n': ${i}}`,
-        result: i % 7 === 0 ? "TimeoutError('connection timeout')" : `${i * 2}`,
-      }));
+      tasks.push(
+        task(`uuid-${i}-abcdef`, `proj.tasks.t${i % 50}`, i % 7 === 0 ? 'FAILURE' : 'SUCCESS', `celery@host${i % 5}`, {
+          args: `(${i}, 'customer-${i % 1000}')`,
+          kwargs: `{'priority': '${i % 3 === 0 ? 'high' : 'low'}', 'n': ${i}}`,
+          result: i % 7 === 0 ? "TimeoutError('connection timeout')" : `${i * 2}`,
+        }),
+      );
     }
     const queries = ['customer-42', 'state:failure', 'kwargs:priority=high', '(state:FAILURE OR kwargs:priority=high) name:t11', 'timeout'];
     const expected = [

@@ -8,12 +8,7 @@ import { describe, it } from 'node:test';
 import { parseApplyRequest } from '../../server/http/apply-request';
 import { RequestError } from '../../server/errors';
 import type { JsonValue } from '../../server/protocol/events';
-import {
-  buildTaskMessage,
-  isoFromEpochMicros,
-  REPR_MAXSIZE,
-  type TaskSendOptions,
-} from '../../server/control/task-message';
+import { buildTaskMessage, isoFromEpochMicros, REPR_MAXSIZE, type TaskSendOptions } from '../../server/control/task-message';
 import { saferepr } from '../../server/protocol/python/saferepr';
 
 const NOW = new Date('2026-11-21T11:46:51.096Z');
@@ -32,10 +27,22 @@ function kind(value: unknown): string {
 const CAPTURED_REDIS = {
   body: 'W1syLCAzXSwge30sIHsiY2FsbGJhY2tzIjogbnVsbCwgImVycmJhY2tzIjogbnVsbCwgImNoYWluIjogbnVsbCwgImNob3JkIjogbnVsbH1d',
   headers: {
-    lang: 'py', task: 'tasks.add', id: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c', shadow: null,
-    eta: null, expires: null, group: null, group_index: null, retries: 0,
-    timelimit: [null, null], root_id: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c', parent_id: null,
-    argsrepr: '(2, 3)', kwargsrepr: '{}', origin: 'gen12102@vm', ignore_result: false,
+    lang: 'py',
+    task: 'tasks.add',
+    id: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c',
+    shadow: null,
+    eta: null,
+    expires: null,
+    group: null,
+    group_index: null,
+    retries: 0,
+    timelimit: [null, null],
+    root_id: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c',
+    parent_id: null,
+    argsrepr: '(2, 3)',
+    kwargsrepr: '{}',
+    origin: 'gen12102@vm',
+    ignore_result: false,
   },
   properties: { correlation_id: '63d9fdac-39da-430e-8f2e-70fe4dc5b83c', priority: 5 },
 } as const;
@@ -43,10 +50,22 @@ const CAPTURED_REDIS = {
 /** §7.6: Celery 5.2.6 `send_task('tasks.add', (2,), {'y': 3}, queue='captureq', priority=7, countdown=10, expires=60)` on AMQP. */
 const CAPTURED_AMQP = {
   headers: {
-    lang: 'py', task: 'tasks.add', id: 'b260f110-…', eta: '2026-11-21T11:47:01.096717+00:00',
-    expires: '2026-11-21T11:47:51.096717+00:00', retries: 0, timelimit: [null, null], root_id: 'b260f110-…',
-    parent_id: null, argsrepr: '(2,)', kwargsrepr: "{'y': 3}", origin: 'gen13952@vm', ignore_result: false,
-    shadow: null, group: null, group_index: null,
+    lang: 'py',
+    task: 'tasks.add',
+    id: 'b260f110-…',
+    eta: '2026-11-21T11:47:01.096717+00:00',
+    expires: '2026-11-21T11:47:51.096717+00:00',
+    retries: 0,
+    timelimit: [null, null],
+    root_id: 'b260f110-…',
+    parent_id: null,
+    argsrepr: '(2,)',
+    kwargsrepr: "{'y': 3}",
+    origin: 'gen13952@vm',
+    ignore_result: false,
+    shadow: null,
+    group: null,
+    group_index: null,
   },
   body: [[2], { y: 3 }, { callbacks: null, errbacks: null, chain: null, chord: null }],
   expiration: '60000',
@@ -62,10 +81,7 @@ describe('buildTaskMessage: the message Celery sends', () => {
     }
     const id = message.headers.id;
     assert.match(String(id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.deepEqual(
-      { ...message.headers, id: null, root_id: null, origin: null },
-      { ...CAPTURED_REDIS.headers, id: null, root_id: null, origin: null },
-    );
+    assert.deepEqual({ ...message.headers, id: null, root_id: null, origin: null }, { ...CAPTURED_REDIS.headers, id: null, root_id: null, origin: null });
     assert.equal(message.headers.root_id, id);
     assert.equal(message.headers.origin, 'celeriac@host');
     // Celery's body text is Python's json.dumps (", " separators); the values must be identical.
@@ -184,10 +200,7 @@ describe('argsrepr/kwargsrepr: saferepr of the args tuple and of the kwargs', ()
   it("cuts both at Celery's argsrepr_maxsize/kwargsrepr_maxsize (REPR_MAXSIZE)", () => {
     assert.equal(REPR_MAXSIZE, 1024);
     const long = 'word '.repeat(300);
-    assert.deepEqual(reprs([long], { k: long }), [
-      saferepr({ kind: 'tuple', items: [long] }, REPR_MAXSIZE),
-      saferepr({ kind: 'dict', entries: [['k', long]] }, REPR_MAXSIZE),
-    ]);
+    assert.deepEqual(reprs([long], { k: long }), [saferepr({ kind: 'tuple', items: [long] }, REPR_MAXSIZE), saferepr({ kind: 'dict', entries: [['k', long]] }, REPR_MAXSIZE)]);
     assert.ok(String(reprs([long], {})[0]).endsWith("word...', ..."), 'the args are cut');
   });
 });
@@ -209,7 +222,7 @@ describe('parseApplyRequest: Flower-compatible bodies', () => {
     assert.equal(parseApplyRequest({ routing_key: 'rk', queue: 'q' }, {}, NOW).queue, 'q');
   });
 
-  it('reads countdown, eta and expires in Flower\'s formats and ISO 8601 (no offset = UTC)', () => {
+  it("reads countdown, eta and expires in Flower's formats and ISO 8601 (no offset = UTC)", () => {
     assert.equal(parseApplyRequest({ countdown: 2.5 }, {}, NOW).countdown, 2.5);
     assert.equal(parseApplyRequest({ countdown: '10' }, {}, NOW).countdown, 10);
     const eta = (text: string): string | undefined => parseApplyRequest({ eta: text }, {}, NOW).eta?.toISOString();
@@ -227,7 +240,7 @@ describe('parseApplyRequest: Flower-compatible bodies', () => {
     assert.equal(expires('2030-01-02 03:04:05.000001'), '2030-01-02T03:04:05.000Z');
   });
 
-  it('expires in seconds gives Celery\'s exact expiration when the same `now` builds the message', () => {
+  it("expires in seconds gives Celery's exact expiration when the same `now` builds the message", () => {
     const parsed = parseApplyRequest({ args: [2], kwargs: { y: 3 }, expires: 60, countdown: 10 }, {}, NOW);
     const message = buildTaskMessage('tasks.add', parsed, 'o', NOW);
     assert.equal(message.expiration, '60000');

@@ -30,7 +30,11 @@ describe('workflow layout: folded groups', () => {
     // The case: 13 chains, one failed step below an all-green set of members.
     const workflow = groupOfChains(13, 3, (c, s) => (c === 7 && s === 2 ? 'FAILURE' : 'SUCCESS'));
     const { boxes } = layout(workflow, new Set());
-    assert.deepEqual(boxes.map((b) => b.id), ['root', 'root:tasks.add'], 'folded: the root and one group node');
+    assert.deepEqual(
+      boxes.map((b) => b.id),
+      ['root', 'root:tasks.add'],
+      'folded: the root and one group node',
+    );
     const group = boxes[1];
     assert.ok(group?.group);
     assert.equal(group.group.members.length, 13);
@@ -47,7 +51,10 @@ describe('workflow layout: folded groups', () => {
     const group = layout(workflow, new Set()).boxes.find((b) => b.group)?.group;
     assert.ok(group);
     assert.deepEqual(group.counts, { total: 26, failed: 0, rejected: 1, retrying: 1, revoked: 1, running: 2, waiting: 2, succeeded: 19 });
-    assert.deepEqual(tallyParts(group.counts).map((p) => p.text), ['1 rejected', '1 retrying', '1 revoked', '2 running', '2 waiting', '19 succeeded']);
+    assert.deepEqual(
+      tallyParts(group.counts).map((p) => p.text),
+      ['1 rejected', '1 retrying', '1 revoked', '2 running', '2 waiting', '19 succeeded'],
+    );
   });
 
   it('picks the worst state for the group colour; only all-succeeded is green', () => {

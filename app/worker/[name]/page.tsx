@@ -29,15 +29,6 @@ export default async function WorkerPage({ params }: { params: Promise<{ name: s
         </>
       );
     }
-    return (
-      <WorkerDetail
-        hostname={hostname}
-        initialSummary={worker.summary}
-        initialInspect={worker.inspect}
-        paused={worker.paused}
-        readOnly={runtime.readOnly}
-        serverNow={Date.now() / 1000}
-      />
-    );
+    return <WorkerDetail hostname={hostname} initialSummary={worker.summary} initialInspect={worker.inspect} paused={worker.paused} readOnly={runtime.readOnly} serverNow={Date.now() / 1000} />;
   });
 }

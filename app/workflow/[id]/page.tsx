@@ -19,7 +19,7 @@ export default async function WorkflowPage({ params }: { params: Promise<{ id: s
       <>
         <PageHeader title="Workflow">
           <p className="summary">
-            Every task sharing the root of{' '}<Link href={`/task/${encodeURIComponent(id)}`}>{id}</Link>, linked parent → child.
+            Every task sharing the root of <Link href={`/task/${encodeURIComponent(id)}`}>{id}</Link>, linked parent → child.
           </p>
         </PageHeader>
         <WorkflowGraph taskId={id} initial={initial} />

@@ -13,16 +13,7 @@ import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
 import { decodeAmqpEnvelope, decodeAmqpMessage, type EventSink } from '../../protocol/decode';
 import { PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../../protocol/pidbox';
-import {
-  BrokerUnavailableError,
-  reconnectDelayMs,
-  TrackedTransport,
-  type BrokerTransport,
-  type OutboundTaskMessage,
-  type QueueStat,
-  type RawReply,
-  type ReplyChannel,
-} from '../transport';
+import { BrokerUnavailableError, reconnectDelayMs, TrackedTransport, type BrokerTransport, type OutboundTaskMessage, type QueueStat, type RawReply, type ReplyChannel } from '../transport';
 import type { BrokerTarget } from '../url';
 import { errorText } from '../../errors';
 import { toAmqpTable } from './field-table';
@@ -177,20 +168,22 @@ export class AmqpTransport extends TrackedTransport implements BrokerTransport {
       await channel.assertExchange(PIDBOX_REPLY_EXCHANGE, 'direct', { durable: false, autoDelete: false });
       await channel.assertQueue(queue, { durable: false, autoDelete: true, exclusive: true, arguments: REPLY_QUEUE_ARGUMENTS });
       await channel.bindQueue(queue, PIDBOX_REPLY_EXCHANGE, oid);
-      await channel.consume(queue, (message) => {
-        if (!message) return;
-        const decoded = decodeAmqpEnvelope(message.content, message.properties);
-        const reply: RawReply = decoded.ok
-          ? { ticket: typeof decoded.headers.ticket === 'string' ? decoded.headers.ticket : null, body: decoded.body }
-          : { ticket: null, body: null };
-        if (waiter) {
-          const resolve = waiter;
-          waiter = null;
-          resolve(reply);
-        } else {
-          buffered.push(reply);
-        }
-      }, { noAck: true });
+      await channel.consume(
+        queue,
+        (message) => {
+          if (!message) return;
+          const decoded = decodeAmqpEnvelope(message.content, message.properties);
+          const reply: RawReply = decoded.ok ? { ticket: typeof decoded.headers.ticket === 'string' ? decoded.headers.ticket : null, body: decoded.body } : { ticket: null, body: null };
+          if (waiter) {
+            const resolve = waiter;
+            waiter = null;
+            resolve(reply);
+          } else {
+            buffered.push(reply);
+          }
+        },
+        { noAck: true },
+      );
     } catch (error) {
       await channel.close().catch(() => undefined);
       throw error;

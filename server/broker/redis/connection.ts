@@ -35,4 +35,3 @@ export function redisConnectionOptions(target: RedisTarget, transportOptions: Tr
     tls: target.tls ? { rejectUnauthorized: target.rejectUnauthorized, servername: isIP(target.host) ? undefined : target.host } : undefined,
   };
 }
-

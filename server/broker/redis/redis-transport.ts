@@ -17,16 +17,7 @@ import { DEFAULT_DECODE_OPTIONS, decodeRedisEnvelope, decodeRedisMessage, type E
 import { encodeRedisEnvelope } from '../../protocol/envelope';
 import { PIDBOX_EXCHANGE, PIDBOX_REPLY_EXCHANGE } from '../../protocol/pidbox';
 import { fanoutPrefixFor, type TransportOptions } from '../transport-options';
-import {
-  BrokerUnavailableError,
-  reconnectDelayMs,
-  TrackedTransport,
-  type BrokerTransport,
-  type OutboundTaskMessage,
-  type QueueStat,
-  type RawReply,
-  type ReplyChannel,
-} from '../transport';
+import { BrokerUnavailableError, reconnectDelayMs, TrackedTransport, type BrokerTransport, type OutboundTaskMessage, type QueueStat, type RawReply, type ReplyChannel } from '../transport';
 import { NON_TASK_EXCHANGES, RedisKeys } from './keys';
 import { errorText } from '../../errors';
 import { redisConnectionOptions } from './connection';
@@ -185,7 +176,12 @@ export class RedisTransport extends TrackedTransport implements BrokerTransport 
       },
       close: async (): Promise<void> => {
         blocking.disconnect();
-        await commands.pipeline().srem(bindingSet, member).del(...lists).exec().catch(() => undefined);
+        await commands
+          .pipeline()
+          .srem(bindingSet, member)
+          .del(...lists)
+          .exec()
+          .catch(() => undefined);
       },
     };
   }

@@ -28,5 +28,4 @@ export type FromSubscriber =
 
 export type ToSubscriber =
   /** The main thread finished decoding a batch of this many characters. */
-  | { kind: 'ack'; chars: number }
-  | { kind: 'stop' };
+  { kind: 'ack'; chars: number } | { kind: 'stop' };

@@ -102,7 +102,10 @@ function run(port: NonNullable<typeof parentPort>, init: SubscriberInit): void {
       return;
     }
     subscriber.removeAllListeners('close');
-    subscriber.quit().catch(() => subscriber.disconnect()).finally(() => port.close());
+    subscriber
+      .quit()
+      .catch(() => subscriber.disconnect())
+      .finally(() => port.close());
   });
 }
 

@@ -74,10 +74,7 @@ export function parsePythonLiteral(text: string, options?: PythonLiteralOptions)
   return run(text, false, limit) as PyValue;
 }
 
-export function tryParsePythonLiteral(
-  text: string,
-  options?: PythonLiteralOptions,
-): { ok: true; value: PyValue } | { ok: false; error: PythonLiteralError } {
+export function tryParsePythonLiteral(text: string, options?: PythonLiteralOptions): { ok: true; value: PyValue } | { ok: false; error: PythonLiteralError } {
   try {
     return { ok: true, value: parsePythonLiteral(text, options) };
   } catch (error) {
@@ -178,11 +175,7 @@ class LiteralParser {
     if (!text.endsWith('...')) return;
     if (codePointLength(text) < this.truncatedStringLength) return;
     const src = this.src.trimEnd();
-    throw new PythonLiteralError(
-      'truncated',
-      `string literal starting at position ${valueStart} ends with '...': it was cut by Celery's repr size limit`,
-      Math.max(0, src.length - 4),
-    );
+    throw new PythonLiteralError('truncated', `string literal starting at position ${valueStart} ends with '...': it was cut by Celery's repr size limit`, Math.max(0, src.length - 4));
   }
 
   private parseValue(): PyExactValue {
@@ -353,13 +346,7 @@ class LiteralParser {
   }
 
   /** Python dict semantics: equal keys (1, 1.0 and True are equal) keep the first key and the last value. */
-  private addEntry(
-    entries: [PyExactValue, PyExactValue][],
-    index: Map<string, number>,
-    key: PyExactValue,
-    value: PyExactValue,
-    keyPos: number,
-  ): void {
+  private addEntry(entries: [PyExactValue, PyExactValue][], index: Map<string, number>, key: PyExactValue, value: PyExactValue, keyPos: number): void {
     this.requireHashable(key, keyPos);
     const canonical = normalisePyValue(key);
     const at = index.get(canonical);
@@ -410,11 +397,7 @@ class LiteralParser {
     if (c === 0x2e && this.isEllipsisAt(this.pos) && !this.exact) this.parseEllipsis();
     const isNumber = isDigit(c) || (c === 0x2e && isDigit(this.src.charCodeAt(this.pos + 1)));
     if (!isNumber) {
-      throw new PythonLiteralError(
-        'not_a_literal',
-        `unary '${negative ? '-' : '+'}' can only be applied to a number literal`,
-        signPos,
-      );
+      throw new PythonLiteralError('not_a_literal', `unary '${negative ? '-' : '+'}' can only be applied to a number literal`, signPos);
     }
     const token = this.parseNumber();
     for (let i = 0; i < parens; i++) {
@@ -725,7 +708,8 @@ class LiteralParser {
       case 0x75: // u
         if (bytes) return '\\u';
         return String.fromCharCode(this.readHex(4, '\\uXXXX', literalStart, escapeStart));
-      case 0x55: { // U
+      case 0x55: {
+        // U
         if (bytes) return '\\U';
         const code = this.readHex(8, '\\UXXXXXXXX', literalStart, escapeStart);
         if (code > 0x10ffff) throw new PythonLiteralError('syntax', 'illegal Unicode character in \\U escape', escapeStart);
@@ -844,8 +828,7 @@ class LiteralParser {
 
 /** The escapes that stand for one fixed character (`\n` a line feed, `\a` the bell, ...), by the code of the letter. */
 const SIMPLE_ESCAPES: ReadonlyMap<number, string> = new Map(
-  Object.entries({ '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' })
-    .map(([letter, char]): [number, string] => [letter.charCodeAt(0), char]),
+  Object.entries({ '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' }).map(([letter, char]): [number, string] => [letter.charCodeAt(0), char]),
 );
 
 const EXPRESSION_KEYWORDS: ReadonlySet<string> = new Set(['if', 'else', 'for', 'async', 'and', 'or', 'not', 'in', 'is']);

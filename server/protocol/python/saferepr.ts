@@ -34,7 +34,11 @@ type Literal = { readonly t: 'lit'; readonly text: string; readonly truncatable:
 /** saferepr's token stream: literal punctuation, dict keys, values, and "container done" marks. */
 type Token = Literal | { readonly t: 'key'; readonly value: PyExactValue } | { readonly t: 'value'; readonly value: PyExactValue } | { readonly t: 'dirty' };
 /** What reprstream hands to the renderer. */
-type Rendered = Literal | { readonly t: 'key'; readonly value: PyExactValue } | { readonly t: 'quoted'; readonly value: string; readonly bytes: boolean } | { readonly t: 'text'; readonly text: string };
+type Rendered =
+  | Literal
+  | { readonly t: 'key'; readonly value: PyExactValue }
+  | { readonly t: 'quoted'; readonly value: string; readonly bytes: boolean }
+  | { readonly t: 'text'; readonly text: string };
 
 const lit = (text: string, truncatable: boolean, direction: -1 | 0 | 1): Literal => ({ t: 'lit', text, truncatable, direction });
 const DICT_START = lit('{', false, 1);

@@ -5,19 +5,29 @@
  */
 
 /** A tuple, set, dict or bytes value; the containers hold {@link PyValue}s or {@link PyExactValue}s. */
-export interface PyTuple<T> { kind: 'tuple'; items: T[] }
-export interface PySet<T> { kind: 'set'; items: T[] }
-export interface PyDict<T> { kind: 'dict'; entries: [T, T][] }
+export interface PyTuple<T> {
+  kind: 'tuple';
+  items: T[];
+}
+export interface PySet<T> {
+  kind: 'set';
+  items: T[];
+}
+export interface PyDict<T> {
+  kind: 'dict';
+  entries: [T, T][];
+}
 /** `value` holds one character (U+0000–U+00FF) per byte. */
-export interface PyBytes { kind: 'bytes'; value: string }
+export interface PyBytes {
+  kind: 'bytes';
+  value: string;
+}
 
 /**
  * A parsed literal. `number` is an int within the safe-integer range or a float (so `3.0` reads
  * as 3), `bigint` an int beyond that range; a list is a plain array.
  */
-export type PyValue =
-  | string | number | bigint | boolean | null | PyBytes
-  | PyValue[] | PyTuple<PyValue> | PySet<PyValue> | PyDict<PyValue>;
+export type PyValue = string | number | bigint | boolean | null | PyBytes | PyValue[] | PyTuple<PyValue> | PySet<PyValue> | PyDict<PyValue>;
 
 /** A Python float, kept apart from ints by `literalEval` (literal.ts) (so `3.0` is not `3`). */
 export interface PyFloat {
@@ -35,9 +45,7 @@ export interface PyEllipsis {
  * floats are {@link PyFloat} and `...` is {@link PyEllipsis}. Every `PyValue` is also a
  * `PyExactValue` (a plain non-integral or unsafe-integral number is then read as a float).
  */
-export type PyExactValue =
-  | string | number | bigint | boolean | null | PyBytes | PyFloat | PyEllipsis
-  | PyExactValue[] | PyTuple<PyExactValue> | PySet<PyExactValue> | PyDict<PyExactValue>;
+export type PyExactValue = string | number | bigint | boolean | null | PyBytes | PyFloat | PyEllipsis | PyExactValue[] | PyTuple<PyExactValue> | PySet<PyExactValue> | PyDict<PyExactValue>;
 
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE_BIG = BigInt(Number.MIN_SAFE_INTEGER);
@@ -80,7 +88,14 @@ export function normalisePyValue(v: PyValue | PyExactValue): string {
     case 'set':
       return 'S{' + v.items.map(normalisePyValue).sort().join(',') + '}';
     case 'dict':
-      return 'd{' + v.entries.map(([k, x]) => normalisePyValue(k) + ':' + normalisePyValue(x)).sort().join(',') + '}';
+      return (
+        'd{' +
+        v.entries
+          .map(([k, x]) => normalisePyValue(k) + ':' + normalisePyValue(x))
+          .sort()
+          .join(',') +
+        '}'
+      );
   }
 }
 
