@@ -2,6 +2,8 @@
 
 /** The control-action log (`GET /api/audit`), newest first, paged and filterable by action. */
 import { useCallback, useEffect, useState } from 'react';
+import { CONTROL_ACTIONS } from '../../server/control/actions';
+import type { AuditEntry } from '../../server/control/audit';
 import { errorText, getJson } from '../api';
 import { SelectOptions } from '../Choices';
 import { EmptyState } from '../EmptyState';
@@ -11,42 +13,6 @@ import { useTimeFormatter } from '../timePreference';
 import styles from './audit.module.css';
 
 export const PAGE_SIZE = 100;
-
-/** Mirrors CONTROL_ACTIONS in server/control/controls.ts (not imported: server code). */
-const ACTIONS = [
-  'pause-queue',
-  'resume-queue',
-  'purge-queue',
-  'pause-worker',
-  'resume-worker',
-  'shutdown',
-  'pool-restart',
-  'pool-grow',
-  'pool-shrink',
-  'pool-autoscale',
-  'add-consumer',
-  'cancel-consumer',
-  'revoke',
-  'bulk-revoke',
-  'rate-limit',
-  'time-limit',
-  'async-apply',
-  'send-task',
-  'apply',
-  'retry',
-] as const;
-
-interface AuditEntry {
-  time: number;
-  user: string | null;
-  remote: string | null;
-  action: string;
-  target: string;
-  parameters: Record<string, unknown>;
-  ok: boolean;
-  message: string;
-  workers: Record<string, { ok: boolean; message: string }>;
-}
 
 interface AuditPage {
   total: number;
@@ -140,7 +106,7 @@ export function AuditView() {
               data-testid="audit-action-filter"
             >
               <option value="">All actions</option>
-              <SelectOptions values={ACTIONS} />
+              <SelectOptions values={CONTROL_ACTIONS} />
             </select>
           </label>
           <button type="button" className="button" onClick={() => setReloads((n) => n + 1)} data-testid="audit-refresh">

@@ -86,24 +86,8 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
             <Suggestions id="registered-tasks" values={registered} />
             {unknownName ? <small className={styles.warn}>No inspected worker registers this task; it will be sent anyway.</small> : null}
           </label>
-          <label className={styles.field}>
-            <span>Positional arguments (JSON array)</span>
-            <textarea value={argsText} onChange={(e) => setArgsText(e.target.value)} rows={3} spellCheck={false} data-testid="send-args" aria-invalid={args.error !== null} />
-            {args.error ? (
-              <small className={styles.error} data-testid="send-args-error">
-                {args.error}
-              </small>
-            ) : null}
-          </label>
-          <label className={styles.field}>
-            <span>Keyword arguments (JSON object)</span>
-            <textarea value={kwargsText} onChange={(e) => setKwargsText(e.target.value)} rows={3} spellCheck={false} data-testid="send-kwargs" aria-invalid={kwargs.error !== null} />
-            {kwargs.error ? (
-              <small className={styles.error} data-testid="send-kwargs-error">
-                {kwargs.error}
-              </small>
-            ) : null}
-          </label>
+          <JsonField label="Positional arguments (JSON array)" text={argsText} onChange={setArgsText} error={args.error} testId="send-args" />
+          <JsonField label="Keyword arguments (JSON object)" text={kwargsText} onChange={setKwargsText} error={kwargs.error} testId="send-kwargs" />
           <div className={styles.row}>
             <label className={styles.field}>
               <span>Queue</span>
@@ -188,5 +172,20 @@ export function SendTaskForm({ registered, queues, refused = null }: { registere
         )}
       </aside>
     </div>
+  );
+}
+
+/** A JSON textarea with its parse error under it (`<testId>-error`). */
+function JsonField({ label, text, onChange, error, testId }: { label: string; text: string; onChange: (text: string) => void; error: string | null; testId: string }) {
+  return (
+    <label className={styles.field}>
+      <span>{label}</span>
+      <textarea value={text} onChange={(e) => onChange(e.target.value)} rows={3} spellCheck={false} data-testid={testId} aria-invalid={error !== null} />
+      {error ? (
+        <small className={styles.error} data-testid={`${testId}-error`}>
+          {error}
+        </small>
+      ) : null}
+    </label>
   );
 }

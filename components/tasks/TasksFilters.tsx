@@ -162,26 +162,23 @@ export function TasksFilters({ view, draft: { draft, edit, submit }, error, filt
           <span>Queue</span>
           <input className="input" value={draft.queue} onChange={(e) => edit({ queue: e.target.value })} placeholder="Any queue" data-testid="filter-queue" />
         </label>
-        <label className={styles.field}>
-          <span>Received after</span>
-          <input
-            className="input"
-            type="datetime-local"
-            value={hydrated ? toLocalInput(view.received_start) : ''}
-            onChange={(e) => updateView({ received_start: fromLocalInput(e.target.value) })}
-            data-testid="filter-received-start"
-          />
-        </label>
-        <label className={styles.field}>
-          <span>Received before</span>
-          <input
-            className="input"
-            type="datetime-local"
-            value={hydrated ? toLocalInput(view.received_end) : ''}
-            onChange={(e) => updateView({ received_end: fromLocalInput(e.target.value) })}
-            data-testid="filter-received-end"
-          />
-        </label>
+        {(
+          [
+            ['received_start', 'Received after', 'filter-received-start'],
+            ['received_end', 'Received before', 'filter-received-end'],
+          ] as const
+        ).map(([key, label, testId]) => (
+          <label key={key} className={styles.field}>
+            <span>{label}</span>
+            <input
+              className="input"
+              type="datetime-local"
+              value={hydrated ? toLocalInput(view[key]) : ''}
+              onChange={(e) => updateView({ [key]: fromLocalInput(e.target.value) })}
+              data-testid={testId}
+            />
+          </label>
+        ))}
         {filtered ? (
           <button type="button" className={`button ${styles.clear}`} onClick={clearFilters}>
             Clear

@@ -4,6 +4,7 @@
  * actions themselves know nothing of HTTP except the status an error deserves.
  */
 import { RequestError } from '../errors';
+import { CONTROL_ACTIONS } from './actions';
 import type { Logger } from 'pino';
 import type { JsonValue } from '../protocol/events';
 import type { ClusterState } from '../state/cluster-state';
@@ -29,30 +30,6 @@ export interface ActionOutcome {
   /** Extra result fields (task ids, counts…). */
   data: Record<string, JsonValue>;
 }
-
-/** Every action the audit log and celeriac_control_calls_total can name. */
-export const CONTROL_ACTIONS = [
-  'shutdown',
-  'pool-restart',
-  'pool-grow',
-  'pool-shrink',
-  'pool-autoscale',
-  'add-consumer',
-  'cancel-consumer',
-  'revoke',
-  'bulk-revoke',
-  'rate-limit',
-  'time-limit',
-  'pause-worker',
-  'resume-worker',
-  'pause-queue',
-  'resume-queue',
-  'purge-queue',
-  'async-apply',
-  'send-task',
-  'apply',
-  'retry',
-] as const;
 
 /** Signals Celery's revoke accepts by name (the worker resolves them with `signal.Signals`). */
 export const REVOKE_SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;

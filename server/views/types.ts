@@ -3,6 +3,7 @@
  * REST API, the server-rendered pages and the live views, and read by components/. Keep them plain
  * JSON: they cross the wire. The socket protocol around them is in server/realtime/types.ts.
  */
+import type { QueueInfo } from '../control/queue-monitor';
 import type { JsonValue } from '../protocol/events';
 import type { FlowerTaskDict, RevocationView } from '../state/task-record';
 import type { WorkerFacts } from '../state/worker-registry';
@@ -82,18 +83,8 @@ export interface QueuesSnapshot {
   updatedAt: number | null;
   stale: boolean;
   error: string | null;
-  queues: {
-    name: string;
-    messages: number;
-    byPriority: Record<string, number> | null;
-    consumers: number | null;
-    ready: number | null;
-    unacked: number | null;
-    oldestAgeSeconds: number | null;
-    paused: boolean;
-    sources: string[];
-    exists: boolean;
-  }[];
+  /** Every known queue as the last poll counted it, with whether Celeriac paused it. */
+  queues: (QueueInfo & { paused: boolean })[];
   /** Length per queue over the last 30 minutes, one point per poll (at most 900). */
   history: { t: number; lengths: Record<string, number> }[];
   readOnly: boolean;

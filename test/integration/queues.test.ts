@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import type { BrokerTransport, QueueStat } from '../../server/broker/transport';
 import { BrokerUnavailableError } from '../../server/broker/transport';
 import { parseBrokerUrl } from '../../server/broker/url';
-import { QueueMonitor, type QueueSnapshot } from '../../server/control/queue-monitor';
+import { QueueMonitor, type QueueMonitorOptions, type QueueSnapshot } from '../../server/control/queue-monitor';
 import type { QueuesSnapshot } from '../../server/views/types';
 import { createLogger } from '../../server/log';
 import type { RunningCeleriac } from '../../server/server';
@@ -394,6 +394,16 @@ class ScriptedBroker {
 describe('QueueMonitor scheduling (scripted broker)', () => {
   const config = { queuePollInterval: 0.05, queues: ['from-config'], brokerApi: null, brokerTarget: parseBrokerUrl('redis://127.0.0.1:1/0') };
   const logger = createLogger('silent');
+  /** A poller of the scripted broker with no tasks to look up and no worker queues. */
+  const idleMonitor = (broker: ScriptedBroker, options?: QueueMonitorOptions): QueueMonitor =>
+    new QueueMonitor(
+      broker.transport,
+      config,
+      () => undefined,
+      () => [],
+      logger,
+      options,
+    );
 
   it('merges sources, keeps the last good numbers on errors (stale, with the reason) and recovers', async () => {
     const broker = new ScriptedBroker();
@@ -433,13 +443,7 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
   it('never runs two polls at once; refresh() during a poll runs one more after it, shared by its callers', async () => {
     const broker = new ScriptedBroker();
     broker.statDelayMs = 100;
-    const monitor = new QueueMonitor(
-      broker.transport,
-      config,
-      () => undefined,
-      () => [],
-      logger,
-    );
+    const monitor = idleMonitor(broker);
     const first = monitor.refresh();
     const second = monitor.refresh();
     const third = monitor.refresh();
@@ -452,13 +456,7 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
   it('polls on its own every interval without overlapping, however slow the broker, and stops', async () => {
     const broker = new ScriptedBroker();
     broker.statDelayMs = 120; // longer than the 50 ms interval
-    const monitor = new QueueMonitor(
-      broker.transport,
-      config,
-      () => undefined,
-      () => [],
-      logger,
-    );
+    const monitor = idleMonitor(broker);
     monitor.start();
     void monitor.refresh();
     await delay(700);
@@ -473,14 +471,7 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
   it('rescans the broker for queues at most every 30 s', async () => {
     const broker = new ScriptedBroker();
     let clock = 1_000_000;
-    const monitor = new QueueMonitor(
-      broker.transport,
-      config,
-      () => undefined,
-      () => [],
-      logger,
-      { now: () => clock },
-    );
+    const monitor = idleMonitor(broker, { now: () => clock });
     for (let i = 0; i < 5; i++) {
       await monitor.refresh();
       clock += 5_000;
@@ -503,14 +494,7 @@ describe('QueueMonitor scheduling (scripted broker)', () => {
 
   it('reports a poll that hangs as stale without starting another one', async () => {
     const broker = new ScriptedBroker();
-    const monitor = new QueueMonitor(
-      broker.transport,
-      config,
-      () => undefined,
-      () => [],
-      logger,
-      { pollTimeoutMs: 100 },
-    );
+    const monitor = idleMonitor(broker, { pollTimeoutMs: 100 });
     await monitor.refresh();
     broker.statDelayMs = 400;
     const hung = monitor.refresh();
