@@ -1,4 +1,5 @@
 import type { NextConfig } from 'next';
+import { distDirFor, normaliseUrlPrefix, URL_PREFIX_RULE } from './server/config/url-prefix';
 
 // Celeriac never phones home. `next build` reads this after loading the config, so the default
 // set here is enough; an explicit NEXT_TELEMETRY_DISABLED in the environment still wins.
@@ -11,11 +12,9 @@ process.env.NEXT_TELEMETRY_DISABLED ??= '1';
  * before calling next().
  */
 function urlPrefixFromEnv(): string {
-  const prefix = process.env.CELERIAC_URL_PREFIX ?? '';
-  if (prefix === '') return '';
-  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
-    throw new Error(`CELERIAC_URL_PREFIX must be empty or a path such as "/flower" (leading "/", no trailing "/", ` + `letters, digits and . _ ~ - only); got ${JSON.stringify(prefix)}`);
-  }
+  const value = process.env.CELERIAC_URL_PREFIX ?? '';
+  const prefix = normaliseUrlPrefix(value);
+  if (prefix === null) throw new Error(`CELERIAC_URL_PREFIX must be empty or a path such as "/flower" (${URL_PREFIX_RULE}); got ${JSON.stringify(value)}`);
   return prefix;
 }
 
@@ -24,7 +23,7 @@ const urlPrefix = urlPrefixFromEnv();
 const nextConfig: NextConfig = {
   basePath: urlPrefix,
   // '/flower' → '.next-prefix-flower', so builds for different prefixes never overwrite each other.
-  distDir: urlPrefix === '' ? '.next' : `.next-prefix${urlPrefix.replaceAll('/', '-')}`,
+  distDir: distDirFor(urlPrefix),
   env: {
     NEXT_PUBLIC_CELERIAC_URL_PREFIX: urlPrefix,
   },

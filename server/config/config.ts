@@ -11,6 +11,7 @@ import { parseTransportOptions, type TransportOptions } from '../broker/transpor
 import { normaliseLogLevel, type LogLevel } from '../log';
 import { DEFAULT_QUEUE_WAIT_BUCKETS, DEFAULT_RUNTIME_BUCKETS, type MetricFamily } from '../metrics/catalogue';
 import type { WorkerLabelMode } from '../metrics/metrics';
+import { normaliseUrlPrefix, URL_PREFIX_RULE } from './url-prefix';
 
 export class ConfigError extends Error {}
 
@@ -538,7 +539,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
     brokerApiRedacted: brokerApi === null ? null : redactBrokerUrl(brokerApi),
     resultBackend,
     resultBackendRedacted: resultBackend === null ? null : redactBrokerUrl(resultBackend),
-    urlPrefix: normaliseUrlPrefix(rest.urlPrefix),
+    urlPrefix: checkedUrlPrefix(rest.urlPrefix),
     broker,
     brokerRedacted: redactBrokerUrl(broker),
     brokerTarget,
@@ -570,14 +571,10 @@ function parseBuckets(values: string[], flag: string, fallback: number[]): numbe
   return [...new Set(buckets)].sort((a, b) => a - b);
 }
 
-function normaliseUrlPrefix(prefix: string): string {
-  const trimmed = prefix
-    .trim()
-    .replace(/\/{2,}/g, '/')
-    .replace(/^\/+|\/+$/g, '');
-  if (trimmed === '') return '';
-  if (!/^[A-Za-z0-9._~\-/]+$/.test(trimmed)) throw new ConfigError(`--url-prefix may contain only letters, digits, "/", ".", "_", "~" and "-" (got "${prefix}")`);
-  return `/${trimmed}`;
+function checkedUrlPrefix(value: string): string {
+  const prefix = normaliseUrlPrefix(value);
+  if (prefix === null) throw new ConfigError(`--url-prefix may contain ${URL_PREFIX_RULE} (got "${value}")`);
+  return prefix;
 }
 
 function parseBasicAuth(pair: string): BasicAuthUser {

@@ -12,15 +12,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { distDirFor } from '../config/url-prefix';
 
 export type NextHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Must match next.config.ts. */
-export function distDirFor(prefix: string): string {
-  return prefix === '' ? '.next' : `.next-prefix${prefix.replace(/\//g, '-')}`;
-}
 
 async function buildUi(prefix: string, logger: Logger): Promise<void> {
   logger.info({ prefix: prefix || '/' }, 'building the web UI for this URL prefix (first start only, about a minute)');
