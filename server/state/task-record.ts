@@ -101,6 +101,18 @@ export interface FlowerTaskDict {
   children: string[];
 }
 
+/** The time field each of Celery's task events records (custom events record none). A Map: event types come off the wire. */
+const TIME_FIELD_OF_EVENT: ReadonlyMap<string, 'sent' | 'received' | 'started' | 'succeeded' | 'failed' | 'retried' | 'revoked' | 'rejected'> = new Map([
+  ['task-sent', 'sent'],
+  ['task-received', 'received'],
+  ['task-started', 'started'],
+  ['task-succeeded', 'succeeded'],
+  ['task-failed', 'failed'],
+  ['task-retried', 'retried'],
+  ['task-revoked', 'revoked'],
+  ['task-rejected', 'rejected'],
+] as const);
+
 export class TaskRecord {
   readonly uuid: string;
   name: string | null = null;
@@ -163,34 +175,8 @@ export class TaskRecord {
    */
   apply(event: TaskEvent, intern: (s: string) => string): void {
     const newState = stateForEvent(event.type);
-    switch (event.type) {
-      case 'task-sent':
-        this.sent = event.timestamp;
-        break;
-      case 'task-received':
-        this.received = event.timestamp;
-        break;
-      case 'task-started':
-        this.started = event.timestamp;
-        break;
-      case 'task-succeeded':
-        this.succeeded = event.timestamp;
-        break;
-      case 'task-failed':
-        this.failed = event.timestamp;
-        break;
-      case 'task-retried':
-        this.retried = event.timestamp;
-        break;
-      case 'task-revoked':
-        this.revoked = event.timestamp;
-        break;
-      case 'task-rejected':
-        this.rejected = event.timestamp;
-        break;
-      default:
-        break;
-    }
+    const timeField = TIME_FIELD_OF_EVENT.get(event.type);
+    if (timeField !== undefined) this[timeField] = event.timestamp;
     const happenedBefore = newState !== 'RETRY' && this.state !== 'RETRY' && precedence(newState) > precedence(this.state);
     if (happenedBefore && newState === 'RECEIVED') {
       this.copyDescriptive(event, intern);
