@@ -86,4 +86,19 @@ describe('layering of server/', () => {
     const source = ["import type { A } from '../a';", "export { B } from './b';", "const c = await import('../c');", "import './d';", "import {\n  E,\n} from '../e';"].join('\n');
     assert.deepEqual(importsOf(source), ['../a', './b', '../c', './d', '../e']);
   });
+
+  it('only server/wiring.ts subscribes to a change feed', () => {
+    // One file shows who reacts to what (README, "Where does X live?"). The transport's own
+    // delegation to its status tracker is the one other call.
+    const subscription = /\.(addListener|onInspected|onUpdate|onConnected|onStatus)\(/;
+    const allowed = new Set(['wiring.ts', path.join('broker', 'transport.ts')]);
+    const offenders = sourceFiles(SERVER)
+      .filter((file) => !allowed.has(path.relative(SERVER, file)))
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (subscription.test(line) && !line.trim().startsWith('*') && !line.trim().startsWith('//') ? [`server/${path.relative(SERVER, file)}:${i + 1}: ${line.trim()}`] : [])),
+      );
+    assert.deepEqual(offenders, []);
+  });
 });
