@@ -3,7 +3,8 @@
 # is already there: Redis, RabbitMQ, real Celery (python3-celery), Chromium for browser tests,
 # Prometheus and promtool (dashboard, alert and scrape tests), python3-yaml (reads the alert
 # rules), openssl (TLS certificates for the rediss:// test) and iproute2 and curl (a network
-# namespace of the remote-client test's own, test/helpers/netns.ts).
+# namespace of the remote-client test's own, test/helpers/netns.ts), and PostgreSQL 15 (the store
+# tests create a database of their own on 127.0.0.1:5432).
 # Idempotent; safe to run on every CI run.
 set -euo pipefail
 
@@ -21,6 +22,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "ensure-services: installing ${missing[*]}"
   as_root apt-get update -q
@@ -34,6 +36,10 @@ fi
 if ! listening 5672; then
   echo "ensure-services: starting rabbitmq-server"
   as_root rabbitmq-server -detached
+fi
+if ! listening 5432; then
+  echo "ensure-services: starting PostgreSQL 15"
+  as_root pg_ctlcluster --skip-systemctl-redirect 15 main start
 fi
 
 up=0

@@ -156,8 +156,8 @@ export class TaskRecord {
   revokeRequest: RevokeRequest | null = null;
   /** Fields of custom events (e.g. task-progress `current`/`total`), latest by timestamp wins. */
   extra: Record<string, JsonValue> | null = null;
-  /** Timestamp of the newest custom event merged into `extra`. */
-  private extraAt = Number.NEGATIVE_INFINITY;
+  /** Timestamp of the newest custom event merged into `extra` (an older one arriving late does not win). */
+  extraAt = Number.NEGATIVE_INFINITY;
 
   constructor(uuid: string) {
     this.uuid = uuid;

@@ -17,6 +17,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['protocol'],
   ['broker', 'state'],
   ['control'],
+  ['store'],
   ['views'],
   ['metrics', 'realtime'],
   ['config'],

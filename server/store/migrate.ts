@@ -1,0 +1,70 @@
+/**
+ * Bring a database to the latest schema (./schema.ts): read its version from `celeriac_schema`,
+ * then run the missing migrations and record each, all in one transaction (a failure leaves the
+ * database as it was). A database newer than this code
+ * is refused rather than written with an older idea of the schema. With several Celeriac
+ * instances on one PostgreSQL database (issue 12), the backend serialises concurrent runs.
+ */
+import type { Migration, StoreBackend } from './schema';
+
+/** What the runner needs of a database connection; ./sqlite.ts and ./postgres.ts provide it. */
+export interface SchemaTarget {
+  readonly backend: StoreBackend;
+  /**
+   * Run `work` in one transaction that also holds the database's migration lock (SQLite:
+   * BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock); commit if it resolves.
+   */
+  exclusively<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T>;
+}
+
+/** What a parameter may be: both drivers bind these the same way. */
+export type SqlValue = string | number | null;
+
+export interface SqlRunner {
+  /** Parameters are written `$1`, `$2`… (PostgreSQL's form; the SQLite adapter translates). */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<void>;
+  /** The rows of a query, as plain objects keyed by column name. */
+  rows(sql: string, params?: readonly SqlValue[]): Promise<Record<string, unknown>[]>;
+}
+
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly found: number,
+    readonly latest: number,
+  ) {
+    super(`the store's schema is version ${found}, newer than this Celeriac knows (${latest}): upgrade Celeriac, or point --store elsewhere`);
+  }
+}
+
+export interface MigrationReport {
+  from: number;
+  to: number;
+  applied: { version: number; name: string }[];
+}
+
+const SCHEMA_TABLE = 'CREATE TABLE IF NOT EXISTS celeriac_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)';
+
+/** Migrations must be numbered 1, 2, 3… in order; anything else is a bug in schema.ts. */
+export function checkMigrations(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) throw new Error(`migration ${index + 1} is numbered ${migration.version}: versions must run 1, 2, 3… without gaps`);
+  });
+}
+
+export async function migrate(target: SchemaTarget, migrations: readonly Migration[], now: () => number = () => Date.now() / 1000): Promise<MigrationReport> {
+  checkMigrations(migrations);
+  const latest = migrations.length;
+  return target.exclusively(async (sql) => {
+    await sql.execute(SCHEMA_TABLE);
+    const [row] = await sql.rows('SELECT MAX(version) AS version FROM celeriac_schema');
+    const from = Number(row?.version ?? 0);
+    if (from > latest) throw new SchemaTooNewError(from, latest);
+    const applied: MigrationReport['applied'] = [];
+    for (const migration of migrations.slice(from)) {
+      for (const statement of migration.statements[target.backend]) await sql.execute(statement);
+      await sql.execute('INSERT INTO celeriac_schema (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, now()]);
+      applied.push({ version: migration.version, name: migration.name });
+    }
+    return { from, to: latest, applied };
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * PostgreSQL through `pg`, for teams that outgrow one machine or run several instances on one
+ * database. A pool of connections; the migration lock is an advisory transaction lock, so
+ * instances starting together migrate one after the other.
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { SchemaTarget, SqlRunner } from './migrate';
+
+/** Arbitrary, fixed: every Celeriac instance takes the same advisory lock to migrate. */
+const MIGRATION_LOCK_KEY = 0x63656c65; // "cele"
+
+export class PostgresDatabase implements SchemaTarget {
+  readonly backend = 'postgresql';
+  readonly pool: pg.Pool;
+
+  constructor(url: string, logger: Pick<Logger, 'warn'>, options: { max?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 4 });
+    // An idle client losing its connection (the server restarted) must not crash the process:
+    // the pool replaces it; the next query says whether the server is back.
+    this.pool.on('error', (error) => logger.warn({ err: error.message }, 'an idle PostgreSQL connection failed'));
+  }
+
+  readonly runner: SqlRunner = {
+    execute: async (sql, params = []) => {
+      await this.pool.query(sql, [...params]);
+    },
+    rows: async (sql, params = []) => (await this.pool.query(sql, [...params])).rows as Record<string, unknown>[],
+  };
+
+  async exclusively<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const runner: SqlRunner = {
+      execute: async (sql, params = []) => {
+        await client.query(sql, [...params]);
+      },
+      rows: async (sql, params = []) => (await client.query(sql, [...params])).rows as Record<string, unknown>[],
+    };
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      const result = await work(runner);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

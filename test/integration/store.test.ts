@@ -1,0 +1,237 @@
+/**
+ * The store's foundation against both real backends: an SQLite file and a PostgreSQL database
+ * of the test's own. The same scenarios run on each, as the broker scenarios run on each broker:
+ * migrations from any released schema to the latest, refusal of a newer schema, all-or-nothing
+ * migration, concurrent starts, and tasks surviving a round trip through their rows exactly.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createLogger } from '../../server/log';
+import type { TaskEvent } from '../../server/protocol/events';
+import { ClusterState } from '../../server/state/cluster-state';
+import { migrate, SchemaTooNewError, type MigrationReport, type SchemaTarget, type SqlRunner } from '../../server/store/migrate';
+import { PostgresDatabase } from '../../server/store/postgres';
+import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../server/store/schema';
+import { SqliteDatabase } from '../../server/store/sqlite';
+import { loadTask, ROWS_PER_STATEMENT, upsertTasks } from '../../server/store/task-row';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/store');
+
+/** Run a TypeScript file in a Node process of its own; resolves with its stdout. */
+function runNode(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', ...args], { timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)));
+  });
+}
+
+interface Backend {
+  name: string;
+  /** A fresh, empty database; each call gives another. */
+  open(): Promise<SchemaTarget & { runner: SqlRunner; close(): unknown }>;
+  cleanUp(): Promise<void>;
+}
+
+function sqliteBackend(): Backend {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-store-'));
+  let n = 0;
+  return {
+    name: 'SQLite',
+    open: async () => new SqliteDatabase(path.join(dir, `db-${++n}`, 'celeriac.db')),
+    cleanUp: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function postgresBackend(): Backend {
+  const databases: TestDatabase[] = [];
+  const pools: PostgresDatabase[] = [];
+  const logger = createLogger('silent');
+  return {
+    name: 'PostgreSQL',
+    open: async () => {
+      const database = await createTestDatabase();
+      databases.push(database);
+      const db = new PostgresDatabase(database.url, logger);
+      pools.push(db);
+      return db;
+    },
+    cleanUp: async () => {
+      for (const pool of pools) await pool.close().catch(() => undefined);
+      for (const database of databases) await database.drop();
+    },
+  };
+}
+
+/** Tables and their columns, as the database reports them (to compare schemas). */
+async function schemaOf(db: SchemaTarget & { runner: SqlRunner }): Promise<Record<string, string[]>> {
+  const rows =
+    db.backend === 'sqlite'
+      ? await db.runner.rows("SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.cid")
+      : await db.runner.rows("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position");
+  const tables: Record<string, string[]> = {};
+  for (const row of rows) (tables[String(row.table_name)] ??= []).push(String(row.column_name));
+  return tables;
+}
+
+const T0 = 1_795_000_000;
+function event(type: string, uuid: string, at: number, fields: Partial<TaskEvent> = {}): TaskEvent {
+  return { kind: 'task', type, uuid, hostname: 'w1@h', timestamp: at, localReceived: at, clock: Math.round(at - T0), utcoffset: 0, pid: 1, ...fields };
+}
+
+for (const make of [sqliteBackend, postgresBackend]) {
+  const backend = make();
+  describe(`store on ${backend.name}`, () => {
+    after(() => backend.cleanUp());
+
+    it('migrates an empty database to the latest schema, once', async () => {
+      const db = await backend.open();
+      const first = await migrate(db, MIGRATIONS, () => T0);
+      assert.deepEqual(first, { from: 0, to: LATEST_VERSION, applied: MIGRATIONS.map((m) => ({ version: m.version, name: m.name })) });
+      const again = await migrate(db, MIGRATIONS, () => T0 + 1);
+      assert.deepEqual(again, { from: LATEST_VERSION, to: LATEST_VERSION, applied: [] });
+      const recorded = await db.runner.rows('SELECT version, name, applied_at FROM celeriac_schema ORDER BY version');
+      assert.deepEqual(
+        recorded.map((r) => [Number(r.version), r.name, Number(r.applied_at)]),
+        MIGRATIONS.map((m) => [m.version, m.name, T0]),
+      );
+      assert.ok((await schemaOf(db)).tasks?.includes('traceback'), 'the tasks table exists with its columns');
+    });
+
+    it('reaches the same schema from every released version as from nothing', async () => {
+      const fresh = await backend.open();
+      await migrate(fresh, MIGRATIONS);
+      const expected = await schemaOf(fresh);
+      for (let released = 1; released <= LATEST_VERSION; released++) {
+        const db = await backend.open();
+        await migrate(db, MIGRATIONS.slice(0, released));
+        const report = await migrate(db, MIGRATIONS);
+        assert.equal(report.from, released);
+        assert.deepEqual(await schemaOf(db), expected, `from version ${released}`);
+      }
+    });
+
+    it('applies a later migration to a database that holds data, keeping the data', async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS);
+      const state = new ClusterState({ maxTasks: 10, maxWorkers: 10 });
+      state.apply(event('task-received', 'kept', T0, { name: 'tasks.add', args: '(1, 2)' }));
+      const kept = state.getTask('kept');
+      assert.ok(kept);
+      await upsertTasks(db.runner, [kept], T0);
+      // A migration of the kind later releases add: a column with a default, and an index.
+      const next: Migration = {
+        version: LATEST_VERSION + 1,
+        name: 'test: a column with a default',
+        statements: {
+          sqlite: ["ALTER TABLE tasks ADD COLUMN note TEXT NOT NULL DEFAULT ''", 'CREATE INDEX tasks_by_note ON tasks (note)'],
+          postgresql: ["ALTER TABLE tasks ADD COLUMN note TEXT NOT NULL DEFAULT ''", 'CREATE INDEX tasks_by_note ON tasks (note)'],
+        },
+      };
+      const report = await migrate(db, [...MIGRATIONS, next]);
+      assert.deepEqual(report.applied, [{ version: next.version, name: next.name }]);
+      const [row] = await db.runner.rows("SELECT uuid, name, args, note FROM tasks WHERE uuid = 'kept'");
+      assert.deepEqual({ ...row }, { uuid: 'kept', name: 'tasks.add', args: '(1, 2)', note: '' });
+    });
+
+    it('refuses a database newer than this code, and leaves it as it was', async () => {
+      const db = await backend.open();
+      const future: Migration = {
+        version: LATEST_VERSION + 1,
+        name: 'from a later release',
+        statements: { sqlite: ['CREATE TABLE later (x INTEGER)'], postgresql: ['CREATE TABLE later (x INTEGER)'] },
+      };
+      await migrate(db, [...MIGRATIONS, future]);
+      await assert.rejects(migrate(db, MIGRATIONS), (error: unknown) => error instanceof SchemaTooNewError && error.found === LATEST_VERSION + 1 && error.latest === LATEST_VERSION);
+      assert.ok((await schemaOf(db)).later, 'nothing was dropped');
+    });
+
+    it('a migration that fails changes nothing', async () => {
+      const db = await backend.open();
+      const broken: Migration = {
+        version: LATEST_VERSION + 1,
+        name: 'broken',
+        statements: { sqlite: ['CREATE TABLE half (x INTEGER)', 'THIS IS NOT SQL'], postgresql: ['CREATE TABLE half (x INTEGER)', 'THIS IS NOT SQL'] },
+      };
+      await assert.rejects(migrate(db, [...MIGRATIONS, broken]));
+      // Not even the migrations before it: the run is one transaction.
+      assert.deepEqual(await schemaOf(db), {});
+      const report = await migrate(db, MIGRATIONS);
+      assert.equal(report.from, 0);
+    });
+
+    it('instances starting together migrate one after the other', async () => {
+      const db = await backend.open();
+      // Another instance on the same database: a process of its own for SQLite (its lock blocks
+      // the thread that waits for it), another pool for PostgreSQL.
+      const otherRun =
+        db instanceof SqliteDatabase
+          ? runNode([path.join(FIXTURES, 'migrate-sqlite.ts'), db.db.name]).then((stdout) => JSON.parse(stdout) as MigrationReport)
+          : (async () => {
+              const other = new PostgresDatabase(String((db as PostgresDatabase).pool.options.connectionString), createLogger('silent'));
+              try {
+                return await migrate(other, MIGRATIONS);
+              } finally {
+                await other.close();
+              }
+            })();
+      const reports = await Promise.all([migrate(db, MIGRATIONS), otherRun]);
+      assert.deepEqual(reports.map((r) => r.applied.length).sort(), [0, LATEST_VERSION]);
+      assert.deepEqual(
+        reports.map((r) => r.to),
+        [LATEST_VERSION, LATEST_VERSION],
+      );
+    });
+
+    it('tasks come back from their rows exactly as the model merged them', async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS);
+      const state = new ClusterState({ maxTasks: 1_000, maxWorkers: 10 });
+      state.apply(
+        event('task-sent', 'ok', T0, {
+          name: 'tasks.add',
+          args: '(1, 2)',
+          kwargs: "{'z': 'é'}",
+          queue: 'celery',
+          exchange: '',
+          routingKey: 'celery',
+          rootId: 'root',
+          parentId: 'parent',
+          eta: '2026-11-21T11:47:01.096000+00:00',
+          hostname: 'client@h',
+        }),
+      );
+      state.apply(event('task-received', 'ok', T0 + 1, { name: 'tasks.add', args: '(1, 2)', kwargs: "{'z': 'é'}", retries: 0 }));
+      state.apply(event('task-started', 'ok', T0 + 2));
+      state.apply(event('task-progress', 'ok', T0 + 2.5, { extra: { current: 3, total: 10, nested: { a: [1, null] } } }));
+      state.apply(event('task-succeeded', 'ok', T0 + 3, { result: '3', runtime: 0.123456789 }));
+      state.apply(event('task-received', 'bad', T0, { name: 'tasks.fail' }));
+      state.apply(event('task-failed', 'bad', T0 + 1, { exception: "ValueError('boom')", traceback: 'Traceback (most recent call last):\n  …\nValueError: boom' }));
+      state.apply(event('task-received', 'killed', T0, { name: 'tasks.sleep' }));
+      state.recordRevokeRequest('killed', { at: T0 + 1, terminate: true, signal: 'SIGKILL', workers: 2 });
+      state.apply(event('task-revoked', 'killed', T0 + 2, { terminated: true, signum: 'SIGKILL', expired: false }));
+      // Enough more to need several multi-row statements.
+      for (let n = 0; n < ROWS_PER_STATEMENT * 2 + 7; n++) state.apply(event('task-received', `bulk-${n}`, T0 + n / 1000, { name: 'tasks.echo', args: `(${n},)` }));
+      const tasks = [...state.tasks.values()];
+      await upsertTasks(db.runner, tasks, T0 + 10);
+      const [count] = await db.runner.rows('SELECT COUNT(*) AS n FROM tasks');
+      assert.equal(Number(count?.n), tasks.length);
+      for (const task of tasks) {
+        const loaded = await loadTask(db.runner, task.uuid);
+        assert.ok(loaded, task.uuid);
+        assert.deepEqual({ ...loaded }, { ...task }, `task ${task.uuid} survives its row`);
+      }
+      // A later change replaces the row (the model decided the new state).
+      state.apply(event('task-started', 'bulk-0', T0 + 20));
+      const bulk0 = state.getTask('bulk-0');
+      assert.ok(bulk0);
+      await upsertTasks(db.runner, [bulk0], T0 + 20);
+      assert.equal((await loadTask(db.runner, 'bulk-0'))?.state, 'STARTED');
+      assert.equal(Number((await db.runner.rows('SELECT COUNT(*) AS n FROM tasks'))[0]?.n), tasks.length);
+      assert.equal(await loadTask(db.runner, 'unknown'), null);
+    });
+  });
+}
