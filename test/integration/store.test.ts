@@ -73,7 +73,10 @@ async function schemaOf(db: SchemaTarget & { runner: SqlRunner }): Promise<Recor
       ? await db.runner.rows("SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.cid")
       : await db.runner.rows("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position");
   const tables: Record<string, string[]> = {};
-  for (const row of rows) (tables[String(row.table_name)] ??= []).push(String(row.column_name));
+  for (const row of rows) {
+    const table = String(row.table_name);
+    tables[table] = [...(tables[table] ?? []), String(row.column_name)];
+  }
   return tables;
 }
 
