@@ -20,6 +20,14 @@ export interface SchemaTarget {
 /** What a parameter may be: both drivers bind these the same way. */
 export type SqlValue = string | number | null;
 
+/** A store's database: the migration lock, plain transactions for writes, queries. */
+export interface StoreDatabase extends SchemaTarget {
+  readonly runner: SqlRunner;
+  /** Run `work` in one transaction; commit if it resolves, roll back if it rejects. */
+  transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T>;
+  close(): void | Promise<void>;
+}
+
 export interface SqlRunner {
   /** Parameters are written `$1`, `$2`… (PostgreSQL's form; the SQLite adapter translates). */
   execute(sql: string, params?: readonly SqlValue[]): Promise<void>;

@@ -5,12 +5,12 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { SchemaTarget, SqlRunner } from './migrate';
+import type { SqlRunner, StoreDatabase } from './migrate';
 
 /** Arbitrary, fixed: every Celeriac instance takes the same advisory lock to migrate. */
 const MIGRATION_LOCK_KEY = 0x63656c65; // "cele"
 
-export class PostgresDatabase implements SchemaTarget {
+export class PostgresDatabase implements StoreDatabase {
   readonly backend = 'postgresql';
   readonly pool: pg.Pool;
 
@@ -28,7 +28,15 @@ export class PostgresDatabase implements SchemaTarget {
     rows: async (sql, params = []) => (await this.pool.query(sql, [...params])).rows as Record<string, unknown>[],
   };
 
-  async exclusively<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+  exclusively<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return this.inTransaction(true, work);
+  }
+
+  transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return this.inTransaction(false, work);
+  }
+
+  private async inTransaction<T>(migrationLock: boolean, work: (sql: SqlRunner) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const runner: SqlRunner = {
       execute: async (sql, params = []) => {
@@ -38,7 +46,7 @@ export class PostgresDatabase implements SchemaTarget {
     };
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      if (migrationLock) await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const result = await work(runner);
       await client.query('COMMIT');
       return result;

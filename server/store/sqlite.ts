@@ -7,12 +7,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { SchemaTarget, SqlRunner, SqlValue } from './migrate';
+import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
 
 /** Distinct statement texts kept prepared; past it the cache starts again (statements are cheap to prepare). */
 const MAX_PREPARED = 256;
 
-export class SqliteDatabase implements SchemaTarget {
+export class SqliteDatabase implements StoreDatabase {
   readonly backend = 'sqlite';
   readonly db: Database.Database;
 
@@ -60,7 +60,15 @@ export class SqliteDatabase implements SchemaTarget {
 
   async exclusively<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
     // IMMEDIATE takes the write lock now: two processes migrating one file run one after the other.
-    this.db.exec('BEGIN IMMEDIATE');
+    return this.inTransaction('BEGIN IMMEDIATE', work);
+  }
+
+  transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return this.inTransaction('BEGIN', work);
+  }
+
+  private async inTransaction<T>(begin: string, work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    this.db.exec(begin);
     try {
       const result = await work(this.runner);
       this.db.exec('COMMIT');

@@ -5,7 +5,8 @@
  */
 import type { JsonValue } from '../protocol/events';
 import { TaskRecord, type RevokeRequest } from '../state/task-record';
-import type { SqlRunner, SqlValue } from './migrate';
+import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
+import type { TaskSink } from './task-writer';
 
 /** Column order of the statements below; each maps one TaskRecord field. */
 export const TASK_COLUMNS = [
@@ -182,4 +183,9 @@ export function taskFromRow(row: Record<string, unknown>): TaskRecord {
   task.extra = parsed<Record<string, JsonValue>>(row, 'extra');
   task.extraAt = num(row, 'extra_at') ?? Number.NEGATIVE_INFINITY;
   return task;
+}
+
+/** The task writer's sink on a database: each batch is one transaction of multi-row upserts. */
+export function taskSink(db: Pick<StoreDatabase, 'transaction'>): TaskSink {
+  return { write: (tasks, at) => db.transaction((sql) => upsertTasks(sql, tasks, at)) };
 }

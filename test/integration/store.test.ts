@@ -13,11 +13,13 @@ import { after, describe, it } from 'node:test';
 import { createLogger } from '../../server/log';
 import type { TaskEvent } from '../../server/protocol/events';
 import { ClusterState } from '../../server/state/cluster-state';
-import { migrate, SchemaTooNewError, type MigrationReport, type SchemaTarget, type SqlRunner } from '../../server/store/migrate';
+import { migrate, SchemaTooNewError, type MigrationReport, type SchemaTarget, type SqlRunner, type StoreDatabase } from '../../server/store/migrate';
 import { PostgresDatabase } from '../../server/store/postgres';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../server/store/schema';
 import { SqliteDatabase } from '../../server/store/sqlite';
-import { loadTask, ROWS_PER_STATEMENT, upsertTasks } from '../../server/store/task-row';
+import { loadTask, ROWS_PER_STATEMENT, taskSink, upsertTasks } from '../../server/store/task-row';
+import { TaskWriter } from '../../server/store/task-writer';
+import type { TaskRecord } from '../../server/state/task-record';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/store');
@@ -32,7 +34,7 @@ function runNode(args: string[]): Promise<string> {
 interface Backend {
   name: string;
   /** A fresh, empty database; each call gives another. */
-  open(): Promise<SchemaTarget & { runner: SqlRunner; close(): unknown }>;
+  open(): Promise<StoreDatabase>;
   cleanUp(): Promise<void>;
 }
 
@@ -187,6 +189,29 @@ for (const make of [sqliteBackend, postgresBackend]) {
         reports.map((r) => r.to),
         [LATEST_VERSION, LATEST_VERSION],
       );
+    });
+
+    it('the task writer keeps changes while the store refuses them and writes them once it takes them', async () => {
+      // A database without the schema refuses every write, as one that went away does.
+      const db = await backend.open();
+      const writer = new TaskWriter(taskSink(db), createLogger('silent'), { maxPending: 1_000 });
+      const state = new ClusterState({ maxTasks: 5_000, maxWorkers: 10 });
+      for (let n = 0; n < 1_200; n++) {
+        state.apply(event('task-received', `w-${n}`, T0 + n, { name: 'tasks.add' }));
+        writer.taskChanged(state.getTask(`w-${n}`) as TaskRecord);
+      }
+      await writer.flush();
+      const down = writer.status();
+      assert.deepEqual([down.degraded, down.pending, down.dropped, down.written], [true, 1_000, 200, 0]);
+      assert.match(down.lastError ?? '', /tasks/, 'the error names what is missing');
+      await migrate(db, MIGRATIONS);
+      await writer.stop();
+      assert.deepEqual({ ...writer.status(), failures: 0 }, { pending: 0, written: 1_000, dropped: 200, failures: 0, degraded: false, lastError: null });
+      const [count] = await db.runner.rows('SELECT COUNT(*) AS n FROM tasks');
+      assert.equal(Number(count?.n), 1_000);
+      // The 200 longest-waiting were the ones dropped.
+      assert.equal(await loadTask(db.runner, 'w-199'), null);
+      assert.ok(await loadTask(db.runner, 'w-200'));
     });
 
     it('tasks come back from their rows exactly as the model merged them', async () => {

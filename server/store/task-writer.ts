@@ -1,0 +1,152 @@
+/**
+ * Writes changed tasks to the store off the hot path. An event only marks its task dirty (one Map
+ * write); every `intervalMs`, or sooner once `batchRows` tasks are dirty, the dirty tasks are
+ * written in one go, each as its merged state at that moment — ten events on a task between two
+ * flushes cost one row write, not ten.
+ *
+ * The store failing never stops monitoring: a failed write keeps its tasks dirty and tries again
+ * on the next flush; while the store is down the dirty set is bounded by `maxPending` (past it
+ * the longest-waiting tasks are dropped and counted), and `status()` says it is degraded until a
+ * write succeeds again.
+ */
+import type { Logger } from 'pino';
+import { errorText } from '../errors';
+import type { TaskRecord } from '../state/task-record';
+
+/** Where rows go: one call writes one batch (in one transaction). */
+export interface TaskSink {
+  write(tasks: readonly TaskRecord[], at: number): Promise<void>;
+}
+
+export interface TaskWriterOptions {
+  /** Longest a change waits before it is written (the SIGKILL loss bound). */
+  intervalMs?: number;
+  /** A flush starts early once this many tasks are dirty, and writes at most this many per call. */
+  batchRows?: number;
+  /** Dirty tasks kept while the store is failing; past it the oldest are dropped and counted. */
+  maxPending?: number;
+  now?: () => number;
+}
+
+export interface TaskWriterStatus {
+  /** Tasks changed and not yet written. */
+  pending: number;
+  /** Task rows written since start. */
+  written: number;
+  /** Changes lost because the store was down longer than `maxPending` tasks' worth. */
+  dropped: number;
+  /** Failed writes since start. */
+  failures: number;
+  /** The last write failed: the store is behind until one succeeds. */
+  degraded: boolean;
+  lastError: string | null;
+}
+
+export class TaskWriter {
+  private dirty = new Map<string, TaskRecord>();
+  private readonly intervalMs: number;
+  private readonly batchRows: number;
+  private readonly maxPending: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private readonly counters = { written: 0, dropped: 0, failures: 0 };
+  private lastError: string | null = null;
+  private loggedError: string | null = null;
+
+  constructor(
+    private readonly sink: TaskSink,
+    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+    options: TaskWriterOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 500;
+    this.batchRows = options.batchRows ?? 5_000;
+    this.maxPending = options.maxPending ?? 200_000;
+    this.now = options.now ?? (() => Date.now() / 1000);
+  }
+
+  /** Hot path: remember that the task changed. The row is built at flush time from the record. */
+  taskChanged(task: TaskRecord): void {
+    // Re-inserting moves the task to the end: the Map's order is "longest waiting first".
+    this.dirty.delete(task.uuid);
+    this.dirty.set(task.uuid, task);
+    if (this.dirty.size > this.maxPending) this.dropOldest();
+    if (this.dirty.size >= this.batchRows && this.flushing === null) void this.flush();
+  }
+
+  private dropOldest(): void {
+    const excess = this.dirty.size - this.maxPending;
+    let n = 0;
+    for (const uuid of this.dirty.keys()) {
+      if (n++ >= excess) break;
+      this.dirty.delete(uuid);
+    }
+    this.counters.dropped += excess;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Write everything dirty now (one flush at a time; a caller during one waits for it and the next). */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    if (this.dirty.size === 0) return Promise.resolve();
+    this.flushing = this.writeDirty().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async writeDirty(): Promise<void> {
+    const batch = this.dirty;
+    this.dirty = new Map();
+    const tasks = [...batch.values()];
+    for (let start = 0; start < tasks.length; start += this.batchRows) {
+      const chunk = tasks.slice(start, start + this.batchRows);
+      try {
+        await this.sink.write(chunk, this.now());
+        this.counters.written += chunk.length;
+        this.recovered();
+      } catch (error) {
+        this.failed(error);
+        // Keep what was not written, oldest first, behind nothing: changes made meanwhile are newer.
+        const unwritten = new Map<string, TaskRecord>();
+        for (const task of tasks.slice(start)) if (!this.dirty.has(task.uuid)) unwritten.set(task.uuid, task);
+        for (const [uuid, task] of this.dirty) unwritten.set(uuid, task);
+        this.dirty = unwritten;
+        if (this.dirty.size > this.maxPending) this.dropOldest();
+        return;
+      }
+    }
+  }
+
+  private failed(error: unknown): void {
+    this.counters.failures++;
+    this.lastError = errorText(error);
+    // One line per distinct error, not one per flush.
+    if (this.lastError !== this.loggedError) {
+      this.loggedError = this.lastError;
+      this.logger.warn({ err: this.lastError, pending: this.dirty.size }, 'the store is not taking writes; tasks stay in memory and are written when it is back');
+    }
+  }
+
+  private recovered(): void {
+    if (this.lastError === null) return;
+    this.logger.info({ failures: this.counters.failures }, 'the store takes writes again');
+    this.lastError = null;
+    this.loggedError = null;
+  }
+
+  status(): TaskWriterStatus {
+    return { pending: this.dirty.size, ...this.counters, degraded: this.lastError !== null, lastError: this.lastError };
+  }
+
+  /** Stop the timer and write what is dirty (SIGTERM loses nothing the store takes). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+}

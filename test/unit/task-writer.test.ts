@@ -1,0 +1,115 @@
+/**
+ * The task writer's policy, with a sink the test controls: coalescing, batching, the bound while
+ * the store fails, and recovery. test/integration/store.test.ts runs it on real databases.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createLogger } from '../../server/log';
+import { TaskRecord } from '../../server/state/task-record';
+import { TaskWriter, type TaskSink } from '../../server/store/task-writer';
+
+class RecordingSink implements TaskSink {
+  readonly batches: { uuids: string[]; states: string[]; at: number }[] = [];
+  failWith: Error | null = null;
+  async write(tasks: readonly TaskRecord[], at: number): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.batches.push({ uuids: tasks.map((t) => t.uuid), states: tasks.map((t) => t.state), at });
+  }
+  get rows(): number {
+    return this.batches.reduce((n, b) => n + b.uuids.length, 0);
+  }
+}
+
+const logger = createLogger('silent');
+const task = (uuid: string, state = 'RECEIVED'): TaskRecord => {
+  const record = new TaskRecord(uuid);
+  record.state = state;
+  return record;
+};
+
+describe('task writer', () => {
+  it('writes each changed task once per flush, in its state at flush time', async () => {
+    const sink = new RecordingSink();
+    const writer = new TaskWriter(sink, logger, { now: () => 42 });
+    const a = task('a');
+    for (let n = 0; n < 1_000; n++) writer.taskChanged(a);
+    writer.taskChanged(task('b'));
+    a.state = 'SUCCESS';
+    assert.equal(writer.status().pending, 2);
+    await writer.flush();
+    assert.deepEqual(sink.batches, [{ uuids: ['a', 'b'], states: ['SUCCESS', 'RECEIVED'], at: 42 }]);
+    assert.deepEqual({ ...writer.status(), lastError: null }, { pending: 0, written: 2, dropped: 0, failures: 0, degraded: false, lastError: null });
+    await writer.flush();
+    assert.equal(sink.batches.length, 1, 'nothing dirty: nothing written');
+  });
+
+  it('starts a flush early at batchRows and writes in batches of at most batchRows', async () => {
+    const sink = new RecordingSink();
+    const writer = new TaskWriter(sink, logger, { batchRows: 10 });
+    for (let n = 0; n < 9; n++) writer.taskChanged(task(`t${n}`));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sink.batches.length, 0, 'below batchRows, the interval decides');
+    writer.taskChanged(task('t9'));
+    for (let n = 10; n < 25; n++) writer.taskChanged(task(`t${n}`));
+    await writer.flush();
+    assert.equal(sink.rows, 25);
+    assert.ok(
+      sink.batches.every((b) => b.uuids.length <= 10),
+      JSON.stringify(sink.batches.map((b) => b.uuids.length)),
+    );
+  });
+
+  it('keeps what failed, bounded: the longest-waiting tasks are dropped and counted; it recovers', async () => {
+    const sink = new RecordingSink();
+    const writer = new TaskWriter(sink, logger, { maxPending: 5, batchRows: 100 });
+    sink.failWith = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    for (let n = 0; n < 4; n++) writer.taskChanged(task(`old${n}`));
+    await writer.flush();
+    assert.deepEqual(writer.status(), { pending: 4, written: 0, dropped: 0, failures: 1, degraded: true, lastError: 'connect ECONNREFUSED 127.0.0.1:5432' });
+    for (let n = 0; n < 3; n++) writer.taskChanged(task(`new${n}`));
+    await writer.flush();
+    const status = writer.status();
+    assert.deepEqual([status.pending, status.dropped, status.failures], [5, 2, 2]);
+    sink.failWith = null;
+    await writer.flush();
+    assert.deepEqual(
+      sink.batches.map((b) => b.uuids),
+      [['old2', 'old3', 'new0', 'new1', 'new2']],
+      'the oldest two were dropped; order kept',
+    );
+    assert.deepEqual({ ...writer.status() }, { pending: 0, written: 5, dropped: 2, failures: 2, degraded: false, lastError: null });
+  });
+
+  it('a change made during a failed write is kept, newest state', async () => {
+    let fail = (): void => undefined;
+    const sink: TaskSink = {
+      write: () =>
+        new Promise((_resolve, reject) => {
+          fail = () => reject(new Error('disk full'));
+        }),
+    };
+    const writer = new TaskWriter(sink, logger);
+    const a = task('a');
+    writer.taskChanged(a);
+    const flushing = writer.flush();
+    a.state = 'FAILURE';
+    writer.taskChanged(a);
+    writer.taskChanged(task('b'));
+    fail();
+    await flushing;
+    assert.equal(writer.status().pending, 2);
+    assert.equal(writer.status().lastError, 'disk full');
+  });
+
+  it('stop() writes what is dirty', async () => {
+    const sink = new RecordingSink();
+    const writer = new TaskWriter(sink, logger, { intervalMs: 60_000 });
+    writer.start();
+    writer.taskChanged(task('last'));
+    await writer.stop();
+    assert.deepEqual(
+      sink.batches.map((b) => b.uuids),
+      [['last']],
+    );
+  });
+});
