@@ -50,11 +50,14 @@ export function queryTasks(tasks: Iterable<TaskRecord>, filter: TaskFilter): Tas
 export function queryTasksPage(tasks: Iterable<TaskRecord>, filter: TaskFilter): { total: number; tasks: TaskRecord[] } {
   const matched: TaskRecord[] = [];
   for (const task of tasks) if (matchesFilter(task, filter)) matched.push(task);
+  // Equal keys fall back to the task id, so a page boundary never splits ties differently from
+  // one request to the next (and the store's ORDER BY gives the same order: server/store/).
+  const byId = (a: TaskRecord, b: TaskRecord): number => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
   if (filter.sortBy) {
     const { field, descending } = filter.sortBy;
-    matched.sort((a, b) => compareNullable(a[field], b[field], descending));
+    matched.sort((a, b) => compareNullable(a[field], b[field], descending) || byId(a, b));
   } else {
-    matched.sort((a, b) => compareNullable(a.timestamp, b.timestamp, true));
+    matched.sort((a, b) => compareNullable(a.timestamp, b.timestamp, true) || byId(a, b));
   }
   const end = filter.limit === null ? undefined : filter.offset + filter.limit;
   return { total: matched.length, tasks: matched.slice(filter.offset, end) };

@@ -19,6 +19,9 @@ import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../server/store/s
 import { SqliteDatabase } from '../../server/store/sqlite';
 import { loadTask, ROWS_PER_STATEMENT, taskSink, upsertTasks } from '../../server/store/task-row';
 import { TaskWriter } from '../../server/store/task-writer';
+import { queryStoredTasks } from '../../server/store/task-queries';
+import { queryTasksPage } from '../../server/state/task-query';
+import { parseTaskFilter } from '../../server/http/params';
 import type { TaskRecord } from '../../server/state/task-record';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 
@@ -212,6 +215,48 @@ for (const make of [sqliteBackend, postgresBackend]) {
       // The 200 longest-waiting were the ones dropped.
       assert.equal(await loadTask(db.runner, 'w-199'), null);
       assert.ok(await loadTask(db.runner, 'w-200'));
+    });
+
+    it('the tasks list from the store matches the in-memory list for every filter, sort, page and search', async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS);
+      const state = new ClusterState({ maxTasks: 10_000, maxWorkers: 10 });
+      const names = ['tasks.add', 'tasks.fail', 'tasks.echo', 'tasks.Straße'];
+      for (let n = 0; n < 300; n++) {
+        const uuid = `q-${String(n).padStart(3, '0')}`;
+        const name = names[n % names.length] as string;
+        const at = T0 + ((n * 37) % 300);
+        if (n % 5 !== 0)
+          state.apply(event('task-sent', uuid, at, { name, args: `(${n},)`, kwargs: n % 3 === 0 ? "{'color': 'red'}" : '{}', queue: n % 2 === 0 ? 'celery' : 'high', hostname: 'client@h' }));
+        if (n % 7 !== 0) state.apply(event('task-received', uuid, at + 0.5, { name, args: `(${n},)`, hostname: `w${n % 3}@h` }));
+        if (n % 4 === 0) state.apply(event('task-started', uuid, at + 1, { hostname: `w${n % 3}@h` }));
+        if (n % 6 === 1) state.apply(event('task-failed', uuid, at + 2, { exception: `ValueError('boom ${n}')`, hostname: `w${n % 3}@h` }));
+        else if (n % 4 === 0) state.apply(event('task-succeeded', uuid, at + 2, { result: String(n), runtime: n / 100, hostname: `w${n % 3}@h` }));
+      }
+      await upsertTasks(db.runner, [...state.tasks.values()], T0 + 400);
+      const queries: Record<string, string>[] = [
+        {},
+        { state: 'FAILURE' },
+        { taskname: 'tasks.echo' },
+        { workername: 'w1@h' },
+        { queue: 'high' },
+        { received_start: String(T0 + 100), received_end: String(T0 + 200) },
+        ...['name', 'state', 'received', 'started'].flatMap((field) => [{ sort_by: field }, { sort_by: `-${field}` }]),
+        { limit: '25' },
+        { limit: '25', offset: '290' },
+        { sort_by: 'name', limit: '10', offset: '73' },
+        { search: 'boom' },
+        { search: 'args:142' },
+        { search: 'kwargs:color=red', sort_by: '-received', limit: '7', offset: '3' },
+        { search: 'state:failure OR name:tasks.echo', workername: 'w2@h' },
+        { search: 'STRASSE' },
+      ];
+      for (const query of queries) {
+        const filter = parseTaskFilter(query);
+        const inMemory = queryTasksPage(state.tasks.values(), filter);
+        const stored = await queryStoredTasks(db.runner, db.backend, filter);
+        assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) }, `query ${JSON.stringify(query)}`);
+      }
     });
 
     it('tasks come back from their rows exactly as the model merged them', async () => {
