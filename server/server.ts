@@ -23,6 +23,7 @@ import { ClusterReadModel } from './views/cluster-read-model';
 import { EventTail } from './views/event-tail';
 import { LiveAggregates } from './views/live-aggregates';
 import { wireListeners } from './wiring';
+import { Store } from './store';
 
 export interface StartOptions {
   /** Override --ui (tests of the API alone skip the UI to start fast). */
@@ -47,6 +48,13 @@ export interface RunningCeleriac {
 export async function startCeleriac(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningCeleriac> {
   const monitor = new Monitor(config, logger);
   await monitor.load();
+  // History first: the tasks the store kept are back before the first event arrives.
+  const store = await Store.open(config.storeTarget, logger.child({ component: 'store' }));
+  if (store) {
+    const restored = await store.recentTasks(config.maxTasks);
+    for (const task of restored) monitor.state.restoreTask(task);
+    logger.info({ store: store.description, tasks: restored.length }, 'task history restored');
+  }
   const aggregates = new LiveAggregates();
   const eventTail = new EventTail();
   const read = new ClusterReadModel({
@@ -64,6 +72,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     maxTasks: config.maxTasks,
     maxWorkers: config.maxWorkers,
     startedAt: monitor.startedAt,
+    storeStatus: () => store?.status() ?? null,
   });
   const prefix = config.urlPrefix;
   const app = express();
@@ -93,10 +102,12 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   // so load balancers and orchestrators can use it.
   router.get('/healthcheck', (_req, res) => {
     const health = monitor.health();
+    // A degraded store is said, not failed: monitoring goes on in memory (History in the README).
+    const storeNote = store?.status().degraded ? ` (store degraded: ${store.status().lastError ?? 'not reachable'})` : '';
     res
       .status(health.ok ? 200 : 503)
       .type('text/plain')
-      .send(health.ok ? 'OK' : health.reason);
+      .send(health.ok ? `OK${storeNote}` : `${health.reason}${storeNote}`);
   });
   // /metrics: open by default (scrapers expect it, as with Flower), or behind --metrics-auth.
   const metrics = new CeleriacMetrics(
@@ -218,6 +229,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     eventTail,
     hub,
     metrics,
+    taskWriter: store?.writer ?? null,
     broadcast: (method) => void monitor.broadcast(method),
     enableEvents: config.enableEvents,
     logger,
@@ -254,6 +266,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
         httpServer.closeAllConnections(); // …which would otherwise wait for keep-alive clients
         await hubClosed;
         await monitor.stop();
+        await store?.close(); // writes what is pending
       })();
       return closing;
     },

@@ -11,8 +11,8 @@
  * | the event stream goes down | a warning in the log (its reason is in /healthcheck and the UI's banner) |
  * | the event stream (re)connects | wake every worker (heartbeat), enable_events, inspect every worker, poll queue lengths |
  * | any event is applied | the live event tail |
- * | a task changes | overview aggregates → live views (task page, tasks list) → metrics |
- * | Celeriac sends a revocation | live views (the "revoke pending" mark) |
+ * | a task changes | overview aggregates → live views (task page, tasks list) → metrics → the store (batched) |
+ * | Celeriac sends a revocation | live views (the "revoke pending" mark) → the store |
  * | a worker changes | overview aggregates → live views (its row) |
  * | a worker comes online | inspect it (debounced) |
  * | a worker answered inspection | re-apply pauses → pre-zero its metrics → live views (queues, pool size) |
@@ -47,6 +47,8 @@ export interface WiredParts {
   eventTail: EventTail;
   hub: Pick<RealtimeHub, 'taskChanged' | 'workerChanged' | 'workerRemoved' | 'queuesChanged'>;
   metrics: MetricsListener;
+  /** The store's writer (server/store/task-writer.ts), or null with `--store memory`. */
+  taskWriter: { taskChanged(task: TaskRecord): void } | null;
   /** Fire-and-forget broadcast to every worker (failures are logged by the caller's monitor). */
   broadcast: (method: 'heartbeat' | 'enable_events') => void;
   enableEvents: boolean;
@@ -54,7 +56,7 @@ export interface WiredParts {
 }
 
 export function wireListeners(parts: WiredParts): void {
-  const { state, inspector, hub, aggregates, metrics } = parts;
+  const { state, inspector, hub, aggregates, metrics, taskWriter } = parts;
 
   const { logger } = parts;
   parts.transport.onStatus((status) => {
@@ -76,9 +78,13 @@ export function wireListeners(parts: WiredParts): void {
       aggregates.taskChanged(task, event);
       hub.taskChanged(task.uuid, createsTask(task, event));
       metrics.taskChanged(task, event);
+      taskWriter?.taskChanged(task);
     },
     // No event yet, but the task page and the list show the "revoke pending" mark at once.
-    taskRevokeRequested: (task) => hub.taskChanged(task.uuid, false),
+    taskRevokeRequested: (task) => {
+      hub.taskChanged(task.uuid, false);
+      taskWriter?.taskChanged(task);
+    },
     workerChanged: (worker) => {
       aggregates.workerChanged();
       hub.workerChanged(worker.hostname);

@@ -12,6 +12,7 @@ import { normaliseLogLevel, type LogLevel } from '../log';
 import { DEFAULT_QUEUE_WAIT_BUCKETS, DEFAULT_RUNTIME_BUCKETS, type MetricFamily } from '../metrics/catalogue';
 import type { WorkerLabelMode } from '../metrics/metrics';
 import { normaliseUrlPrefix, URL_PREFIX_RULE } from './url-prefix';
+import { parseStoreUrl, StoreUrlError, type StoreTarget } from '../store/store-url';
 
 export class ConfigError extends Error {}
 
@@ -62,6 +63,8 @@ export interface Config {
   resultBackend: string | null;
   resultBackendRedacted: string | null;
   dataDir: string;
+  /** `--store`, parsed (server/store/store-url.ts). */
+  storeTarget: StoreTarget;
   /** Next.js dev mode (hot reload) instead of the production build. */
   dev: boolean;
 }
@@ -258,6 +261,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'where Celeriac keeps its own state (audit log, paused queues)',
     defaultValue: '.celeriac',
     env: ['CELERIAC_DATA_DIR'],
+  },
+  {
+    key: 'store',
+    flag: '--store',
+    kind: 'string',
+    valueName: 'url',
+    description: 'where task history is kept across restarts: memory (nothing kept), sqlite:<path> or postgresql://user@host:port/database',
+    defaultValue: 'memory',
+    env: ['CELERIAC_STORE'],
   },
   {
     key: 'metrics',
@@ -458,6 +470,7 @@ const schema = z.object({
   brokerApi: z.string().url().nullable(),
   resultBackend: z.string().nullable(),
   dataDir: z.string().min(1),
+  store: z.string().min(1),
   metrics: z.array(z.string()),
   metricsAuth: z.string().min(1).nullable(),
   metricsWorkerLabel: z.enum(['full', 'host', 'generic']),
@@ -543,6 +556,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
     broker,
     brokerRedacted: redactBrokerUrl(broker),
     brokerTarget,
+    storeTarget: checkedStore(rest.store),
     transportOptions,
     logLevel,
     basicAuth: (values.basicAuth as string[]).map(parseBasicAuth),
@@ -569,6 +583,15 @@ function parseBuckets(values: string[], flag: string, fallback: number[]): numbe
   const buckets = items.map(Number);
   if (buckets.some((b) => !Number.isFinite(b) || b <= 0)) throw new ConfigError(`${flag}: buckets must be positive numbers (got "${values.join(',')}")`);
   return [...new Set(buckets)].sort((a, b) => a - b);
+}
+
+function checkedStore(value: string): StoreTarget {
+  try {
+    return parseStoreUrl(value);
+  } catch (error) {
+    if (error instanceof StoreUrlError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 function checkedUrlPrefix(value: string): string {

@@ -136,6 +136,21 @@ export class ClusterState {
   }
 
   /**
+   * Put back a task the store kept (server/store/), as it was merged before a restart. Not a
+   * change: no listener hears of it. A task already known (an event came first) is left alone.
+   */
+  restoreTask(task: TaskRecord): void {
+    if (this.tasks.peek(task.uuid)) return;
+    task.name = task.name === null ? null : this.intern(task.name);
+    task.state = this.intern(task.state);
+    task.worker = task.worker === null ? null : this.intern(task.worker);
+    this.tasks.set(task.uuid, task);
+    if (task.name !== null && this.seenTypes.size < MAX_SEEN_TASK_NAMES) this.seenTypes.add(task.name);
+    if (task.parentId !== null) this.linkChild(task.uuid, null, task.parentId);
+    this.lamport = Math.max(this.lamport, task.clock);
+  }
+
+  /**
    * Mark a retained task as revoke-requested. An id Celeriac does not know creates nothing
    * (returns null): revoking arbitrary ids must not grow memory. Counts as an update for the LRU,
    * so a task waiting for its revocation is not the next one evicted.

@@ -8,6 +8,7 @@ import type { PauseState } from '../control/pauses';
 import type { WorkerInspection } from '../control/inspector';
 import type { QueueSnapshot } from '../control/queue-monitor';
 import type { TransportStatus } from '../broker/transport';
+import type { StoreStatus } from '../store';
 import type { JsonValue } from '../protocol/events';
 import type { ClusterState } from '../state/cluster-state';
 import type { IngestCounters } from '../state/ingest';
@@ -45,6 +46,8 @@ export interface ClusterReadSources {
   maxWorkers: number;
   /** Epoch seconds the process started. */
   startedAt: number;
+  /** The store's health (server/store/), or null with `--store memory`. */
+  storeStatus?: () => StoreStatus | null;
   now?: () => number;
 }
 
@@ -290,6 +293,7 @@ export class ClusterReadModel implements ReadModel {
         workersEvicted: this.state.workerEvictions,
       },
       process: { rss: memory.rss, heapUsed: memory.heapUsed },
+      store: this.sources.storeStatus?.() ?? null,
     };
   }
 }

@@ -4,6 +4,7 @@
  * JSON: they cross the wire. The socket protocol around them is in server/realtime/types.ts.
  */
 import type { QueueInfo } from '../control/queue-monitor';
+import type { StoreStatus } from '../store';
 import type { JsonValue } from '../protocol/events';
 import type { FlowerTaskDict, RevocationView } from '../state/task-record';
 import type { WorkerFacts } from '../state/worker-registry';
@@ -157,4 +158,6 @@ export interface CeleriacStatus {
   };
   state: { tasks: number; maxTasks: number; tasksEvicted: number; workers: number; maxWorkers: number; workersEvicted: number };
   process: { rss: number; heapUsed: number };
+  /** The history store's health: null with `--store memory`. */
+  store: StoreStatus | null;
 }

@@ -1,0 +1,98 @@
+/**
+ * The store as the rest of Celeriac sees it: opened from `--store`, migrated, the writer the
+ * composition root feeds (server/wiring.ts), the tasks to restore on start, and its health.
+ * The only module that knows both backends.
+ *
+ * The store failing never stops monitoring. If the database is unreachable at start, Celeriac
+ * starts in memory, says the store is degraded, and keeps trying; the writer holds changes
+ * (bounded) until the store takes them.
+ */
+import type { Logger } from 'pino';
+import { errorText } from '../errors';
+import type { TaskRecord } from '../state/task-record';
+import { migrate, SchemaTooNewError, type StoreDatabase } from './migrate';
+import { PostgresDatabase } from './postgres';
+import { MIGRATIONS, type StoreBackend } from './schema';
+import { SqliteDatabase } from './sqlite';
+import { describeStore, type StoreTarget } from './store-url';
+import { TASK_COLUMNS, taskFromRow, taskSink } from './task-row';
+import { TaskWriter, type TaskWriterOptions, type TaskWriterStatus } from './task-writer';
+
+/** How often an unreachable store is tried again. */
+const RETRY_MS = 5_000;
+
+export interface StoreStatus extends TaskWriterStatus {
+  store: string;
+  backend: StoreBackend;
+  /** The schema is in place and writes can land. */
+  ready: boolean;
+}
+
+export class Store {
+  readonly writer: TaskWriter;
+  readonly description: string;
+  private ready = false;
+  private retry: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly db: StoreDatabase,
+    target: Exclude<StoreTarget, { kind: 'memory' }>,
+    private readonly logger: Logger,
+    writerOptions: TaskWriterOptions,
+  ) {
+    this.description = describeStore(target);
+    this.writer = new TaskWriter(taskSink(db), logger, writerOptions);
+  }
+
+  /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
+  static async open(target: StoreTarget, logger: Logger, writerOptions: TaskWriterOptions = {}): Promise<Store | null> {
+    if (target.kind === 'memory') return null;
+    const db = target.kind === 'sqlite' ? new SqliteDatabase(target.file) : new PostgresDatabase(target.url, logger);
+    const store = new Store(db, target, logger, writerOptions);
+    await store.prepare();
+    store.writer.start();
+    return store;
+  }
+
+  get backend(): StoreBackend {
+    return this.db.backend;
+  }
+
+  /** Migrate; on failure (unreachable, disk) log it and try again later. A newer schema is fatal. */
+  private async prepare(): Promise<void> {
+    try {
+      const report = await migrate(this.db, MIGRATIONS);
+      this.ready = true;
+      if (report.applied.length > 0) this.logger.info({ store: this.description, from: report.from, to: report.to }, 'store schema migrated');
+    } catch (error) {
+      if (error instanceof SchemaTooNewError) throw error;
+      this.logger.warn({ store: this.description, err: errorText(error) }, 'the store is unreachable: monitoring goes on in memory, and the store is tried again every 5 s');
+      if (!this.closed) {
+        this.retry = setTimeout(() => void this.prepare(), RETRY_MS);
+        this.retry.unref();
+      }
+    }
+  }
+
+  /** The most recently changed stored tasks, at most `limit`, oldest first (the order to restore them in). */
+  async recentTasks(limit: number): Promise<TaskRecord[]> {
+    if (!this.ready) return [];
+    const rows = await this.db.runner.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ORDER BY updated_at DESC, uuid LIMIT $1`, [limit]);
+    return rows.reverse().map(taskFromRow);
+  }
+
+  status(): StoreStatus {
+    const writer = this.writer.status();
+    const degraded = writer.degraded || !this.ready;
+    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded };
+  }
+
+  /** Write what is pending, then close (SIGTERM loses nothing the store takes). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    await this.writer.stop();
+    await this.db.close();
+  }
+}
