@@ -48,7 +48,13 @@ export class Store {
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
   static async open(target: StoreTarget, logger: Logger, writerOptions: TaskWriterOptions = {}): Promise<Store | null> {
     if (target.kind === 'memory') return null;
-    const db = target.kind === 'sqlite' ? new SqliteDatabase(target.file) : new PostgresDatabase(target.url, logger);
+    let db: StoreDatabase;
+    try {
+      db = target.kind === 'sqlite' ? new SqliteDatabase(target.file) : new PostgresDatabase(target.url, logger);
+    } catch (error) {
+      // A file that is not SQLite, a directory that cannot be created: a configuration error, said as one.
+      throw new Error(`--store ${describeStore(target)}: ${errorText(error)}`);
+    }
     const store = new Store(db, target, logger, writerOptions);
     await store.prepare();
     store.writer.start();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseConfig } from '../../server/config/config';
 import { describeStore, parseStoreUrl, StoreUrlError } from '../../server/store/store-url';
 
 describe('--store', () => {
@@ -19,5 +20,20 @@ describe('--store', () => {
         bad,
       );
     }
+  });
+
+  it("accepts Flower's --persistent and --db: a SQLite file beside Flower's own; --store wins", () => {
+    const storeOf = (args: string[], env: Record<string, string> = {}) => {
+      const parsed = parseConfig(args, env);
+      if (parsed.kind !== 'config') throw new Error(parsed.output);
+      return parsed.config.storeTarget;
+    };
+    assert.deepEqual(storeOf([]), { kind: 'memory' });
+    assert.deepEqual(storeOf(['--persistent']), { kind: 'sqlite', file: 'flower.sqlite' });
+    assert.deepEqual(storeOf(['--persistent', '--db', '/var/lib/flower/state', '--state-save-interval', '10000']), { kind: 'sqlite', file: '/var/lib/flower/state.sqlite' });
+    assert.deepEqual(storeOf([], { FLOWER_PERSISTENT: 'True', FLOWER_DB: 'fl' }), { kind: 'sqlite', file: 'fl.sqlite' });
+    assert.deepEqual(storeOf(['--persistent', '--store', 'sqlite:/x.db']), { kind: 'sqlite', file: '/x.db' });
+    const bad = parseConfig(['--store', 'mysql://db/x'], {});
+    assert.ok(bad.kind === 'exit' && bad.code !== 0 && bad.output.includes('--store must be'), JSON.stringify(bad));
   });
 });
