@@ -53,7 +53,9 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   if (store) {
     const restored = await store.recentTasks(config.maxTasks);
     for (const task of restored) monitor.state.restoreTask(task);
-    logger.info({ store: store.description, tasks: restored.length }, 'task history restored');
+    const workers = await store.recentWorkers(config.maxWorkers);
+    for (const worker of workers) monitor.state.restoreWorker(worker);
+    logger.info({ store: store.description, tasks: restored.length, workers: workers.length }, 'history restored');
   }
   const aggregates = new LiveAggregates();
   const eventTail = new EventTail();
@@ -230,6 +232,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     hub,
     metrics,
     taskWriter: store?.writer ?? null,
+    workerWriter: store?.workerWriter ?? null,
     broadcast: (method) => void monitor.broadcast(method),
     enableEvents: config.enableEvents,
     logger,

@@ -13,7 +13,7 @@
  * | any event is applied | the live event tail |
  * | a task changes | overview aggregates → live views (task page, tasks list) → metrics → the store (batched) |
  * | Celeriac sends a revocation | live views (the "revoke pending" mark) → the store |
- * | a worker changes | overview aggregates → live views (its row) |
+ * | a worker changes | overview aggregates → live views (its row) → the store (every 2 s) |
  * | a worker comes online | inspect it (debounced) |
  * | a worker answered inspection | re-apply pauses → pre-zero its metrics → live views (queues, pool size) |
  * | a worker is forgotten | drop its inspect data → live views (remove its row) |
@@ -26,6 +26,7 @@ import type { QueueMonitor } from './control/queue-monitor';
 import type { TaskEvent } from './protocol/events';
 import type { ClusterState } from './state/cluster-state';
 import type { TaskRecord } from './state/task-record';
+import type { WorkerRecord } from './state/worker-registry';
 import type { RealtimeHub } from './realtime/hub';
 import type { EventTail } from './views/event-tail';
 import type { LiveAggregates } from './views/live-aggregates';
@@ -47,8 +48,9 @@ export interface WiredParts {
   eventTail: EventTail;
   hub: Pick<RealtimeHub, 'taskChanged' | 'workerChanged' | 'workerRemoved' | 'queuesChanged'>;
   metrics: MetricsListener;
-  /** The store's writer (server/store/task-writer.ts), or null with `--store memory`. */
-  taskWriter: { taskChanged(task: TaskRecord): void } | null;
+  /** The store's task writer (server/store/change-writer.ts), or null with `--store memory`. */
+  taskWriter: { changed(task: TaskRecord): void } | null;
+  workerWriter: { changed(worker: WorkerRecord): void } | null;
   /** Fire-and-forget broadcast to every worker (failures are logged by the caller's monitor). */
   broadcast: (method: 'heartbeat' | 'enable_events') => void;
   enableEvents: boolean;
@@ -78,16 +80,17 @@ export function wireListeners(parts: WiredParts): void {
       aggregates.taskChanged(task, event);
       hub.taskChanged(task.uuid, createsTask(task, event));
       metrics.taskChanged(task, event);
-      taskWriter?.taskChanged(task);
+      taskWriter?.changed(task);
     },
     // No event yet, but the task page and the list show the "revoke pending" mark at once.
     taskRevokeRequested: (task) => {
       hub.taskChanged(task.uuid, false);
-      taskWriter?.taskChanged(task);
+      taskWriter?.changed(task);
     },
     workerChanged: (worker) => {
       aggregates.workerChanged();
       hub.workerChanged(worker.hostname);
+      parts.workerWriter?.changed(worker);
     },
     workerOnline: (worker) => inspector.workerOnline(worker.hostname),
     workerRemoved: (hostname) => {

@@ -150,6 +150,11 @@ export class ClusterState {
     this.lamport = Math.max(this.lamport, task.clock);
   }
 
+  /** Put back a worker the store kept: offline until it is heard from (no listener hears of it). */
+  restoreWorker(worker: WorkerRecord): void {
+    this.workers.restore(worker);
+  }
+
   /**
    * Mark a retained task as revoke-requested. An id Celeriac does not know creates nothing
    * (returns null): revoking arbitrary ids must not grow memory. Counts as an update for the LRU,

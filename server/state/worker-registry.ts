@@ -177,6 +177,11 @@ export class WorkerRegistry {
     return worker;
   }
 
+  /** Put back a worker the store kept; one already known (heard from first) is left alone. */
+  restore(worker: WorkerRecord): void {
+    if (!this.workers.peek(worker.hostname)) this.workers.set(worker.hostname, worker);
+  }
+
   delete(hostname: string): boolean {
     return this.workers.delete(hostname);
   }

@@ -16,12 +16,16 @@ import { MIGRATIONS, type StoreBackend } from './schema';
 import { SqliteDatabase } from './sqlite';
 import { describeStore, type StoreTarget } from './store-url';
 import { TASK_COLUMNS, taskFromRow, taskSink } from './task-row';
-import { TaskWriter, type TaskWriterOptions, type TaskWriterStatus } from './task-writer';
+import { workerFromRow, workerSink } from './worker-row';
+import type { WorkerRecord } from '../state/worker-registry';
+import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from './change-writer';
 
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
 
-export interface StoreStatus extends TaskWriterStatus {
+export interface StoreStatus extends ChangeWriterStatus {
+  /** The worker records' writer (the fields above are the tasks'). */
+  workers: ChangeWriterStatus;
   store: string;
   backend: StoreBackend;
   /** The schema is in place and writes can land. */
@@ -29,7 +33,9 @@ export interface StoreStatus extends TaskWriterStatus {
 }
 
 export class Store {
-  readonly writer: TaskWriter;
+  readonly writer: ChangeWriter<TaskRecord>;
+  /** Worker records: few, but changed by every heartbeat, so written every 2 s. */
+  readonly workerWriter: ChangeWriter<WorkerRecord>;
   readonly description: string;
   private ready = false;
   private retry: NodeJS.Timeout | null = null;
@@ -39,14 +45,15 @@ export class Store {
     private readonly db: StoreDatabase,
     target: Exclude<StoreTarget, { kind: 'memory' }>,
     private readonly logger: Logger,
-    writerOptions: TaskWriterOptions,
+    writerOptions: ChangeWriterOptions,
   ) {
     this.description = describeStore(target);
-    this.writer = new TaskWriter(taskSink(db), logger, writerOptions);
+    this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, writerOptions);
+    this.workerWriter = new ChangeWriter('workers', workerSink(db), (worker) => worker.hostname, logger, { intervalMs: 2_000, maxPending: 10_000 });
   }
 
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
-  static async open(target: StoreTarget, logger: Logger, writerOptions: TaskWriterOptions = {}): Promise<Store | null> {
+  static async open(target: StoreTarget, logger: Logger, writerOptions: ChangeWriterOptions = {}): Promise<Store | null> {
     if (target.kind === 'memory') return null;
     let db: StoreDatabase;
     try {
@@ -58,6 +65,7 @@ export class Store {
     const store = new Store(db, target, logger, writerOptions);
     await store.prepare();
     store.writer.start();
+    store.workerWriter.start();
     return store;
   }
 
@@ -88,10 +96,21 @@ export class Store {
     return rows.reverse().map(taskFromRow);
   }
 
+  /** Stored workers, at most `limit`, the most recently heard last (the order to restore them in). */
+  async recentWorkers(limit: number): Promise<WorkerRecord[]> {
+    if (!this.ready) return [];
+    const rows = await this.db.runner.rows('SELECT hostname, record, last_heard FROM workers ORDER BY updated_at DESC, hostname LIMIT $1', [limit]);
+    return rows
+      .reverse()
+      .map(workerFromRow)
+      .filter((worker): worker is WorkerRecord => worker !== null);
+  }
+
   status(): StoreStatus {
     const writer = this.writer.status();
-    const degraded = writer.degraded || !this.ready;
-    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded };
+    const workers = this.workerWriter.status();
+    const degraded = writer.degraded || workers.degraded || !this.ready;
+    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, workers };
   }
 
   /** Write what is pending, then close (SIGTERM loses nothing the store takes). */
@@ -99,6 +118,7 @@ export class Store {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
     await this.writer.stop();
+    await this.workerWriter.stop();
     await this.db.close();
   }
 }

@@ -6,7 +6,7 @@
 import type { JsonValue } from '../protocol/events';
 import { TaskRecord, type RevokeRequest } from '../state/task-record';
 import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
-import type { TaskSink } from './task-writer';
+import type { ChangeSink } from './change-writer';
 
 /** Column order of the statements below; each maps one TaskRecord field. */
 export const TASK_COLUMNS = [
@@ -186,6 +186,6 @@ export function taskFromRow(row: Record<string, unknown>): TaskRecord {
 }
 
 /** The task writer's sink on a database: each batch is one transaction of multi-row upserts. */
-export function taskSink(db: Pick<StoreDatabase, 'transaction'>): TaskSink {
+export function taskSink(db: Pick<StoreDatabase, 'transaction'>): ChangeSink<TaskRecord> {
   return { write: (tasks, at) => db.transaction((sql) => upsertTasks(sql, tasks, at)) };
 }

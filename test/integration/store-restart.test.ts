@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RunningCeleriac } from '../../server/server';
-import type { CeleriacStatus, TaskRow } from '../../server/views/types';
+import type { CeleriacStatus, TaskRow, WorkersSnapshot } from '../../server/views/types';
 import { startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
 import { sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
 import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
@@ -92,6 +92,11 @@ describe('history across a restart (real workers)', { timeout: 180_000 }, () => 
         for (const task of before) assert.deepEqual(byId.get(task.uuid), task, `task ${task.name} is back as it was`);
         const failed = after.tasks.find((t) => t.state === 'FAILURE');
         assert.match(failed?.traceback ?? '', /kept across restarts/);
+        // The worker is back with its counters (a heartbeat alone would bring it back at zero).
+        const workers = (await getJson<WorkersSnapshot>(second.url, '/api/celeriac/workers')).body.workers;
+        const restoredWorker = workers.find((w) => w.hostname === 'history@restart');
+        assert.ok(restoredWorker, 'the worker is listed before it is heard from');
+        assert.ok(restoredWorker.processed >= 3 && restoredWorker.failed >= 1, JSON.stringify(restoredWorker));
         const status = (await getJson<CeleriacStatus>(second.url, '/api/celeriac/status')).body;
         assert.deepEqual([status.store?.ready, status.store?.degraded, status.store?.backend], [true, false, store.name === 'SQLite' ? 'sqlite' : 'postgresql']);
       } finally {

@@ -18,7 +18,7 @@ import { PostgresDatabase } from '../../server/store/postgres';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../server/store/schema';
 import { SqliteDatabase } from '../../server/store/sqlite';
 import { loadTask, ROWS_PER_STATEMENT, taskSink, upsertTasks } from '../../server/store/task-row';
-import { TaskWriter } from '../../server/store/task-writer';
+import { ChangeWriter } from '../../server/store/change-writer';
 import { queryStoredTasks } from '../../server/store/task-queries';
 import { queryTasksPage } from '../../server/state/task-query';
 import { parseTaskFilter } from '../../server/http/params';
@@ -197,11 +197,11 @@ for (const make of [sqliteBackend, postgresBackend]) {
     it('the task writer keeps changes while the store refuses them and writes them once it takes them', async () => {
       // A database without the schema refuses every write, as one that went away does.
       const db = await backend.open();
-      const writer = new TaskWriter(taskSink(db), createLogger('silent'), { maxPending: 1_000 });
+      const writer = new ChangeWriter('tasks', taskSink(db), (t) => t.uuid, createLogger('silent'), { maxPending: 1_000 });
       const state = new ClusterState({ maxTasks: 5_000, maxWorkers: 10 });
       for (let n = 0; n < 1_200; n++) {
         state.apply(event('task-received', `w-${n}`, T0 + n, { name: 'tasks.add' }));
-        writer.taskChanged(state.getTask(`w-${n}`) as TaskRecord);
+        writer.changed(state.getTask(`w-${n}`) as TaskRecord);
       }
       await writer.flush();
       const down = writer.status();

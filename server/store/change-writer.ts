@@ -1,39 +1,38 @@
 /**
- * Writes changed tasks to the store off the hot path. An event only marks its task dirty (one Map
- * write); every `intervalMs`, or sooner once `batchRows` tasks are dirty, the dirty tasks are
- * written in one go, each as its merged state at that moment — ten events on a task between two
- * flushes cost one row write, not ten.
+ * Writes changed records (tasks, workers) to the store off the hot path. An event only marks its
+ * record dirty (one Map write); every `intervalMs`, or sooner once `batchRows` are dirty, the dirty
+ * records are written in one go, each as its merged state at that moment — ten events on a task
+ * between two flushes cost one row write, not ten.
  *
- * The store failing never stops monitoring: a failed write keeps its tasks dirty and tries again
+ * The store failing never stops monitoring: a failed write keeps its records dirty and tries again
  * on the next flush; while the store is down the dirty set is bounded by `maxPending` (past it
- * the longest-waiting tasks are dropped and counted), and `status()` says it is degraded until a
+ * the longest-waiting records are dropped and counted), and `status()` says it is degraded until a
  * write succeeds again.
  */
 import type { Logger } from 'pino';
 import { errorText } from '../errors';
-import type { TaskRecord } from '../state/task-record';
 
 /** Where rows go: one call writes one batch (in one transaction). */
-export interface TaskSink {
-  write(tasks: readonly TaskRecord[], at: number): Promise<void>;
+export interface ChangeSink<T> {
+  write(records: readonly T[], at: number): Promise<void>;
 }
 
-export interface TaskWriterOptions {
+export interface ChangeWriterOptions {
   /** Longest a change waits before it is written (the SIGKILL loss bound). */
   intervalMs?: number;
-  /** A flush starts early once this many tasks are dirty, and writes at most this many per call. */
+  /** A flush starts early once this many records are dirty, and writes at most this many per call. */
   batchRows?: number;
-  /** Dirty tasks kept while the store is failing; past it the oldest are dropped and counted. */
+  /** Dirty records kept while the store is failing; past it the oldest are dropped and counted. */
   maxPending?: number;
   now?: () => number;
 }
 
-export interface TaskWriterStatus {
-  /** Tasks changed and not yet written. */
+export interface ChangeWriterStatus {
+  /** Records changed and not yet written. */
   pending: number;
-  /** Task rows written since start. */
+  /** Rows written since start. */
   written: number;
-  /** Changes lost because the store was down longer than `maxPending` tasks' worth. */
+  /** Changes lost because the store was down longer than `maxPending` records' worth. */
   dropped: number;
   /** Failed writes since start. */
   failures: number;
@@ -42,8 +41,8 @@ export interface TaskWriterStatus {
   lastError: string | null;
 }
 
-export class TaskWriter {
-  private dirty = new Map<string, TaskRecord>();
+export class ChangeWriter<T> {
+  private dirty = new Map<string, T>();
   private readonly intervalMs: number;
   private readonly batchRows: number;
   private readonly maxPending: number;
@@ -55,9 +54,12 @@ export class TaskWriter {
   private loggedError: string | null = null;
 
   constructor(
-    private readonly sink: TaskSink,
+    /** What is written, for the log: 'tasks', 'workers'. */
+    private readonly what: string,
+    private readonly sink: ChangeSink<T>,
+    private readonly keyOf: (record: T) => string,
     private readonly logger: Pick<Logger, 'warn' | 'info'>,
-    options: TaskWriterOptions = {},
+    options: ChangeWriterOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? 500;
     this.batchRows = options.batchRows ?? 5_000;
@@ -65,11 +67,12 @@ export class TaskWriter {
     this.now = options.now ?? (() => Date.now() / 1000);
   }
 
-  /** Hot path: remember that the task changed. The row is built at flush time from the record. */
-  taskChanged(task: TaskRecord): void {
-    // Re-inserting moves the task to the end: the Map's order is "longest waiting first".
-    this.dirty.delete(task.uuid);
-    this.dirty.set(task.uuid, task);
+  /** Hot path: remember that the record changed. The row is built at flush time from the record. */
+  changed(record: T): void {
+    const key = this.keyOf(record);
+    // Re-inserting moves the record to the end: the Map's order is "longest waiting first".
+    this.dirty.delete(key);
+    this.dirty.set(key, record);
     if (this.dirty.size > this.maxPending) this.dropOldest();
     if (this.dirty.size >= this.batchRows && this.flushing === null) void this.flush();
   }
@@ -77,9 +80,9 @@ export class TaskWriter {
   private dropOldest(): void {
     const excess = this.dirty.size - this.maxPending;
     let n = 0;
-    for (const uuid of this.dirty.keys()) {
+    for (const key of this.dirty.keys()) {
       if (n++ >= excess) break;
-      this.dirty.delete(uuid);
+      this.dirty.delete(key);
     }
     this.counters.dropped += excess;
   }
@@ -102,9 +105,9 @@ export class TaskWriter {
   private async writeDirty(): Promise<void> {
     const batch = this.dirty;
     this.dirty = new Map();
-    const tasks = [...batch.values()];
-    for (let start = 0; start < tasks.length; start += this.batchRows) {
-      const chunk = tasks.slice(start, start + this.batchRows);
+    const records = [...batch.values()];
+    for (let start = 0; start < records.length; start += this.batchRows) {
+      const chunk = records.slice(start, start + this.batchRows);
       try {
         await this.sink.write(chunk, this.now());
         this.counters.written += chunk.length;
@@ -112,9 +115,12 @@ export class TaskWriter {
       } catch (error) {
         this.failed(error);
         // Keep what was not written, oldest first, behind nothing: changes made meanwhile are newer.
-        const unwritten = new Map<string, TaskRecord>();
-        for (const task of tasks.slice(start)) if (!this.dirty.has(task.uuid)) unwritten.set(task.uuid, task);
-        for (const [uuid, task] of this.dirty) unwritten.set(uuid, task);
+        const unwritten = new Map<string, T>();
+        for (const record of records.slice(start)) {
+          const key = this.keyOf(record);
+          if (!this.dirty.has(key)) unwritten.set(key, record);
+        }
+        for (const [key, record] of this.dirty) unwritten.set(key, record);
         this.dirty = unwritten;
         if (this.dirty.size > this.maxPending) this.dropOldest();
         return;
@@ -128,18 +134,18 @@ export class TaskWriter {
     // One line per distinct error, not one per flush.
     if (this.lastError !== this.loggedError) {
       this.loggedError = this.lastError;
-      this.logger.warn({ err: this.lastError, pending: this.dirty.size }, 'the store is not taking writes; tasks stay in memory and are written when it is back');
+      this.logger.warn({ err: this.lastError, pending: this.dirty.size, records: this.what }, 'the store is not taking writes; changes stay in memory and are written when it is back');
     }
   }
 
   private recovered(): void {
     if (this.lastError === null) return;
-    this.logger.info({ failures: this.counters.failures }, 'the store takes writes again');
+    this.logger.info({ failures: this.counters.failures, records: this.what }, 'the store takes writes again');
     this.lastError = null;
     this.loggedError = null;
   }
 
-  status(): TaskWriterStatus {
+  status(): ChangeWriterStatus {
     return { pending: this.dirty.size, ...this.counters, degraded: this.lastError !== null, lastError: this.lastError };
   }
 

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../server/log';
 import { TaskRecord } from '../../server/state/task-record';
-import { TaskWriter, type TaskSink } from '../../server/store/task-writer';
+import { ChangeWriter, type ChangeSink } from '../../server/store/change-writer';
 
-class RecordingSink implements TaskSink {
+class RecordingSink implements ChangeSink<TaskRecord> {
   readonly batches: { uuids: string[]; states: string[]; at: number }[] = [];
   failWith: Error | null = null;
   async write(tasks: readonly TaskRecord[], at: number): Promise<void> {
@@ -27,13 +27,13 @@ const task = (uuid: string, state = 'RECEIVED'): TaskRecord => {
   return record;
 };
 
-describe('task writer', () => {
+describe('change writer (tasks)', () => {
   it('writes each changed task once per flush, in its state at flush time', async () => {
     const sink = new RecordingSink();
-    const writer = new TaskWriter(sink, logger, { now: () => 42 });
+    const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { now: () => 42 });
     const a = task('a');
-    for (let n = 0; n < 1_000; n++) writer.taskChanged(a);
-    writer.taskChanged(task('b'));
+    for (let n = 0; n < 1_000; n++) writer.changed(a);
+    writer.changed(task('b'));
     a.state = 'SUCCESS';
     assert.equal(writer.status().pending, 2);
     await writer.flush();
@@ -45,12 +45,12 @@ describe('task writer', () => {
 
   it('starts a flush early at batchRows and writes in batches of at most batchRows', async () => {
     const sink = new RecordingSink();
-    const writer = new TaskWriter(sink, logger, { batchRows: 10 });
-    for (let n = 0; n < 9; n++) writer.taskChanged(task(`t${n}`));
+    const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { batchRows: 10 });
+    for (let n = 0; n < 9; n++) writer.changed(task(`t${n}`));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(sink.batches.length, 0, 'below batchRows, the interval decides');
-    writer.taskChanged(task('t9'));
-    for (let n = 10; n < 25; n++) writer.taskChanged(task(`t${n}`));
+    writer.changed(task('t9'));
+    for (let n = 10; n < 25; n++) writer.changed(task(`t${n}`));
     await writer.flush();
     assert.equal(sink.rows, 25);
     assert.ok(
@@ -61,12 +61,12 @@ describe('task writer', () => {
 
   it('keeps what failed, bounded: the longest-waiting tasks are dropped and counted; it recovers', async () => {
     const sink = new RecordingSink();
-    const writer = new TaskWriter(sink, logger, { maxPending: 5, batchRows: 100 });
+    const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { maxPending: 5, batchRows: 100 });
     sink.failWith = new Error('connect ECONNREFUSED 127.0.0.1:5432');
-    for (let n = 0; n < 4; n++) writer.taskChanged(task(`old${n}`));
+    for (let n = 0; n < 4; n++) writer.changed(task(`old${n}`));
     await writer.flush();
     assert.deepEqual(writer.status(), { pending: 4, written: 0, dropped: 0, failures: 1, degraded: true, lastError: 'connect ECONNREFUSED 127.0.0.1:5432' });
-    for (let n = 0; n < 3; n++) writer.taskChanged(task(`new${n}`));
+    for (let n = 0; n < 3; n++) writer.changed(task(`new${n}`));
     await writer.flush();
     const status = writer.status();
     assert.deepEqual([status.pending, status.dropped, status.failures], [5, 2, 2]);
@@ -82,19 +82,19 @@ describe('task writer', () => {
 
   it('a change made during a failed write is kept, newest state', async () => {
     let fail = (): void => undefined;
-    const sink: TaskSink = {
+    const sink: ChangeSink<TaskRecord> = {
       write: () =>
         new Promise((_resolve, reject) => {
           fail = () => reject(new Error('disk full'));
         }),
     };
-    const writer = new TaskWriter(sink, logger);
+    const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger);
     const a = task('a');
-    writer.taskChanged(a);
+    writer.changed(a);
     const flushing = writer.flush();
     a.state = 'FAILURE';
-    writer.taskChanged(a);
-    writer.taskChanged(task('b'));
+    writer.changed(a);
+    writer.changed(task('b'));
     fail();
     await flushing;
     assert.equal(writer.status().pending, 2);
@@ -103,9 +103,9 @@ describe('task writer', () => {
 
   it('stop() writes what is dirty', async () => {
     const sink = new RecordingSink();
-    const writer = new TaskWriter(sink, logger, { intervalMs: 60_000 });
+    const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { intervalMs: 60_000 });
     writer.start();
-    writer.taskChanged(task('last'));
+    writer.changed(task('last'));
     await writer.stop();
     assert.deepEqual(
       sink.batches.map((b) => b.uuids),
