@@ -6,21 +6,19 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TaskRow } from '../../server/views/types';
-import { freePort, startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
+import { freePort, type PrivateRedisServer } from '../helpers/brokers';
+import { sendTasks } from '../helpers/celery';
 import { getJson, waitFor } from '../helpers/celeriac';
-import { createTestDatabase } from '../helpers/postgres';
+import { TEST_STORES } from '../helpers/postgres';
+import { TestResources } from '../helpers/resources';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (let step = cleanups.pop(); step; step = cleanups.pop()) await step();
-});
+/** Everything the tests start, stopped newest first. */
+const resources = new TestResources();
+after(() => resources.stopAll());
 
 interface CeleriacProcess {
   url: string;
@@ -33,7 +31,7 @@ async function startProcess(broker: string, store: string): Promise<CeleriacProc
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  cleanups.push(async () => {
+  resources.defer(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await once(child, 'exit');
@@ -56,38 +54,16 @@ async function tasksOf(url: string): Promise<TaskRow[]> {
 
 describe('history when the process is stopped or killed (real process, real workers)', { timeout: 240_000 }, () => {
   let redis: PrivateRedisServer;
-  let worker: CeleryWorker;
 
   it('starts a broker and a worker', async () => {
-    redis = await startRedisServer();
-    cleanups.push(() => redis.stop());
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'history@kill', concurrency: 4, sendEvents: true });
-    cleanups.push(() => worker.kill());
+    redis = await resources.redis();
+    await resources.worker({ brokerUrl: redis.url(0), nodeName: 'history@kill', concurrency: 4, sendEvents: true });
   });
 
-  const stores: { name: string; url: () => Promise<string> }[] = [
-    {
-      name: 'SQLite',
-      url: async () => {
-        const dir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-kill-'));
-        cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-        return `sqlite:${path.join(dir, 'celeriac.db')}`;
-      },
-    },
-    {
-      name: 'PostgreSQL',
-      url: async () => {
-        const database = await createTestDatabase();
-        cleanups.push(() => database.drop());
-        return database.url;
-      },
-    },
-  ];
-
-  for (const store of stores) {
+  for (const store of TEST_STORES) {
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       it(`${store.name}, ${signal}: the finished tasks are back`, async () => {
-        const storeUrl = await store.url();
+        const storeUrl = await store.url(resources);
         const first = await startProcess(redis.url(0), storeUrl);
         await waitFor('worker online', async () => (await getJson<Record<string, boolean>>(first.url, '/api/workers?status=1')).body['history@kill'] === true);
         await sendTasks(

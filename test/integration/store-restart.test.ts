@@ -5,26 +5,23 @@
  * does not stop monitoring: Celeriac starts in memory and says the store is degraded.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RunningCeleriac } from '../../server/server';
 import type { CeleriacStatus, TaskRow, WorkersSnapshot } from '../../server/views/types';
-import { startRedisServer, type PrivateRedisServer } from '../helpers/brokers';
-import { sendTasks, startWorker, type CeleryWorker } from '../helpers/celery';
+import type { PrivateRedisServer } from '../helpers/brokers';
+import { sendTasks } from '../helpers/celery';
 import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { TEST_STORES } from '../helpers/postgres';
+import { TestResources } from '../helpers/resources';
 
 interface Page {
   total: number;
   tasks: TaskRow[];
 }
 
-const cleanups: (() => Promise<unknown>)[] = [];
-after(async () => {
-  for (let step = cleanups.pop(); step; step = cleanups.pop()) await step();
-});
+/** Everything the tests start, stopped newest first. */
+const resources = new TestResources();
+after(() => resources.stopAll());
 
 async function finishedTasks(celeriac: RunningCeleriac, count: number): Promise<TaskRow[]> {
   return waitFor(
@@ -37,39 +34,17 @@ async function finishedTasks(celeriac: RunningCeleriac, count: number): Promise<
   );
 }
 
-const stores: { name: string; url: () => Promise<string> }[] = [
-  {
-    name: 'SQLite',
-    url: async () => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-restart-'));
-      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-      return `sqlite:${path.join(dir, 'celeriac.db')}`;
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    url: async () => {
-      const database: TestDatabase = await createTestDatabase();
-      cleanups.push(() => database.drop());
-      return database.url;
-    },
-  },
-];
-
 describe('history across a restart (real workers)', { timeout: 180_000 }, () => {
   let redis: PrivateRedisServer;
-  let worker: CeleryWorker;
 
   it('starts a broker and a worker', async () => {
-    redis = await startRedisServer();
-    cleanups.push(() => redis.stop());
-    worker = await startWorker({ brokerUrl: redis.url(0), nodeName: 'history@restart', concurrency: 2, sendEvents: true });
-    cleanups.push(() => worker.kill());
+    redis = await resources.redis();
+    await resources.worker({ brokerUrl: redis.url(0), nodeName: 'history@restart', concurrency: 2, sendEvents: true });
   });
 
-  for (const store of stores) {
+  for (const store of TEST_STORES) {
     it(`${store.name}: every task is back after a restart, traceback included`, async () => {
-      const storeUrl = await store.url();
+      const storeUrl = await store.url(resources);
       const args = ['--broker', redis.url(0), '--store', storeUrl];
       const first = await startTestCeleriac(args);
       let second: RunningCeleriac | null = null;
