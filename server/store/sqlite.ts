@@ -3,11 +3,19 @@
  * wait for the writer; synchronous=NORMAL, so a commit costs no fsync (a power cut may lose the
  * last commits, never corrupt the file); a busy timeout for the moments another connection
  * checkpoints.
+ *
+ * Writes (`transaction`) run in a thread of their own (./sqlite-writer-thread.ts) on a second
+ * connection, so the event loop never waits on the disk; this connection migrates at start and
+ * reads. A thread that dies is started again by the next write.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Worker } from 'node:worker_threads';
+import { errorText } from '../errors';
+import { startTypeScriptWorker } from '../worker-thread';
 import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
+import type { WriteReply, WriteRequest, WriterThreadInit } from './sqlite-writer-thread';
 
 /** Distinct statement texts kept prepared; past it the cache starts again (statements are cheap to prepare). */
 const MAX_PREPARED = 256;
@@ -25,26 +33,21 @@ export class SqliteDatabase implements StoreDatabase {
     this.db.pragma('foreign_keys = ON');
   }
 
-  /** Prepared statements by their text: the writer runs the same few statements over and over. */
-  private readonly prepared = new Map<string, { statement: Database.Statement; order: number[] }>();
+  /** Prepared statements by their text: the same few statements run over and over. */
+  private readonly prepared = new Map<string, Database.Statement>();
+  private thread: Worker | null = null;
+  private readonly waiting = new Map<number, (reply: WriteReply) => void>();
+  private nextRequest = 0;
 
-  /**
-   * The same statements as PostgreSQL: each `$n` becomes a `?`, and the parameters are passed in
-   * the order the placeholders appear (a `$n` may appear more than once).
-   */
   private bind(sql: string, params: readonly SqlValue[]): { statement: Database.Statement; values: SqlValue[] } {
-    let entry = this.prepared.get(sql);
-    if (!entry) {
-      const order: number[] = [];
-      const text = sql.replace(/\$(\d+)/g, (_match, n: string) => {
-        order.push(Number(n) - 1);
-        return '?';
-      });
-      entry = { statement: this.db.prepare(text), order };
+    const { text, values } = positional(sql, params);
+    let statement = this.prepared.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
       if (this.prepared.size >= MAX_PREPARED) this.prepared.clear();
-      this.prepared.set(sql, entry);
+      this.prepared.set(text, statement);
     }
-    return { statement: entry.statement, values: entry.order.map((i) => params[i] ?? null) };
+    return { statement, values };
   }
 
   readonly runner: SqlRunner = {
@@ -63,8 +66,50 @@ export class SqliteDatabase implements StoreDatabase {
     return this.inTransaction('BEGIN IMMEDIATE', work);
   }
 
-  transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
-    return this.inTransaction('BEGIN', work);
+  /** Collect the statements `work` executes and run them in one transaction on the writer thread. */
+  async transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    if (this.db.memory) return this.inTransaction('BEGIN', work); // a second connection would see another database
+    const statements: WriteRequest['statements'] = [];
+    const collecting: SqlRunner = {
+      execute: async (sql, params = []) => {
+        statements.push(positionalStatement(sql, params));
+      },
+      rows: () => Promise.reject(new Error('a write transaction on the writer thread cannot read')),
+    };
+    const result = await work(collecting);
+    if (statements.length > 0) await this.writeOnThread(statements);
+    return result;
+  }
+
+  private writeOnThread(statements: WriteRequest['statements']): Promise<void> {
+    const thread = this.writerThread();
+    const id = ++this.nextRequest;
+    // Referenced while a write is under way (a shutdown's last flush must finish), idle otherwise.
+    thread.ref();
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (reply) => (reply.ok ? resolve() : reject(new Error(reply.error))));
+      thread.postMessage({ id, statements } satisfies WriteRequest);
+    });
+  }
+
+  private writerThread(): Worker {
+    if (this.thread) return this.thread;
+    const thread = startTypeScriptWorker(new URL('./sqlite-writer-thread.ts', import.meta.url), { file: this.db.name } satisfies WriterThreadInit);
+    thread.on('message', (reply: WriteReply) => {
+      this.waiting.get(reply.id)?.(reply);
+      this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) thread.unref();
+    });
+    const fail = (error: string): void => {
+      if (this.thread === thread) this.thread = null;
+      for (const [id, settle] of this.waiting) settle({ id, ok: false, error });
+      this.waiting.clear();
+    };
+    thread.on('error', (error) => fail(`the SQLite writer thread failed: ${errorText(error)}`));
+    thread.on('exit', (code) => fail(`the SQLite writer thread exited (${code})`));
+    thread.unref();
+    this.thread = thread;
+    return thread;
   }
 
   private async inTransaction<T>(begin: string, work: (sql: SqlRunner) => Promise<T>): Promise<T> {
@@ -79,7 +124,37 @@ export class SqliteDatabase implements StoreDatabase {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    const thread = this.thread;
+    this.thread = null;
+    if (thread) await thread.terminate();
     this.db.close();
   }
+}
+
+/** Texts and orders of `$n` statements already translated (statements repeat). */
+const translated = new Map<string, { text: string; order: number[] }>();
+
+/**
+ * The same statements as PostgreSQL: each `$n` becomes a `?`, and the parameters are passed in
+ * the order the placeholders appear (a `$n` may appear more than once).
+ */
+function positional(sql: string, params: readonly SqlValue[]): { text: string; values: SqlValue[] } {
+  let entry = translated.get(sql);
+  if (!entry) {
+    const order: number[] = [];
+    const text = sql.replace(/\$(\d+)/g, (_match, n: string) => {
+      order.push(Number(n) - 1);
+      return '?';
+    });
+    entry = { text, order };
+    if (translated.size >= MAX_PREPARED) translated.clear();
+    translated.set(sql, entry);
+  }
+  return { text: entry.text, values: entry.order.map((i) => params[i] ?? null) };
+}
+
+function positionalStatement(sql: string, params: readonly SqlValue[]): { sql: string; values: SqlValue[] } {
+  const { text, values } = positional(sql, params);
+  return { sql: text, values };
 }

@@ -13,7 +13,7 @@ const SERVER = path.resolve(import.meta.dirname, '../../server');
 
 /** Lowest first. Each layer may import the layers listed before it, never those after or beside it. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['errors', 'log'],
+  ['errors', 'log', 'worker-thread'],
   ['protocol'],
   ['broker', 'state'],
   ['control'],

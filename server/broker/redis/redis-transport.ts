@@ -9,7 +9,8 @@
  * this class decodes the raw messages it hands over, in order.
  */
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTypeScriptWorker } from '../../worker-thread';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JsonValue } from '../../protocol/events';
@@ -90,11 +91,7 @@ export class RedisTransport extends TrackedTransport implements BrokerTransport 
       // The same limit decodeRedisMessage applies, enforced while reading.
       maxMessageBytes: DEFAULT_DECODE_OPTIONS.maxMessageBytes,
     };
-    // The thread's entry is TypeScript: a tiny bootstrap registers tsx in the thread (as
-    // bin/celeriac.js does for the process) and then loads it.
-    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-      .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./subscriber-thread.ts', import.meta.url).href)}); })`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: init });
+    const worker = startTypeScriptWorker(new URL('./subscriber-thread.ts', import.meta.url), init);
     this.subscriber = worker;
     const ack = (message: ToSubscriber): void => worker.postMessage(message);
     let warnedCannotReach = false;

@@ -1,0 +1,53 @@
+/**
+ * The SQLite writer thread: its own connection to the database file, running each batch of
+ * statements the main thread sends in one transaction, so the event loop never waits on the disk.
+ * WAL lets the main thread's connection read meanwhile.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { errorText } from '../errors';
+import type { SqlValue } from './migrate';
+
+export interface WriterThreadInit {
+  file: string;
+}
+
+/** One batch: statements in `?` form (./sqlite.ts translates), run in one transaction. */
+export interface WriteRequest {
+  id: number;
+  statements: { sql: string; values: SqlValue[] }[];
+}
+
+export type WriteReply = { id: number; ok: true } | { id: number; ok: false; error: string };
+
+function run(port: NonNullable<typeof parentPort>, init: WriterThreadInit): void {
+  const db = new Database(init.file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  const prepared = new Map<string, Database.Statement>();
+  const statement = (sql: string): Database.Statement => {
+    let found = prepared.get(sql);
+    if (!found) {
+      found = db.prepare(sql);
+      if (prepared.size >= 256) prepared.clear();
+      prepared.set(sql, found);
+    }
+    return found;
+  };
+  const write = db.transaction((statements: WriteRequest['statements']) => {
+    for (const { sql, values } of statements) statement(sql).run(...values);
+  });
+  port.on('message', (request: WriteRequest) => {
+    let reply: WriteReply;
+    try {
+      write(request.statements);
+      reply = { id: request.id, ok: true };
+    } catch (error) {
+      reply = { id: request.id, ok: false, error: errorText(error) };
+    }
+    port.postMessage(reply);
+  });
+}
+
+if (parentPort) run(parentPort, workerData as WriterThreadInit);
