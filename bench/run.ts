@@ -21,7 +21,8 @@
  * `npm run bench:soak` for the process's RSS per retained task).
  *
  * Env: BENCH_STEP_SECONDS (60), BENCH_RATES_REDIS, BENCH_RATES_AMQP (comma lists, events/s),
- * BENCH_BROKERS (redis,amqp; empty for the in-process figures only).
+ * BENCH_BROKERS (redis,amqp; empty for the in-process figures only), BENCH_CELERIAC_ARGS (more
+ * options for the measured process, space-separated, e.g. "--store sqlite:/tmp/bench.db").
  */
 import { celeryStream, redisEnvelope } from './celery-stream';
 import { cpuSecondsOf, lagSeconds, privateBroker, sleep, startCeleriac, startPublisher, waitForDrain } from './harness';
@@ -35,6 +36,8 @@ const RATES: Record<string, number[]> = {
   redis: (process.env.BENCH_RATES_REDIS ?? '10000,20000,30000,40000,50000,60000,80000,100000,120000').split(',').map(Number),
   amqp: (process.env.BENCH_RATES_AMQP ?? '10000,20000,30000,40000,50000,60000,80000').split(',').map(Number),
 };
+/** More options for the measured process (BENCH_CELERIAC_ARGS). */
+const EXTRA_CELERIAC_ARGS = (process.env.BENCH_CELERIAC_ARGS ?? '').split(' ').filter((a) => a !== '');
 const BROKERS = (process.env.BENCH_BROKERS ?? 'redis,amqp').split(',').filter((b) => b !== '') as ('redis' | 'amqp')[];
 const KEEP_UP_SECONDS = 1;
 
@@ -87,7 +90,7 @@ async function step(kind: 'redis' | 'amqp', url: string, celeriac: Celeriac, rat
 
 async function throughput(kind: 'redis' | 'amqp'): Promise<void> {
   const { url, cleanup } = await privateBroker(kind, 'celeriac-bench');
-  const celeriac = await startCeleriac(url, ['--ui', '--enable-events']);
+  const celeriac = await startCeleriac(url, ['--ui', '--enable-events', ...EXTRA_CELERIAC_ARGS]);
   console.log(`\n## ${kind}: the real process (UI, metrics, inspection on), ${STEP_SECONDS} s per step`);
   try {
     // First, on a fresh process: the burst Flower loses, 80,000 events as fast as possible.
