@@ -74,7 +74,9 @@ export class ChangeWriter<T> {
     this.dirty.delete(key);
     this.dirty.set(key, record);
     if (this.dirty.size > this.maxPending) this.dropOldest();
-    if (this.dirty.size >= this.batchRows && this.flushing === null) void this.flush();
+    // Early only while the store takes writes: once it fails, the interval alone retries, so a
+    // down database is not asked again after every event.
+    if (this.dirty.size >= this.batchRows && this.flushing === null && this.lastError === null) void this.flush();
   }
 
   private dropOldest(): void {

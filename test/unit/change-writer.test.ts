@@ -80,6 +80,20 @@ describe('change writer (tasks)', () => {
     assert.deepEqual({ ...writer.status() }, { pending: 0, written: 5, dropped: 2, failures: 2, degraded: false, lastError: null });
   });
 
+  it('while the store fails, reaching batchRows does not start another write: the interval retries', async () => {
+    const sink = new RecordingSink();
+    sink.failWith = new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { batchRows: 10, intervalMs: 60_000 });
+    for (let n = 0; n < 100; n++) {
+      writer.changed(task(`t${n}`));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual([writer.status().failures, writer.status().pending], [1, 100]);
+    sink.failWith = null;
+    await writer.flush();
+    assert.equal(sink.rows, 100);
+  });
+
   it('a change made during a failed write is kept, newest state', async () => {
     let fail = (): void => undefined;
     const sink: ChangeSink<TaskRecord> = {
