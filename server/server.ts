@@ -105,7 +105,8 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   router.get('/healthcheck', (_req, res) => {
     const health = monitor.health();
     // A degraded store is said, not failed: monitoring goes on in memory (History in the README).
-    const storeNote = store?.status().degraded ? ` (store degraded: ${store.status().lastError ?? 'not reachable'})` : '';
+    const storeStatus = store?.status();
+    const storeNote = storeStatus?.degraded ? ` (store degraded: ${storeStatus.lastError ?? 'not reachable'})` : '';
     res
       .status(health.ok ? 200 : 503)
       .type('text/plain')

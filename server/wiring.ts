@@ -58,7 +58,7 @@ export interface WiredParts {
 }
 
 export function wireListeners(parts: WiredParts): void {
-  const { state, inspector, hub, aggregates, metrics, taskWriter } = parts;
+  const { state, inspector, hub, aggregates, metrics, taskWriter, workerWriter } = parts;
 
   const { logger } = parts;
   parts.transport.onStatus((status) => {
@@ -90,7 +90,7 @@ export function wireListeners(parts: WiredParts): void {
     workerChanged: (worker) => {
       aggregates.workerChanged();
       hub.workerChanged(worker.hostname);
-      parts.workerWriter?.changed(worker);
+      workerWriter?.changed(worker);
     },
     workerOnline: (worker) => inspector.workerOnline(worker.hostname),
     workerRemoved: (hostname) => {

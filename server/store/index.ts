@@ -38,6 +38,8 @@ export class Store {
   readonly workerWriter: ChangeWriter<WorkerRecord>;
   readonly description: string;
   private ready = false;
+  /** Why the store could not be prepared, while it is not ready. */
+  private prepareError: string | null = null;
   private retry: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -78,10 +80,12 @@ export class Store {
     try {
       const report = await migrate(this.db, MIGRATIONS);
       this.ready = true;
+      this.prepareError = null;
       if (report.applied.length > 0) this.logger.info({ store: this.description, from: report.from, to: report.to }, 'store schema migrated');
     } catch (error) {
       if (error instanceof SchemaTooNewError) throw error;
-      this.logger.warn({ store: this.description, err: errorText(error) }, 'the store is unreachable: monitoring goes on in memory, and the store is tried again every 5 s');
+      this.prepareError = errorText(error);
+      this.logger.warn({ store: this.description, err: this.prepareError }, 'the store is unreachable: monitoring goes on in memory, and the store is tried again every 5 s');
       if (!this.closed) {
         this.retry = setTimeout(() => void this.prepare(), RETRY_MS);
         this.retry.unref();
@@ -89,10 +93,14 @@ export class Store {
     }
   }
 
-  /** The most recently changed stored tasks, at most `limit`, oldest first (the order to restore them in). */
+  /**
+   * The most recently changed stored tasks, at most `limit`, oldest first (the order to restore
+   * them in). One flush writes many rows with the same `updated_at`: within it, the task's own
+   * last event decides.
+   */
   async recentTasks(limit: number): Promise<TaskRecord[]> {
     if (!this.ready) return [];
-    const rows = await this.db.runner.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ORDER BY updated_at DESC, uuid LIMIT $1`, [limit]);
+    const rows = await this.db.runner.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ORDER BY updated_at DESC, timestamp DESC NULLS LAST, uuid LIMIT $1`, [limit]);
     return rows.reverse().map(taskFromRow);
   }
 
@@ -110,7 +118,8 @@ export class Store {
     const writer = this.writer.status();
     const workers = this.workerWriter.status();
     const degraded = writer.degraded || workers.degraded || !this.ready;
-    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, workers };
+    const lastError = writer.lastError ?? workers.lastError ?? this.prepareError;
+    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, lastError, workers };
   }
 
   /** Write what is pending, then close (SIGTERM loses nothing the store takes). */

@@ -93,6 +93,7 @@ describe('history across a restart (real workers)', { timeout: 180_000 }, () => 
       await finishedTasks(celeriac, 1);
       const status = (await getJson<CeleriacStatus>(celeriac.url, '/api/celeriac/status')).body;
       assert.deepEqual([status.store?.ready, status.store?.degraded], [false, true]);
+      assert.match(status.store?.lastError ?? '', /ECONNREFUSED/, 'the reason is said');
       assert.ok((status.store?.pending ?? 0) >= 1, 'the change waits for the store, in memory');
     } finally {
       await celeriac.close();
