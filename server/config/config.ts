@@ -4,6 +4,7 @@
  * users) > default. The result is validated with zod into a typed Config; anything wrong is
  * a ConfigError with one clear sentence.
  */
+import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { parseBrokerUrl, redactBrokerUrl, type BrokerTarget } from '../broker/url';
@@ -267,15 +268,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--store',
     kind: 'string',
     valueName: 'url',
-    description: 'where task history is kept across restarts: memory (nothing kept), sqlite:<path> or postgresql://user@host:port/database',
-    defaultValue: 'memory',
+    description: 'where task history is kept across restarts: sqlite:<path>, postgresql://user@host:port/database, or memory (nothing kept)',
+    // Empty means "not given": the default depends on --data-dir and Flower's --persistent/--db.
+    defaultValue: '',
+    defaultLabel: 'sqlite:<data-dir>/celeriac.db',
     env: ['CELERIAC_STORE'],
   },
   {
     key: 'persistent',
     flag: '--persistent',
     kind: 'bool',
-    description: "Flower's persistence: with --store memory, keep history in a SQLite file named after --db (<db>.sqlite)",
+    description: "Flower's persistence: without --store, keep history in a SQLite file named after --db (<db>.sqlite)",
     defaultValue: false,
     env: ['CELERIAC_PERSISTENT', 'FLOWER_PERSISTENT'],
   },
@@ -496,7 +499,7 @@ const schema = z.object({
   brokerApi: z.string().url().nullable(),
   resultBackend: z.string().nullable(),
   dataDir: z.string().min(1),
-  store: z.string().min(1),
+  store: z.string(),
   persistent: z.boolean(),
   db: z.string().min(1),
   stateSaveInterval: z.number().int().min(0),
@@ -585,7 +588,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
     broker,
     brokerRedacted: redactBrokerUrl(broker),
     brokerTarget,
-    storeTarget: checkedStore(rest.store !== 'memory' || !rest.persistent ? rest.store : `sqlite:${rest.db}.sqlite`),
+    storeTarget: checkedStore(rest.store !== '' ? rest.store : rest.persistent ? `sqlite:${rest.db}.sqlite` : `sqlite:${path.join(rest.dataDir, 'celeriac.db')}`),
     transportOptions,
     logLevel,
     basicAuth: (values.basicAuth as string[]).map(parseBasicAuth),

@@ -22,13 +22,17 @@ describe('--store', () => {
     }
   });
 
-  it("accepts Flower's --persistent and --db: a SQLite file beside Flower's own; --store wins", () => {
+  it("accepts Flower's --persistent and --db: a SQLite file beside Flower's own; --store wins; the default is SQLite in the data dir", () => {
     const storeOf = (args: string[], env: Record<string, string> = {}) => {
       const parsed = parseConfig(args, env);
       if (parsed.kind !== 'config') throw new Error(parsed.output);
       return parsed.config.storeTarget;
     };
-    assert.deepEqual(storeOf([]), { kind: 'memory' });
+    // The default persists with no configuration: a SQLite file in the data dir.
+    assert.deepEqual(storeOf([]), { kind: 'sqlite', file: '.celeriac/celeriac.db' });
+    assert.deepEqual(storeOf(['--data-dir', '/var/lib/celeriac']), { kind: 'sqlite', file: '/var/lib/celeriac/celeriac.db' });
+    assert.deepEqual(storeOf(['--store', 'memory']), { kind: 'memory' });
+    assert.deepEqual(storeOf(['--persistent', '--store', 'memory']), { kind: 'memory' });
     assert.deepEqual(storeOf(['--persistent']), { kind: 'sqlite', file: 'flower.sqlite' });
     assert.deepEqual(storeOf(['--persistent', '--db', '/var/lib/flower/state', '--state-save-interval', '10000']), { kind: 'sqlite', file: '/var/lib/flower/state.sqlite' });
     assert.deepEqual(storeOf([], { FLOWER_PERSISTENT: 'True', FLOWER_DB: 'fl' }), { kind: 'sqlite', file: 'fl.sqlite' });
