@@ -49,7 +49,11 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   const monitor = new Monitor(config, logger);
   await monitor.load();
   // History first: the tasks the store kept are back before the first event arrives.
-  const store = await Store.open(config.storeTarget, logger.child({ component: 'store' }));
+  const store = await Store.open(config.storeTarget, logger.child({ component: 'store' }), {
+    writer: { maxPending: config.storeMaxPending },
+    ages: config.retention,
+    maxSizeBytes: config.retention.maxSizeBytes,
+  });
   if (store) {
     const restored = await store.recentTasks(config.maxTasks);
     for (const task of restored) monitor.state.restoreTask(task);

@@ -13,6 +13,7 @@ import { normaliseLogLevel, type LogLevel } from '../log';
 import { DEFAULT_QUEUE_WAIT_BUCKETS, DEFAULT_RUNTIME_BUCKETS, type MetricFamily } from '../metrics/catalogue';
 import type { WorkerLabelMode } from '../metrics/metrics';
 import { normaliseUrlPrefix, URL_PREFIX_RULE } from './url-prefix';
+import { parseAge, parseSize, QuantityError } from './quantities';
 import { parseStoreUrl, StoreUrlError, type StoreTarget } from '../store/store-url';
 
 export class ConfigError extends Error {}
@@ -66,8 +67,20 @@ export interface Config {
   dataDir: string;
   /** `--store`, parsed (server/store/store-url.ts). */
   storeTarget: StoreTarget;
+  /** How long stored rows are kept, in seconds (0: forever), and the size cap (server/store/retention.ts). */
+  retention: StoreRetentionConfig;
+  /** Changed tasks held while the store is not taking writes (ChangeWriter's maxPending). */
+  storeMaxPending: number;
   /** Next.js dev mode (hot reload) instead of the production build. */
   dev: boolean;
+}
+
+export interface StoreRetentionConfig {
+  tasksSeconds: number;
+  failedSeconds: number;
+  aggregatesSeconds: number;
+  /** null: no cap. */
+  maxSizeBytes: number | null;
 }
 
 type Kind = 'string' | 'int' | 'number' | 'bool' | 'list';
@@ -301,6 +314,51 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: ['CELERIAC_STATE_SAVE_INTERVAL', 'FLOWER_STATE_SAVE_INTERVAL'],
   },
   {
+    key: 'retention',
+    flag: '--retention',
+    kind: 'string',
+    valueName: 'age',
+    description: 'delete stored tasks this long after their last change (e.g. 90m, 12h, 7d, 2w; 0 keeps them forever); failures follow --retention-failed',
+    defaultValue: '7d',
+    env: ['CELERIAC_RETENTION'],
+  },
+  {
+    key: 'retentionFailed',
+    flag: '--retention-failed',
+    kind: 'string',
+    valueName: 'age',
+    description: 'delete stored FAILURE tasks this long after their last change (failures are what people come back for); 0 keeps them forever',
+    defaultValue: '30d',
+    env: ['CELERIAC_RETENTION_FAILED'],
+  },
+  {
+    key: 'retentionAggregates',
+    flag: '--retention-aggregates',
+    kind: 'string',
+    valueName: 'age',
+    description: 'delete stored trend aggregates this long after the minute they count; 0 keeps them forever',
+    defaultValue: '90d',
+    env: ['CELERIAC_RETENTION_AGGREGATES'],
+  },
+  {
+    key: 'storeMaxSize',
+    flag: '--store-max-size',
+    kind: 'string',
+    valueName: 'size',
+    description: 'cap the store (e.g. 500MB, 10GB, 2GiB): past it the least recently changed tasks are deleted until it is under',
+    defaultValue: 'none',
+    env: ['CELERIAC_STORE_MAX_SIZE'],
+  },
+  {
+    key: 'storeMaxPending',
+    flag: '--store-max-pending',
+    kind: 'int',
+    valueName: 'n',
+    description: 'changed tasks kept in memory while the store is not taking writes; past it the longest-waiting are dropped and counted',
+    defaultValue: 200_000,
+    env: ['CELERIAC_STORE_MAX_PENDING'],
+  },
+  {
     key: 'metrics',
     flag: '--metrics',
     kind: 'list',
@@ -503,6 +561,11 @@ const schema = z.object({
   persistent: z.boolean(),
   db: z.string().min(1),
   stateSaveInterval: z.number().int().min(0),
+  retention: z.string(),
+  retentionFailed: z.string(),
+  retentionAggregates: z.string(),
+  storeMaxSize: z.string(),
+  storeMaxPending: z.number().int().min(1).max(50_000_000),
   metrics: z.array(z.string()),
   metricsAuth: z.string().min(1).nullable(),
   metricsWorkerLabel: z.enum(['full', 'host', 'generic']),
@@ -554,7 +617,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
   const logLevel = normaliseLogLevel(String(values.logLevel));
   if (!logLevel) throw new ConfigError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent (got "${String(values.logLevel)}")`);
 
-  const { inspectTimeout, brokerApi, resultBackend, metrics, metricsAuth, runtimeBuckets, queueWaitBuckets, ...rest } = parsed.data;
+  const { inspectTimeout, brokerApi, resultBackend, metrics, metricsAuth, runtimeBuckets, queueWaitBuckets, retention, retentionFailed, retentionAggregates, storeMaxSize, ...rest } = parsed.data;
   if (resultBackend !== null && !/^rediss?:\/\//i.test(resultBackend)) {
     throw new ConfigError(`--result-backend: only redis:// and rediss:// result backends are supported (got ${redactBrokerUrl(resultBackend)})`);
   }
@@ -589,6 +652,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
     brokerRedacted: redactBrokerUrl(broker),
     brokerTarget,
     storeTarget: checkedStore(rest.store !== '' ? rest.store : rest.persistent ? `sqlite:${rest.db}.sqlite` : `sqlite:${path.join(rest.dataDir, 'celeriac.db')}`),
+    retention: checkedRetention(retention, retentionFailed, retentionAggregates, storeMaxSize),
     transportOptions,
     logLevel,
     basicAuth: (values.basicAuth as string[]).map(parseBasicAuth),
@@ -622,6 +686,20 @@ function checkedStore(value: string): StoreTarget {
     return parseStoreUrl(value);
   } catch (error) {
     if (error instanceof StoreUrlError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+function checkedRetention(tasks: string, failed: string, aggregates: string, maxSize: string): StoreRetentionConfig {
+  try {
+    return {
+      tasksSeconds: parseAge(tasks, '--retention'),
+      failedSeconds: parseAge(failed, '--retention-failed'),
+      aggregatesSeconds: parseAge(aggregates, '--retention-aggregates'),
+      maxSizeBytes: parseSize(maxSize, '--store-max-size'),
+    };
+  } catch (error) {
+    if (error instanceof QuantityError) throw new ConfigError(error.message);
     throw error;
   }
 }

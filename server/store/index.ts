@@ -6,6 +6,9 @@
  * The store failing never stops monitoring. If the database is unreachable at start, Celeriac
  * starts in memory, says the store is degraded, and keeps trying; the writer holds changes
  * (bounded) until the store takes them.
+ *
+ * In the background it also keeps the store's figures (size, rows per table: measured every
+ * 30 s, never per request or per scrape) and runs retention (./retention.ts).
  */
 import type { Logger } from 'pino';
 import { errorText } from '../errors';
@@ -19,17 +22,51 @@ import { TASK_COLUMNS, taskFromRow, taskSink } from './task-row';
 import { workerFromRow, workerSink } from './worker-row';
 import type { WorkerRecord } from '../state/worker-registry';
 import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from './change-writer';
+import { RetentionRunner, standardPolicies, type AggregateTable, type RetentionAges, type RetentionOptions, type RetentionStatus } from './retention';
+import { countRows, measureSize } from './store-size';
 
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
+/** How often size and row counts are measured (counting millions of rows is not free). */
+const FIGURES_MS = 30_000;
+/** The tables of migration 1; retention policies add theirs. */
+const BASE_TABLES = ['tasks', 'workers'] as const;
 
-export interface StoreStatus extends ChangeWriterStatus {
+export interface StoreFigures {
+  /** What the data occupies, the figure --store-max-size is judged against (./store-size.ts); null until measured. */
+  sizeBytes: number | null;
+  /** What the database takes on disk (SQLite: the file's pages, free ones included). */
+  diskBytes: number | null;
+  /** Rows per table (PostgreSQL: its live-row statistics). */
+  rows: Record<string, number>;
+  /** Epoch seconds of the measurement; null until the first. */
+  measuredAt: number | null;
+  /** Why the last measurement failed; null once one succeeds. */
+  measureError: string | null;
+}
+
+export interface StoreStatus extends ChangeWriterStatus, StoreFigures {
   /** The worker records' writer (the fields above are the tasks'). */
   workers: ChangeWriterStatus;
   store: string;
   backend: StoreBackend;
   /** The schema is in place and writes can land. */
   ready: boolean;
+  retention: RetentionStatus & { maxSizeBytes: number | null };
+}
+
+export interface StoreOptions {
+  writer?: ChangeWriterOptions;
+  /** --retention, --retention-failed, --retention-aggregates in seconds (0: forever); default: keep forever. */
+  ages?: RetentionAges;
+  /** --store-max-size; null: no cap. */
+  maxSizeBytes?: number | null;
+  /** Trend tables (the trends module's TREND_TABLES) kept by --retention-aggregates. */
+  aggregateTables?: readonly AggregateTable[];
+  /** Retention's batch size and timing (tests make them small). */
+  retentionTiming?: Pick<RetentionOptions, 'batchRows' | 'pauseMs' | 'firstRunMs' | 'intervalMs' | 'maxBatchesPerRun'>;
+  /** How often size and rows are measured. */
+  figuresIntervalMs?: number;
 }
 
 export class Store {
@@ -42,20 +79,34 @@ export class Store {
   private prepareError: string | null = null;
   private retry: NodeJS.Timeout | null = null;
   private closed = false;
+  readonly retention: RetentionRunner;
+  private readonly maxSizeBytes: number | null;
+  /** Tables counted in the figures: migration 1's and every retention policy's. */
+  private readonly tables: readonly string[];
+  private figures: StoreFigures = { sizeBytes: null, diskBytes: null, rows: {}, measuredAt: null, measureError: null };
+  private figuresTimer: NodeJS.Timeout | null = null;
+  private measuring: Promise<void> | null = null;
+  private readonly figuresIntervalMs: number;
 
   private constructor(
     private readonly db: StoreDatabase,
     target: Exclude<StoreTarget, { kind: 'memory' }>,
     private readonly logger: Logger,
-    writerOptions: ChangeWriterOptions,
+    options: StoreOptions,
   ) {
     this.description = describeStore(target);
-    this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, writerOptions);
+    this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, options.writer ?? {});
     this.workerWriter = new ChangeWriter('workers', workerSink(db), (worker) => worker.hostname, logger, { intervalMs: 2_000, maxPending: 10_000 });
+    const ages = options.ages ?? { tasksSeconds: 0, failedSeconds: 0, aggregatesSeconds: 0 };
+    const policies = standardPolicies(ages, options.aggregateTables ?? []);
+    this.tables = [...new Set([...BASE_TABLES, ...policies.map((policy) => policy.table)])];
+    this.maxSizeBytes = options.maxSizeBytes ?? null;
+    this.figuresIntervalMs = options.figuresIntervalMs ?? FIGURES_MS;
+    this.retention = new RetentionRunner(db, { policies, maxSizeBytes: this.maxSizeBytes, sizeTables: [...this.tables, 'celeriac_schema'], ...options.retentionTiming }, logger, () => this.ready);
   }
 
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
-  static async open(target: StoreTarget, logger: Logger, writerOptions: ChangeWriterOptions = {}): Promise<Store | null> {
+  static async open(target: StoreTarget, logger: Logger, options: StoreOptions = {}): Promise<Store | null> {
     if (target.kind === 'memory') return null;
     let db: StoreDatabase;
     try {
@@ -64,11 +115,45 @@ export class Store {
       // A file that is not SQLite, a directory that cannot be created: a configuration error, said as one.
       throw new Error(`--store ${describeStore(target)}: ${errorText(error)}`);
     }
-    const store = new Store(db, target, logger, writerOptions);
+    const store = new Store(db, target, logger, options);
     await store.prepare();
     store.writer.start();
     store.workerWriter.start();
+    store.retention.start();
+    store.startFigures();
     return store;
+  }
+
+  /** Measure size and rows now, then every interval. */
+  private startFigures(): void {
+    const tick = (): void => {
+      void this.refreshFigures().finally(() => {
+        if (this.closed) return;
+        this.figuresTimer = setTimeout(tick, this.figuresIntervalMs);
+        this.figuresTimer.unref();
+      });
+    };
+    tick();
+  }
+
+  /** Measure size and rows (in the background; tests call it to not wait for the interval). Never rejects. */
+  refreshFigures(): Promise<void> {
+    this.measuring ??= this.measureFigures().finally(() => {
+      this.measuring = null;
+    });
+    return this.measuring;
+  }
+
+  private async measureFigures(): Promise<void> {
+    if (!this.ready) return;
+    try {
+      const size = await measureSize(this.db.backend, this.db.runner, [...this.tables, 'celeriac_schema']);
+      const rows = await countRows(this.db.backend, this.db.runner, this.tables);
+      this.figures = { sizeBytes: size.bytes, diskBytes: size.diskBytes, rows, measuredAt: Date.now() / 1000, measureError: null };
+    } catch (error) {
+      // The figures stay as last measured; the writers' status already says whether the store is down.
+      this.figures = { ...this.figures, measureError: errorText(error) };
+    }
   }
 
   get backend(): StoreBackend {
@@ -119,13 +204,27 @@ export class Store {
     const workers = this.workerWriter.status();
     const degraded = writer.degraded || workers.degraded || !this.ready;
     const lastError = writer.lastError ?? workers.lastError ?? this.prepareError;
-    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, lastError, workers };
+    return {
+      store: this.description,
+      backend: this.db.backend,
+      ready: this.ready,
+      ...writer,
+      degraded,
+      lastError,
+      workers,
+      ...this.figures,
+      rows: { ...this.figures.rows },
+      retention: { ...this.retention.status(), maxSizeBytes: this.maxSizeBytes },
+    };
   }
 
   /** Write what is pending, then close (SIGTERM loses nothing the store takes). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.figuresTimer) clearTimeout(this.figuresTimer);
+    await this.retention.stop();
+    await this.measuring;
     await this.writer.stop();
     await this.workerWriter.stop();
     await this.db.close();

@@ -25,6 +25,12 @@ export interface StoreDatabase extends SchemaTarget {
   readonly runner: SqlRunner;
   /** Run `work` in one transaction; commit if it resolves, roll back if it rejects. */
   transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T>;
+  /**
+   * Run one write statement in a transaction of its own, the way `transaction` runs its writes
+   * (SQLite: on the writer thread), and resolve with the number of rows it changed: retention
+   * deletes in batches and needs to know when a batch came back short.
+   */
+  writeCounting(sql: string, params?: readonly SqlValue[]): Promise<number>;
   close(): void | Promise<void>;
 }
 

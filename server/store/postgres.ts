@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { SqlRunner, StoreDatabase } from './migrate';
+import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
 
 /** Arbitrary, fixed: every Celeriac instance takes the same advisory lock to migrate. */
 const MIGRATION_LOCK_KEY = 0x63656c65; // "cele"
@@ -34,6 +34,11 @@ export class PostgresDatabase implements StoreDatabase {
 
   transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
     return this.inTransaction(false, work);
+  }
+
+  async writeCounting(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    // One statement outside BEGIN…COMMIT is a transaction of its own.
+    return (await this.pool.query(sql, [...params])).rowCount ?? 0;
   }
 
   private async inTransaction<T>(migrationLock: boolean, work: (sql: SqlRunner) => Promise<T>): Promise<T> {

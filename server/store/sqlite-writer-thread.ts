@@ -18,7 +18,8 @@ export interface WriteRequest {
   statements: { sql: string; values: SqlValue[] }[];
 }
 
-export type WriteReply = { id: number; ok: true } | { id: number; ok: false; error: string };
+/** `changes`: rows the batch inserted, updated or deleted (SQLite's changes(), summed). */
+export type WriteReply = { id: number; ok: true; changes: number } | { id: number; ok: false; error: string };
 
 function run(port: NonNullable<typeof parentPort>, init: WriterThreadInit): void {
   const db = new Database(init.file);
@@ -35,14 +36,15 @@ function run(port: NonNullable<typeof parentPort>, init: WriterThreadInit): void
     }
     return found;
   };
-  const write = db.transaction((statements: WriteRequest['statements']) => {
-    for (const { sql, values } of statements) statement(sql).run(...values);
+  const write = db.transaction((statements: WriteRequest['statements']): number => {
+    let changes = 0;
+    for (const { sql, values } of statements) changes += statement(sql).run(...values).changes;
+    return changes;
   });
   port.on('message', (request: WriteRequest) => {
     let reply: WriteReply;
     try {
-      write(request.statements);
-      reply = { id: request.id, ok: true };
+      reply = { id: request.id, ok: true, changes: write(request.statements) };
     } catch (error) {
       reply = { id: request.id, ok: false, error: errorText(error) };
     }

@@ -81,13 +81,22 @@ export class SqliteDatabase implements StoreDatabase {
     return result;
   }
 
-  private writeOnThread(statements: WriteRequest['statements']): Promise<void> {
+  async writeCounting(sql: string, params: readonly SqlValue[] = []): Promise<number> {
+    if (this.db.memory) {
+      const { statement, values } = this.bind(sql, params);
+      return statement.run(...values).changes;
+    }
+    return this.writeOnThread([positionalStatement(sql, params)]);
+  }
+
+  /** Resolves with the rows the statements changed. */
+  private writeOnThread(statements: WriteRequest['statements']): Promise<number> {
     const thread = this.writerThread();
     const id = ++this.nextRequest;
     // Referenced while a write is under way (a shutdown's last flush must finish), idle otherwise.
     thread.ref();
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, (reply) => (reply.ok ? resolve() : reject(new Error(reply.error))));
+      this.waiting.set(id, (reply) => (reply.ok ? resolve(reply.changes) : reject(new Error(reply.error))));
       thread.postMessage({ id, statements } satisfies WriteRequest);
     });
   }

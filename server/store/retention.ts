@@ -1,0 +1,278 @@
+/**
+ * Retention: deletes expired rows in the background, in small batches, so ingest never waits on
+ * it. Each policy names a table, its time column and an age (`--retention` for tasks,
+ * `--retention-failed` for FAILURE tasks, `--retention-aggregates` for the trend tables); a table
+ * joins by adding a policy, no new code. Past `--store-max-size`, the least recently changed
+ * tasks go first until the store is under the cap.
+ *
+ * Every batch is one DELETE of at most `batchRows` rows in a transaction of its own, on SQLite
+ * on the writer thread (the one writer: the change writer's flushes take turns with the
+ * batches), on PostgreSQL through the pool; the runner pauses between batches. A failing run is
+ * logged once, said in the status, and tried again on the next interval; it never throws.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { errorText } from '../errors';
+import type { StoreDatabase } from './migrate';
+import { checkedIdentifier, measureSize, unanalysedTables, type StoreSize } from './store-size';
+
+export interface RetentionPolicy {
+  /** Names the policy in the status and in celeriac_store_retention_deleted_total{policy}. */
+  readonly name: string;
+  readonly table: string;
+  /** Epoch seconds, indexed: rows older than `maxAgeSeconds` by it are deleted. */
+  readonly timeColumn: string;
+  /** 0 keeps the rows forever (the policy does nothing). */
+  readonly maxAgeSeconds: number;
+  /** Further SQL condition on the rows the policy covers (e.g. `state = 'FAILURE'`), from code only. */
+  readonly where?: string;
+}
+
+/** A table of trend aggregates (the trends module exports a list of them as TREND_TABLES). */
+export interface AggregateTable {
+  readonly table: string;
+  readonly timeColumn: string;
+}
+
+export interface RetentionAges {
+  tasksSeconds: number;
+  failedSeconds: number;
+  aggregatesSeconds: number;
+}
+
+/** The policy name under which the size cap's deletes are counted. */
+export const SIZE_CAP_POLICY = 'size_cap';
+
+/** Tasks by --retention, failures by --retention-failed, each aggregate table by --retention-aggregates. */
+export function standardPolicies(ages: RetentionAges, aggregateTables: readonly AggregateTable[] = []): RetentionPolicy[] {
+  return [
+    { name: 'tasks', table: 'tasks', timeColumn: 'updated_at', maxAgeSeconds: ages.tasksSeconds, where: "state <> 'FAILURE'" },
+    { name: 'tasks_failed', table: 'tasks', timeColumn: 'updated_at', maxAgeSeconds: ages.failedSeconds, where: "state = 'FAILURE'" },
+    ...aggregateTables.map(({ table, timeColumn }) => ({ name: table, table, timeColumn, maxAgeSeconds: ages.aggregatesSeconds })),
+  ];
+}
+
+export interface RetentionOptions {
+  policies: readonly RetentionPolicy[];
+  /** --store-max-size in bytes; null: no cap. */
+  maxSizeBytes: number | null;
+  /** Tables whose size counts towards the cap (PostgreSQL measures per table). */
+  sizeTables: readonly string[];
+  /** Rows per DELETE (one transaction each). */
+  batchRows?: number;
+  /** Pause between two batches, so the change writer's flushes get their turn. */
+  pauseMs?: number;
+  /** Batches one policy may run per run; the rest waits for the next run. */
+  maxBatchesPerRun?: number;
+  firstRunMs?: number;
+  intervalMs?: number;
+  now?: () => number;
+}
+
+export interface RetentionStatus {
+  /** Epoch seconds when the last run ended (successfully or not); null before the first. */
+  lastRunAt: number | null;
+  lastRunSeconds: number | null;
+  /** Rows deleted since start, by policy name (and `size_cap`). */
+  deleted: Record<string, number>;
+  /** DELETE statements run since start (each one transaction). */
+  batches: number;
+  /** Runs that failed since start. */
+  failures: number;
+  /** Why the last run failed; null once one succeeds. */
+  lastError: string | null;
+}
+
+/** Where the cap stands after a run: the size it measured last. */
+export interface RetentionRunReport {
+  deleted: Record<string, number>;
+  size: StoreSize | null;
+}
+
+export class RetentionRunner {
+  private readonly batchRows: number;
+  private readonly pauseMs: number;
+  private readonly maxBatchesPerRun: number;
+  private readonly firstRunMs: number;
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<RetentionRunReport> | null = null;
+  private stopped = false;
+  private readonly state: RetentionStatus;
+  private loggedError: string | null = null;
+
+  constructor(
+    private readonly db: StoreDatabase,
+    private readonly options: RetentionOptions,
+    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+    /** False while the schema is not in place (the store unreachable at start): runs wait. */
+    private readonly ready: () => boolean = () => true,
+  ) {
+    this.batchRows = options.batchRows ?? 2_000;
+    this.pauseMs = options.pauseMs ?? 5;
+    this.maxBatchesPerRun = options.maxBatchesPerRun ?? 1_000;
+    this.firstRunMs = options.firstRunMs ?? 10_000;
+    this.intervalMs = options.intervalMs ?? 60_000;
+    this.now = options.now ?? (() => Date.now() / 1000);
+    for (const policy of options.policies) {
+      checkedIdentifier(policy.table);
+      checkedIdentifier(policy.timeColumn);
+    }
+    const deleted: Record<string, number> = {};
+    for (const policy of options.policies) deleted[policy.name] = 0;
+    if (options.maxSizeBytes !== null) deleted[SIZE_CAP_POLICY] = 0;
+    this.state = { lastRunAt: null, lastRunSeconds: null, deleted, batches: 0, failures: 0, lastError: null };
+  }
+
+  /** First run soon after start, then every interval (each waits for the one before). */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    const schedule = (delay: number): void => {
+      this.timer = setTimeout(() => {
+        void this.run().finally(() => {
+          if (!this.stopped) schedule(this.intervalMs);
+        });
+      }, delay);
+      this.timer.unref();
+    };
+    schedule(this.firstRunMs);
+  }
+
+  /** One run of every policy, then the cap. Never rejects: a failure is logged once and counted. */
+  run(): Promise<RetentionRunReport> {
+    this.running ??= this.runNow().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async runNow(): Promise<RetentionRunReport> {
+    const deleted: Record<string, number> = {};
+    if (!this.ready()) return { deleted, size: null };
+    const started = performance.now();
+    let size: StoreSize | null = null;
+    try {
+      for (const policy of this.options.policies) {
+        if (policy.maxAgeSeconds <= 0 || this.stopped) continue;
+        deleted[policy.name] = await this.expire(policy);
+      }
+      if (this.options.maxSizeBytes !== null && !this.stopped) {
+        const capped = await this.enforceCap(this.options.maxSizeBytes);
+        deleted[SIZE_CAP_POLICY] = capped.deleted;
+        size = capped.size;
+      }
+      this.succeeded();
+    } catch (error) {
+      this.failed(error);
+    }
+    this.state.lastRunAt = this.now();
+    this.state.lastRunSeconds = (performance.now() - started) / 1000;
+    return { deleted, size };
+  }
+
+  /** Delete the policy's expired rows, a batch at a time, until a batch comes back short. */
+  private async expire(policy: RetentionPolicy): Promise<number> {
+    const cutoff = this.now() - policy.maxAgeSeconds;
+    const condition = `${policy.timeColumn} < $1${policy.where ? ` AND (${policy.where})` : ''}`;
+    const statement = this.batchDelete(policy.table, `WHERE ${condition}`);
+    let total = 0;
+    for (let batch = 0; batch < this.maxBatchesPerRun && !this.stopped; batch++) {
+      const n = await this.deleteBatch(statement, [cutoff], policy.name);
+      total += n;
+      if (n < this.batchRows) break;
+      await sleep(this.pauseMs);
+    }
+    return total;
+  }
+
+  /**
+   * Past the cap, delete the least recently changed tasks, a batch at a time, until under it.
+   * SQLite's measure follows every delete (freed pages count as free at once), so it is taken
+   * again after each batch. PostgreSQL's is an estimate from row counts (./store-size.ts): the
+   * rows to delete are planned once from an exact count, and the next run checks the result.
+   */
+  private async enforceCap(maxBytes: number): Promise<{ deleted: number; size: StoreSize }> {
+    const statement = this.batchDelete('tasks', 'ORDER BY updated_at');
+    let size = await this.measure();
+    let total = 0;
+    if (this.db.backend === 'postgresql') {
+      const tasks = size.tables.tasks;
+      if (size.bytes > maxBytes && tasks && tasks.rows > 0) {
+        const perRow = tasks.bytes / tasks.rows;
+        const planned = Math.min(tasks.rows, Math.ceil((size.bytes - maxBytes) / perRow));
+        for (let batch = 0; total < planned && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
+          const n = await this.deleteBatch(this.batchDelete('tasks', 'ORDER BY updated_at', Math.min(this.batchRows, planned - total)), [], SIZE_CAP_POLICY);
+          total += n;
+          if (n === 0) break;
+          await sleep(this.pauseMs);
+        }
+        size = await this.measure();
+      }
+    } else {
+      for (let batch = 0; size.bytes > maxBytes && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
+        const n = await this.deleteBatch(statement, [], SIZE_CAP_POLICY);
+        total += n;
+        if (n === 0) break; // nothing left to delete: the rest is other tables and the schema
+        await sleep(this.pauseMs);
+        size = await this.measure();
+      }
+    }
+    if (total > 0) this.logger.info({ deleted: total, bytes: size.bytes, maxBytes }, 'the store was over --store-max-size: the least recently changed tasks were deleted');
+    return { deleted: total, size };
+  }
+
+  private async measure(): Promise<StoreSize> {
+    if (this.db.backend === 'postgresql') {
+      // The estimate needs the planner's statistics; a table never analysed gets them now (ANALYZE samples, it does not scan).
+      for (const table of await unanalysedTables(this.db.runner, this.options.sizeTables)) await this.db.runner.execute(`ANALYZE ${checkedIdentifier(table)}`);
+    }
+    return measureSize(this.db.backend, this.db.runner, this.options.sizeTables, { exactRows: true });
+  }
+
+  /**
+   * One DELETE of at most `batchRows` rows chosen by `selection` (a WHERE and/or ORDER BY), by
+   * row identity: SQLite's rowid, PostgreSQL's ctid (both need no key column of the table's).
+   */
+  private batchDelete(table: string, selection: string, limit: number = this.batchRows): string {
+    const name = checkedIdentifier(table);
+    const rows = Math.max(1, Math.floor(limit));
+    return this.db.backend === 'sqlite'
+      ? `DELETE FROM ${name} WHERE rowid IN (SELECT rowid FROM ${name} ${selection} LIMIT ${rows})`
+      : `DELETE FROM ${name} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${name} ${selection} LIMIT ${rows}))`;
+  }
+
+  private async deleteBatch(statement: string, params: readonly number[], policy: string): Promise<number> {
+    const n = await this.db.writeCounting(statement, params);
+    this.state.batches++;
+    this.state.deleted[policy] = (this.state.deleted[policy] ?? 0) + n;
+    return n;
+  }
+
+  private failed(error: unknown): void {
+    this.state.failures++;
+    this.state.lastError = errorText(error);
+    if (this.state.lastError !== this.loggedError) {
+      this.loggedError = this.state.lastError;
+      this.logger.warn({ err: this.state.lastError }, 'retention could not delete expired rows; it tries again on its next run');
+    }
+  }
+
+  private succeeded(): void {
+    if (this.state.lastError !== null) this.logger.info({ failures: this.state.failures }, 'retention runs again');
+    this.state.lastError = null;
+    this.loggedError = null;
+  }
+
+  status(): RetentionStatus {
+    return { ...this.state, deleted: { ...this.state.deleted } };
+  }
+
+  /** No further runs; a run under way stops after its current batch. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
