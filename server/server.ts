@@ -130,6 +130,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
       ingestCounters: () => monitor.ingest.counters,
       transportStatus: () => monitor.transport.status(),
       controlCallCounts: () => monitor.controls.callCounts(),
+      storeStatus: () => store?.status() ?? null,
     },
     {
       families: new Set(config.metricFamilies),

@@ -164,6 +164,48 @@ export const METRICS = [
   },
   { name: 'celeriac_memory_limit_bytes', type: 'gauge', family: 'celeriac', labels: [], help: "The container's memory limit (cgroup memory.max), absent when there is none." },
 
+  // --- The history store (server/store/), all 0 or absent with --store memory ---
+  {
+    name: 'celeriac_store_size_bytes',
+    type: 'gauge',
+    family: 'celeriac',
+    labels: [],
+    help: 'What the stored data occupies, the figure --store-max-size is judged against (SQLite: used pages; PostgreSQL: an estimate from live rows), measured every 30 s.',
+  },
+  { name: 'celeriac_store_max_size_bytes', type: 'gauge', family: 'celeriac', labels: [], help: '--store-max-size in bytes; 0 when the store has no size cap.' },
+  { name: 'celeriac_store_rows', type: 'gauge', family: 'celeriac', labels: ['table'], help: 'Rows per store table, measured every 30 s (PostgreSQL: an estimate past a million rows).' },
+  {
+    name: 'celeriac_store_pending_changes',
+    type: 'gauge',
+    family: 'celeriac',
+    labels: ['kind'],
+    help: 'Changed records (tasks, workers) waiting to be written; it grows while the store does not take writes, up to --store-max-pending.',
+  },
+  { name: 'celeriac_store_rows_written_total', type: 'counter', family: 'celeriac', labels: ['kind'], help: 'Rows written to the store, by record kind (tasks, workers).' },
+  {
+    name: 'celeriac_store_changes_dropped_total',
+    type: 'counter',
+    family: 'celeriac',
+    labels: ['kind'],
+    help: 'Changes lost because the store did not take writes for longer than the pending bound held, by record kind.',
+  },
+  { name: 'celeriac_store_write_failures_total', type: 'counter', family: 'celeriac', labels: ['kind'], help: 'Store writes that failed (each retried on the next flush), by record kind.' },
+  {
+    name: 'celeriac_store_degraded',
+    type: 'gauge',
+    family: 'celeriac',
+    labels: [],
+    help: '1 while the store is not taking writes or not reachable (monitoring goes on in memory), else 0.',
+  },
+  {
+    name: 'celeriac_store_retention_deleted_total',
+    type: 'counter',
+    family: 'celeriac',
+    labels: ['policy'],
+    help: 'Rows retention deleted, by policy: tasks (--retention), tasks_failed (--retention-failed), each trend table (--retention-aggregates), size_cap (--store-max-size).',
+  },
+  { name: 'celeriac_store_retention_failures_total', type: 'counter', family: 'celeriac', labels: [], help: 'Retention runs that failed (each tried again on the next run, a minute later).' },
+
   // --- The process (prom-client's default collectors) ---
   runtime('process_cpu_user_seconds_total', 'counter', 'User CPU time spent, in seconds.'),
   runtime('process_cpu_system_seconds_total', 'counter', 'System CPU time spent, in seconds.'),

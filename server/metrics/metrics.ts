@@ -28,7 +28,7 @@ import {
   type MetricFamily,
   type MetricSpec,
 } from './catalogue';
-import type { MetricsQueue, MetricsSources, MetricsWorker } from './sources';
+import type { MetricsQueue, MetricsSources, MetricsStoreStatus, MetricsWorker } from './sources';
 
 export type WorkerLabelMode = 'full' | 'host' | 'generic';
 
@@ -374,6 +374,16 @@ export class CeleriacMetrics {
       celeriac_scrape_duration_seconds: () => this.lastScrapeSeconds,
       celeriac_heap_limit_bytes: () => getHeapStatistics().heap_size_limit,
       celeriac_memory_limit_bytes: () => memoryLimit,
+      celeriac_store_size_bytes: () => sources.storeStatus()?.sizeBytes ?? 0,
+      celeriac_store_max_size_bytes: () => sources.storeStatus()?.retention.maxSizeBytes ?? 0,
+      celeriac_store_rows: () => Object.entries(sources.storeStatus()?.rows ?? {}).map(([table, rows]) => [{ table }, rows] as const),
+      celeriac_store_pending_changes: () => storeWriters(sources.storeStatus(), 'pending'),
+      celeriac_store_rows_written_total: () => storeWriters(sources.storeStatus(), 'written'),
+      celeriac_store_changes_dropped_total: () => storeWriters(sources.storeStatus(), 'dropped'),
+      celeriac_store_write_failures_total: () => storeWriters(sources.storeStatus(), 'failures'),
+      celeriac_store_degraded: () => (sources.storeStatus()?.degraded ? 1 : 0),
+      celeriac_store_retention_deleted_total: () => Object.entries(sources.storeStatus()?.retention.deleted ?? {}).map(([policy, rows]) => [{ policy }, rows] as const),
+      celeriac_store_retention_failures_total: () => sources.storeStatus()?.retention.failures ?? 0,
     };
   }
 
@@ -494,6 +504,15 @@ export class CeleriacMetrics {
     this.lastScrapeSeconds = (performance.now() - started) / 1000;
     return { contentType: registry.contentType, body };
   }
+}
+
+/** One value per record kind the store writes (the tasks' writer's figures are the status's own). */
+function storeWriters(status: MetricsStoreStatus | null, figure: 'pending' | 'written' | 'dropped' | 'failures'): [{ kind: string }, number][] {
+  if (status === null) return [];
+  return [
+    [{ kind: 'tasks' }, status[figure]],
+    [{ kind: 'workers' }, status.workers[figure]],
+  ];
 }
 
 /** A gauge's reading: set it (without labels), or replace its label sets. */

@@ -360,6 +360,7 @@ describe('alert rules (dashboards/alerts.yaml)', () => {
       CeleriacIngestLagHigh: { for: '5m', expr: /^celeriac_ingest_lag_seconds > \d+$/ },
       CeleriacDroppingEvents: { for: '0s', expr: /^rate\(celeriac_events_dropped_total\[5m\]\) > 0$/ },
       CeleriacMetricsSeriesDropped: { for: '0s', expr: /celeriac_metrics_series_dropped_total/ },
+      CeleriacStoreDegraded: { for: '5m', expr: /^celeriac_store_degraded == 1$/ },
       CeleriacMemoryNearLimit: { for: '10m', expr: /nodejs_heap_size_used_bytes \/ celeriac_heap_limit_bytes\) > 0\.85[\s\S]*process_resident_memory_bytes \/ celeriac_memory_limit_bytes\) > 0\.9$/ },
     };
     assert.deepEqual([...alerts.keys()].sort(), Object.keys(expected).sort());
@@ -399,7 +400,7 @@ describe('alert rules (dashboards/alerts.yaml)', () => {
   it('promtool check rules passes', { skip: skipUnless(PROMTOOL) }, () => {
     const { status, output } = runPromtool(['check', 'rules', path.relative(ROOT, ALERTS_FILE)]);
     assert.equal(status, 0, output);
-    assert.match(output, /SUCCESS: 11 rules found/);
+    assert.match(output, /SUCCESS: 12 rules found/);
   });
 
   it('promtool test rules passes', { skip: skipUnless(PROMTOOL) }, () => {

@@ -12,7 +12,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { createLogger } from '../../server/log';
 import { DEFAULT_RUNTIME_BUCKETS, METRICS, type MetricFamily } from '../../server/metrics/catalogue';
 import { CeleriacMetrics, type MetricsOptions } from '../../server/metrics/metrics';
-import type { MetricsQueue, MetricsQueueSnapshot, MetricsSources } from '../../server/metrics/sources';
+import type { MetricsQueue, MetricsQueueSnapshot, MetricsSources, MetricsStoreStatus } from '../../server/metrics/sources';
 import type { TaskEvent, WorkerEvent } from '../../server/protocol/events';
 import { ClusterState } from '../../server/state/cluster-state';
 import { Ingest } from '../../server/state/ingest';
@@ -27,6 +27,8 @@ interface Cluster {
   inspected(hostname: string, registered: string[], queues?: string[]): void;
   /** What the last queue poll found. */
   polled(snapshot: MetricsQueueSnapshot): void;
+  /** The store's status as the store reports it (null: --store memory). */
+  stored(status: MetricsStoreStatus | null): void;
   scrape(): Promise<string>;
 }
 
@@ -35,6 +37,7 @@ function cluster(options: Partial<MetricsOptions> = {}, maxTasks = 100_000): Clu
   const ingest = new Ingest(state, createLogger('silent'));
   const inspections = new Map<string, { registered: string[]; queues: string[] }>();
   let queues: MetricsQueueSnapshot = { updatedAt: null, queues: [] };
+  let store: MetricsStoreStatus | null = null;
   const sources: MetricsSources = {
     workers: () => state.workers.values(),
     workerCount: () => state.workers.size,
@@ -50,6 +53,7 @@ function cluster(options: Partial<MetricsOptions> = {}, maxTasks = 100_000): Clu
       { action: 'revoke', outcome: 'ok', count: 4 },
       { action: 'revoke', outcome: 'failed', count: 0 },
     ],
+    storeStatus: () => store,
   };
   const metrics = new CeleriacMetrics(sources, {
     families: new Set(['flower', 'exporter', 'celeriac']),
@@ -71,6 +75,9 @@ function cluster(options: Partial<MetricsOptions> = {}, maxTasks = 100_000): Clu
     },
     polled(snapshot) {
       queues = snapshot;
+    },
+    stored(status) {
+      store = status;
     },
     scrape: async () => (await metrics.render(undefined)).body,
   };
@@ -530,5 +537,36 @@ describe('metrics read when scraped', () => {
     assert.ok(sinceLast >= 0 && sinceLast < 5, `seconds since last event: ${sinceLast}`);
     assert.equal(sampleValue(body, 'celeriac_ingest_lag_seconds'), 0);
     assert.equal(sampleValue(await cluster().scrape(), 'celeriac_seconds_since_last_event'), -1, 'before the first event');
+  });
+
+  it("the store: size, rows, pending changes, writes, drops, failures, degraded, retention — read from the store's status, never queried", async () => {
+    const c = cluster();
+    const memory = await c.scrape();
+    assert.equal(sampleValue(memory, 'celeriac_store_degraded'), 0, '--store memory: nothing is degraded');
+    assert.deepEqual(samples(memory, 'celeriac_store_rows'), [], 'no tables');
+    assert.deepEqual(samples(memory, 'celeriac_store_pending_changes'), []);
+    const writer = { pending: 0, written: 120, dropped: 0, failures: 0, degraded: false, lastError: null };
+    c.stored({
+      sizeBytes: 4_096_000,
+      rows: { tasks: 1_200, workers: 3 },
+      pending: 1_500,
+      written: 10_000,
+      dropped: 25,
+      failures: 7,
+      degraded: true,
+      workers: writer,
+      retention: { lastRunAt: 1, lastRunSeconds: 0.5, deleted: { tasks: 300, tasks_failed: 2, size_cap: 0 }, batches: 4, failures: 1, lastError: null, maxSizeBytes: 500_000_000 },
+    });
+    const body = await c.scrape();
+    assert.equal(sampleValue(body, 'celeriac_store_size_bytes'), 4_096_000);
+    assert.equal(sampleValue(body, 'celeriac_store_max_size_bytes'), 500_000_000);
+    assert.deepEqual(seriesOf(body, 'celeriac_store_rows'), series([{ table: 'tasks' }, 1_200], [{ table: 'workers' }, 3]));
+    assert.deepEqual(seriesOf(body, 'celeriac_store_pending_changes'), series([{ kind: 'tasks' }, 1_500], [{ kind: 'workers' }, 0]));
+    assert.deepEqual(seriesOf(body, 'celeriac_store_rows_written_total'), series([{ kind: 'tasks' }, 10_000], [{ kind: 'workers' }, 120]));
+    assert.deepEqual(seriesOf(body, 'celeriac_store_changes_dropped_total'), series([{ kind: 'tasks' }, 25], [{ kind: 'workers' }, 0]));
+    assert.deepEqual(seriesOf(body, 'celeriac_store_write_failures_total'), series([{ kind: 'tasks' }, 7], [{ kind: 'workers' }, 0]));
+    assert.equal(sampleValue(body, 'celeriac_store_degraded'), 1);
+    assert.deepEqual(seriesOf(body, 'celeriac_store_retention_deleted_total'), series([{ policy: 'tasks' }, 300], [{ policy: 'tasks_failed' }, 2], [{ policy: 'size_cap' }, 0]));
+    assert.equal(sampleValue(body, 'celeriac_store_retention_failures_total'), 1);
   });
 });
