@@ -40,10 +40,16 @@ function numberOf(value: unknown): number {
 const PG_ROW_OVERHEAD = 28;
 
 /**
- * `exactRows` (PostgreSQL): count each table's rows rather than read the statistics' live-row
- * figure, which lags the last deletes by up to a few seconds — retention plans from it.
+ * PostgreSQL's estimate needs each table's live rows: `knownRows` (from countRows()) where given,
+ * else a count with `exactRows`, else the statistics' live-row figure, which lags the last writes
+ * by a second or so (retention, which plans its deletes from it, counts).
  */
-export async function measureSize(backend: StoreBackend, sql: SqlRunner, tables: readonly string[], options: { exactRows?: boolean } = {}): Promise<StoreSize> {
+export async function measureSize(
+  backend: StoreBackend,
+  sql: SqlRunner,
+  tables: readonly string[],
+  options: { exactRows?: boolean; knownRows?: Readonly<Record<string, number>> } = {},
+): Promise<StoreSize> {
   if (backend === 'sqlite') {
     const [row] = await sql.rows('SELECT p.page_count AS pages, f.freelist_count AS free, s.page_size AS page_size FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() s');
     const pages = numberOf(row?.pages);
@@ -66,7 +72,8 @@ export async function measureSize(backend: StoreBackend, sql: SqlRunner, tables:
     const total = numberOf(row.total);
     diskBytes += total;
     const heap = numberOf(row.heap);
-    const liveRows = options.exactRows ? numberOf((await sql.rows(`SELECT COUNT(*) AS n FROM ${table}`))[0]?.n) : numberOf(row.live_rows);
+    const known = options.knownRows?.[table];
+    const liveRows = known ?? (options.exactRows ? numberOf((await sql.rows(`SELECT COUNT(*) AS n FROM ${table}`))[0]?.n) : numberOf(row.live_rows));
     // No statistics yet (never analysed): the files are all there is to go on.
     const indexFactor = heap > 0 ? 1 + numberOf(row.indexes) / heap : 1;
     const estimate = row.width === null || row.width === undefined ? total : Math.round(liveRows * (PG_ROW_OVERHEAD + numberOf(row.width)) * indexFactor);

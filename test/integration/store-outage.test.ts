@@ -143,6 +143,10 @@ describe('the store failing under the real process, with a real worker', { timeo
     );
     await finished(celeriac, 20);
     const before = await caughtUp(celeriac, 20);
+    // The store's figures, measured at start: a size, rows per table, retention not run yet.
+    assert.ok(before.sizeBytes !== null && before.sizeBytes > 0, `size ${before.sizeBytes}`);
+    assert.deepEqual(Object.keys(before.rows).sort(), ['tasks', 'workers']);
+    assert.deepEqual(before.retention.deleted, { tasks: 0, tasks_failed: 0 });
 
     // Fill the filesystem to the last byte.
     const filler = path.join(mount, 'filler');

@@ -20,6 +20,7 @@ import { SqliteDatabase } from '../../server/store/sqlite';
 import { measureSize } from '../../server/store/store-size';
 import { parseStoreUrl } from '../../server/store/store-url';
 import { taskSink } from '../../server/store/task-row';
+import { waitFor } from '../helpers/celeriac';
 import { TEST_STORES } from '../helpers/postgres';
 import { TestResources } from '../helpers/resources';
 
@@ -177,6 +178,21 @@ for (const store of TEST_STORES) {
       assert.deepEqual(status.retention.deleted, { tasks: 40, tasks_failed: 0, [SIZE_CAP_POLICY]: 0 });
       assert.equal(status.retention.maxSizeBytes, 10_000_000_000);
       assert.equal(status.retention.lastError, null);
+    });
+
+    it('runs by itself in the background, soon after start and then on its interval', async () => {
+      const url = await store.url(resources);
+      const opened = await Store.open(parseStoreUrl(url), logger, { ages: AGES, retentionTiming: { firstRunMs: 50, intervalMs: 100, pauseMs: 0 } });
+      assert.ok(opened);
+      resources.defer(() => opened.close());
+      const db = openDatabase(url);
+      await storeTasks(db, 'background', 25, NOW - 8 * DAY, 'SUCCESS');
+      await waitFor('the background run deleted them', async () => (await count(db, 'tasks')) === 0);
+      await storeTasks(db, 'later', 5, NOW - 31 * DAY, 'FAILURE');
+      await waitFor('a later run deleted those too', async () => (await count(db, 'tasks')) === 0);
+      // The count follows the delete's reply, which may come a moment after the rows are gone.
+      await waitFor('the deletes counted', async () => opened.status().retention.deleted.tasks_failed === 5);
+      assert.deepEqual(opened.status().retention.deleted, { tasks: 25, tasks_failed: 5 });
     });
 
     it('a failing run is said in the status, and the next run succeeds', async () => {
