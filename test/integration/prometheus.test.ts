@@ -29,7 +29,8 @@ test('Prometheus evaluates every dashboard panel and alert against Celeriac with
     await redis.stop();
   });
 
-  celeriac = await startTestCeleriac(['--broker', redis.url(0), '--queue-poll-interval', '1', '--queues', UNCONSUMED]);
+  // A size cap, so the self-monitoring dashboard's cap line (drawn only when there is one) has data.
+  celeriac = await startTestCeleriac(['--broker', redis.url(0), '--queue-poll-interval', '1', '--queues', UNCONSUMED, '--store-max-size', '10GB']);
   const base = celeriac.url;
   prometheus = await startPrometheus({ targets: [`127.0.0.1:${celeriac.port}`], ruleFiles: [ALERTS_FILE] });
   const prom = prometheus;
