@@ -19,9 +19,13 @@ import { TASK_COLUMNS, taskFromRow, taskSink } from './task-row';
 import { workerFromRow, workerSink } from './worker-row';
 import type { WorkerRecord } from '../state/worker-registry';
 import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from './change-writer';
+import { StoredTasks, type StoredWorkflow } from './task-queries';
+import type { TaskFilter } from '../state/task-query';
 
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
+/** Task names are listed from the store at most this often (a DISTINCT over every row). */
+const TASK_NAMES_TTL_MS = 60_000;
 
 export interface StoreStatus extends ChangeWriterStatus {
   /** The worker records' writer (the fields above are the tasks'). */
@@ -42,6 +46,10 @@ export class Store {
   private prepareError: string | null = null;
   private retry: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly stored: StoredTasks;
+  private taskNamesCache: { at: number; names: Promise<string[]> } | null = null;
+  /** The last read error logged, so an outage is one line, not one per request. */
+  private loggedReadError: string | null = null;
 
   private constructor(
     private readonly db: StoreDatabase,
@@ -52,6 +60,7 @@ export class Store {
     this.description = describeStore(target);
     this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, writerOptions);
     this.workerWriter = new ChangeWriter('workers', workerSink(db), (worker) => worker.hostname, logger, { intervalMs: 2_000, maxPending: 10_000 });
+    this.stored = new StoredTasks(db.runner, db.backend);
   }
 
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
@@ -112,6 +121,64 @@ export class Store {
       .reverse()
       .map(workerFromRow)
       .filter((worker): worker is WorkerRecord => worker !== null);
+  }
+
+  // --- History, for the read model (server/views/cluster-read-model.ts) ----------------------
+
+  /**
+   * Bring the store up to now for a history read: write what is pending, so a list read from
+   * the store holds every change made before the request. False when the store is behind (not
+   * ready, or failing): the read model then answers from memory.
+   */
+  async catchUp(): Promise<boolean> {
+    if (!this.ready || this.writer.status().degraded) return false;
+    await this.writer.flush();
+    return !this.writer.status().degraded;
+  }
+
+  tasksPage(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
+    return this.reading(() => this.stored.page(filter));
+  }
+
+  task(uuid: string): Promise<TaskRecord | null> {
+    return this.reading(() => this.stored.task(uuid));
+  }
+
+  children(uuids: readonly string[]): Promise<Map<string, string[]>> {
+    return this.reading(() => this.stored.children(uuids));
+  }
+
+  workflow(root: string, limit: number): Promise<StoredWorkflow> {
+    return this.reading(() => this.stored.workflow(root, limit));
+  }
+
+  taskNames(): Promise<string[]> {
+    const now = Date.now();
+    if (this.taskNamesCache === null || now - this.taskNamesCache.at > TASK_NAMES_TTL_MS) {
+      const names = this.reading(() => this.stored.taskNames());
+      // A failed read is not cached: the next call asks again.
+      names.catch(() => {
+        this.taskNamesCache = null;
+      });
+      this.taskNamesCache = { at: now, names };
+    }
+    return this.taskNamesCache.names;
+  }
+
+  /** Run a read; a failure is logged once per distinct error and passed on (the caller falls back to memory). */
+  private async reading<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      const result = await read();
+      this.loggedReadError = null;
+      return result;
+    } catch (error) {
+      const text = errorText(error);
+      if (text !== this.loggedReadError) {
+        this.loggedReadError = text;
+        this.logger.warn({ store: this.description, err: text }, 'a history read from the store failed; answering from memory');
+      }
+      throw error;
+    }
   }
 
   status(): StoreStatus {

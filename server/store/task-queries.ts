@@ -4,13 +4,16 @@
  * task id — and the same total, over every stored task rather than the ones in memory.
  *
  * The structured filters are SQL on indexed columns. A search (`search=`, Flower's query language)
- * is matched by the same compiled matcher the in-memory path uses, over the rows the other
- * filters leave, so its semantics (casefold, kwargs pairs) are Flower's exactly.
+ * is narrowed by the trigram index (./search-index.ts), then matched by the same compiled matcher
+ * the in-memory path uses over those candidates, so its semantics (casefold, kwargs pairs) are
+ * Flower's exactly.
  */
+import { MAX_SEEN_TASK_NAMES } from '../state/cluster-state';
 import type { TaskFilter } from '../state/task-query';
 import type { TaskRecord } from '../state/task-record';
 import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
+import { candidateCondition, needlesOf } from './search-index';
 import { TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
@@ -21,11 +24,14 @@ interface Where {
   params: SqlValue[];
 }
 
-function whereOf(filter: TaskFilter): Where {
+function whereOf(filter: TaskFilter, backend: StoreBackend): Where {
   const where: Where = { clauses: [], params: [] };
-  const add = (clause: (placeholder: string) => string, value: SqlValue): void => {
+  const param = (value: SqlValue): string => {
     where.params.push(value);
-    where.clauses.push(clause(`$${where.params.length}`));
+    return `$${where.params.length}`;
+  };
+  const add = (clause: (placeholder: string) => string, value: SqlValue): void => {
+    where.clauses.push(clause(param(value)));
   };
   if (filter.taskName !== null) add((p) => `name = ${p}`, filter.taskName);
   if (filter.worker !== null) add((p) => `worker = ${p}`, filter.worker);
@@ -34,6 +40,9 @@ function whereOf(filter: TaskFilter): Where {
   if (filter.receivedStart !== null) add((p) => `received >= ${p}`, filter.receivedStart);
   if (filter.receivedEnd !== null) add((p) => `received <= ${p}`, filter.receivedEnd);
   if (filter.queue) add((p) => `COALESCE(queue, routing_key) = ${p}`, filter.queue);
+  // A search's candidates: what the trigram index lets through (the matcher decides each).
+  const needles = filter.search === null ? null : needlesOf(filter.search.expression);
+  if (needles !== null) where.clauses.push(candidateCondition(needles, backend, param));
   return where;
 }
 
@@ -47,7 +56,7 @@ function orderBy(filter: TaskFilter, backend: StoreBackend): string {
 
 /** The page of stored tasks matching `filter`, and how many match in all. */
 export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
-  const { clauses, params } = whereOf(filter);
+  const { clauses, params } = whereOf(filter, backend);
   const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
   const order = orderBy(filter, backend);
   const columns = TASK_COLUMNS.join(', ');
@@ -75,3 +84,64 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
   }
   return { total, tasks: page };
 }
+
+/** A workflow's stored members: at most `limit`, earliest first, and how many there are in all. */
+export interface StoredWorkflow {
+  nodes: TaskRecord[];
+  total: number;
+}
+
+/**
+ * The history queries the read model (server/views/) asks of the store: lists, one task, a
+ * task's children, a workflow's members, the task names.
+ */
+export class StoredTasks {
+  constructor(
+    private readonly sql: SqlRunner,
+    private readonly backend: StoreBackend,
+  ) {}
+
+  page(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
+    return queryStoredTasks(this.sql, this.backend, filter);
+  }
+
+  async task(uuid: string): Promise<TaskRecord | null> {
+    const [row] = await this.sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE uuid = $1`, [uuid]);
+    return row ? taskFromRow(row) : null;
+  }
+
+  /** Each task's children (the tasks whose parent it is), in the order they were sent. */
+  async children(uuids: readonly string[]): Promise<Map<string, string[]>> {
+    const children = new Map<string, string[]>();
+    for (let start = 0; start < uuids.length; start += CHILDREN_PER_QUERY) {
+      const batch = uuids.slice(start, start + CHILDREN_PER_QUERY);
+      const placeholders = batch.map((_, i) => `$${i + 1}`).join(', ');
+      const rows = await this.sql.rows(`SELECT uuid, parent_id FROM tasks WHERE parent_id IN (${placeholders}) ORDER BY ${SENT_ORDER}, uuid`, batch);
+      for (const row of rows) {
+        const parent = String(row.parent_id);
+        const list = children.get(parent) ?? [];
+        list.push(String(row.uuid));
+        children.set(parent, list);
+      }
+    }
+    return children;
+  }
+
+  /** The tasks of the workflow rooted at `root` (the root itself included), earliest first. */
+  async workflow(root: string, limit: number): Promise<StoredWorkflow> {
+    const [count] = await this.sql.rows('SELECT COUNT(*) AS n FROM tasks WHERE uuid = $1 OR root_id = $1', [root]);
+    const rows = await this.sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE uuid = $1 OR root_id = $1 ORDER BY ${SENT_ORDER}, uuid LIMIT ${Number(limit)}`, [root]);
+    return { nodes: rows.map(taskFromRow), total: Number(count?.n ?? 0) };
+  }
+
+  /** Task names stored, sorted, at most as many as the in-memory model tracks. */
+  async taskNames(): Promise<string[]> {
+    const rows = await this.sql.rows(`SELECT DISTINCT name FROM tasks WHERE name IS NOT NULL ORDER BY name LIMIT ${MAX_SEEN_TASK_NAMES}`);
+    return rows.map((row) => String(row.name));
+  }
+}
+
+/** Parents per children query: far below either backend's parameter limit. */
+const CHILDREN_PER_QUERY = 500;
+/** The in-memory workflow's order (ClusterState.workflow): by when each task was sent. */
+const SENT_ORDER = 'COALESCE(sent, received, timestamp, 0)';
