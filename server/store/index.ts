@@ -148,6 +148,11 @@ export class Store {
     return this.reading(() => this.stored.children(uuids));
   }
 
+  /** Every stored task matching `filter` (offset and limit aside), a page at a time, in result order. */
+  scanTasks(filter: TaskFilter): AsyncIterable<TaskRecord[]> {
+    return this.stored.scan(filter);
+  }
+
   workflow(root: string, limit: number): Promise<StoredWorkflow> {
     return this.reading(() => this.stored.workflow(root, limit));
   }

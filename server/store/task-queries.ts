@@ -47,40 +47,87 @@ function whereOf(filter: TaskFilter, backend: StoreBackend): Where {
 }
 
 /** Byte order on both backends (PostgreSQL would otherwise sort text by the database's locale). */
-function orderBy(filter: TaskFilter, backend: StoreBackend): string {
-  const collate = (column: string): string => (backend === 'postgresql' && (column === 'name' || column === 'state' || column === 'uuid') ? `${column} COLLATE "C"` : column);
-  const field = filter.sortBy?.field ?? 'timestamp';
-  const descending = filter.sortBy ? filter.sortBy.descending : true;
-  return `ORDER BY ${collate(field)} ${descending ? 'DESC NULLS LAST' : 'ASC NULLS FIRST'}, ${collate('uuid')} ASC`;
+function collate(column: string, backend: StoreBackend): string {
+  return backend === 'postgresql' && (column === 'name' || column === 'state' || column === 'uuid') ? `${column} COLLATE "C"` : column;
+}
+
+interface SortKey {
+  field: 'name' | 'state' | 'received' | 'started' | 'timestamp';
+  descending: boolean;
+}
+
+function sortKeyOf(filter: TaskFilter): SortKey {
+  return filter.sortBy ? { field: filter.sortBy.field, descending: filter.sortBy.descending } : { field: 'timestamp', descending: true };
+}
+
+function orderBy(key: SortKey, backend: StoreBackend): string {
+  return `ORDER BY ${collate(key.field, backend)} ${key.descending ? 'DESC NULLS LAST' : 'ASC NULLS FIRST'}, ${collate('uuid', backend)} ASC`;
+}
+
+/**
+ * The rows after `last` in ORDER BY order (keyset paging: each page costs the same, where an
+ * OFFSET would re-read every earlier row). Nulls sort first ascending, last descending.
+ */
+function after(key: SortKey, last: TaskRecord, backend: StoreBackend, param: (value: SqlValue) => string): string {
+  const field = collate(key.field, backend);
+  const uuid = collate('uuid', backend);
+  const value = last[key.field];
+  const tie = `${uuid} > ${param(last.uuid)}`;
+  if (value === null) return key.descending ? `(${key.field} IS NULL AND ${tie})` : `((${key.field} IS NULL AND ${tie}) OR ${key.field} IS NOT NULL)`;
+  const v = param(value);
+  return key.descending ? `(${field} < ${v} OR (${field} = ${v} AND ${tie}) OR ${key.field} IS NULL)` : `(${field} > ${v} OR (${field} = ${v} AND ${tie}))`;
+}
+
+/**
+ * Every stored task matching the filter's conditions and search, in result order, a page of
+ * rows at a time (offset and limit are the caller's): for searches and exports, where the
+ * matcher or the reader decides as rows arrive.
+ */
+export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, pageRows = SCAN_PAGE): AsyncGenerator<TaskRecord[]> {
+  const key = sortKeyOf(filter);
+  const columns = TASK_COLUMNS.join(', ');
+  let last: TaskRecord | null = null;
+  for (;;) {
+    const where = whereOf(filter, backend);
+    if (last !== null) {
+      const previous = last;
+      where.clauses.push(
+        after(key, previous, backend, (value) => {
+          where.params.push(value);
+          return `$${where.params.length}`;
+        }),
+      );
+    }
+    const clause = where.clauses.length > 0 ? `WHERE ${where.clauses.join(' AND ')}` : '';
+    const rows = await sql.rows(`SELECT ${columns} FROM tasks ${clause} ${orderBy(key, backend)} LIMIT ${Number(pageRows)}`, where.params);
+    const tasks = rows.map(taskFromRow);
+    const matching = filter.search === null ? tasks : tasks.filter((task) => filter.search?.matches(task));
+    if (matching.length > 0) yield matching;
+    if (rows.length < pageRows) return;
+    last = tasks[tasks.length - 1] ?? null;
+  }
 }
 
 /** The page of stored tasks matching `filter`, and how many match in all. */
 export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
-  const { clauses, params } = whereOf(filter, backend);
-  const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-  const order = orderBy(filter, backend);
-  const columns = TASK_COLUMNS.join(', ');
   if (filter.search === null) {
+    const { clauses, params } = whereOf(filter, backend);
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
     const [count] = await sql.rows(`SELECT COUNT(*) AS n FROM tasks ${where}`, params);
     // No limit: SQLite spells it LIMIT -1, PostgreSQL LIMIT ALL (an OFFSET needs one before it in SQLite).
     const limit = ` LIMIT ${filter.limit !== null ? Number(filter.limit) : backend === 'sqlite' ? -1 : 'ALL'}`;
-    const rows = await sql.rows(`SELECT ${columns} FROM tasks ${where} ${order}${limit} OFFSET ${Number(filter.offset)}`, params);
+    const rows = await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ${where} ${orderBy(sortKeyOf(filter), backend)}${limit} OFFSET ${Number(filter.offset)}`, params);
     return { total: Number(count?.n ?? 0), tasks: rows.map(taskFromRow) };
   }
-  // Search: scan the candidates in result order, match each, keep the page and count the rest.
-  const search = filter.search;
+  // Search: scan the candidates in result order, keep the page and count the rest.
   const end = filter.limit === null ? Number.POSITIVE_INFINITY : filter.offset + filter.limit;
   const page: TaskRecord[] = [];
   let total = 0;
-  for (let offset = 0; ; offset += SCAN_PAGE) {
-    const rows = await sql.rows(`SELECT ${columns} FROM tasks ${where} ${order} LIMIT ${SCAN_PAGE} OFFSET ${offset}`, params);
-    for (const row of rows) {
-      const task = taskFromRow(row);
-      if (!search.matches(task)) continue;
+  for await (const matching of scanStoredTasks(sql, backend, filter)) {
+    for (const task of matching) {
       if (total >= filter.offset && total < end) page.push(task);
       total++;
     }
-    if (rows.length < SCAN_PAGE) break;
   }
   return { total, tasks: page };
 }
@@ -103,6 +150,10 @@ export class StoredTasks {
 
   page(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
     return queryStoredTasks(this.sql, this.backend, filter);
+  }
+
+  scan(filter: TaskFilter): AsyncGenerator<TaskRecord[]> {
+    return scanStoredTasks(this.sql, this.backend, filter);
   }
 
   async task(uuid: string): Promise<TaskRecord | null> {

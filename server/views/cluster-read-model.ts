@@ -18,7 +18,21 @@ import type { WorkerRecord } from '../state/worker-registry';
 import type { EventTail } from './event-tail';
 import type { LiveAggregates } from './live-aggregates';
 import type { AuditQuery, ReadModel, WorkerInspections } from './read-model';
-import type { CeleriacStatus, FlowerTaskDict, OverviewSnapshot, QueuesSnapshot, StreamStatus, TaskDetail, TaskRow, TasksPage, WorkerSummary, WorkerView, WorkersSnapshot, WorkflowView } from './types';
+import type {
+  CeleriacStatus,
+  ExportedTask,
+  FlowerTaskDict,
+  OverviewSnapshot,
+  QueuesSnapshot,
+  StreamStatus,
+  TaskDetail,
+  TaskRow,
+  TasksPage,
+  WorkerSummary,
+  WorkerView,
+  WorkersSnapshot,
+  WorkflowView,
+} from './types';
 
 /** What the read model reads of the inspect cache (server/control/inspector.ts). */
 export interface InspectionSource {
@@ -41,6 +55,8 @@ export interface StoredTaskSource {
   children(uuids: readonly string[]): Promise<Map<string, string[]>>;
   workflow(root: string, limit: number): Promise<{ nodes: TaskRecord[]; total: number }>;
   taskNames(): Promise<string[]>;
+  /** Every stored task matching the filter's conditions (not its offset or limit), in result order. */
+  scanTasks(filter: TaskFilter): AsyncIterable<TaskRecord[]>;
 }
 
 export interface ClusterReadSources {
@@ -130,6 +146,24 @@ export class ClusterReadModel implements ReadModel {
       })),
       edges: workflow.edges.map(([from, to]) => ({ from, to })),
     };
+  }
+
+  async *exportTasks(filter: TaskFilter): AsyncGenerator<ExportedTask[]> {
+    const end = filter.limit === null ? Number.POSITIVE_INFINITY : filter.offset + filter.limit;
+    let seen = 0;
+    const stored = await this.currentStore();
+    // From memory when there is no store or it is behind (then what memory retains).
+    const batches: AsyncIterable<TaskRecord[]> | Iterable<TaskRecord[]> = stored ? stored.scanTasks(filter) : [queryTasksPage(this.state.tasks.values(), { ...filter, offset: 0, limit: null }).tasks];
+    for await (const batch of batches) {
+      const kept: ExportedTask[] = [];
+      for (const task of batch) {
+        if (seen >= filter.offset && seen < end) kept.push(exported(task));
+        seen++;
+        if (seen >= end) break;
+      }
+      if (kept.length > 0) yield kept;
+      if (seen >= end) return;
+    }
   }
 
   async taskTypes(): Promise<string[]> {
@@ -377,6 +411,32 @@ export class ClusterReadModel implements ReadModel {
       store: this.sources.storeStatus?.() ?? null,
     };
   }
+}
+
+function exported(task: TaskRecord): ExportedTask {
+  return {
+    uuid: task.uuid,
+    name: task.name,
+    state: task.state,
+    worker: task.worker,
+    queue: task.queue ?? task.routingKey,
+    sent: task.sent,
+    received: task.received,
+    started: task.started,
+    succeeded: task.succeeded,
+    failed: task.failed,
+    retried: task.retried,
+    revoked: task.revoked,
+    runtime: task.runtime,
+    retries: task.retries,
+    args: task.args,
+    kwargs: task.kwargs,
+    result: task.result,
+    exception: task.exception,
+    traceback: task.traceback,
+    root_id: task.rootId,
+    parent_id: task.parentId,
+  };
 }
 
 /** Pool processes (prefork) or max-concurrency (threads, gevent) from a worker's stats reply. */

@@ -93,6 +93,25 @@ describe('history beyond memory (real workers)', { timeout: 240_000 }, () => {
           assert.equal(workflow.edges.length, 2, label);
           const root = (await getJson<TaskDetail>(celeriac.url, `/api/celeriac/task/${rootId}`)).body;
           assert.equal(root.children.length, 1, `${label}: the root's child is known from the store`);
+          // Export: the list's filter as CSV and NDJSON, every stored task it matches.
+          const csv = await fetch(`${celeriac.url}/api/celeriac/tasks/export?format=csv&state=FAILURE&sort_by=received`);
+          assert.equal(csv.status, 200, label);
+          assert.match(csv.headers.get('content-disposition') ?? '', /attachment; filename="celeriac-tasks-.*\.csv"/);
+          const lines = (await csv.text()).trimEnd().split('\r\n');
+          assert.equal(lines[0]?.split(',')[0], 'uuid', label);
+          assert.equal(lines.length, 3, `${label}: a header and the two failures`);
+          assert.ok(
+            lines.some((line) => line.includes("['needle-in-history']")),
+            label,
+          );
+          const ndjson = await fetch(`${celeriac.url}/api/celeriac/tasks/export?format=ndjson&search=${encodeURIComponent('name:tasks.add')}`);
+          const exported = (await ndjson.text())
+            .trimEnd()
+            .split('\n')
+            .map((line) => JSON.parse(line) as { uuid: string; name: string });
+          assert.equal(exported.length, 11, `${label}: every stored add, memory holding 4`);
+          assert.ok(exported.every((t) => t.name === 'tasks.add'));
+          assert.equal((await fetch(`${celeriac.url}/api/celeriac/tasks/export?format=xml`)).status, 400);
           const types = (await getJson<{ 'task-types': string[] }>(celeriac.url, '/api/task/types')).body;
           assert.deepEqual(types['task-types'], ['tasks.add', 'tasks.echo', 'tasks.fail'], label);
         };

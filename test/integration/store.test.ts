@@ -19,7 +19,7 @@ import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../server/store/s
 import { SqliteDatabase } from '../../server/store/sqlite';
 import { loadTask, ROWS_PER_STATEMENT, taskSink, upsertTasks } from '../../server/store/task-row';
 import { ChangeWriter } from '../../server/store/change-writer';
-import { queryStoredTasks } from '../../server/store/task-queries';
+import { queryStoredTasks, scanStoredTasks } from '../../server/store/task-queries';
 import { queryTasksPage } from '../../server/state/task-query';
 import { parseTaskFilter } from '../../server/http/params';
 import type { TaskRecord } from '../../server/state/task-record';
@@ -256,6 +256,15 @@ for (const make of [sqliteBackend, postgresBackend]) {
         const inMemory = queryTasksPage(state.tasks.values(), filter);
         const stored = await queryStoredTasks(db.runner, db.backend, filter);
         assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) }, `query ${JSON.stringify(query)}`);
+        // Keyset paging (exports, searches) in pages of 7 rows: the same order across every page boundary.
+        const scanned: string[] = [];
+        for await (const page of scanStoredTasks(db.runner, db.backend, { ...filter, offset: 0, limit: null }, 7)) scanned.push(...page.map((t) => t.uuid));
+        const everything = queryTasksPage(state.tasks.values(), { ...filter, offset: 0, limit: null });
+        assert.deepEqual(
+          scanned,
+          everything.tasks.map((t) => t.uuid),
+          `scan ${JSON.stringify(query)}`,
+        );
       }
     });
 
