@@ -60,6 +60,8 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     const workers = await store.recentWorkers(config.maxWorkers);
     for (const worker of workers) monitor.state.restoreWorker(worker);
     logger.info({ store: store.description, tasks: restored.length, workers: workers.length }, 'history restored');
+    const writer = store.writer;
+    monitor.state.recallFrom((uuid) => writer.pending(uuid));
   }
   const aggregates = new LiveAggregates();
   const eventTail = new EventTail();
@@ -79,6 +81,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     maxWorkers: config.maxWorkers,
     startedAt: monitor.startedAt,
     storeStatus: () => store?.status() ?? null,
+    storedTasks: store,
   });
   const prefix = config.urlPrefix;
   const app = express();

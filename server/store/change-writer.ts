@@ -43,6 +43,8 @@ export interface ChangeWriterStatus {
 
 export class ChangeWriter<T> {
   private dirty = new Map<string, T>();
+  /** The records of the write under way (no longer in `dirty`, not yet in the store). */
+  private inFlight = new Map<string, T>();
   private readonly intervalMs: number;
   private readonly batchRows: number;
   private readonly maxPending: number;
@@ -79,6 +81,11 @@ export class ChangeWriter<T> {
     if (this.dirty.size >= this.batchRows && this.flushing === null && this.lastError === null) void this.flush();
   }
 
+  /** The record waiting to be written under `key`, if any (being written counts as waiting). */
+  pending(key: string): T | undefined {
+    return this.dirty.get(key) ?? this.inFlight.get(key);
+  }
+
   private dropOldest(): void {
     const excess = this.dirty.size - this.maxPending;
     let n = 0;
@@ -107,7 +114,15 @@ export class ChangeWriter<T> {
   private async writeDirty(): Promise<void> {
     const batch = this.dirty;
     this.dirty = new Map();
-    const records = [...batch.values()];
+    this.inFlight = batch;
+    try {
+      await this.writeRecords([...batch.values()]);
+    } finally {
+      this.inFlight = new Map();
+    }
+  }
+
+  private async writeRecords(records: T[]): Promise<void> {
     for (let start = 0; start < records.length; start += this.batchRows) {
       const chunk = records.slice(start, start + this.batchRows);
       try {

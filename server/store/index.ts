@@ -22,11 +22,15 @@ import { TASK_COLUMNS, taskFromRow, taskSink } from './task-row';
 import { workerFromRow, workerSink } from './worker-row';
 import type { WorkerRecord } from '../state/worker-registry';
 import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from './change-writer';
+import { StoredTasks, type StoredWorkflow } from './task-queries';
+import type { TaskFilter } from '../state/task-query';
 import { RetentionRunner, standardPolicies, type AggregateTable, type RetentionAges, type RetentionOptions, type RetentionStatus } from './retention';
 import { countRows, measureSize } from './store-size';
 
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
+/** Task names are listed from the store at most this often (a DISTINCT over every row). */
+const TASK_NAMES_TTL_MS = 60_000;
 /** How often size and row counts are measured (counting millions of rows is not free). */
 const FIGURES_MS = 30_000;
 /** The tables of migration 1; retention policies add theirs. */
@@ -79,6 +83,10 @@ export class Store {
   private prepareError: string | null = null;
   private retry: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly stored: StoredTasks;
+  private taskNamesCache: { at: number; names: Promise<string[]> } | null = null;
+  /** The last read error logged, so an outage is one line, not one per request. */
+  private loggedReadError: string | null = null;
   readonly retention: RetentionRunner;
   private readonly maxSizeBytes: number | null;
   /** Tables counted in the figures: migration 1's and every retention policy's. */
@@ -97,6 +105,7 @@ export class Store {
     this.description = describeStore(target);
     this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, options.writer ?? {});
     this.workerWriter = new ChangeWriter('workers', workerSink(db), (worker) => worker.hostname, logger, { intervalMs: 2_000, maxPending: 10_000 });
+    this.stored = new StoredTasks(db.runner, db.backend);
     const ages = options.ages ?? { tasksSeconds: 0, failedSeconds: 0, aggregatesSeconds: 0 };
     const policies = standardPolicies(ages, options.aggregateTables ?? []);
     this.tables = [...new Set([...BASE_TABLES, ...policies.map((policy) => policy.table)])];
@@ -197,6 +206,69 @@ export class Store {
       .reverse()
       .map(workerFromRow)
       .filter((worker): worker is WorkerRecord => worker !== null);
+  }
+
+  // --- History, for the read model (server/views/cluster-read-model.ts) ----------------------
+
+  /**
+   * Bring the store up to now for a history read: write what is pending, so a list read from
+   * the store holds every change made before the request. False when the store is behind (not
+   * ready, or failing): the read model then answers from memory.
+   */
+  async catchUp(): Promise<boolean> {
+    if (!this.ready || this.writer.status().degraded) return false;
+    await this.writer.flush();
+    return !this.writer.status().degraded;
+  }
+
+  tasksPage(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
+    return this.reading(() => this.stored.page(filter));
+  }
+
+  task(uuid: string): Promise<TaskRecord | null> {
+    return this.reading(() => this.stored.task(uuid));
+  }
+
+  children(uuids: readonly string[]): Promise<Map<string, string[]>> {
+    return this.reading(() => this.stored.children(uuids));
+  }
+
+  /** Every stored task matching `filter` (offset and limit aside), a page at a time, in result order. */
+  scanTasks(filter: TaskFilter): AsyncIterable<TaskRecord[]> {
+    return this.stored.scan(filter);
+  }
+
+  workflow(root: string, limit: number): Promise<StoredWorkflow> {
+    return this.reading(() => this.stored.workflow(root, limit));
+  }
+
+  taskNames(): Promise<string[]> {
+    const now = Date.now();
+    if (this.taskNamesCache === null || now - this.taskNamesCache.at > TASK_NAMES_TTL_MS) {
+      const names = this.reading(() => this.stored.taskNames());
+      // A failed read is not cached: the next call asks again.
+      names.catch(() => {
+        this.taskNamesCache = null;
+      });
+      this.taskNamesCache = { at: now, names };
+    }
+    return this.taskNamesCache.names;
+  }
+
+  /** Run a read; a failure is logged once per distinct error and passed on (the caller falls back to memory). */
+  private async reading<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      const result = await read();
+      this.loggedReadError = null;
+      return result;
+    } catch (error) {
+      const text = errorText(error);
+      if (text !== this.loggedReadError) {
+        this.loggedReadError = text;
+        this.logger.warn({ store: this.description, err: text }, 'a history read from the store failed; answering from memory');
+      }
+      throw error;
+    }
   }
 
   status(): StoreStatus {

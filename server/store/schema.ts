@@ -69,6 +69,36 @@ const TASKS_V1 = `CREATE TABLE tasks (
   updated_at DOUBLE PRECISION NOT NULL
 )`;
 
+/**
+ * Search over every stored task (Flower's query language, server/state/search.ts). Substring
+ * terms need at least 3 characters, which is exactly what a trigram index answers: SQLite's FTS5
+ * trigram tokenizer, PostgreSQL's pg_trgm. The indexed text (`doc`) is the task's searchable
+ * fields casefolded by Celeriac (Python's `str.casefold`, as Flower matches), so the index finds
+ * a superset of the matches and the query language's own matcher decides each candidate.
+ *
+ * A task is indexed once it has finished (its fields no longer change) and only when its record
+ * is complete; every other row has `search_indexed = 0` and is always a candidate (few rows: the
+ * tasks still running, and the rare partial ones), so no match is ever missed.
+ */
+const SEARCH_V2: Readonly<Record<StoreBackend, readonly string[]>> = {
+  sqlite: [
+    'ALTER TABLE tasks ADD COLUMN search_indexed INTEGER NOT NULL DEFAULT 0',
+    'CREATE INDEX tasks_unindexed ON tasks (timestamp) WHERE search_indexed = 0',
+    // Contentless: the text is not kept twice. Its rowid is the task row's.
+    "CREATE VIRTUAL TABLE tasks_search USING fts5(doc, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')",
+    // Retention (or anyone) deleting a task deletes its index entry.
+    'CREATE TRIGGER tasks_search_delete AFTER DELETE ON tasks BEGIN DELETE FROM tasks_search WHERE rowid = old.rowid; END',
+  ],
+  postgresql: [
+    // A trusted extension since PostgreSQL 13: the database's owner may create it.
+    'CREATE EXTENSION IF NOT EXISTS pg_trgm',
+    'ALTER TABLE tasks ADD COLUMN search_indexed INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE tasks ADD COLUMN search_doc TEXT',
+    'CREATE INDEX tasks_unindexed ON tasks (timestamp) WHERE search_indexed = 0',
+    'CREATE INDEX tasks_search_doc ON tasks USING gin (search_doc gin_trgm_ops)',
+  ],
+};
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -93,6 +123,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ]),
   },
+  { version: 2, name: 'search over stored tasks', statements: SEARCH_V2 },
 ];
 
 /** The schema version this code writes and reads. */

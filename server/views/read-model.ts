@@ -18,6 +18,7 @@ import type { TaskFilter } from '../state/task-query';
 import type {
   CeleriacStatus,
   EventLine,
+  ExportedTask,
   FlowerTaskDict,
   OverviewSnapshot,
   QueuesSnapshot,
@@ -51,6 +52,11 @@ export interface HistoryQueries {
   taskDetail(uuid: string): Promise<TaskDetail | null>;
   /** The workflow a task belongs to, at most `limit` nodes (earliest first), or null when unknown. */
   workflow(uuid: string, limit: number): Promise<WorkflowView | null>;
+  /**
+   * Every task matching `filter` (its offset and limit included), in result order, a batch at a
+   * time: an export streams them without holding them all.
+   */
+  exportTasks(filter: TaskFilter): AsyncIterable<ExportedTask[]>;
   /** Task names seen, sorted (Flower's `/api/task/types`). */
   taskTypes(): Promise<string[]>;
   /** Control actions taken through Celeriac, newest first. */
