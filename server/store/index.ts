@@ -156,8 +156,8 @@ export class Store {
   private async measureFigures(): Promise<void> {
     if (!this.ready) return;
     try {
-      const rows = await countRows(this.db.backend, this.db.runner, this.tables);
-      const size = await measureSize(this.db.backend, this.db.runner, [...this.tables, 'celeriac_schema'], { knownRows: rows });
+      const rows = await countRows(this.db.backend, this.db.backgroundRunner, this.tables);
+      const size = await measureSize(this.db.backend, this.db.backgroundRunner, [...this.tables, 'celeriac_schema'], { knownRows: rows });
       this.figures = { sizeBytes: size.bytes, diskBytes: size.diskBytes, rows, measuredAt: Date.now() / 1000, measureError: null };
     } catch (error) {
       // The figures stay as last measured; the writers' status already says whether the store is down.

@@ -23,6 +23,12 @@ export type SqlValue = string | number | null;
 /** A store's database: the migration lock, plain transactions for writes, queries. */
 export interface StoreDatabase extends SchemaTarget {
   readonly runner: SqlRunner;
+  /**
+   * For reads too slow to hold the event loop (a count over every row, the store's size), run in
+   * the background: SQLite's run on the writer thread between writes; PostgreSQL's on the pool,
+   * like `runner`'s.
+   */
+  readonly backgroundRunner: SqlRunner;
   /** Run `work` in one transaction; commit if it resolves, roll back if it rejects. */
   transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /**

@@ -28,6 +28,11 @@ export class PostgresDatabase implements StoreDatabase {
     rows: async (sql, params = []) => (await this.pool.query(sql, [...params])).rows as Record<string, unknown>[],
   };
 
+  /** The pool's queries never hold the event loop. */
+  get backgroundRunner(): SqlRunner {
+    return this.runner;
+  }
+
   exclusively<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
     return this.inTransaction(true, work);
   }

@@ -225,9 +225,9 @@ export class RetentionRunner {
   private async measure(): Promise<StoreSize> {
     if (this.db.backend === 'postgresql') {
       // The estimate needs the planner's statistics; a table never analysed gets them now (ANALYZE samples, it does not scan).
-      for (const table of await unanalysedTables(this.db.runner, this.options.sizeTables)) await this.db.runner.execute(`ANALYZE ${checkedIdentifier(table)}`);
+      for (const table of await unanalysedTables(this.db.backgroundRunner, this.options.sizeTables)) await this.db.backgroundRunner.execute(`ANALYZE ${checkedIdentifier(table)}`);
     }
-    return measureSize(this.db.backend, this.db.runner, this.options.sizeTables, { exactRows: true });
+    return measureSize(this.db.backend, this.db.backgroundRunner, this.options.sizeTables, { exactRows: true });
   }
 
   /**

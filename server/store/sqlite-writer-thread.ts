@@ -18,8 +18,14 @@ export interface WriteRequest {
   statements: { sql: string; values: SqlValue[] }[];
 }
 
-/** `changes`: rows the batch inserted, updated or deleted (SQLite's changes(), summed). */
-export type WriteReply = { id: number; ok: true; changes: number } | { id: number; ok: false; error: string };
+/** One slow read (a count over every row) kept off the event loop; it waits its turn between batches. */
+export interface ReadRequest {
+  id: number;
+  read: { sql: string; values: SqlValue[] };
+}
+
+/** `changes`: rows the batch inserted, updated or deleted (SQLite's changes(), summed); `rows`: a read's answer. */
+export type WriteReply = { id: number; ok: true; changes: number; rows?: Record<string, unknown>[] } | { id: number; ok: false; error: string };
 
 function run(port: NonNullable<typeof parentPort>, init: WriterThreadInit): void {
   const db = new Database(init.file);
@@ -41,10 +47,13 @@ function run(port: NonNullable<typeof parentPort>, init: WriterThreadInit): void
     for (const { sql, values } of statements) changes += statement(sql).run(...values).changes;
     return changes;
   });
-  port.on('message', (request: WriteRequest) => {
+  port.on('message', (request: WriteRequest | ReadRequest) => {
     let reply: WriteReply;
     try {
-      reply = { id: request.id, ok: true, changes: write(request.statements) };
+      reply =
+        'read' in request
+          ? { id: request.id, ok: true, changes: 0, rows: statement(request.read.sql).all(...request.read.values) as Record<string, unknown>[] }
+          : { id: request.id, ok: true, changes: write(request.statements) };
     } catch (error) {
       reply = { id: request.id, ok: false, error: errorText(error) };
     }

@@ -6,7 +6,8 @@
  *
  * Writes (`transaction`) run in a thread of their own (./sqlite-writer-thread.ts) on a second
  * connection, so the event loop never waits on the disk; this connection migrates at start and
- * reads. A thread that dies is started again by the next write.
+ * reads. Slow reads (`backgroundRunner`: counts over every row) run on the writer thread too. A
+ * thread that dies is started again by the next write.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import type { Worker } from 'node:worker_threads';
 import { errorText } from '../errors';
 import { startTypeScriptWorker } from '../worker-thread';
 import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
-import type { WriteReply, WriteRequest, WriterThreadInit } from './sqlite-writer-thread';
+import type { ReadRequest, WriteReply, WriteRequest, WriterThreadInit } from './sqlite-writer-thread';
 
 /** Distinct statement texts kept prepared; past it the cache starts again (statements are cheap to prepare). */
 const MAX_PREPARED = 256;
@@ -89,15 +90,29 @@ export class SqliteDatabase implements StoreDatabase {
     return this.writeOnThread([positionalStatement(sql, params)]);
   }
 
+  /** Counts over every row would hold the event loop: they run on the writer thread, between writes. */
+  readonly backgroundRunner: SqlRunner = {
+    execute: (sql, params = []) => this.writeCounting(sql, params).then(() => undefined),
+    rows: async (sql, params = []) => {
+      if (this.db.memory) return this.runner.rows(sql, params);
+      const reply = await this.onThread((id) => ({ id, read: positionalStatement(sql, params) }) satisfies ReadRequest);
+      return reply.rows ?? [];
+    },
+  };
+
   /** Resolves with the rows the statements changed. */
-  private writeOnThread(statements: WriteRequest['statements']): Promise<number> {
+  private async writeOnThread(statements: WriteRequest['statements']): Promise<number> {
+    return (await this.onThread((id) => ({ id, statements }) satisfies WriteRequest)).changes;
+  }
+
+  private onThread(request: (id: number) => WriteRequest | ReadRequest): Promise<Extract<WriteReply, { ok: true }>> {
     const thread = this.writerThread();
     const id = ++this.nextRequest;
     // Referenced while a write is under way (a shutdown's last flush must finish), idle otherwise.
     thread.ref();
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, (reply) => (reply.ok ? resolve(reply.changes) : reject(new Error(reply.error))));
-      thread.postMessage({ id, statements } satisfies WriteRequest);
+      this.waiting.set(id, (reply) => (reply.ok ? resolve(reply) : reject(new Error(reply.error))));
+      thread.postMessage(request(id));
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * How big the store is and how many rows each table holds, per backend. Both are read in the
  * background (./index.ts refreshes them every 30 s, retention reads the size before it enforces
- * the cap), never per request or per scrape: counting millions of rows is slow.
+ * the cap) through the database's `backgroundRunner` (SQLite: the writer thread), never per
+ * request or per scrape: counting millions of rows is slow.
  *
  * Size is what the data occupies, the figure --store-max-size is judged against:
  * - SQLite: (page_count − freelist_count) × page_size. Deleted rows' pages go to the freelist and
