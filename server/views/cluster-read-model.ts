@@ -18,6 +18,9 @@ import type { WorkerRecord } from '../state/worker-registry';
 import type { EventTail } from './event-tail';
 import type { LiveAggregates } from './live-aggregates';
 import type { AuditQuery, ReadModel, WorkerInspections } from './read-model';
+import type { QueueHistoryView, TrendsView } from './trend-types';
+import { queueHistoryView, trendsView, type TrendSource, type TrendsRequest } from './trends-view';
+import { RequestError } from '../errors';
 import type { CeleriacStatus, FlowerTaskDict, OverviewSnapshot, QueuesSnapshot, StreamStatus, TaskDetail, TaskRow, TasksPage, WorkerSummary, WorkerView, WorkersSnapshot, WorkflowView } from './types';
 
 /** What the read model reads of the inspect cache (server/control/inspector.ts). */
@@ -48,6 +51,8 @@ export interface ClusterReadSources {
   startedAt: number;
   /** The store's health (server/store/), or null with `--store memory`. */
   storeStatus?: () => StoreStatus | null;
+  /** The trend aggregates (server/store/trends.ts): durable with a store, the last 24 h in memory without. */
+  trends?: TrendSource;
   now?: () => number;
 }
 
@@ -120,6 +125,19 @@ export class ClusterReadModel implements ReadModel {
 
   async audit(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }> {
     return this.sources.audit.list(query);
+  }
+
+  async trends(request: TrendsRequest): Promise<TrendsView> {
+    return trendsView(this.trendSource(), request, this.now());
+  }
+
+  async queueHistory(request: Omit<TrendsRequest, 'name'>): Promise<QueueHistoryView> {
+    return queueHistoryView(this.trendSource(), request, this.now());
+  }
+
+  private trendSource(): TrendSource {
+    if (!this.sources.trends) throw new RequestError(404, 'Trends are not kept by this Celeriac');
+    return this.sources.trends;
   }
 
   private flowerDict(task: TaskRecord): FlowerTaskDict {
