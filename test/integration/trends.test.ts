@@ -91,7 +91,10 @@ describe('trends (real worker, both stores)', { timeout: 300_000 }, () => {
 
         second = await startTestCeleriac(args);
         await waitFor('worker online again', async () => (await getJson<Record<string, boolean>>(second?.url ?? '', '/api/workers?status=1')).body[WORKER] === true);
-        await sendTasks(redis.url(0), [1, 2, 3].map((n) => ({ task: 'tasks.add', args: [n, 1] })));
+        await sendTasks(
+          redis.url(0),
+          [1, 2, 3].map((n) => ({ task: 'tasks.add', args: [n, 1] })),
+        );
         await finished(second, 10);
         await second.trends.insert([{ at: oldMinute + 40, name: 'tasks.old', queue: 'celery', succeeded: 5, runtimes: secondRuntimes, waits: [3] }]);
 
