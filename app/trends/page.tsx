@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { runtimePage } from '@/components/RuntimePage';
-import { parseSelection, selectionQuery, TrendsPage } from '@/components/trends/TrendsPage';
+import { TrendsPage } from '@/components/trends/TrendsPage';
+import { parseSelection, selectionQuery } from '@/components/trends/trendsFormat';
 import { getRuntime } from '@/server/runtime';
 import type { TrendsView } from '@/server/views/trend-types';
 

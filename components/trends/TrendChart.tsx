@@ -33,6 +33,7 @@ export function TrendChart({
   current,
   previous,
   format,
+  sparse = false,
 }: {
   title: string;
   meta: string;
@@ -42,6 +43,11 @@ export function TrendChart({
   current: TrendPoint[];
   previous: TrendPoint[];
   format: (value: number) => string;
+  /**
+   * Values exist only where tasks ran (percentiles, ratios): steps without any are joined over,
+   * and every value gets a dot, so a lone busy hour is still seen.
+   */
+  sparse?: boolean;
 }) {
   const hydrated = useHydrated();
   const time = useTimeFormatter();
@@ -90,7 +96,7 @@ export function TrendChart({
                 axisLine={{ stroke: 'var(--border-strong)' }}
                 minTickGap={32}
               />
-              <YAxis width={56} tick={{ fill: 'var(--muted)', fontSize: 11 }} tickLine={false} axisLine={false} tickFormatter={(v: number) => format(v)} />
+              <YAxis width={56} domain={[0, 'auto']} tick={{ fill: 'var(--muted)', fontSize: 11 }} tickLine={false} axisLine={false} tickFormatter={(v: number) => format(v)} />
               <Tooltip
                 isAnimationActive={false}
                 labelFormatter={(t) => (typeof t === 'number' ? `${formatTick(t, range, time.utc)} ${time.zone(t)}` : '')}
@@ -98,7 +104,17 @@ export function TrendChart({
                 contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border-strong)', fontSize: 12 }}
               />
               {series.map((s) => (
-                <Line key={s.key} dataKey={s.key} name={s.label} type="monotone" stroke={s.color} strokeWidth={1.8} dot={false} connectNulls={false} isAnimationActive={false} />
+                <Line
+                  key={s.key}
+                  dataKey={s.key}
+                  name={s.label}
+                  type="monotone"
+                  stroke={s.color}
+                  strokeWidth={1.8}
+                  dot={sparse ? { r: 2, strokeWidth: 0, fill: s.color } : false}
+                  connectNulls={sparse}
+                  isAnimationActive={false}
+                />
               ))}
               {series.map((s) => (
                 <Line
@@ -111,7 +127,7 @@ export function TrendChart({
                   strokeDasharray="4 3"
                   strokeWidth={1.2}
                   dot={false}
-                  connectNulls={false}
+                  connectNulls={sparse}
                   isAnimationActive={false}
                 />
               ))}

@@ -12,28 +12,10 @@ import { errorText, getJson } from '../api';
 import { formatCount, formatSpan } from '../format';
 import { PageHeader } from '../PageHeader';
 import { TrendChart, type ChartSeries } from './TrendChart';
-import { changeRatio, formatChange, formatDuration, formatRatio, RANGE_LABELS } from './trendsFormat';
-
-export interface TrendsSelection {
-  range: TrendRange;
-  name: string | null;
-}
+import { changeRatio, formatChange, formatDuration, formatRatio, RANGE_LABELS, selectionQuery, type TrendsSelection } from './trendsFormat';
 
 const REFRESH_MS = 30_000;
 const TABLE_ROWS = 10;
-
-/** The selection as the URL and the API spell it. */
-export function selectionQuery(selection: TrendsSelection): Record<string, string> {
-  return selection.name === null ? { range: selection.range } : { range: selection.range, name: selection.name };
-}
-
-/** The selection in a page's search parameters (anything unknown falls back to 24 h, every name). */
-export function parseSelection(params: Record<string, string | string[] | undefined>): TrendsSelection {
-  const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[value.length - 1] : value);
-  const range = first(params.range);
-  const name = first(params.name);
-  return { range: (TREND_RANGES as readonly string[]).includes(range ?? '') ? (range as TrendRange) : '24h', name: name === undefined || name === '' ? null : name };
-}
 
 const THROUGHPUT: ChartSeries[] = [
   { key: 'succeeded', label: 'Succeeded', color: 'var(--ok)', value: (p) => p.succeeded },
@@ -202,6 +184,7 @@ function TrendsBody({ data, onSelectName }: { data: TrendsView; onSelectName: (n
           title="Failure ratio"
           meta={`failed ÷ (succeeded + failed) ${stepLabel}`}
           testId="trends-chart-failure"
+          sparse
           range={data.range}
           series={FAILURE}
           current={data.series}
@@ -212,6 +195,7 @@ function TrendsBody({ data, onSelectName }: { data: TrendsView; onSelectName: (n
           title="Runtime"
           meta={`p50 / p95 / p99 ${stepLabel}`}
           testId="trends-chart-runtime"
+          sparse
           range={data.range}
           series={RUNTIME}
           current={data.series}
@@ -222,6 +206,7 @@ function TrendsBody({ data, onSelectName }: { data: TrendsView; onSelectName: (n
           title="Queue wait"
           meta={`started − received, p50 / p95 / p99 ${stepLabel}`}
           testId="trends-chart-wait"
+          sparse
           range={data.range}
           series={WAIT}
           current={data.series}

@@ -2,7 +2,7 @@
  * Formatting for the Trends page: durations, ratios, changes against the previous period, and
  * axis labels per range. Pure functions (fixed locale), so server HTML hydrates unchanged.
  */
-import type { TrendRange } from '@/server/views/trend-types';
+import { TREND_RANGES, type TrendRange } from '@/server/views/trend-types';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
@@ -47,3 +47,21 @@ export function formatTick(t: number, range: TrendRange, utc: boolean): string {
 }
 
 export const RANGE_LABELS: Record<TrendRange, string> = { '1h': '1 h', '24h': '24 h', '7d': '7 d', '30d': '30 d' };
+
+export interface TrendsSelection {
+  range: TrendRange;
+  name: string | null;
+}
+
+/** The selection as the URL and the API spell it. */
+export function selectionQuery(selection: TrendsSelection): Record<string, string> {
+  return selection.name === null ? { range: selection.range } : { range: selection.range, name: selection.name };
+}
+
+/** The selection in a page's search parameters (anything unknown falls back to 24 h, every name). */
+export function parseSelection(params: Record<string, string | string[] | undefined>): TrendsSelection {
+  const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[value.length - 1] : value);
+  const range = first(params.range);
+  const name = first(params.name);
+  return { range: (TREND_RANGES as readonly string[]).includes(range ?? '') ? (range as TrendRange) : '24h', name: name === undefined || name === '' ? null : name };
+}
