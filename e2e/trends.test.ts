@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TrendSample } from '../server/store/trends';
+import type { QueueHistoryView } from '../server/views/trend-types';
 import { screenshot } from './browser';
 import { useE2e } from './fixture';
 
@@ -27,7 +28,12 @@ function history(now: number): TrendSample[] {
 }
 
 describe('trends page (days of history, SQLite store)', { timeout: 300_000 }, () => {
-  const e2e = useE2e({ page: { viewport: { width: 1280, height: 900 } } }, (setup) => setup.celeriac.trends.insert(history(Date.now() / 1000)));
+  const e2e = useE2e({ page: { viewport: { width: 1280, height: 900 } } }, async (setup) => {
+    const now = Date.now() / 1000;
+    await setup.celeriac.trends.insert(history(now));
+    // A backlog on "reports" three days ago: 0 → 500 → 40 within the hour.
+    await setup.celeriac.trends.insertQueueLengths([0, 500, 40].map((messages, i) => ({ at: now - 3 * DAY + i * 600, queue: 'reports', messages })));
+  });
 
   const figure = (key: string) => e2e.page.locator(`[data-testid="trends-figure"][data-figure="${key}"]`);
   const figures = (attrs: string) => e2e.page.locator(`[data-testid="trends-figures"]${attrs}`).waitFor({ timeout: TIMEOUT });
@@ -86,5 +92,26 @@ describe('trends page (days of history, SQLite store)', { timeout: 300_000 }, ()
     await page.locator('[data-testid="trends-toolbar"] [data-range="1h"]').click();
     await figures('[data-range="1h"][data-name="tasks.flaky"]');
     assert.equal(await figure('finished').getAttribute('data-value'), '0');
+  });
+
+  it('gives the overview throughput chart and the queue chart ranges beyond the live window', async () => {
+    const { page } = e2e;
+    await page.goto(`${e2e.celeriac.url}/`);
+    const throughput = page.getByTestId('throughput-chart');
+    await throughput.locator('[data-testid="throughput-range"] [data-range="7d"]').click();
+    await throughput.locator(`[data-series="succeeded"][data-total="${6 * 10 + 6 * 8}"]`).waitFor({ timeout: TIMEOUT });
+    await throughput.locator('[data-series="failed"][data-total="12"]').waitFor({ timeout: TIMEOUT });
+    await throughput.locator('[data-testid="throughput-range"] [data-range="live"]').click();
+    await throughput.locator('[data-series="succeeded"][data-total="0"]').waitFor({ timeout: TIMEOUT });
+
+    await page.goto(`${e2e.celeriac.url}/queues`);
+    const chart = page.getByTestId('queue-chart');
+    await chart.locator('[data-testid="queue-chart-range"] [data-range="7d"]').click();
+    await chart.locator('.recharts-line').first().waitFor({ timeout: TIMEOUT });
+    await chart.locator('.recharts-legend-item', { hasText: 'reports' }).waitFor({ timeout: TIMEOUT });
+    // The stored history behind it: the backlog's peak, from the hourly roll-up.
+    const history = (await (await fetch(`${e2e.celeriac.url}/api/celeriac/queues/history?range=7d&queue=reports`)).json()) as QueueHistoryView;
+    assert.equal(Math.max(...history.points.map((p) => p.queues.reports?.max ?? 0)), 500);
+    await screenshot(page, 'queues-7d');
   });
 });

@@ -7,7 +7,7 @@
  * the range or the task name changes (both kept in the URL) and every 30 s.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { TREND_RANGES, type TrendNameSummary, type TrendRange, type TrendsView } from '@/server/views/trend-types';
+import { TREND_RANGE_SPECS, TREND_RANGES, type TrendNameSummary, type TrendsView } from '@/server/views/trend-types';
 import { errorText, getJson } from '../api';
 import { formatCount, formatSpan } from '../format';
 import { PageHeader } from '../PageHeader';
@@ -68,7 +68,7 @@ export function TrendsPage({ initialSelection, initialData, initialError }: { in
 
   const names = data?.names ?? [];
   const nameChoices = [...new Set([...names.map((n) => n.name).filter((n) => n !== ''), ...(selection.name ? [selection.name] : [])])].sort();
-  const span = formatSpan(rangeSeconds(selection.range));
+  const span = formatSpan(TREND_RANGE_SPECS[selection.range].seconds);
 
   return (
     <>
@@ -111,10 +111,6 @@ export function TrendsPage({ initialSelection, initialData, initialError }: { in
       {data ? <TrendsBody data={data} onSelectName={(name) => select({ ...selection, name })} /> : null}
     </>
   );
-}
-
-function rangeSeconds(range: TrendRange): number {
-  return { '1h': 3_600, '24h': 86_400, '7d': 7 * 86_400, '30d': 30 * 86_400 }[range];
 }
 
 function TrendsBody({ data, onSelectName }: { data: TrendsView; onSelectName: (name: string) => void }) {

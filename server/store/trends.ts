@@ -408,6 +408,13 @@ export class Trends {
     if (this.lastError !== null) throw new Error(`trends not written: ${this.lastError}`);
   }
 
+  /** Add polled queue lengths with the times they carry (tests, the e2e), through the same writes as the poller's; resolves once written. */
+  async insertQueueLengths(samples: readonly { at: number; queue: string; messages: number }[]): Promise<void> {
+    for (const sample of samples) this.queuesPolled(sample.at, [{ name: sample.queue, messages: sample.messages }]);
+    await this.flush();
+    if (this.lastError !== null) throw new Error(`queue lengths not written: ${this.lastError}`);
+  }
+
   private cell(minute: number, name: string, queue: string): TrendCell {
     let names = minute === this.lastMinute ? this.lastNames : this.cells.get(minute);
     if (!names) {
