@@ -152,14 +152,15 @@ function TrendsBody({ data, onSelectName }: { data: TrendsView; onSelectName: (n
     <>
       <dl className="stats trends-figures" data-testid="trends-figures" data-name={data.name ?? ''} data-range={data.range}>
         {figures.map((f) => {
-          const change = changeRatio(f.current, f.before);
+          // Up from nothing counts as a rise (worse for failures and durations).
+          const change = f.before === 0 && (f.current ?? 0) > 0 ? Number.POSITIVE_INFINITY : changeRatio(f.current, f.before);
           const tone = change === null || Math.abs(change) < 0.005 ? 'flat' : change > 0 === f.worseWhenUp ? 'worse' : 'better';
           return (
             <div key={f.key} className="stat" data-testid="trends-figure" data-figure={f.key} data-value={f.current ?? ''} data-previous={f.before ?? ''}>
               <dt>{f.label}</dt>
               <dd>{f.value}</dd>
               <dd className={`trends-change trends-change--${tone}`} data-testid="trends-change" title={`previous period: ${f.beforeText}`}>
-                {formatChange(change)} <span className="trends-change__before">(was {f.beforeText})</span>
+                {formatChange(f.current, f.before)} <span className="trends-change__before">(was {f.beforeText})</span>
               </dd>
             </div>
           );

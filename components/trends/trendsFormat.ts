@@ -9,6 +9,7 @@ const pad = (n: number): string => String(n).padStart(2, '0');
 /** 0.0123 → "12.3 ms", 4.5 → "4.50 s", 754 → "12.6 min"; null → "–". */
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '–';
+  if (seconds === 0) return '0';
   if (seconds < 1) return `${(seconds * 1000).toPrecision(3)} ms`;
   if (seconds < 120) return `${seconds.toPrecision(3)} s`;
   if (seconds < 7_200) return `${(seconds / 60).toPrecision(3)} min`;
@@ -27,9 +28,11 @@ export function changeRatio(current: number | null, previous: number | null): nu
   return (current - previous) / previous;
 }
 
-/** +12 % / −3 % / "no earlier data". */
-export function formatChange(change: number | null): string {
-  if (change === null) return 'no earlier data';
+/** +12 % / −3 % / "up from 0" / "no earlier data", from this period's and the previous period's values. */
+export function formatChange(current: number | null, previous: number | null): string {
+  if (current === null || previous === null) return 'no earlier data';
+  if (previous === 0) return current === 0 ? '±0 %' : 'up from 0';
+  const change = (current - previous) / previous;
   const percent = Math.round(change * 100);
   if (percent === 0) return '±0 %';
   return `${percent > 0 ? '+' : '−'}${Math.abs(percent)} %`;

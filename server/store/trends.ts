@@ -210,6 +210,8 @@ export interface TrendsOptions {
   maxPendingCells?: number;
   /** Delete what is older than this many seconds after every write (the in-memory store's bound). */
   keepSeconds?: number | null;
+  /** `close()` closes the database too (the in-memory one is this object's own). */
+  ownsDatabase?: boolean;
   now?: () => number;
 }
 
@@ -314,6 +316,7 @@ export class Trends {
   private readonly intervalMs: number;
   private readonly maxPendingCells: number;
   private readonly keepSeconds: number | null;
+  private readonly ownsDatabase: boolean;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -328,6 +331,7 @@ export class Trends {
     this.intervalMs = options.intervalMs ?? 5_000;
     this.maxPendingCells = options.maxPendingCells ?? 100_000;
     this.keepSeconds = options.keepSeconds ?? null;
+    this.ownsDatabase = options.ownsDatabase ?? false;
     this.now = options.now ?? (() => Date.now() / 1000);
   }
 
@@ -335,7 +339,7 @@ export class Trends {
   static async inMemory(logger: Pick<Logger, 'warn' | 'info'>, options: TrendsOptions = {}): Promise<Trends> {
     const db = new SqliteDatabase(':memory:');
     await migrate(db, MIGRATIONS);
-    return new Trends(db, logger, { keepSeconds: 86_400, ...options });
+    return new Trends(db, logger, { keepSeconds: 86_400, ownsDatabase: true, ...options });
   }
 
   // --- Intake ------------------------------------------------------------------------------
@@ -528,7 +532,7 @@ export class Trends {
   /** `stop`, then close the database when this object owns it (the in-memory one). */
   async close(): Promise<void> {
     await this.stop();
-    if (this.keepSeconds !== null) await this.db.close();
+    if (this.ownsDatabase) await this.db.close();
   }
 
   // --- Reads (what was written, and what is pending: it is written first) ----------------------

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import type { RunningCeleriac } from '../../server/server';
 import { bucketOf, percentile } from '../../server/store/trend-histogram';
 import type { QueueHistoryView, TrendsView } from '../../server/views/trend-types';
-import type { TaskRow } from '../../server/views/types';
+import type { CeleriacStatus, TaskRow } from '../../server/views/types';
 import type { PrivateRedisServer } from '../helpers/brokers';
 import { sendTasks } from '../helpers/celery';
 import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
@@ -136,6 +136,21 @@ describe('trends (real worker, both stores)', { timeout: 300_000 }, () => {
       assert.equal(memory.memoryOnlySeconds, 86_400);
       assert.equal(memory.series.length, 96);
       assert.equal(memory.previous.series.length, 96);
+    } finally {
+      await celeriac.close();
+    }
+  });
+
+  it('an unreachable store: trends wait in memory, the API says 503, the status counts them', async () => {
+    const celeriac = await startTestCeleriac(['--broker', redis.url(0), '--store', 'postgresql://root@127.0.0.1:1/celeriac']);
+    try {
+      await assert.rejects(celeriac.trends.insert([{ at: Date.now() / 1000, name: 'tasks.add', succeeded: 2 }]), /trends not written/);
+      const { status, body } = await getJson<{ error: string }>(celeriac.url, '/api/celeriac/trends?range=1h');
+      assert.equal(status, 503);
+      assert.match(body.error, /store cannot answer trends/);
+      const store = (await getJson<CeleriacStatus>(celeriac.url, '/api/celeriac/status')).body.store;
+      assert.equal(store?.degraded, true);
+      assert.ok((store?.trends.pending ?? 0) >= 1 && (store?.trends.failures ?? 0) >= 1, JSON.stringify(store?.trends));
     } finally {
       await celeriac.close();
     }

@@ -9,6 +9,9 @@ import pino from 'pino';
 import type { TaskEvent } from '../../server/protocol/events';
 import { ClusterState } from '../../server/state/cluster-state';
 import { bucketBounds, bucketOf, HISTOGRAM_BUCKETS, percentile } from '../../server/store/trend-histogram';
+import { migrate } from '../../server/store/migrate';
+import { MIGRATIONS } from '../../server/store/schema';
+import { SqliteDatabase } from '../../server/store/sqlite';
 import { Trends } from '../../server/store/trends';
 
 const T0 = 1_795_000_020; // 20 s into a minute
@@ -164,5 +167,30 @@ describe('trend transitions', () => {
     const [hour] = await trends.series({ ...query, from: Math.floor(T0 / 3600) * 3600, to: Math.floor(T0 / 3600) * 3600 + 3600, step: 3600, resolution: 'hour' });
     assert.equal(hour?.succeeded, 5);
     await trends.close();
+  });
+
+  it('keeps what a failing store did not take, bounded, and writes it once the store is back', async () => {
+    // A real database without the trend tables: every write fails until they exist.
+    const db = new SqliteDatabase(':memory:');
+    const trends = new Trends(db, logger, { maxPendingCells: 3 });
+    const samples = [0, 1, 2, 3, 4].map((n) => ({ at: MINUTE + n * 60, name: 'x', succeeded: 1 }));
+    await assert.rejects(trends.insert(samples), /trends not written/);
+    const status = trends.status();
+    assert.deepEqual([status.pending, status.dropped, status.failures], [3, 2, 1]);
+    await migrate(db, MIGRATIONS);
+    await trends.flush();
+    assert.deepEqual([trends.status().pending, trends.status().lastError], [0, null]);
+    const minutes = await trends.series({ ...query, from: MINUTE, to: MINUTE + 300 });
+    // The two oldest minutes were dropped; the three kept are written once each.
+    assert.deepEqual(
+      minutes.map((m) => [m.t - MINUTE, m.succeeded]),
+      [
+        [120, 1],
+        [180, 1],
+        [240, 1],
+      ],
+    );
+    await trends.stop();
+    db.close();
   });
 });
