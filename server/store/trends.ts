@@ -329,7 +329,8 @@ export class Trends {
     options: TrendsOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? 5_000;
-    this.maxPendingCells = options.maxPendingCells ?? 100_000;
+    // A cell holds two dense histograms (about 1.7 kB): 20,000 cells are about 35 MB, hours of an outage for a hundred task names.
+    this.maxPendingCells = options.maxPendingCells ?? 20_000;
     this.keepSeconds = options.keepSeconds ?? null;
     this.ownsDatabase = options.ownsDatabase ?? false;
     this.now = options.now ?? (() => Date.now() / 1000);
