@@ -6,12 +6,31 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { TrendSample } from '../server/store/trends';
 import type { QueueHistoryView } from '../server/views/trend-types';
 import { screenshot } from './browser';
 import { useE2e } from './fixture';
 
 const TIMEOUT = 20_000;
+
+/** Light and dark, desktop and phone: `<name>-<scheme>-<device>.png` under artifacts/e2e/. */
+async function screenshots(page: Page, name: string): Promise<void> {
+  const viewport = page.viewportSize();
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    for (const [device, size] of [
+      ['desktop', { width: 1280, height: 900 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      await page.setViewportSize(size);
+      await page.waitForTimeout(350); // charts resize on the next frame
+      await screenshot(page, `${name}-${colorScheme}-${device}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
+  if (viewport) await page.setViewportSize(viewport);
+}
 const DAY = 86_400;
 
 /** Six days of this week and six of the week before: `tasks.slow` got twice as slow, `tasks.flaky` fails 1 in 5. */
@@ -74,7 +93,7 @@ describe('trends page (days of history, SQLite store)', { timeout: 300_000 }, ()
     assert.ok(Math.abs(p95 - 2) / 2 < 0.05 && Math.abs(p95Before - 1) < 0.05, `p95 ${p95}, before ${p95Before}`);
     assert.match((await figure('runtime-p95').getByTestId('trends-change').textContent()) ?? '', /^\+\d+ %/);
     assert.match((await figure('runtime-p95').textContent()) ?? '', /(1\.9\d|2\.0\d) s\+\d+ %/);
-    await screenshot(page, 'trends-7d-task');
+    await screenshots(page, 'trends-7d-task');
 
     // Clicking a name in a table selects it; the URL keeps the selection across a reload (server-rendered).
     await page.getByTestId('trends-failing-row').first().getByRole('button').click();

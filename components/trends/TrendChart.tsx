@@ -34,6 +34,7 @@ export function TrendChart({
   previous,
   format,
   sparse = false,
+  yFloor = 1,
 }: {
   title: string;
   meta: string;
@@ -48,6 +49,8 @@ export function TrendChart({
    * and every value gets a dot, so a lone busy hour is still seen.
    */
   sparse?: boolean;
+  /** The y axis reaches at least this far, so an empty or flat-zero range is drawn at a sensible scale. */
+  yFloor?: number;
 }) {
   const hydrated = useHydrated();
   const time = useTimeFormatter();
@@ -96,7 +99,14 @@ export function TrendChart({
                 axisLine={{ stroke: 'var(--border-strong)' }}
                 minTickGap={32}
               />
-              <YAxis width={56} domain={[0, 'auto']} tick={{ fill: 'var(--muted)', fontSize: 11 }} tickLine={false} axisLine={false} tickFormatter={(v: number) => format(v)} />
+              <YAxis
+                width={56}
+                domain={[0, (dataMax: number) => Math.max(dataMax, yFloor)]}
+                tick={{ fill: 'var(--muted)', fontSize: 11 }}
+                tickLine={false}
+                axisLine={false}
+                tickFormatter={(v: number) => format(v)}
+              />
               <Tooltip
                 isAnimationActive={false}
                 labelFormatter={(t) => (typeof t === 'number' ? `${formatTick(t, range, time.utc)} ${time.zone(t)}` : '')}

@@ -182,6 +182,7 @@ function TrendsBody({ data, onSelectName }: { data: TrendsView; onSelectName: (n
           meta={`failed ÷ (succeeded + failed) ${stepLabel}`}
           testId="trends-chart-failure"
           sparse
+          yFloor={0.05}
           range={data.range}
           series={FAILURE}
           current={data.series}
@@ -193,6 +194,7 @@ function TrendsBody({ data, onSelectName }: { data: TrendsView; onSelectName: (n
           meta={`p50 / p95 / p99 ${stepLabel}`}
           testId="trends-chart-runtime"
           sparse
+          yFloor={0.01}
           range={data.range}
           series={RUNTIME}
           current={data.series}
@@ -204,6 +206,7 @@ function TrendsBody({ data, onSelectName }: { data: TrendsView; onSelectName: (n
           meta={`started − received, p50 / p95 / p99 ${stepLabel}`}
           testId="trends-chart-wait"
           sparse
+          yFloor={0.01}
           range={data.range}
           series={WAIT}
           current={data.series}
