@@ -21,6 +21,7 @@ import type { WorkerRecord } from '../state/worker-registry';
 import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from './change-writer';
 import { StoredTasks, type StoredWorkflow } from './task-queries';
 import type { TaskFilter } from '../state/task-query';
+import { Trends, type TrendsStatus } from './trends';
 
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
@@ -34,12 +35,16 @@ export interface StoreStatus extends ChangeWriterStatus {
   backend: StoreBackend;
   /** The schema is in place and writes can land. */
   ready: boolean;
+  /** The trend aggregates' writer (server/store/trends.ts). */
+  trends: TrendsStatus;
 }
 
 export class Store {
   readonly writer: ChangeWriter<TaskRecord>;
   /** Worker records: few, but changed by every heartbeat, so written every 2 s. */
   readonly workerWriter: ChangeWriter<WorkerRecord>;
+  /** Per-minute aggregates (the Trends page), written every 5 s as additive upserts. */
+  readonly trends: Trends;
   readonly description: string;
   private ready = false;
   /** Why the store could not be prepared, while it is not ready. */
@@ -61,6 +66,7 @@ export class Store {
     this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, writerOptions);
     this.workerWriter = new ChangeWriter('workers', workerSink(db), (worker) => worker.hostname, logger, { intervalMs: 2_000, maxPending: 10_000 });
     this.stored = new StoredTasks(db.runner, db.backend);
+    this.trends = new Trends(db, logger);
   }
 
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
@@ -77,6 +83,7 @@ export class Store {
     await store.prepare();
     store.writer.start();
     store.workerWriter.start();
+    store.trends.start();
     return store;
   }
 
@@ -190,8 +197,9 @@ export class Store {
     const writer = this.writer.status();
     const workers = this.workerWriter.status();
     const degraded = writer.degraded || workers.degraded || !this.ready;
-    const lastError = writer.lastError ?? workers.lastError ?? this.prepareError;
-    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, lastError, workers };
+    const trends = this.trends.status();
+    const lastError = writer.lastError ?? workers.lastError ?? trends.lastError ?? this.prepareError;
+    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded: degraded || trends.lastError !== null, lastError, workers, trends };
   }
 
   /** Write what is pending, then close (SIGTERM loses nothing the store takes). */
@@ -200,6 +208,7 @@ export class Store {
     if (this.retry) clearTimeout(this.retry);
     await this.writer.stop();
     await this.workerWriter.stop();
+    await this.trends.stop();
     await this.db.close();
   }
 }
