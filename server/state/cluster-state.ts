@@ -20,7 +20,8 @@ export interface ClusterStateOptions {
 
 /** Called after an event changed the model; consumers (realtime, metrics) keep their own dirty sets. */
 export interface StateListener {
-  taskChanged?(task: TaskRecord, event: TaskEvent): void;
+  /** `previousState`: the task's state before this event (equal to `task.state` when the event did not move it: a duplicate, a late one). */
+  taskChanged?(task: TaskRecord, event: TaskEvent, previousState: string): void;
   workerChanged?(worker: WorkerRecord): void;
   /** A worker started (`worker-online`) or was heard from again after being offline. */
   workerOnline?(worker: WorkerRecord): void;
@@ -140,12 +141,13 @@ export class ClusterState {
       worker.countEvent(event.type);
     }
     const previousParent = task.parentId;
+    const previousState = task.state;
     task.apply(isClientEvent && clock !== event.clock ? { ...event, clock } : event, this.intern);
     if (task.name !== null && this.seenTypes.size < MAX_SEEN_TASK_NAMES) this.seenTypes.add(task.name);
     if (task.parentId !== previousParent) this.linkChild(task.uuid, previousParent, task.parentId);
 
     for (const listener of this.listeners) {
-      listener.taskChanged?.(task, event);
+      listener.taskChanged?.(task, event, previousState);
       if (worker) listener.workerChanged?.(worker);
       if (worker && cameOnline) listener.workerOnline?.(worker);
     }

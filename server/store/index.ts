@@ -26,6 +26,7 @@ import { StoredTasks, type StoredWorkflow } from './task-queries';
 import type { TaskFilter } from '../state/task-query';
 import { RetentionRunner, standardPolicies, type AggregateTable, type RetentionAges, type RetentionOptions, type RetentionStatus } from './retention';
 import { countRows, measureSize } from './store-size';
+import { TREND_TABLES, Trends, type TrendsStatus } from './trends';
 
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
@@ -56,6 +57,8 @@ export interface StoreStatus extends ChangeWriterStatus, StoreFigures {
   backend: StoreBackend;
   /** The schema is in place and writes can land. */
   ready: boolean;
+  /** The trend aggregates' writer (server/store/trends.ts). */
+  trends: TrendsStatus;
   retention: RetentionStatus & { maxSizeBytes: number | null };
 }
 
@@ -65,7 +68,7 @@ export interface StoreOptions {
   ages?: RetentionAges;
   /** --store-max-size; null: no cap. */
   maxSizeBytes?: number | null;
-  /** Trend tables (the trends module's TREND_TABLES) kept by --retention-aggregates. */
+  /** Tables kept by --retention-aggregates; default: the trend tables (./trends.ts). */
   aggregateTables?: readonly AggregateTable[];
   /** Retention's batch size and timing (tests make them small). */
   retentionTiming?: Pick<RetentionOptions, 'batchRows' | 'pauseMs' | 'firstRunMs' | 'intervalMs' | 'maxBatchesPerRun'>;
@@ -77,6 +80,8 @@ export class Store {
   readonly writer: ChangeWriter<TaskRecord>;
   /** Worker records: few, but changed by every heartbeat, so written every 2 s. */
   readonly workerWriter: ChangeWriter<WorkerRecord>;
+  /** Per-minute aggregates (the Trends page), written every 5 s as additive upserts. */
+  readonly trends: Trends;
   readonly description: string;
   private ready = false;
   /** Why the store could not be prepared, while it is not ready. */
@@ -106,8 +111,9 @@ export class Store {
     this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, options.writer ?? {});
     this.workerWriter = new ChangeWriter('workers', workerSink(db), (worker) => worker.hostname, logger, { intervalMs: 2_000, maxPending: 10_000 });
     this.stored = new StoredTasks(db.runner, db.backend);
+    this.trends = new Trends(db, logger);
     const ages = options.ages ?? { tasksSeconds: 0, failedSeconds: 0, aggregatesSeconds: 0 };
-    const policies = standardPolicies(ages, options.aggregateTables ?? []);
+    const policies = standardPolicies(ages, options.aggregateTables ?? TREND_TABLES);
     this.tables = [...new Set([...BASE_TABLES, ...policies.map((policy) => policy.table)])];
     this.maxSizeBytes = options.maxSizeBytes ?? null;
     this.figuresIntervalMs = options.figuresIntervalMs ?? FIGURES_MS;
@@ -128,6 +134,7 @@ export class Store {
     await store.prepare();
     store.writer.start();
     store.workerWriter.start();
+    store.trends.start();
     store.retention.start();
     store.startFigures();
     return store;
@@ -275,15 +282,17 @@ export class Store {
     const writer = this.writer.status();
     const workers = this.workerWriter.status();
     const degraded = writer.degraded || workers.degraded || !this.ready;
-    const lastError = writer.lastError ?? workers.lastError ?? this.prepareError;
+    const trends = this.trends.status();
+    const lastError = writer.lastError ?? workers.lastError ?? trends.lastError ?? this.prepareError;
     return {
       store: this.description,
       backend: this.db.backend,
       ready: this.ready,
       ...writer,
-      degraded,
+      degraded: degraded || trends.lastError !== null,
       lastError,
       workers,
+      trends,
       ...this.figures,
       rows: { ...this.figures.rows },
       retention: { ...this.retention.status(), maxSizeBytes: this.maxSizeBytes },
@@ -299,6 +308,7 @@ export class Store {
     await this.measuring;
     await this.writer.stop();
     await this.workerWriter.stop();
+    await this.trends.stop();
     await this.db.close();
   }
 }

@@ -173,7 +173,8 @@ export class RetentionRunner {
 
   /** Delete the policy's expired rows, a batch at a time, until a batch comes back short. */
   private async expire(policy: RetentionPolicy): Promise<number> {
-    const cutoff = this.now() - policy.maxAgeSeconds;
+    // Whole seconds: a time column may be an integer (the trend tables' minutes), and PostgreSQL refuses a fraction for one.
+    const cutoff = Math.floor(this.now() - policy.maxAgeSeconds);
     const condition = `${policy.timeColumn} < $1${policy.where ? ` AND (${policy.where})` : ''}`;
     const statement = this.batchDelete(policy.table, `WHERE ${condition}`);
     let total = 0;

@@ -98,6 +98,51 @@ const SEARCH_V2: Readonly<Record<StoreBackend, readonly string[]>> = {
     'CREATE INDEX tasks_search_doc ON tasks USING gin (search_doc gin_trgm_ops)',
   ],
 };
+/** Per (minute or hour, name, queue): counters that upserts add to (server/store/trends.ts). */
+function trendCounts(table: string, time: string): string {
+  return `CREATE TABLE ${table} (
+  ${time} BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  received BIGINT NOT NULL,
+  started BIGINT NOT NULL,
+  succeeded BIGINT NOT NULL,
+  failed BIGINT NOT NULL,
+  retried BIGINT NOT NULL,
+  revoked BIGINT NOT NULL,
+  rejected BIGINT NOT NULL,
+  runtime_count BIGINT NOT NULL,
+  runtime_sum DOUBLE PRECISION NOT NULL,
+  wait_count BIGINT NOT NULL,
+  wait_sum DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (${time}, name, queue)
+)`;
+}
+
+/** The histograms' non-empty buckets, one row each (kind 0 runtime, 1 queue wait): sparse, and additive like the counters. */
+function trendBuckets(table: string, time: string): string {
+  return `CREATE TABLE ${table} (
+  ${time} BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  kind SMALLINT NOT NULL,
+  bucket SMALLINT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (${time}, name, queue, kind, bucket)
+)`;
+}
+
+/** Per (minute or hour, queue): the largest and the last polled length. */
+function queueLengths(table: string, time: string): string {
+  return `CREATE TABLE ${table} (
+  ${time} BIGINT NOT NULL,
+  queue TEXT NOT NULL,
+  max_length BIGINT NOT NULL,
+  last_length BIGINT NOT NULL,
+  last_at DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (${time}, queue)
+)`;
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -124,6 +169,29 @@ export const MIGRATIONS: readonly Migration[] = [
     ]),
   },
   { version: 2, name: 'search over stored tasks', statements: SEARCH_V2 },
+  {
+    version: 3,
+    name: 'trends: per-minute and hourly aggregates, queue-length history',
+    statements: portable([
+      trendCounts('trend_minutes', 'minute'),
+      trendBuckets('trend_minute_buckets', 'minute'),
+      trendCounts('trend_hours', 'hour'),
+      trendBuckets('trend_hour_buckets', 'hour'),
+      // The primary keys serve time ranges over everything; a task name or a queue over a range needs its own.
+      'CREATE INDEX trend_minutes_by_name ON trend_minutes (name, minute)',
+      'CREATE INDEX trend_minutes_by_queue ON trend_minutes (queue, minute)',
+      'CREATE INDEX trend_minute_buckets_by_name ON trend_minute_buckets (name, minute)',
+      'CREATE INDEX trend_minute_buckets_by_queue ON trend_minute_buckets (queue, minute)',
+      'CREATE INDEX trend_hours_by_name ON trend_hours (name, hour)',
+      'CREATE INDEX trend_hours_by_queue ON trend_hours (queue, hour)',
+      'CREATE INDEX trend_hour_buckets_by_name ON trend_hour_buckets (name, hour)',
+      'CREATE INDEX trend_hour_buckets_by_queue ON trend_hour_buckets (queue, hour)',
+      queueLengths('queue_minutes', 'minute'),
+      queueLengths('queue_hours', 'hour'),
+      'CREATE INDEX queue_minutes_by_queue ON queue_minutes (queue, minute)',
+      'CREATE INDEX queue_hours_by_queue ON queue_hours (queue, hour)',
+    ]),
+  },
 ];
 
 /** The schema version this code writes and reads. */

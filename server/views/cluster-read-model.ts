@@ -33,6 +33,9 @@ import type {
   WorkersSnapshot,
   WorkflowView,
 } from './types';
+import type { QueueHistoryView, TrendsView } from './trend-types';
+import { queueHistoryView, trendsView, type TrendSource, type TrendsRequest } from './trends-view';
+import { RequestError } from '../errors';
 
 /** What the read model reads of the inspect cache (server/control/inspector.ts). */
 export interface InspectionSource {
@@ -80,6 +83,8 @@ export interface ClusterReadSources {
   storeStatus?: () => StoreStatus | null;
   /** History beyond memory (server/store/), or null with `--store memory`. */
   storedTasks?: StoredTaskSource | null;
+  /** The trend aggregates (server/store/trends.ts): durable with a store, the last 24 h in memory without. */
+  trends?: TrendSource;
   now?: () => number;
 }
 
@@ -176,6 +181,19 @@ export class ClusterReadModel implements ReadModel {
 
   async audit(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }> {
     return this.sources.audit.list(query);
+  }
+
+  async trends(request: TrendsRequest): Promise<TrendsView> {
+    return trendsView(this.trendSource(), request, this.now());
+  }
+
+  async queueHistory(request: Omit<TrendsRequest, 'name'>): Promise<QueueHistoryView> {
+    return queueHistoryView(this.trendSource(), request, this.now());
+  }
+
+  private trendSource(): TrendSource {
+    if (!this.sources.trends) throw new RequestError(404, 'Trends are not kept by this Celeriac');
+    return this.sources.trends;
   }
 
   /**

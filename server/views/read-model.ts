@@ -30,6 +30,8 @@ import type {
   WorkersSnapshot,
   WorkflowView,
 } from './types';
+import type { QueueHistoryView, TrendsView } from './trend-types';
+import type { TrendsRequest } from './trends-view';
 
 export interface AuditQuery {
   limit: number;
@@ -61,6 +63,10 @@ export interface HistoryQueries {
   taskTypes(): Promise<string[]>;
   /** Control actions taken through Celeriac, newest first. */
   audit(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }>;
+  /** Throughput, failure ratio, runtime and wait percentiles over a range, the previous period, and per task name. */
+  trends(request: TrendsRequest): Promise<TrendsView>;
+  /** Queue lengths over a range (the largest and last polled per step). */
+  queueHistory(request: Omit<TrendsRequest, 'name'>): Promise<QueueHistoryView>;
 }
 
 export interface LiveQueries {

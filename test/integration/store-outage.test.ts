@@ -19,6 +19,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { StoreStatus } from '../../server/store';
+import { TREND_TABLES } from '../../server/store/trends';
 import type { TaskRow } from '../../server/views/types';
 import { freePort, type PrivateRedisServer } from '../helpers/brokers';
 import { sendTasks } from '../helpers/celery';
@@ -145,8 +146,8 @@ describe('the store failing under the real process, with a real worker', { timeo
     const before = await caughtUp(celeriac, 20);
     // The store's figures, measured at start: a size, rows per table, retention not run yet.
     assert.ok(before.sizeBytes !== null && before.sizeBytes > 0, `size ${before.sizeBytes}`);
-    assert.deepEqual(Object.keys(before.rows).sort(), ['tasks', 'workers']);
-    assert.deepEqual(before.retention.deleted, { tasks: 0, tasks_failed: 0 });
+    assert.deepEqual(Object.keys(before.rows).sort(), ['tasks', 'workers', ...TREND_TABLES.map((t) => t.table)].sort());
+    assert.deepEqual(before.retention.deleted, { tasks: 0, tasks_failed: 0, ...Object.fromEntries(TREND_TABLES.map(({ table }) => [table, 0])) });
 
     // Fill the filesystem to the last byte.
     const filler = path.join(mount, 'filler');

@@ -20,6 +20,7 @@ import { SqliteDatabase } from '../../server/store/sqlite';
 import { measureSize } from '../../server/store/store-size';
 import { parseStoreUrl } from '../../server/store/store-url';
 import { taskSink } from '../../server/store/task-row';
+import { TREND_TABLES } from '../../server/store/trends';
 import { waitFor } from '../helpers/celeriac';
 import { TEST_STORES } from '../helpers/postgres';
 import { TestResources } from '../helpers/resources';
@@ -31,6 +32,11 @@ const logger = createLogger('silent');
 const DAY = 86_400;
 const NOW = Date.now() / 1000;
 const AGES = { tasksSeconds: 7 * DAY, failedSeconds: 30 * DAY, aggregatesSeconds: 90 * DAY };
+
+/** The trend tables' policies (the Store keeps them by --retention-aggregates), each at `deleted`. */
+function trendPolicies(deleted: number): Record<string, number> {
+  return Object.fromEntries(TREND_TABLES.map(({ table }) => [table, deleted]));
+}
 
 /** A second connection to the store under test, for the test's own reads and set-up. */
 function openDatabase(url: string): StoreDatabase {
@@ -111,10 +117,12 @@ for (const store of TEST_STORES) {
       const db = openDatabase(await store.url(resources));
       await migrate(db, MIGRATIONS);
       await db.transaction(async (sql) => {
-        await sql.execute('CREATE TABLE trend_test_minutes (minute DOUBLE PRECISION NOT NULL, name TEXT NOT NULL, succeeded INTEGER NOT NULL)');
+        // Whole-second minutes in an integer column, as the trend tables keep them.
+        await sql.execute('CREATE TABLE trend_test_minutes (minute BIGINT NOT NULL, name TEXT NOT NULL, succeeded INTEGER NOT NULL)');
         await sql.execute('CREATE INDEX trend_test_by_minute ON trend_test_minutes (minute)');
-        for (let n = 0; n < 250; n++) await sql.execute('INSERT INTO trend_test_minutes (minute, name, succeeded) VALUES ($1, $2, $3)', [NOW - 91 * DAY + n * 60, 'tasks.add', n]);
-        for (let n = 0; n < 10; n++) await sql.execute('INSERT INTO trend_test_minutes (minute, name, succeeded) VALUES ($1, $2, $3)', [NOW - 89 * DAY + n * 60, 'tasks.add', n]);
+        const minute = (at: number): number => Math.floor(at / 60) * 60;
+        for (let n = 0; n < 250; n++) await sql.execute('INSERT INTO trend_test_minutes (minute, name, succeeded) VALUES ($1, $2, $3)', [minute(NOW - 91 * DAY) + n * 60, 'tasks.add', n]);
+        for (let n = 0; n < 10; n++) await sql.execute('INSERT INTO trend_test_minutes (minute, name, succeeded) VALUES ($1, $2, $3)', [minute(NOW - 89 * DAY) + n * 60, 'tasks.add', n]);
       });
       await storeTasks(db, 'young', 5, NOW - DAY, 'SUCCESS');
       const runner = new RetentionRunner(
@@ -127,6 +135,30 @@ for (const store of TEST_STORES) {
       assert.equal(await count(db, 'trend_test_minutes'), 10);
       assert.equal(await count(db, 'tasks'), 5);
       assert.equal(runner.status().batches, 2 + 3, 'one short batch per task policy, three for the 250 aggregates');
+    });
+
+    it("the Store keeps the trend tables by --retention-aggregates: aggregates inserted through the trends' own API", async () => {
+      const url = await store.url(resources);
+      const opened = await Store.open(parseStoreUrl(url), logger, { ages: AGES, retentionTiming: { firstRunMs: 3_600_000 } });
+      assert.ok(opened);
+      resources.defer(() => opened.close());
+      const old = Array.from({ length: 30 }, (_, n) => ({ at: NOW - 95 * DAY + n * 3_600, name: 'tasks.add', queue: 'celery', succeeded: 2, runtimes: [0.5] }));
+      const young = Array.from({ length: 5 }, (_, n) => ({ at: NOW - 2 * DAY + n * 3_600, name: 'tasks.add', queue: 'celery', succeeded: 1, runtimes: [0.25] }));
+      await opened.trends.insert([...old, ...young]);
+      await opened.trends.insertQueueLengths([...old, ...young].map(({ at }) => ({ at, queue: 'celery', messages: 3 })));
+      const db = openDatabase(url);
+      const before: Record<string, number> = {};
+      for (const { table } of TREND_TABLES) before[table] = await count(db, table);
+      for (const { table } of TREND_TABLES) assert.ok((before[table] ?? 0) >= 35, `${table} holds the inserted aggregates (${before[table]})`);
+
+      const report = await opened.retention.run();
+      for (const { table, timeColumn } of TREND_TABLES) {
+        const [oldest] = await db.runner.rows(`SELECT MIN(${timeColumn}) AS t FROM ${table}`);
+        assert.ok(Number(oldest?.t) >= NOW - 90 * DAY - 3_600, `${table}: nothing older than 90 days is left`);
+        assert.equal((before[table] ?? 0) - (await count(db, table)), report.deleted[table], `${table}: the deletes are counted`);
+        assert.ok((report.deleted[table] ?? 0) >= 30, `${table}: the old aggregates went (${report.deleted[table]})`);
+        assert.ok((await count(db, table)) >= 5, `${table}: the young ones stay`);
+      }
     });
 
     it('over the size cap, deletes the least recently changed tasks until under it, then stays put', async () => {
@@ -172,10 +204,11 @@ for (const store of TEST_STORES) {
       assert.ok(status.sizeBytes !== null && status.sizeBytes > 0, 'size measured');
       assert.ok(status.diskBytes !== null && status.diskBytes >= status.sizeBytes);
       assert.ok(status.measuredAt !== null);
-      assert.deepEqual(Object.keys(status.rows).sort(), ['tasks', 'workers']);
+      // Every table retention keeps, the trend tables (./trends.ts) among them.
+      assert.deepEqual(Object.keys(status.rows).sort(), ['tasks', 'workers', ...TREND_TABLES.map((t) => t.table)].sort());
       assert.equal(status.rows.workers, 0);
       assert.equal(status.rows.tasks, 15);
-      assert.deepEqual(status.retention.deleted, { tasks: 40, tasks_failed: 0, [SIZE_CAP_POLICY]: 0 });
+      assert.deepEqual(status.retention.deleted, { tasks: 40, tasks_failed: 0, ...trendPolicies(0), [SIZE_CAP_POLICY]: 0 });
       assert.equal(status.retention.maxSizeBytes, 10_000_000_000);
       assert.equal(status.retention.lastError, null);
     });
@@ -192,7 +225,7 @@ for (const store of TEST_STORES) {
       await waitFor('a later run deleted those too', async () => (await count(db, 'tasks')) === 0);
       // The count follows the delete's reply, which may come a moment after the rows are gone.
       await waitFor('the deletes counted', async () => opened.status().retention.deleted.tasks_failed === 5);
-      assert.deepEqual(opened.status().retention.deleted, { tasks: 25, tasks_failed: 5 });
+      assert.deepEqual(opened.status().retention.deleted, { tasks: 25, tasks_failed: 5, ...trendPolicies(0) });
     });
 
     it('a failing run is said in the status, and the next run succeeds', async () => {
