@@ -5,6 +5,7 @@
  * see fixture.ts.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sendTasks } from '../test/helpers/celery';
 import { getJson, getJsonIfOk, waitFor } from '../test/helpers/celeriac';
@@ -178,6 +179,18 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
     await e2e.page.reload();
     assert.equal(await e2e.page.getByTestId('tasks-search').inputValue(), 'state:FAILURE');
     assert.ok((await e2e.page.getByTestId('task-row').count()) >= 1);
+
+    // Export the filtered list: the menu's links carry the filter; the CSV holds those tasks.
+    await e2e.page.getByTestId('tasks-export').locator('summary').click();
+    const csvLink = e2e.page.getByTestId('tasks-export').getByRole('menuitem', { name: /CSV/ });
+    const href = (await csvLink.getAttribute('href')) ?? '';
+    assert.match(href, /\/api\/celeriac\/tasks\/export\?.*search=state%3AFAILURE.*format=csv/);
+    const download = e2e.page.waitForEvent('download');
+    await csvLink.click();
+    const file = await (await download).path();
+    const csv = readFileSync(file, 'utf8').trimEnd().split('\r\n');
+    assert.equal(csv.length, states.length + 1, 'a header and each failed task');
+    assert.ok(csv.some((line) => line.startsWith(failedId)));
 
     // A syntax error is the API's message, inline.
     await search.fill('(state:FAILURE');

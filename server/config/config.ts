@@ -101,6 +101,14 @@ interface OptionSpec {
 const DEFAULT_BROKER = 'redis://127.0.0.1:6379/0';
 
 /** The option table: the single source of truth for the CLI, the environment and the README. */
+/**
+ * Tasks kept in memory when --max-tasks is not given. With a store, memory is a window (the
+ * unfinished tasks and the most recent), so the process's memory does not grow with history:
+ * 1,000,000 stored tasks cost what 20,000 do (README, History). Without one it is Flower's default.
+ */
+export const DEFAULT_MAX_TASKS_WITH_STORE = 20_000;
+export const DEFAULT_MAX_TASKS_IN_MEMORY = 100_000;
+
 export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'broker',
@@ -136,8 +144,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: '--max-tasks',
     kind: 'int',
     valueName: 'n',
-    description: 'tasks kept in memory (least recently updated are evicted)',
-    defaultValue: 100_000,
+    description: 'tasks kept in memory: unfinished ones first, then the most recently updated (with a store, history beyond them is read from the store)',
+    // Not given: a window with a store (history is read from it), Flower's 100,000 without one.
+    defaultLabel: `${DEFAULT_MAX_TASKS_WITH_STORE} with a store, ${DEFAULT_MAX_TASKS_IN_MEMORY} with --store memory`,
     env: ['CELERIAC_MAX_TASKS', 'FLOWER_MAX_TASKS'],
   },
   { key: 'maxWorkers', flag: '--max-workers', kind: 'int', valueName: 'n', description: 'workers kept in memory', defaultValue: 5_000, env: ['CELERIAC_MAX_WORKERS', 'FLOWER_MAX_WORKERS'] },
@@ -541,7 +550,7 @@ const schema = z.object({
   port: z.number().int().min(0).max(65535),
   address: z.string().min(1),
   urlPrefix: z.string(),
-  maxTasks: z.number().int().min(1).max(50_000_000),
+  maxTasks: z.number().int().min(1).max(50_000_000).nullable(),
   maxWorkers: z.number().int().min(1).max(1_000_000),
   eventBacklog: z.number().int().min(1).max(65_536),
   enableEvents: z.boolean(),
@@ -618,6 +627,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
   if (!logLevel) throw new ConfigError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent (got "${String(values.logLevel)}")`);
 
   const { inspectTimeout, brokerApi, resultBackend, metrics, metricsAuth, runtimeBuckets, queueWaitBuckets, retention, retentionFailed, retentionAggregates, storeMaxSize, ...rest } = parsed.data;
+  const storeTarget = checkedStore(rest.store !== '' ? rest.store : rest.persistent ? `sqlite:${rest.db}.sqlite` : `sqlite:${path.join(rest.dataDir, 'celeriac.db')}`);
   if (resultBackend !== null && !/^rediss?:\/\//i.test(resultBackend)) {
     throw new ConfigError(`--result-backend: only redis:// and rediss:// result backends are supported (got ${redactBrokerUrl(resultBackend)})`);
   }
@@ -651,7 +661,8 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
     broker,
     brokerRedacted: redactBrokerUrl(broker),
     brokerTarget,
-    storeTarget: checkedStore(rest.store !== '' ? rest.store : rest.persistent ? `sqlite:${rest.db}.sqlite` : `sqlite:${path.join(rest.dataDir, 'celeriac.db')}`),
+    storeTarget,
+    maxTasks: rest.maxTasks ?? (storeTarget.kind === 'memory' ? DEFAULT_MAX_TASKS_IN_MEMORY : DEFAULT_MAX_TASKS_WITH_STORE),
     retention: checkedRetention(retention, retentionFailed, retentionAggregates, storeMaxSize),
     transportOptions,
     logLevel,

@@ -10,7 +10,7 @@
  */
 import type { CeleryEvent, TaskEvent, WorkerEvent } from '../protocol/events';
 import { LruMap } from './lru-map';
-import { TaskRecord, type RevokeRequest } from './task-record';
+import { FINISHED_STATES, TaskRecord, type RevokeRequest } from './task-record';
 import { WorkerRegistry, type WorkerRecord } from './worker-registry';
 
 export interface ClusterStateOptions {
@@ -55,7 +55,13 @@ export class ClusterState {
   private recall: ((uuid: string) => TaskRecord | undefined) | null = null;
 
   constructor(options: ClusterStateOptions) {
-    this.tasks = new LruMap(options.maxTasks, (uuid, task) => this.forgetTask(uuid, task));
+    // Finished tasks go first: an unfinished one is still being merged, and the live views and
+    // metrics (prefetched, active) count it.
+    this.tasks = new LruMap(
+      options.maxTasks,
+      (uuid, task) => this.forgetTask(uuid, task),
+      (task) => !FINISHED_STATES.has(task.state),
+    );
     this.workers = new WorkerRegistry(options.maxWorkers, (worker) => this.notifyWorkerRemoved(worker.hostname));
   }
 

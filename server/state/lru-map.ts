@@ -5,6 +5,9 @@
  * first key. That is O(1) per operation with no extra nodes, which matters at --max-tasks
  * = 100,000 and tens of thousands of updates a second.
  */
+/** Kept entries one eviction may pass over (see `keep`). */
+const PASS_OVER = 16;
+
 export class LruMap<K, V> {
   private readonly map = new Map<K, V>();
   /** Entries pushed out because the map was full (not explicit deletes). */
@@ -13,6 +16,12 @@ export class LruMap<K, V> {
   constructor(
     readonly capacity: number,
     private readonly onEvict?: (key: K, value: V) => void,
+    /**
+     * Entries to keep over others when one must go (unfinished tasks: merging and the live views
+     * need them). Eviction passes over at most PASS_OVER of them, moving each to the recent end,
+     * then takes the oldest anyway: a map full of such entries still stays bounded, in O(1).
+     */
+    private readonly keep?: (value: V) => boolean,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`LRU capacity must be a positive integer, got ${capacity}`);
   }
@@ -43,13 +52,29 @@ export class LruMap<K, V> {
   set(key: K, value: V): void {
     if (this.map.has(key)) this.map.delete(key);
     this.map.set(key, value);
+    let passedOver = 0;
+    /** The least recent of the kept entries passed over: the one to evict when all of them are. */
+    let firstPassed: { key: K } | null = null;
     while (this.map.size > this.capacity) {
       const oldest = this.map.keys().next();
       if (oldest.done) break;
-      const evicted = this.map.get(oldest.value) as V;
-      this.map.delete(oldest.value);
+      let key = oldest.value;
+      let evicted = this.map.get(key) as V;
+      if (this.keep && this.keep(evicted)) {
+        if (passedOver < PASS_OVER) {
+          passedOver++;
+          firstPassed ??= { key };
+          this.map.delete(key);
+          this.map.set(key, evicted);
+          continue;
+        }
+        // Nothing else within reach: the least recently used goes, as without `keep`.
+        key = (firstPassed ?? { key }).key;
+        evicted = this.map.get(key) as V;
+      }
+      this.map.delete(key);
       this.evictions++;
-      this.onEvict?.(oldest.value, evicted);
+      this.onEvict?.(key, evicted);
     }
   }
 

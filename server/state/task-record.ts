@@ -17,6 +17,8 @@ export function precedence(state: string): number {
 }
 
 export const READY_STATES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+/** States no further event normally changes: Celery's ready states, and a rejection. */
+export const FINISHED_STATES: ReadonlySet<string> = new Set([...READY_STATES, 'REJECTED']);
 
 /** Celery's TASK_EVENT_TO_STATE, keyed by event type. */
 const EVENT_TO_STATE: ReadonlyMap<string, string> = new Map([

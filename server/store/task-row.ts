@@ -5,7 +5,7 @@
  */
 import type { JsonValue } from '../protocol/events';
 import { casefold } from '../protocol/python/str';
-import { PRECEDENCE, READY_STATES, TaskRecord, type RevokeRequest } from '../state/task-record';
+import { FINISHED_STATES, PRECEDENCE, TaskRecord, type RevokeRequest } from '../state/task-record';
 import type { StoreBackend } from './schema';
 import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
 import type { ChangeSink } from './change-writer';
@@ -105,10 +105,7 @@ export function taskRowValues(task: TaskRecord, updatedAt: number): SqlValue[] {
 /** Rows a multi-row statement carries: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 export const ROWS_PER_STATEMENT = 200;
 
-/** After these a task's searchable fields no longer change: it is indexed for search then (./schema.ts, SEARCH_V2). */
-const FINISHED_STATES: ReadonlySet<string> = new Set([...READY_STATES, 'REJECTED']);
-
-/** The task is in the search index: finished, and its record holds every field the row has. */
+/** The task is in the search index: finished (its fields no longer change), and its record holds every field the row has. */
 function indexable(task: TaskRecord): boolean {
   return task.complete && FINISHED_STATES.has(task.state);
 }

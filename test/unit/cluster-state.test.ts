@@ -161,6 +161,21 @@ describe('bounded memory', () => {
     assert.equal(s.taskEvictions, 1);
   });
 
+  it('evicts finished tasks before unfinished ones, and the least recent when all are unfinished', () => {
+    const s = newState(3);
+    s.apply(task('task-started', 'running-long'));
+    s.apply(task('task-received', 'done'));
+    s.apply(task('task-succeeded', 'done'));
+    s.apply(task('task-received', 'waiting'));
+    s.apply(task('task-received', 'new')); // the oldest is running-long, but done has finished
+    assert.deepEqual([...s.tasks.keys()].sort(), ['new', 'running-long', 'waiting']);
+    // All unfinished: the least recent goes. Kept over 'done' a moment ago, running-long counts
+    // as recent now, so 'waiting' is the least recent.
+    s.apply(task('task-received', 'newer'));
+    assert.deepEqual([...s.tasks.keys()].sort(), ['new', 'newer', 'running-long']);
+    assert.equal(s.taskEvictions, 2);
+  });
+
   it('evicting a child removes it from its parent’s children', () => {
     const s = newState(2);
     s.apply(task('task-received', 'root'));

@@ -32,7 +32,10 @@ describe('defaults', () => {
     assert.equal(c.port, 5555);
     assert.equal(c.address, '127.0.0.1');
     assert.equal(c.urlPrefix, '');
-    assert.equal(c.maxTasks, 100_000);
+    // Memory is a window with the default store; Flower's 100,000 without one; --max-tasks wins.
+    assert.equal(c.maxTasks, 20_000);
+    assert.equal(config(['--store', 'memory']).maxTasks, 100_000);
+    assert.equal(config(['--max-tasks', '5000']).maxTasks, 5_000);
     assert.equal(c.maxWorkers, 5_000);
     assert.equal(c.eventBacklog, 256);
     assert.equal(c.enableEvents, true);
@@ -151,7 +154,7 @@ describe('--help', () => {
       for (const env of option.env) assert.ok(help.includes(env), `help mentions ${env}`);
     }
     assert.match(help, /default: 5555/);
-    assert.match(help, /default: 100000/);
+    assert.match(help, /default: 20000 with a store, 100000 with --store memory/);
   });
 
   it('the README documents every option', () => {
