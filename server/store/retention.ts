@@ -40,6 +40,9 @@ export interface RetentionAges {
   aggregatesSeconds: number;
 }
 
+/** Past this fraction of the cap, PostgreSQL's size estimate is confirmed with exact row counts. */
+const PG_COUNT_ABOVE = 0.9;
+
 /** The policy name under which the size cap's deletes are counted. */
 export const SIZE_CAP_POLICY = 'size_cap';
 
@@ -190,14 +193,17 @@ export class RetentionRunner {
   /**
    * Past the cap, delete the least recently changed tasks, a batch at a time, until under it.
    * SQLite's measure follows every delete (freed pages count as free at once), so it is taken
-   * again after each batch. PostgreSQL's is an estimate from row counts (./store-size.ts): the
-   * rows to delete are planned once from an exact count, and the next run checks the result.
+   * again after each batch. PostgreSQL's is an estimate from row counts (./store-size.ts): near
+   * the cap the rows are counted, the rows to delete are planned once from that count, and the
+   * next run checks the result.
    */
   private async enforceCap(maxBytes: number): Promise<{ deleted: number; size: StoreSize }> {
     const statement = this.batchDelete('tasks', 'ORDER BY updated_at');
-    let size = await this.measure();
+    let size = await this.measure(false);
     let total = 0;
     if (this.db.backend === 'postgresql') {
+      // The statistics' row figures are free but lag; a count is a scan, so only near the cap.
+      if (size.bytes > maxBytes * PG_COUNT_ABOVE) size = await this.measure(true);
       const tasks = size.tables.tasks;
       if (size.bytes > maxBytes && tasks && tasks.rows > 0) {
         const perRow = tasks.bytes / tasks.rows;
@@ -208,7 +214,7 @@ export class RetentionRunner {
           if (n === 0) break;
           await sleep(this.pauseMs);
         }
-        size = await this.measure();
+        size = await this.measure(true);
       }
     } else {
       for (let batch = 0; size.bytes > maxBytes && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
@@ -216,19 +222,20 @@ export class RetentionRunner {
         total += n;
         if (n === 0) break; // nothing left to delete: the rest is other tables and the schema
         await sleep(this.pauseMs);
-        size = await this.measure();
+        size = await this.measure(false);
       }
     }
     if (total > 0) this.logger.info({ deleted: total, bytes: size.bytes, maxBytes }, 'the store was over --store-max-size: the least recently changed tasks were deleted');
     return { deleted: total, size };
   }
 
-  private async measure(): Promise<StoreSize> {
+  /** `exactRows`: PostgreSQL counts the rows rather than read its statistics (SQLite's measure is exact either way). */
+  private async measure(exactRows: boolean): Promise<StoreSize> {
     if (this.db.backend === 'postgresql') {
       // The estimate needs the planner's statistics; a table never analysed gets them now (ANALYZE samples, it does not scan).
       for (const table of await unanalysedTables(this.db.backgroundRunner, this.options.sizeTables)) await this.db.backgroundRunner.execute(`ANALYZE ${checkedIdentifier(table)}`);
     }
-    return measureSize(this.db.backend, this.db.backgroundRunner, this.options.sizeTables, { exactRows: true });
+    return measureSize(this.db.backend, this.db.backgroundRunner, this.options.sizeTables, { exactRows });
   }
 
   /**
