@@ -16,7 +16,7 @@ function Stat({ label, hint, note, wide = false, children }: { label: string; hi
 
 /** The headline figures. */
 export function OverviewStats({ snapshot }: { snapshot: OverviewSnapshot }) {
-  const { workers, activeTasks, tasksRetained, failureRatio, runtime } = snapshot;
+  const { workers, activeTasks, tasksRetained, tasksStored, failureRatio, runtime } = snapshot;
   const tone = ratioTone(failureRatio);
   return (
     <dl className="stats ov-stats" data-testid="overview-stats">
@@ -35,11 +35,19 @@ export function OverviewStats({ snapshot }: { snapshot: OverviewSnapshot }) {
           {formatCount(activeTasks)}
         </dd>
       </Stat>
-      <Stat label="Tasks retained" hint="Tasks Celeriac currently keeps in memory" note="in memory">
-        <dd data-testid="overview-tasks-retained" data-value={tasksRetained}>
-          {formatCount(tasksRetained)}
-        </dd>
-      </Stat>
+      {tasksStored === null ? (
+        <Stat label="Tasks retained" hint="Tasks Celeriac currently keeps in memory" note="in memory">
+          <dd data-testid="overview-tasks-retained" data-value={tasksRetained}>
+            {formatCount(tasksRetained)}
+          </dd>
+        </Stat>
+      ) : (
+        <Stat label="Tasks stored" hint={`Tasks the store keeps (measured every 30 s); ${formatCount(tasksRetained)} of them in memory`} note={`${formatCount(tasksRetained)} in memory`}>
+          <dd data-testid="overview-tasks-stored" data-value={tasksStored}>
+            {formatCount(tasksStored)}
+          </dd>
+        </Stat>
+      )}
       <Stat label="Failure ratio" hint="Failed ÷ (failed + succeeded), tasks finished in the last 5 minutes" note={failureRatio === null ? 'no tasks finished · 5 min' : 'last 5 min'}>
         <dd
           data-testid="overview-failure-ratio"

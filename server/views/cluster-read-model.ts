@@ -347,6 +347,7 @@ export class ClusterReadModel implements ReadModel {
       workers: { online, offline },
       activeTasks,
       tasksRetained: this.state.tasks.size,
+      tasksStored: this.sources.storeStatus?.()?.rows.tasks ?? null,
       queues: this.sources
         .queueSnapshot()
         .queues.filter((q) => q.exists)

@@ -51,7 +51,10 @@ export interface OverviewSnapshot {
   workers: { online: number; offline: number };
   /** Tasks executing now (sum of workers' heartbeat `active`). */
   activeTasks: number;
+  /** Tasks in memory (the window with a store). */
   tasksRetained: number;
+  /** Tasks the store keeps (measured every 30 s), or null without a store or before the first measurement. */
+  tasksStored: number | null;
   queues: { name: string; messages: number }[];
   /** Last 15 minutes, 10-second buckets, oldest first. */
   throughput: ThroughputPoint[];

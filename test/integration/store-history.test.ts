@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { RunningCeleriac } from '../../server/server';
-import type { CeleriacStatus, FlowerTaskDict, TaskDetail, TaskRow, WorkflowView } from '../../server/views/types';
+import type { CeleriacStatus, FlowerTaskDict, OverviewSnapshot, TaskDetail, TaskRow, WorkflowView } from '../../server/views/types';
 import type { PrivateRedisServer } from '../helpers/brokers';
 import { applyCanvas, sendTasks } from '../helpers/celery';
 import { getJson, startTestCeleriac, waitFor } from '../helpers/celeriac';
@@ -119,6 +119,12 @@ describe('history beyond memory (real workers)', { timeout: 240_000 }, () => {
         await celeriac.close();
         celeriac = await startTestCeleriac(args);
         await check('after a restart');
+        // The overview counts what the store keeps, not only memory's window (measured at start, then every 30 s).
+        const overview = await waitFor('the stored count', async () => {
+          const o = (await getJson<OverviewSnapshot>(celeriac.url, '/api/celeriac/overview')).body;
+          return o.tasksStored === 14 ? o : null;
+        });
+        assert.ok(overview.tasksRetained <= 4);
       } finally {
         await celeriac.close();
       }

@@ -80,6 +80,7 @@ class ScriptedReads implements HubReads {
       workers: { online: 0, offline: 0 },
       activeTasks: 0,
       tasksRetained: this.version,
+      tasksStored: null,
       queues: [],
       throughput: [],
       failureRatio: null,
