@@ -1,3 +1,4 @@
+import { OverviewCard } from '../OverviewCard';
 import { formatCount } from '../format';
 
 export interface TopRow {
@@ -10,15 +11,8 @@ export interface TopRow {
 export function TopTable({ title, column, rows, testId, mono, emptyText }: { title: string; column: string; rows: TopRow[]; testId: string; mono?: boolean; emptyText: string }) {
   const total = rows.reduce((sum, r) => sum + r.count, 0);
   const max = Math.max(1, ...rows.map((r) => r.count));
-  const titleId = `${testId}-title`;
   return (
-    <section className="panel ov-card" data-testid={testId} aria-labelledby={titleId}>
-      <header className="ov-card__header">
-        <h2 id={titleId} className="ov-card__title">
-          {title}
-        </h2>
-        <span className="ov-card__meta">last 5 min</span>
-      </header>
+    <OverviewCard title={title} meta="last 5 min" testId={testId}>
       {rows.length === 0 ? (
         <p className="ov-empty ov-empty--ok">
           <svg viewBox="0 0 16 16" aria-hidden="true" className="ov-empty__icon">
@@ -54,6 +48,6 @@ export function TopTable({ title, column, rows, testId, mono, emptyText }: { tit
           </tbody>
         </table>
       )}
-    </section>
+    </OverviewCard>
   );
 }

@@ -4,6 +4,7 @@
  * One trend over the selected range: a line per series of this period, and the same series of
  * the previous period dashed, shifted onto this period's time axis for comparison.
  */
+import { OverviewCard } from '../OverviewCard';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { TrendPoint, TrendRange } from '@/server/views/trend-types';
 import { useHydrated } from '../useClock';
@@ -66,15 +67,8 @@ export function TrendChart({
   });
   const first = rows[0]?.t ?? 0;
   const last = rows[rows.length - 1]?.t ?? 0;
-  const titleId = `${testId}-title`;
   return (
-    <section className="panel ov-card" data-testid={testId} aria-labelledby={titleId}>
-      <header className="ov-card__header">
-        <h2 id={titleId} className="ov-card__title">
-          {title}
-        </h2>
-        <span className="ov-card__meta">{meta} · dashed: previous period</span>
-      </header>
+    <OverviewCard title={title} meta={`${meta} · dashed: previous period`} testId={testId}>
       <div className="ov-legend" aria-hidden="true">
         {series.map((s) => (
           <span key={s.key} className="ov-legend__item">
@@ -145,6 +139,6 @@ export function TrendChart({
           </ResponsiveContainer>
         ) : null}
       </div>
-    </section>
+    </OverviewCard>
   );
 }

@@ -6,6 +6,7 @@
  * task names. It starts from the server-rendered answer and asks /api/celeriac/trends again when
  * the range or the task name changes (both kept in the URL) and every 30 s.
  */
+import { OverviewCard } from '../OverviewCard';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { TREND_RANGE_SPECS, TREND_RANGES, type TrendNameSummary, type TrendsView } from '@/server/views/trend-types';
 import { errorText, getJson } from '../api';
@@ -251,15 +252,8 @@ function NameTable({
   onSelect: (name: string) => void;
   emptyText: string;
 }) {
-  const titleId = `${testId}-title`;
   return (
-    <section className="panel ov-card" data-testid={testId} aria-labelledby={titleId}>
-      <header className="ov-card__header">
-        <h2 id={titleId} className="ov-card__title">
-          {title}
-        </h2>
-        <span className="ov-card__meta">click a name to select it</span>
-      </header>
+    <OverviewCard title={title} meta="click a name to select it" testId={testId}>
       {rows.length === 0 ? (
         <p className="ov-empty">{emptyText}</p>
       ) : (
@@ -312,6 +306,6 @@ function NameTable({
           </table>
         </div>
       )}
-    </section>
+    </OverviewCard>
   );
 }
