@@ -50,8 +50,9 @@ describe('trends page (days of history, SQLite store)', { timeout: 300_000 }, ()
   const e2e = useE2e({ page: { viewport: { width: 1280, height: 900 } } }, async (setup) => {
     const now = Date.now() / 1000;
     await setup.celeriac.trends.insert(history(now));
-    // A backlog on "reports" three days ago: 0 → 500 → 40 within the hour.
-    await setup.celeriac.trends.insertQueueLengths([0, 500, 40].map((messages, i) => ({ at: now - 3 * DAY + i * 600, queue: 'reports', messages })));
+    // A backlog on "reports" three days ago, one sample an hour (0 → 500 → 40): three points of the
+    // hourly roll-up, so the 7 d chart has a line to draw whatever the time of day.
+    await setup.celeriac.trends.insertQueueLengths([0, 500, 40].map((messages, i) => ({ at: now - 3 * DAY + i * 3600, queue: 'reports', messages })));
   });
 
   const figure = (key: string) => e2e.page.locator(`[data-testid="trends-figure"][data-figure="${key}"]`);
