@@ -123,6 +123,7 @@ export class ClusterState {
       worker.recordHeartbeat(event.localReceived);
       worker.countEvent(event.type);
     }
+    task.timeline.push(event.type, event.timestamp, hostname);
     const previousParent = task.parentId;
     task.apply(isClientEvent && clock !== event.clock ? { ...event, clock } : event, this.intern);
     if (task.name !== null && this.seenTypes.size < MAX_SEEN_TASK_NAMES) this.seenTypes.add(task.name);

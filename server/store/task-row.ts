@@ -3,8 +3,10 @@
  * state — what ClusterState decided with Celery's semantics — so restoring it gives the same
  * record, and the same answers, as before a restart.
  */
+import { z } from 'zod';
 import type { JsonValue } from '../protocol/events';
 import { TaskRecord, type RevokeRequest } from '../state/task-record';
+import { TaskTimeline } from '../state/task-timeline';
 import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
 import type { ChangeSink } from './change-writer';
 
@@ -46,6 +48,7 @@ export const TASK_COLUMNS = [
   'revoke_request',
   'extra',
   'extra_at',
+  'events',
   'updated_at',
 ] as const;
 
@@ -95,6 +98,7 @@ export function taskRowValues(task: TaskRecord, updatedAt: number): SqlValue[] {
     extra: json(task.extra),
     // -Infinity (no custom event yet) is not a number either driver stores: kept as null.
     extra_at: Number.isFinite(task.extraAt) ? task.extraAt : null,
+    events: JSON.stringify(task.timeline),
     updated_at: updatedAt,
   };
   return TASK_COLUMNS.map((column) => values[column]);
@@ -182,7 +186,30 @@ export function taskFromRow(row: Record<string, unknown>): TaskRecord {
   task.revokeRequest = parsed<RevokeRequest>(row, 'revoke_request');
   task.extra = parsed<Record<string, JsonValue>>(row, 'extra');
   task.extraAt = num(row, 'extra_at') ?? Number.NEGATIVE_INFINITY;
+  task.timeline = timelineOf(text(row, 'events'));
   return task;
+}
+
+/** The stored timeline (TaskTimeline.toJSON): `[omitted, [type, timestamp, hostname?], …]`. */
+const StoredTimelineSchema = z.tuple(
+  [z.number().int().nonnegative()],
+  z.tuple([z.string(), z.number()], z.string()).refine((entry) => entry.length <= 3),
+);
+
+/**
+ * A row's timeline; a row written before the column existed (null) or one that does not decode
+ * gives an empty timeline, never an error: the task itself is still right.
+ */
+function timelineOf(stored: string | null): TaskTimeline {
+  if (stored === null) return new TaskTimeline();
+  let value: unknown;
+  try {
+    value = JSON.parse(stored);
+  } catch {
+    return new TaskTimeline();
+  }
+  const parsed = StoredTimelineSchema.safeParse(value);
+  return parsed.success ? TaskTimeline.fromStored(parsed.data as [number, ...[string, number, string?][]]) : new TaskTimeline();
 }
 
 /** The task writer's sink on a database: each batch is one transaction of multi-row upserts. */

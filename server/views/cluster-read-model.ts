@@ -87,6 +87,8 @@ export class ClusterReadModel implements ReadModel {
       expired: task.expired,
       extra: task.extra,
       revocation: task.revocationView(),
+      events: task.timeline.steps(),
+      eventsOmitted: task.timeline.omitted,
       readOnly: this.sources.readOnly,
     };
   }
