@@ -14,6 +14,7 @@ import type { ClusterState } from '../state/cluster-state';
 import type { IngestCounters } from '../state/ingest';
 import { queryTasksPage, type TaskFilter } from '../state/task-query';
 import type { TaskRecord } from '../state/task-record';
+import { TIMELINE_HEAD } from '../state/task-timeline';
 import type { WorkerRecord } from '../state/worker-registry';
 import type { EventTail } from './event-tail';
 import type { LiveAggregates } from './live-aggregates';
@@ -89,6 +90,7 @@ export class ClusterReadModel implements ReadModel {
       revocation: task.revocationView(),
       events: task.timeline.steps(),
       eventsOmitted: task.timeline.omitted,
+      eventsHead: Math.min(TIMELINE_HEAD, task.timeline.length),
       readOnly: this.sources.readOnly,
     };
   }

@@ -76,10 +76,12 @@ export type TaskDetail = FlowerTaskDict & {
   revocation: RevocationView | null;
   /**
    * Every event of the task in arrival order (each retry's received/started as its own step),
-   * bounded: the first ones and the latest ones, `eventsOmitted` counting those left out between.
+   * bounded: the first `eventsHead` are the task's first events, the rest its latest, and
+   * `eventsOmitted` counts those left out between.
    */
   events: TimelineStep[];
   eventsOmitted: number;
+  eventsHead: number;
   /** Controls are hidden in read-only mode. */
   readOnly: boolean;
 };
