@@ -51,6 +51,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   // History first: the tasks the store kept are back before the first event arrives.
   const store = await Store.open(config.storeTarget, logger.child({ component: 'store' }));
   if (store) {
+    await monitor.keepInStore(store);
     const restored = await store.recentTasks(config.maxTasks);
     for (const task of restored) monitor.state.restoreTask(task);
     const workers = await store.recentWorkers(config.maxWorkers);

@@ -43,6 +43,8 @@ export interface ChangeWriterStatus {
 
 export class ChangeWriter<T> {
   private dirty = new Map<string, T>();
+  /** The batch a flush is writing (the store may or may not have it yet). */
+  private inFlight: ReadonlyMap<string, T> = new Map();
   private readonly intervalMs: number;
   private readonly batchRows: number;
   private readonly maxPending: number;
@@ -104,9 +106,28 @@ export class ChangeWriter<T> {
     return this.flushing;
   }
 
+  /**
+   * Records not known to be written: the batch being written, then those waiting. A reader that
+   * merges them with what the store answers must expect some of the first to be stored already.
+   */
+  pendingRecords(): T[] {
+    const records = [...this.inFlight.values()];
+    for (const [key, record] of this.dirty) if (!this.inFlight.has(key)) records.push(record);
+    return records;
+  }
+
   private async writeDirty(): Promise<void> {
     const batch = this.dirty;
     this.dirty = new Map();
+    this.inFlight = batch;
+    try {
+      await this.writeBatch(batch);
+    } finally {
+      this.inFlight = new Map();
+    }
+  }
+
+  private async writeBatch(batch: ReadonlyMap<string, T>): Promise<void> {
     const records = [...batch.values()];
     for (let start = 0; start < records.length; start += this.batchRows) {
       const chunk = records.slice(start, start + this.batchRows);

@@ -19,6 +19,9 @@ import { TASK_COLUMNS, taskFromRow, taskSink } from './task-row';
 import { workerFromRow, workerSink } from './worker-row';
 import type { WorkerRecord } from '../state/worker-registry';
 import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from './change-writer';
+import type { KeyedAuditEntry } from '../control/audit';
+import { auditSink, StoredAudit } from './audit-row';
+import { StoredPauses } from './pause-row';
 
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
@@ -26,6 +29,8 @@ const RETRY_MS = 5_000;
 export interface StoreStatus extends ChangeWriterStatus {
   /** The worker records' writer (the fields above are the tasks'). */
   workers: ChangeWriterStatus;
+  /** The audit log's writer: entries wait here (bounded, drops counted) while the store is down. */
+  audit: ChangeWriterStatus;
   store: string;
   backend: StoreBackend;
   /** The schema is in place and writes can land. */
@@ -36,6 +41,12 @@ export class Store {
   readonly writer: ChangeWriter<TaskRecord>;
   /** Worker records: few, but changed by every heartbeat, so written every 2 s. */
   readonly workerWriter: ChangeWriter<WorkerRecord>;
+  /** Audit entries, each written once (their ids make a retried write harmless). */
+  readonly auditWriter: ChangeWriter<KeyedAuditEntry>;
+  /** The audit log's view of the store (server/control/audit.ts). */
+  readonly audit: StoredAudit;
+  /** The pause state's view of the store (server/control/pauses.ts). */
+  readonly pauses: StoredPauses;
   readonly description: string;
   private ready = false;
   /** Why the store could not be prepared, while it is not ready. */
@@ -52,6 +63,9 @@ export class Store {
     this.description = describeStore(target);
     this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, writerOptions);
     this.workerWriter = new ChangeWriter('workers', workerSink(db), (worker) => worker.hostname, logger, { intervalMs: 2_000, maxPending: 10_000 });
+    this.auditWriter = new ChangeWriter('audit entries', auditSink(db), (keyed) => keyed.id, logger, { intervalMs: 500, maxPending: 10_000 });
+    this.audit = new StoredAudit(db, this.auditWriter);
+    this.pauses = new StoredPauses(db);
   }
 
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
@@ -68,6 +82,7 @@ export class Store {
     await store.prepare();
     store.writer.start();
     store.workerWriter.start();
+    store.auditWriter.start();
     return store;
   }
 
@@ -117,9 +132,10 @@ export class Store {
   status(): StoreStatus {
     const writer = this.writer.status();
     const workers = this.workerWriter.status();
-    const degraded = writer.degraded || workers.degraded || !this.ready;
-    const lastError = writer.lastError ?? workers.lastError ?? this.prepareError;
-    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, lastError, workers };
+    const audit = this.auditWriter.status();
+    const degraded = writer.degraded || workers.degraded || audit.degraded || !this.ready;
+    const lastError = writer.lastError ?? workers.lastError ?? audit.lastError ?? this.prepareError;
+    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, lastError, workers, audit };
   }
 
   /** Write what is pending, then close (SIGTERM loses nothing the store takes). */
@@ -128,6 +144,7 @@ export class Store {
     if (this.retry) clearTimeout(this.retry);
     await this.writer.stop();
     await this.workerWriter.stop();
+    await this.auditWriter.stop();
     await this.db.close();
   }
 }

@@ -35,7 +35,8 @@ export interface ClusterReadSources {
   inspections: InspectionSource;
   queueSnapshot: () => QueueSnapshot;
   pauses: () => Readonly<PauseState>;
-  audit: { list(query: AuditQuery): { total: number; entries: AuditEntry[] } };
+  /** The audit log (server/control/audit.ts): the store's when there is one, else memory. */
+  audit: { query(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }> };
   aggregates: LiveAggregates;
   events: EventTail;
   ingest: { readonly counters: IngestCounters; totalDropped(): number };
@@ -123,7 +124,7 @@ export class ClusterReadModel implements ReadModel {
   }
 
   async audit(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }> {
-    return this.sources.audit.list(query);
+    return this.sources.audit.query(query);
   }
 
   private flowerDict(task: TaskRecord): FlowerTaskDict {
