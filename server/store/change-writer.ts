@@ -28,7 +28,7 @@ export interface ChangeWriterOptions {
 }
 
 export interface ChangeWriterStatus {
-  /** Records changed and not yet written. */
+  /** Records changed and not yet written (those a write is under way for included). */
   pending: number;
   /** Rows written since start. */
   written: number;
@@ -169,7 +169,9 @@ export class ChangeWriter<T> {
   }
 
   status(): ChangeWriterStatus {
-    return { pending: this.dirty.size, ...this.counters, degraded: this.lastError !== null, lastError: this.lastError };
+    let pending = this.dirty.size;
+    for (const key of this.inFlight.keys()) if (!this.dirty.has(key)) pending++;
+    return { pending, ...this.counters, degraded: this.lastError !== null, lastError: this.lastError };
   }
 
   /** Stop the timer and write what is dirty (SIGTERM loses nothing the store takes). */
