@@ -25,7 +25,11 @@ export const OTHER_TYPE = 'task-other';
 const MAX_TYPES = 1_024;
 /** Hostnames get the low 20 bits of a code. */
 const HOST_BITS = 2 ** 20;
-const MAX_HOSTS = HOST_BITS - 1;
+/**
+ * Distinct hostnames remembered. Real clusters have hundreds; a flood of made-up ones must not
+ * grow the table (kept for the process's life) past a few MB: past it a hostname is recorded as null.
+ */
+const MAX_HOSTS = 65_536;
 /** Entries the first allocation holds: most tasks have 3–5 events. */
 const FIRST_CAPACITY = 4;
 
@@ -49,7 +53,7 @@ function hostId(hostname: string | null): number {
   if (hostname === null) return 0;
   let id = HOST_IDS.get(hostname);
   if (id === undefined) {
-    if (HOSTS.length > MAX_HOSTS) return 0;
+    if (HOSTS.length >= MAX_HOSTS) return 0;
     id = HOSTS.push(hostname) - 1;
     HOST_IDS.set(hostname, id);
   }

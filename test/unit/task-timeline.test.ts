@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaskEvent } from '../../server/protocol/events';
 import { ClusterState } from '../../server/state/cluster-state';
-import { MAX_TIMELINE, TaskTimeline, TIMELINE_HEAD } from '../../server/state/task-timeline';
+import { MAX_TIMELINE, OTHER_TYPE, TaskTimeline, TIMELINE_HEAD } from '../../server/state/task-timeline';
 
 const T0 = 1_795_000_000;
 const KINDS = ['task-received', 'task-started', 'task-retried'];
@@ -92,5 +92,15 @@ describe('task timeline', () => {
       task.timeline.steps().map((s) => `${s.type.slice(5)}@${s.timestamp - T0}@${s.hostname}`),
       ['sent@0@client@h', 'received@1@w0@h', 'started@2@w0@h', 'retried@3@w0@h', 'received@11@w1@h', 'started@12@w1@h', 'retried@13@w1@h', 'received@21@w2@h', 'started@22@w2@h', 'succeeded@23@w2@h'],
     );
+  });
+
+  // Last: it fills the process-wide tables, which the tests above need empty.
+  it('a flood of made-up types and hostnames does not grow the process-wide tables without bound', () => {
+    const timeline = new TaskTimeline();
+    for (let n = 0; n < 70_000; n++) timeline.push(`task-made-up-${n % 2_000}`, T0 + n, `host-${n}`);
+    const last = timeline.steps().at(-1);
+    assert.deepEqual(last, { type: OTHER_TYPE, timestamp: T0 + 69_999, hostname: null }, 'past the caps: the fallback type, no hostname');
+    const first = timeline.steps()[0];
+    assert.deepEqual(first, { type: 'task-made-up-0', timestamp: T0, hostname: 'host-0' });
   });
 });
