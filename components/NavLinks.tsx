@@ -9,6 +9,7 @@ const LINKS = [
   { href: '/workers', label: 'Workers' },
   { href: '/tasks', label: 'Tasks' },
   { href: '/queues', label: 'Queues' },
+  { href: '/trends', label: 'Trends' },
   { href: '/events', label: 'Events' },
   { href: '/send', label: 'Send task' },
   { href: '/audit', label: 'Audit' },

@@ -6,6 +6,7 @@
  * globalThis (under a Symbol.for key, shared across bundles) and pages read from it.
  */
 import type { AccessState } from './http/access';
+import type { TrendsView } from './views/trend-types';
 import type { OverviewSnapshot, QueuesSnapshot, TaskDetail, TasksPage, WorkerView, WorkersSnapshot, WorkflowView } from './views/types';
 
 /**
@@ -27,6 +28,8 @@ export interface CeleriacRuntime {
   workflow(uuid: string): Promise<WorkflowView | null>;
   /** Task names registered on any inspected worker, sorted (send-task autocomplete). */
   registeredTasks(): string[];
+  /** Trends with the /api/celeriac/trends parameters (query-string values); throws RequestError on bad ones. */
+  trends(query: Record<string, string | string[] | undefined>): Promise<TrendsView>;
   /** Queues Celeriac knows of, sorted. */
   queueNames(): string[];
   /** Configured --url-prefix ('' or '/something'). */

@@ -11,6 +11,7 @@ import { apiErrorHandler, apiRouter } from './http/api';
 import { controlRouter, type ControlApiOptions } from './http/control-api';
 import { queuesRouter } from './http/queues-api';
 import { taskRouter } from './http/task-api';
+import { trendsRouter } from './http/trends-api';
 import { basicAuthChecker, bearerMatches } from './http/auth';
 import { AccessPolicy } from './http/access';
 import { pageRuntime } from './http/page-runtime';
@@ -24,6 +25,7 @@ import { EventTail } from './views/event-tail';
 import { LiveAggregates } from './views/live-aggregates';
 import { wireListeners } from './wiring';
 import { Store } from './store';
+import { Trends } from './store/trends';
 
 export interface StartOptions {
   /** Override --ui (tests of the API alone skip the UI to start fast). */
@@ -41,6 +43,8 @@ export interface RunningCeleriac {
   metrics: CeleriacMetrics;
   /** Who may read and act (the listen address and authentication decide). */
   access: AccessPolicy;
+  /** The trend aggregates: `insert` adds history with old timestamps through the store's own write path. */
+  trends: Trends;
   close(): Promise<void>;
 }
 
@@ -57,7 +61,11 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     const workers = await store.recentWorkers(config.maxWorkers);
     for (const worker of workers) monitor.state.restoreWorker(worker);
     logger.info({ store: store.description, tasks: restored.length, workers: workers.length }, 'history restored');
+    const writer = store.writer;
+    monitor.state.recallFrom((uuid) => writer.pending(uuid));
   }
+  // With --store memory, trends are this process's own, the last 24 hours, in memory.
+  const trends = store?.trends ?? (await Trends.inMemory(logger.child({ component: 'trends' })));
   const aggregates = new LiveAggregates();
   const eventTail = new EventTail();
   const read = new ClusterReadModel({
@@ -76,6 +84,8 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     maxWorkers: config.maxWorkers,
     startedAt: monitor.startedAt,
     storeStatus: () => store?.status() ?? null,
+    storedTasks: store,
+    trends,
   });
   const prefix = config.urlPrefix;
   const app = express();
@@ -194,6 +204,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
   router.use(controlRouter(monitor.controls, read, monitor.transport, controlOptions));
   router.use(taskRouter({ transport: monitor.transport, controls: monitor.controls, read, resultBackend: monitor.resultBackend }, controlOptions));
   router.use(queuesRouter(read, monitor.queueMonitor, monitor.transport.kind));
+  router.use(trendsRouter(read));
   router.use(
     apiRouter({
       read,
@@ -230,6 +241,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     controls: monitor.controls,
     queueMonitor: monitor.queueMonitor,
     aggregates,
+    trends,
     eventTail,
     hub,
     metrics,
@@ -264,6 +276,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     hub,
     metrics,
     access,
+    trends,
     close: () => {
       closing ??= (async () => {
         setRuntime(null);
@@ -271,7 +284,8 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
         httpServer.closeAllConnections(); // …which would otherwise wait for keep-alive clients
         await hubClosed;
         await monitor.stop();
-        await store?.close(); // writes what is pending
+        await store?.close(); // writes what is pending (the trends' open minutes too)
+        if (!store) await trends.close();
       })();
       return closing;
     },

@@ -11,13 +11,13 @@
  * | the event stream goes down | a warning in the log (its reason is in /healthcheck and the UI's banner) |
  * | the event stream (re)connects | wake every worker (heartbeat), enable_events, inspect every worker, poll queue lengths |
  * | any event is applied | the live event tail |
- * | a task changes | overview aggregates → live views (task page, tasks list) → metrics → the store (batched) |
+ * | a task changes | overview aggregates → trend aggregates (a transition counted once) → live views (task page, tasks list) → metrics → the store (batched) |
  * | Celeriac sends a revocation | live views (the "revoke pending" mark) → the store |
  * | a worker changes | overview aggregates → live views (its row) → the store (every 2 s) |
  * | a worker comes online | inspect it (debounced) |
  * | a worker answered inspection | re-apply pauses → pre-zero its metrics → live views (queues, pool size) |
  * | a worker is forgotten | drop its inspect data → live views (remove its row) |
- * | queue lengths were polled | queue-length history → live views (queues page) |
+ * | queue lengths were polled | queue-length history → trend aggregates (per-minute queue lengths) → live views (queues page) |
  */
 import type { Logger } from 'pino';
 import type { BrokerTransport } from './broker/transport';
@@ -30,6 +30,7 @@ import type { WorkerRecord } from './state/worker-registry';
 import type { RealtimeHub } from './realtime/hub';
 import type { EventTail } from './views/event-tail';
 import type { LiveAggregates } from './views/live-aggregates';
+import type { Trends } from './store/trends';
 
 /** What the metrics react to (server/metrics/metrics.ts). */
 export interface MetricsListener {
@@ -45,6 +46,8 @@ export interface WiredParts {
   controls: { workerInspected(hostname: string): void };
   queueMonitor: Pick<QueueMonitor, 'onUpdate' | 'brokerConnected'>;
   aggregates: LiveAggregates;
+  /** Per-minute trend aggregates (server/store/trends.ts): durable with a store, in memory without. */
+  trends: Pick<Trends, 'taskChanged' | 'queuesPolled'>;
   eventTail: EventTail;
   hub: Pick<RealtimeHub, 'taskChanged' | 'workerChanged' | 'workerRemoved' | 'queuesChanged'>;
   metrics: MetricsListener;
@@ -58,7 +61,7 @@ export interface WiredParts {
 }
 
 export function wireListeners(parts: WiredParts): void {
-  const { state, inspector, hub, aggregates, metrics, taskWriter, workerWriter } = parts;
+  const { state, inspector, hub, aggregates, trends, metrics, taskWriter, workerWriter } = parts;
 
   const { logger } = parts;
   parts.transport.onStatus((status) => {
@@ -76,8 +79,9 @@ export function wireListeners(parts: WiredParts): void {
 
   state.addListener({
     eventApplied: (event) => parts.eventTail.push(event, event.kind === 'task' ? (state.getTask(event.uuid)?.name ?? null) : null),
-    taskChanged: (task, event) => {
+    taskChanged: (task, event, previousState) => {
       aggregates.taskChanged(task, event);
+      trends.taskChanged(task, event, previousState);
       hub.taskChanged(task.uuid, createsTask(task, event));
       metrics.taskChanged(task, event);
       taskWriter?.changed(task);
@@ -107,6 +111,8 @@ export function wireListeners(parts: WiredParts): void {
 
   parts.queueMonitor.onUpdate((snapshot) => {
     if (snapshot.updatedAt !== null) aggregates.queuesPolled(snapshot.updatedAt, Object.fromEntries(snapshot.queues.map((q) => [q.name, q.messages])));
+    // A stale snapshot repeats the last good numbers: they are already counted.
+    if (snapshot.updatedAt !== null && !snapshot.stale) trends.queuesPolled(snapshot.updatedAt, snapshot.queues);
     hub.queuesChanged();
   });
 }

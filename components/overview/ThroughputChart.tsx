@@ -3,14 +3,18 @@
 /**
  * Events per state over the last 15 minutes, one point per 10-second bucket. The server resends
  * the whole window every couple of seconds, so the chart slides along without a reload.
+ * Beyond the live window, 24 h / 7 d / 30 d read the stored trend aggregates (tasks per step).
  * Animations are off: each update would otherwise re-animate every line.
  */
 import { useMemo, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ThroughputPoint } from '@/server/realtime/types';
-import { formatCount } from '../format';
+import { formatCount, formatSpan } from '../format';
 import { useHydrated } from '../useClock';
 import { useTimeFormatter } from '../timePreference';
+import { formatTick } from '../trends/trendsFormat';
+import { useStoredRange, type ChartRange } from '../trends/useStoredRange';
+import { TREND_RANGE_SPECS, type TrendsView } from '@/server/views/trend-types';
 
 type Series = Exclude<keyof ThroughputPoint, 't'>;
 
@@ -30,9 +34,25 @@ interface TooltipEntry {
   value?: unknown;
 }
 
-export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
+const RANGES: { range: ChartRange; label: string }[] = [
+  { range: 'live', label: '15 min' },
+  { range: '24h', label: '24 h' },
+  { range: '7d', label: '7 d' },
+  { range: '30d', label: '30 d' },
+];
+
+/** Stored steps in the live chart's shape (received as counted transitions; revoked includes rejected). */
+function storedThroughput(view: TrendsView): { step: number; points: ThroughputPoint[] } {
+  return { step: view.step, points: view.series.map((p) => ({ t: p.t, received: p.received, succeeded: p.succeeded, failed: p.failed, retried: p.retried, revoked: p.revoked + p.rejected })) };
+}
+
+export function ThroughputChart({ points: live }: { points: ThroughputPoint[] }) {
   const hydrated = useHydrated();
   const time = useTimeFormatter();
+  const { range, setRange, stored, error } = useStoredRange('/api/celeriac/trends', storedThroughput);
+  const points = range === 'live' ? live : (stored?.points ?? []);
+  const step = range === 'live' ? 10 : (stored?.step ?? 60);
+  const tick = (t: number) => (range === 'live' ? time.clock(t, false) : formatTick(t, range, time.utc));
   const [hidden, setHidden] = useState<ReadonlySet<Series>>(() => new Set());
 
   const totals = useMemo(() => {
@@ -41,7 +61,7 @@ export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
     return sums;
   }, [points]);
 
-  const ticks = useMemo(() => points.filter((p) => p.t % TICK_EVERY_S === 0).map((p) => p.t), [points]);
+  const ticks = useMemo(() => (range === 'live' ? points.filter((p) => p.t % TICK_EVERY_S === 0).map((p) => p.t) : undefined), [points, range]);
   const first = points[0]?.t ?? 0;
   const last = points[points.length - 1]?.t ?? 0;
 
@@ -60,8 +80,16 @@ export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
           Throughput
         </h2>
         <span className="ov-card__meta">
-          events per 10 s · last 15 min · times in <span data-testid="chart-zone">{time.zone(last)}</span>
+          {range === 'live' ? 'events per 10 s · last 15 min' : error !== null ? error : stored === null ? 'Loading…' : `tasks per ${formatSpan(step)} · stored`} · times in{' '}
+          <span data-testid="chart-zone">{time.zone(last)}</span>
         </span>
+        <div className="segmented" role="group" aria-label="Range" data-testid="throughput-range">
+          {RANGES.map((r) => (
+            <button key={r.range} type="button" className="segmented__option" aria-pressed={range === r.range} data-range={r.range} onClick={() => setRange(r.range)}>
+              {r.label}
+            </button>
+          ))}
+        </div>
       </header>
       <div className="ov-legend" role="group" aria-label="Series (click to show or hide)">
         {SERIES.map((s) => (
@@ -92,7 +120,7 @@ export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
                 scale="time"
                 domain={[first, last]}
                 ticks={ticks}
-                tickFormatter={(t: number) => time.clock(t, false)}
+                tickFormatter={tick}
                 tick={{ fill: 'var(--muted)', fontSize: 11 }}
                 tickLine={false}
                 axisLine={{ stroke: 'var(--border-strong)' }}
@@ -108,7 +136,8 @@ export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
                   return (
                     <div className="ov-tooltip">
                       <p className="ov-tooltip__time">
-                        {time.clock(label)} – {time.clock(label + 10)} {time.zone(label)}
+                        {range === 'live' ? `${time.clock(label)} – ${time.clock(label + step)}` : `${formatTick(label, range, time.utc)} – ${formatTick(label + step, range, time.utc)}`}{' '}
+                        {time.zone(label)}
                       </p>
                       <ul>
                         {SERIES.filter((s) => !hidden.has(s.key)).map((s) => {
@@ -145,7 +174,9 @@ export function ThroughputChart({ points }: { points: ThroughputPoint[] }) {
           </ResponsiveContainer>
         ) : null}
       </div>
-      <p className="visually-hidden">Last 15 minutes: {SERIES.map((s) => `${formatCount(totals[s.key])} ${s.label.toLowerCase()}`).join(', ')}.</p>
+      <p className="visually-hidden">
+        {range === 'live' ? 'Last 15 minutes' : `Last ${formatSpan(TREND_RANGE_SPECS[range].seconds)}`}: {SERIES.map((s) => `${formatCount(totals[s.key])} ${s.label.toLowerCase()}`).join(', ')}.
+      </p>
     </section>
   );
 }

@@ -13,6 +13,7 @@ import { LiveIndicator } from '../LiveIndicator';
 import { PageHeader } from '../PageHeader';
 import { ClockProvider, useHydrated } from '../useClock';
 import { BulkRevokeButton, BulkRevokeDialog, useBulkRevoke } from './BulkRevoke';
+import { TasksExport } from './TasksExport';
 import { TasksFilters, useFilterDraft } from './TasksFilters';
 import { ColumnChooser, NewTasksBanner, TasksEmpty, TasksPager, TasksTable, useTaskColumns } from './TasksTable';
 import { DEFAULT_TASKS_VIEW, filterTextOf, hasFilters, nextSort, withFilterText, type FilterText, type SortField, type TasksView } from './tasksView';
@@ -81,6 +82,7 @@ export function TasksPage({ initialView, initialData, initialError, readOnly, se
           tools={
             <>
               <ColumnChooser {...columns} />
+              <TasksExport view={view} />
               {readOnly ? null : <BulkRevokeButton state={bulk.state} filtered={filtered} total={total} onStart={() => void bulk.start(view)} />}
             </>
           }

@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { BrokerUnavailableError } from '../broker/transport';
 import { errorText, RequestError } from '../errors';
 import type { ReadModel } from '../views/read-model';
+import { exportTasksHandler } from './export';
 import { boolParam, intParam, param, parseTaskFilter, parseTasksPageFilter, type Query } from './params';
 
 export interface ReadApiDeps {
@@ -92,6 +93,9 @@ export function apiRouter({ read, refreshInspection, ping, realtimeStats }: Read
   router.get('/api/celeriac/tasks', async (req, res) => {
     res.json(await read.tasksPage(parseTasksPageFilter(req.query as Query)));
   });
+
+  // The same filters as a download (CSV or NDJSON), streamed.
+  router.get('/api/celeriac/tasks/export', exportTasksHandler(read));
 
   router.get('/api/celeriac/task/:taskId', async (req, res) => {
     const detail = await read.taskDetail(req.params.taskId);

@@ -8,6 +8,7 @@ import type { ReadModel } from '../views/read-model';
 import { AccessRefusedError, type AccessState } from './access';
 import { DEFAULT_WORKFLOW_NODES } from './api';
 import { parseTasksPageFilter } from './params';
+import { parseTrendsRequest } from './trends-api';
 
 export function pageRuntime(read: ReadModel, settings: { urlPrefix: string; readOnly: boolean; access: AccessState }): CeleriacRuntime {
   const runtime: CeleriacRuntime = {
@@ -20,6 +21,7 @@ export function pageRuntime(read: ReadModel, settings: { urlPrefix: string; read
     workflow: (uuid) => read.workflow(uuid, DEFAULT_WORKFLOW_NODES),
     registeredTasks: () => read.registeredTasks(),
     queueNames: () => read.queueNames(),
+    trends: async (query) => read.trends(parseTrendsRequest(query)),
     ...settings,
   };
   return settings.access.mode === 'locked' ? lockedRuntime(runtime) : runtime;
@@ -43,6 +45,7 @@ function lockedRuntime(runtime: CeleriacRuntime): CeleriacRuntime {
     workflow: refuse,
     registeredTasks: refuse,
     queueNames: refuse,
+    trends: refuse,
     urlPrefix: runtime.urlPrefix,
     readOnly: runtime.readOnly,
     access: runtime.access,

@@ -20,7 +20,8 @@ export interface ClusterStateOptions {
 
 /** Called after an event changed the model; consumers (realtime, metrics) keep their own dirty sets. */
 export interface StateListener {
-  taskChanged?(task: TaskRecord, event: TaskEvent): void;
+  /** `previousState`: the task's state before this event (equal to `task.state` when the event did not move it: a duplicate, a late one). */
+  taskChanged?(task: TaskRecord, event: TaskEvent, previousState: string): void;
   workerChanged?(worker: WorkerRecord): void;
   /** A worker started (`worker-online`) or was heard from again after being offline. */
   workerOnline?(worker: WorkerRecord): void;
@@ -50,10 +51,21 @@ export class ClusterState {
   /** Interning table: hostnames, task names and states repeat across tasks; keep one copy of each. */
   private readonly strings = new Map<string, string>();
   readonly stats = { taskEvents: 0, workerEvents: 0, tasksCreated: 0 };
+  /** Finds a task memory evicted but the store has not written yet (see recallFrom). */
+  private recall: ((uuid: string) => TaskRecord | undefined) | null = null;
 
   constructor(options: ClusterStateOptions) {
     this.tasks = new LruMap(options.maxTasks, (uuid, task) => this.forgetTask(uuid, task));
     this.workers = new WorkerRegistry(options.maxWorkers, (worker) => this.notifyWorkerRemoved(worker.hostname));
+  }
+
+  /**
+   * Where to look for a task memory evicted before the store wrote it: the writer still holds
+   * the record (server/store/change-writer.ts), so its next event continues that record rather
+   * than starting a partial one that would lose its name and arguments.
+   */
+  recallFrom(recall: (uuid: string) => TaskRecord | undefined): void {
+    this.recall = recall;
   }
 
   addListener(listener: StateListener): void {
@@ -105,8 +117,13 @@ export class ClusterState {
     this.adjustClock(clock);
 
     let task = this.tasks.get(event.uuid);
-    if (!task) {
+    const recalled = task ? undefined : this.recall?.(event.uuid);
+    if (recalled) {
+      this.restoreTask(recalled);
+      task = recalled;
+    } else if (!task) {
       task = new TaskRecord(event.uuid);
+      task.complete = event.type === 'task-sent' || event.type === 'task-received';
       this.tasks.set(event.uuid, task);
       this.stats.tasksCreated++;
     }
@@ -125,12 +142,13 @@ export class ClusterState {
     }
     task.timeline.push(event.type, event.timestamp, hostname);
     const previousParent = task.parentId;
+    const previousState = task.state;
     task.apply(isClientEvent && clock !== event.clock ? { ...event, clock } : event, this.intern);
     if (task.name !== null && this.seenTypes.size < MAX_SEEN_TASK_NAMES) this.seenTypes.add(task.name);
     if (task.parentId !== previousParent) this.linkChild(task.uuid, previousParent, task.parentId);
 
     for (const listener of this.listeners) {
-      listener.taskChanged?.(task, event);
+      listener.taskChanged?.(task, event, previousState);
       if (worker) listener.workerChanged?.(worker);
       if (worker && cameOnline) listener.workerOnline?.(worker);
     }

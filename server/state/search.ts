@@ -53,6 +53,8 @@ export class TaskQuerySyntaxError extends Error {
 export interface TaskQuery {
   matches(task: SearchableTask): boolean;
   readonly text: string;
+  /** The parsed query (the store narrows its candidates with it: server/store/search-index.ts). */
+  readonly expression: QueryExpression;
 }
 
 export type SearchField = 'name' | 'state' | 'worker' | 'args' | 'kwargs' | 'result';
@@ -492,7 +494,7 @@ const queryCache = new Map<string, CompiledTaskQuery>();
  * Throws {@link TaskQuerySyntaxError} with Flower's message for an invalid query.
  * Compiled queries are cached (LRU, 512 entries, like Flower's `lru_cache`).
  */
-export function parseTaskQuery(text: string): TaskQuery & { readonly expression: QueryExpression } {
+export function parseTaskQuery(text: string): TaskQuery {
   const query = pyStrip(typeof text === 'string' ? text : '');
   const cached = queryCache.get(query);
   if (cached !== undefined) {

@@ -9,7 +9,7 @@ import type { JsonValue, TaskEvent } from '../protocol/events';
 import { TaskTimeline } from './task-timeline';
 
 /** Celery's `states.PRECEDENCE`, index 0 = latest in the lifecycle; `null` stands for any custom state. */
-const PRECEDENCE: readonly (string | null)[] = ['SUCCESS', 'FAILURE', null, 'REVOKED', 'STARTED', 'RECEIVED', 'REJECTED', 'RETRY', 'PENDING'];
+export const PRECEDENCE: readonly (string | null)[] = ['SUCCESS', 'FAILURE', null, 'REVOKED', 'STARTED', 'RECEIVED', 'REJECTED', 'RETRY', 'PENDING'];
 const PRECEDENCE_INDEX: ReadonlyMap<string, number> = new Map(PRECEDENCE.flatMap((state, index) => (state === null ? [] : [[state, index] as const])));
 const CUSTOM_PRECEDENCE = PRECEDENCE.indexOf(null);
 
@@ -161,6 +161,14 @@ export class TaskRecord {
   extraAt = Number.NEGATIVE_INFINITY;
   /** Every event in arrival order (bounded): the times above keep only the last of each kind. */
   timeline = new TaskTimeline();
+  /**
+   * The record holds everything known of the task: it began with the task's task-sent or
+   * task-received (which carry its name and arguments), or came back from the store. A record
+   * that began with a later event — Celeriac started mid-task, or memory had evicted it — is
+   * partial: the store merges it into the row it has rather than replacing the row
+   * (server/store/task-row.ts).
+   */
+  complete = false;
 
   constructor(uuid: string) {
     this.uuid = uuid;

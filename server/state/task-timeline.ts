@@ -137,6 +137,17 @@ export class TaskTimeline {
     return [this.omitted, ...entries];
   }
 
+  /**
+   * `earlier`'s entries, then `later`'s (an entry both have is kept once): a record that began
+   * mid-task joined to the timeline the store kept for it.
+   */
+  static merged(earlier: TaskTimeline, later: TaskTimeline): TaskTimeline {
+    const timeline = new TaskTimeline();
+    for (const step of [...earlier.steps(), ...later.steps()]) timeline.push(step.type, step.timestamp, step.hostname);
+    timeline.omitted += earlier.omitted + later.omitted;
+    return timeline;
+  }
+
   /** Back from the stored form (already checked for shape, see server/store/task-row.ts). */
   static fromStored(stored: readonly [number, ...(readonly [string, number, string?])[]]): TaskTimeline {
     const timeline = new TaskTimeline();

@@ -43,8 +43,8 @@ export interface ChangeWriterStatus {
 
 export class ChangeWriter<T> {
   private dirty = new Map<string, T>();
-  /** The batch a flush is writing (the store may or may not have it yet). */
-  private inFlight: ReadonlyMap<string, T> = new Map();
+  /** The records of the write under way (no longer in `dirty`, not yet in the store). */
+  private inFlight = new Map<string, T>();
   private readonly intervalMs: number;
   private readonly batchRows: number;
   private readonly maxPending: number;
@@ -79,6 +79,11 @@ export class ChangeWriter<T> {
     // Early only while the store takes writes: once it fails, the interval alone retries, so a
     // down database is not asked again after every event.
     if (this.dirty.size >= this.batchRows && this.flushing === null && this.lastError === null) void this.flush();
+  }
+
+  /** The record waiting to be written under `key`, if any (being written counts as waiting). */
+  pending(key: string): T | undefined {
+    return this.dirty.get(key) ?? this.inFlight.get(key);
   }
 
   private dropOldest(): void {
@@ -121,14 +126,13 @@ export class ChangeWriter<T> {
     this.dirty = new Map();
     this.inFlight = batch;
     try {
-      await this.writeBatch(batch);
+      await this.writeRecords([...batch.values()]);
     } finally {
       this.inFlight = new Map();
     }
   }
 
-  private async writeBatch(batch: ReadonlyMap<string, T>): Promise<void> {
-    const records = [...batch.values()];
+  private async writeRecords(records: T[]): Promise<void> {
     for (let start = 0; start < records.length; start += this.batchRows) {
       const chunk = records.slice(start, start + this.batchRows);
       try {

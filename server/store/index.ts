@@ -22,9 +22,14 @@ import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from 
 import type { KeyedAuditEntry } from '../control/audit';
 import { auditSink, StoredAudit } from './audit-row';
 import { StoredPauses } from './pause-row';
+import { StoredTasks, type StoredWorkflow } from './task-queries';
+import type { TaskFilter } from '../state/task-query';
+import { Trends, type TrendsStatus } from './trends';
 
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
+/** Task names are listed from the store at most this often (a DISTINCT over every row). */
+const TASK_NAMES_TTL_MS = 60_000;
 
 export interface StoreStatus extends ChangeWriterStatus {
   /** The worker records' writer (the fields above are the tasks'). */
@@ -35,6 +40,8 @@ export interface StoreStatus extends ChangeWriterStatus {
   backend: StoreBackend;
   /** The schema is in place and writes can land. */
   ready: boolean;
+  /** The trend aggregates' writer (server/store/trends.ts). */
+  trends: TrendsStatus;
 }
 
 export class Store {
@@ -47,12 +54,18 @@ export class Store {
   readonly audit: StoredAudit;
   /** The pause state's view of the store (server/control/pauses.ts). */
   readonly pauses: StoredPauses;
+  /** Per-minute aggregates (the Trends page), written every 5 s as additive upserts. */
+  readonly trends: Trends;
   readonly description: string;
   private ready = false;
   /** Why the store could not be prepared, while it is not ready. */
   private prepareError: string | null = null;
   private retry: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly stored: StoredTasks;
+  private taskNamesCache: { at: number; names: Promise<string[]> } | null = null;
+  /** The last read error logged, so an outage is one line, not one per request. */
+  private loggedReadError: string | null = null;
 
   private constructor(
     private readonly db: StoreDatabase,
@@ -66,6 +79,8 @@ export class Store {
     this.auditWriter = new ChangeWriter('audit entries', auditSink(db), (keyed) => keyed.id, logger, { intervalMs: 500, maxPending: 10_000 });
     this.audit = new StoredAudit(db, this.auditWriter);
     this.pauses = new StoredPauses(db);
+    this.stored = new StoredTasks(db.runner, db.backend);
+    this.trends = new Trends(db, logger);
   }
 
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
@@ -83,6 +98,7 @@ export class Store {
     store.writer.start();
     store.workerWriter.start();
     store.auditWriter.start();
+    store.trends.start();
     return store;
   }
 
@@ -129,13 +145,77 @@ export class Store {
       .filter((worker): worker is WorkerRecord => worker !== null);
   }
 
+  // --- History, for the read model (server/views/cluster-read-model.ts) ----------------------
+
+  /**
+   * Bring the store up to now for a history read: write what is pending, so a list read from
+   * the store holds every change made before the request. False when the store is behind (not
+   * ready, or failing): the read model then answers from memory.
+   */
+  async catchUp(): Promise<boolean> {
+    if (!this.ready || this.writer.status().degraded) return false;
+    await this.writer.flush();
+    return !this.writer.status().degraded;
+  }
+
+  tasksPage(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
+    return this.reading(() => this.stored.page(filter));
+  }
+
+  task(uuid: string): Promise<TaskRecord | null> {
+    return this.reading(() => this.stored.task(uuid));
+  }
+
+  children(uuids: readonly string[]): Promise<Map<string, string[]>> {
+    return this.reading(() => this.stored.children(uuids));
+  }
+
+  /** Every stored task matching `filter` (offset and limit aside), a page at a time, in result order. */
+  scanTasks(filter: TaskFilter): AsyncIterable<TaskRecord[]> {
+    return this.stored.scan(filter);
+  }
+
+  workflow(root: string, limit: number): Promise<StoredWorkflow> {
+    return this.reading(() => this.stored.workflow(root, limit));
+  }
+
+  taskNames(): Promise<string[]> {
+    const now = Date.now();
+    if (this.taskNamesCache === null || now - this.taskNamesCache.at > TASK_NAMES_TTL_MS) {
+      const names = this.reading(() => this.stored.taskNames());
+      // A failed read is not cached: the next call asks again.
+      names.catch(() => {
+        this.taskNamesCache = null;
+      });
+      this.taskNamesCache = { at: now, names };
+    }
+    return this.taskNamesCache.names;
+  }
+
+  /** Run a read; a failure is logged once per distinct error and passed on (the caller falls back to memory). */
+  private async reading<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      const result = await read();
+      this.loggedReadError = null;
+      return result;
+    } catch (error) {
+      const text = errorText(error);
+      if (text !== this.loggedReadError) {
+        this.loggedReadError = text;
+        this.logger.warn({ store: this.description, err: text }, 'a history read from the store failed; answering from memory');
+      }
+      throw error;
+    }
+  }
+
   status(): StoreStatus {
     const writer = this.writer.status();
     const workers = this.workerWriter.status();
     const audit = this.auditWriter.status();
-    const degraded = writer.degraded || workers.degraded || audit.degraded || !this.ready;
-    const lastError = writer.lastError ?? workers.lastError ?? audit.lastError ?? this.prepareError;
-    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, lastError, workers, audit };
+    const trends = this.trends.status();
+    const degraded = writer.degraded || workers.degraded || audit.degraded || trends.lastError !== null || !this.ready;
+    const lastError = writer.lastError ?? workers.lastError ?? audit.lastError ?? trends.lastError ?? this.prepareError;
+    return { store: this.description, backend: this.db.backend, ready: this.ready, ...writer, degraded, lastError, workers, audit, trends };
   }
 
   /** Write what is pending, then close (SIGTERM loses nothing the store takes). */
@@ -145,6 +225,7 @@ export class Store {
     await this.writer.stop();
     await this.workerWriter.stop();
     await this.auditWriter.stop();
+    await this.trends.stop();
     await this.db.close();
   }
 }

@@ -69,6 +69,81 @@ const TASKS_V1 = `CREATE TABLE tasks (
   updated_at DOUBLE PRECISION NOT NULL
 )`;
 
+/**
+ * Search over every stored task (Flower's query language, server/state/search.ts). Substring
+ * terms need at least 3 characters, which is exactly what a trigram index answers: SQLite's FTS5
+ * trigram tokenizer, PostgreSQL's pg_trgm. The indexed text (`doc`) is the task's searchable
+ * fields casefolded by Celeriac (Python's `str.casefold`, as Flower matches), so the index finds
+ * a superset of the matches and the query language's own matcher decides each candidate.
+ *
+ * A task is indexed once it has finished (its fields no longer change) and only when its record
+ * is complete; every other row has `search_indexed = 0` and is always a candidate (few rows: the
+ * tasks still running, and the rare partial ones), so no match is ever missed.
+ */
+const SEARCH_V2: Readonly<Record<StoreBackend, readonly string[]>> = {
+  sqlite: [
+    'ALTER TABLE tasks ADD COLUMN search_indexed INTEGER NOT NULL DEFAULT 0',
+    'CREATE INDEX tasks_unindexed ON tasks (timestamp) WHERE search_indexed = 0',
+    // Contentless: the text is not kept twice. Its rowid is the task row's.
+    "CREATE VIRTUAL TABLE tasks_search USING fts5(doc, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')",
+    // Retention (or anyone) deleting a task deletes its index entry.
+    'CREATE TRIGGER tasks_search_delete AFTER DELETE ON tasks BEGIN DELETE FROM tasks_search WHERE rowid = old.rowid; END',
+  ],
+  postgresql: [
+    // A trusted extension since PostgreSQL 13: the database's owner may create it.
+    'CREATE EXTENSION IF NOT EXISTS pg_trgm',
+    'ALTER TABLE tasks ADD COLUMN search_indexed INTEGER NOT NULL DEFAULT 0',
+    'ALTER TABLE tasks ADD COLUMN search_doc TEXT',
+    'CREATE INDEX tasks_unindexed ON tasks (timestamp) WHERE search_indexed = 0',
+    'CREATE INDEX tasks_search_doc ON tasks USING gin (search_doc gin_trgm_ops)',
+  ],
+};
+/** Per (minute or hour, name, queue): counters that upserts add to (server/store/trends.ts). */
+function trendCounts(table: string, time: string): string {
+  return `CREATE TABLE ${table} (
+  ${time} BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  received BIGINT NOT NULL,
+  started BIGINT NOT NULL,
+  succeeded BIGINT NOT NULL,
+  failed BIGINT NOT NULL,
+  retried BIGINT NOT NULL,
+  revoked BIGINT NOT NULL,
+  rejected BIGINT NOT NULL,
+  runtime_count BIGINT NOT NULL,
+  runtime_sum DOUBLE PRECISION NOT NULL,
+  wait_count BIGINT NOT NULL,
+  wait_sum DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (${time}, name, queue)
+)`;
+}
+
+/** The histograms' non-empty buckets, one row each (kind 0 runtime, 1 queue wait): sparse, and additive like the counters. */
+function trendBuckets(table: string, time: string): string {
+  return `CREATE TABLE ${table} (
+  ${time} BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  kind SMALLINT NOT NULL,
+  bucket SMALLINT NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (${time}, name, queue, kind, bucket)
+)`;
+}
+
+/** Per (minute or hour, queue): the largest and the last polled length. */
+function queueLengths(table: string, time: string): string {
+  return `CREATE TABLE ${table} (
+  ${time} BIGINT NOT NULL,
+  queue TEXT NOT NULL,
+  max_length BIGINT NOT NULL,
+  last_length BIGINT NOT NULL,
+  last_at DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (${time}, queue)
+)`;
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -93,8 +168,32 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ]),
   },
+  { version: 2, name: 'search over stored tasks', statements: SEARCH_V2 },
   {
-    version: 2,
+    version: 3,
+    name: 'trends: per-minute and hourly aggregates, queue-length history',
+    statements: portable([
+      trendCounts('trend_minutes', 'minute'),
+      trendBuckets('trend_minute_buckets', 'minute'),
+      trendCounts('trend_hours', 'hour'),
+      trendBuckets('trend_hour_buckets', 'hour'),
+      // The primary keys serve time ranges over everything; a task name or a queue over a range needs its own.
+      'CREATE INDEX trend_minutes_by_name ON trend_minutes (name, minute)',
+      'CREATE INDEX trend_minutes_by_queue ON trend_minutes (queue, minute)',
+      'CREATE INDEX trend_minute_buckets_by_name ON trend_minute_buckets (name, minute)',
+      'CREATE INDEX trend_minute_buckets_by_queue ON trend_minute_buckets (queue, minute)',
+      'CREATE INDEX trend_hours_by_name ON trend_hours (name, hour)',
+      'CREATE INDEX trend_hours_by_queue ON trend_hours (queue, hour)',
+      'CREATE INDEX trend_hour_buckets_by_name ON trend_hour_buckets (name, hour)',
+      'CREATE INDEX trend_hour_buckets_by_queue ON trend_hour_buckets (queue, hour)',
+      queueLengths('queue_minutes', 'minute'),
+      queueLengths('queue_hours', 'hour'),
+      'CREATE INDEX queue_minutes_by_queue ON queue_minutes (queue, minute)',
+      'CREATE INDEX queue_hours_by_queue ON queue_hours (queue, hour)',
+    ]),
+  },
+  {
+    version: 4,
     name: 'task timelines, the audit log and pauses',
     statements: portable([
       // TaskTimeline.toJSON(): every event of the task (bounded), for the task page.

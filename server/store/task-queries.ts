@@ -4,13 +4,16 @@
  * task id — and the same total, over every stored task rather than the ones in memory.
  *
  * The structured filters are SQL on indexed columns. A search (`search=`, Flower's query language)
- * is matched by the same compiled matcher the in-memory path uses, over the rows the other
- * filters leave, so its semantics (casefold, kwargs pairs) are Flower's exactly.
+ * is narrowed by the trigram index (./search-index.ts), then matched by the same compiled matcher
+ * the in-memory path uses over those candidates, so its semantics (casefold, kwargs pairs) are
+ * Flower's exactly.
  */
+import { MAX_SEEN_TASK_NAMES } from '../state/cluster-state';
 import type { TaskFilter } from '../state/task-query';
 import type { TaskRecord } from '../state/task-record';
 import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
+import { candidateCondition, needlesOf } from './search-index';
 import { TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
@@ -21,11 +24,14 @@ interface Where {
   params: SqlValue[];
 }
 
-function whereOf(filter: TaskFilter): Where {
+function whereOf(filter: TaskFilter, backend: StoreBackend): Where {
   const where: Where = { clauses: [], params: [] };
-  const add = (clause: (placeholder: string) => string, value: SqlValue): void => {
+  const param = (value: SqlValue): string => {
     where.params.push(value);
-    where.clauses.push(clause(`$${where.params.length}`));
+    return `$${where.params.length}`;
+  };
+  const add = (clause: (placeholder: string) => string, value: SqlValue): void => {
+    where.clauses.push(clause(param(value)));
   };
   if (filter.taskName !== null) add((p) => `name = ${p}`, filter.taskName);
   if (filter.worker !== null) add((p) => `worker = ${p}`, filter.worker);
@@ -34,44 +40,159 @@ function whereOf(filter: TaskFilter): Where {
   if (filter.receivedStart !== null) add((p) => `received >= ${p}`, filter.receivedStart);
   if (filter.receivedEnd !== null) add((p) => `received <= ${p}`, filter.receivedEnd);
   if (filter.queue) add((p) => `COALESCE(queue, routing_key) = ${p}`, filter.queue);
+  // A search's candidates: what the trigram index lets through (the matcher decides each).
+  const needles = filter.search === null ? null : needlesOf(filter.search.expression);
+  if (needles !== null) where.clauses.push(candidateCondition(needles, backend, param));
   return where;
 }
 
 /** Byte order on both backends (PostgreSQL would otherwise sort text by the database's locale). */
-function orderBy(filter: TaskFilter, backend: StoreBackend): string {
-  const collate = (column: string): string => (backend === 'postgresql' && (column === 'name' || column === 'state' || column === 'uuid') ? `${column} COLLATE "C"` : column);
-  const field = filter.sortBy?.field ?? 'timestamp';
-  const descending = filter.sortBy ? filter.sortBy.descending : true;
-  return `ORDER BY ${collate(field)} ${descending ? 'DESC NULLS LAST' : 'ASC NULLS FIRST'}, ${collate('uuid')} ASC`;
+function collate(column: string, backend: StoreBackend): string {
+  return backend === 'postgresql' && (column === 'name' || column === 'state' || column === 'uuid') ? `${column} COLLATE "C"` : column;
+}
+
+interface SortKey {
+  field: 'name' | 'state' | 'received' | 'started' | 'timestamp';
+  descending: boolean;
+}
+
+function sortKeyOf(filter: TaskFilter): SortKey {
+  return filter.sortBy ? { field: filter.sortBy.field, descending: filter.sortBy.descending } : { field: 'timestamp', descending: true };
+}
+
+function orderBy(key: SortKey, backend: StoreBackend): string {
+  return `ORDER BY ${collate(key.field, backend)} ${key.descending ? 'DESC NULLS LAST' : 'ASC NULLS FIRST'}, ${collate('uuid', backend)} ASC`;
+}
+
+/**
+ * The rows after `last` in ORDER BY order (keyset paging: each page costs the same, where an
+ * OFFSET would re-read every earlier row). Nulls sort first ascending, last descending.
+ */
+function after(key: SortKey, last: TaskRecord, backend: StoreBackend, param: (value: SqlValue) => string): string {
+  const field = collate(key.field, backend);
+  const uuid = collate('uuid', backend);
+  const value = last[key.field];
+  const tie = `${uuid} > ${param(last.uuid)}`;
+  if (value === null) return key.descending ? `(${key.field} IS NULL AND ${tie})` : `((${key.field} IS NULL AND ${tie}) OR ${key.field} IS NOT NULL)`;
+  const v = param(value);
+  return key.descending ? `(${field} < ${v} OR (${field} = ${v} AND ${tie}) OR ${key.field} IS NULL)` : `(${field} > ${v} OR (${field} = ${v} AND ${tie}))`;
+}
+
+/**
+ * Every stored task matching the filter's conditions and search, in result order, a page of
+ * rows at a time (offset and limit are the caller's): for searches and exports, where the
+ * matcher or the reader decides as rows arrive.
+ */
+export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, pageRows = SCAN_PAGE): AsyncGenerator<TaskRecord[]> {
+  const key = sortKeyOf(filter);
+  const columns = TASK_COLUMNS.join(', ');
+  let last: TaskRecord | null = null;
+  for (;;) {
+    const where = whereOf(filter, backend);
+    if (last !== null) {
+      const previous = last;
+      where.clauses.push(
+        after(key, previous, backend, (value) => {
+          where.params.push(value);
+          return `$${where.params.length}`;
+        }),
+      );
+    }
+    const clause = where.clauses.length > 0 ? `WHERE ${where.clauses.join(' AND ')}` : '';
+    const rows = await sql.rows(`SELECT ${columns} FROM tasks ${clause} ${orderBy(key, backend)} LIMIT ${Number(pageRows)}`, where.params);
+    const tasks = rows.map(taskFromRow);
+    const matching = filter.search === null ? tasks : tasks.filter((task) => filter.search?.matches(task));
+    if (matching.length > 0) yield matching;
+    if (rows.length < pageRows) return;
+    last = tasks[tasks.length - 1] ?? null;
+  }
 }
 
 /** The page of stored tasks matching `filter`, and how many match in all. */
 export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
-  const { clauses, params } = whereOf(filter);
-  const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-  const order = orderBy(filter, backend);
-  const columns = TASK_COLUMNS.join(', ');
   if (filter.search === null) {
+    const { clauses, params } = whereOf(filter, backend);
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
     const [count] = await sql.rows(`SELECT COUNT(*) AS n FROM tasks ${where}`, params);
     // No limit: SQLite spells it LIMIT -1, PostgreSQL LIMIT ALL (an OFFSET needs one before it in SQLite).
     const limit = ` LIMIT ${filter.limit !== null ? Number(filter.limit) : backend === 'sqlite' ? -1 : 'ALL'}`;
-    const rows = await sql.rows(`SELECT ${columns} FROM tasks ${where} ${order}${limit} OFFSET ${Number(filter.offset)}`, params);
+    const rows = await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ${where} ${orderBy(sortKeyOf(filter), backend)}${limit} OFFSET ${Number(filter.offset)}`, params);
     return { total: Number(count?.n ?? 0), tasks: rows.map(taskFromRow) };
   }
-  // Search: scan the candidates in result order, match each, keep the page and count the rest.
-  const search = filter.search;
+  // Search: scan the candidates in result order, keep the page and count the rest.
   const end = filter.limit === null ? Number.POSITIVE_INFINITY : filter.offset + filter.limit;
   const page: TaskRecord[] = [];
   let total = 0;
-  for (let offset = 0; ; offset += SCAN_PAGE) {
-    const rows = await sql.rows(`SELECT ${columns} FROM tasks ${where} ${order} LIMIT ${SCAN_PAGE} OFFSET ${offset}`, params);
-    for (const row of rows) {
-      const task = taskFromRow(row);
-      if (!search.matches(task)) continue;
+  for await (const matching of scanStoredTasks(sql, backend, filter)) {
+    for (const task of matching) {
       if (total >= filter.offset && total < end) page.push(task);
       total++;
     }
-    if (rows.length < SCAN_PAGE) break;
   }
   return { total, tasks: page };
 }
+
+/** A workflow's stored members: at most `limit`, earliest first, and how many there are in all. */
+export interface StoredWorkflow {
+  nodes: TaskRecord[];
+  total: number;
+}
+
+/**
+ * The history queries the read model (server/views/) asks of the store: lists, one task, a
+ * task's children, a workflow's members, the task names.
+ */
+export class StoredTasks {
+  constructor(
+    private readonly sql: SqlRunner,
+    private readonly backend: StoreBackend,
+  ) {}
+
+  page(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
+    return queryStoredTasks(this.sql, this.backend, filter);
+  }
+
+  scan(filter: TaskFilter): AsyncGenerator<TaskRecord[]> {
+    return scanStoredTasks(this.sql, this.backend, filter);
+  }
+
+  async task(uuid: string): Promise<TaskRecord | null> {
+    const [row] = await this.sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE uuid = $1`, [uuid]);
+    return row ? taskFromRow(row) : null;
+  }
+
+  /** Each task's children (the tasks whose parent it is), in the order they were sent. */
+  async children(uuids: readonly string[]): Promise<Map<string, string[]>> {
+    const children = new Map<string, string[]>();
+    for (let start = 0; start < uuids.length; start += CHILDREN_PER_QUERY) {
+      const batch = uuids.slice(start, start + CHILDREN_PER_QUERY);
+      const placeholders = batch.map((_, i) => `$${i + 1}`).join(', ');
+      const rows = await this.sql.rows(`SELECT uuid, parent_id FROM tasks WHERE parent_id IN (${placeholders}) ORDER BY ${SENT_ORDER}, uuid`, batch);
+      for (const row of rows) {
+        const parent = String(row.parent_id);
+        const list = children.get(parent) ?? [];
+        list.push(String(row.uuid));
+        children.set(parent, list);
+      }
+    }
+    return children;
+  }
+
+  /** The tasks of the workflow rooted at `root` (the root itself included), earliest first. */
+  async workflow(root: string, limit: number): Promise<StoredWorkflow> {
+    const [count] = await this.sql.rows('SELECT COUNT(*) AS n FROM tasks WHERE uuid = $1 OR root_id = $1', [root]);
+    const rows = await this.sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE uuid = $1 OR root_id = $1 ORDER BY ${SENT_ORDER}, uuid LIMIT ${Number(limit)}`, [root]);
+    return { nodes: rows.map(taskFromRow), total: Number(count?.n ?? 0) };
+  }
+
+  /** Task names stored, sorted, at most as many as the in-memory model tracks. */
+  async taskNames(): Promise<string[]> {
+    const rows = await this.sql.rows(`SELECT DISTINCT name FROM tasks WHERE name IS NOT NULL ORDER BY name LIMIT ${MAX_SEEN_TASK_NAMES}`);
+    return rows.map((row) => String(row.name));
+  }
+}
+
+/** Parents per children query: far below either backend's parameter limit. */
+const CHILDREN_PER_QUERY = 500;
+/** The in-memory workflow's order (ClusterState.workflow): by when each task was sent. */
+const SENT_ORDER = 'COALESCE(sent, received, timestamp, 0)';

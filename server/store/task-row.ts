@@ -5,8 +5,10 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from '../protocol/events';
-import { TaskRecord, type RevokeRequest } from '../state/task-record';
+import { casefold } from '../protocol/python/str';
+import { PRECEDENCE, READY_STATES, TaskRecord, type RevokeRequest } from '../state/task-record';
 import { TaskTimeline } from '../state/task-timeline';
+import type { StoreBackend } from './schema';
 import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
 import type { ChangeSink } from './change-writer';
 
@@ -107,20 +109,101 @@ export function taskRowValues(task: TaskRecord, updatedAt: number): SqlValue[] {
 /** Rows a multi-row statement carries: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
 export const ROWS_PER_STATEMENT = 200;
 
-function upsertSql(rows: number): string {
-  const width = TASK_COLUMNS.length;
-  const tuples = Array.from({ length: rows }, (_, row) => `(${TASK_COLUMNS.map((_, column) => `$${row * width + column + 1}`).join(', ')})`);
-  const updates = TASK_COLUMNS.filter((c) => c !== 'uuid').map((c) => `${c} = excluded.${c}`);
-  return `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (uuid) DO UPDATE SET ${updates.join(', ')}`;
+/** After these a task's searchable fields no longer change: it is indexed for search then (./schema.ts, SEARCH_V2). */
+const FINISHED_STATES: ReadonlySet<string> = new Set([...READY_STATES, 'REJECTED']);
+
+/** The task is in the search index: finished, and its record holds every field the row has. */
+function indexable(task: TaskRecord): boolean {
+  return task.complete && FINISHED_STATES.has(task.state);
 }
 
-/** Insert or replace each task's row (the record is the merged truth; the row follows it). */
-export async function upsertTasks(sql: SqlRunner, tasks: readonly TaskRecord[], updatedAt: number): Promise<void> {
+/**
+ * The text the search index holds for a task: the fields Flower's free-text terms look in,
+ * casefolded as Flower folds them, one separator apart (a match across two fields is only a
+ * candidate; the matcher decides).
+ */
+export function searchDoc(task: TaskRecord): string {
+  return [task.uuid, task.name, task.state, task.worker, task.args, task.kwargs, task.result].map((field) => (field === null ? '' : casefold(field))).join('\u001f');
+}
+
+/**
+ * Celery's precedence as SQL (server/state/task-record.ts): a partial record's state replaces
+ * the row's only if it did not logically happen before it — the rule TaskRecord.apply follows.
+ */
+const PRECEDENCE_SQL = (column: string): string =>
+  `CASE ${column} ${PRECEDENCE.flatMap((state, index) => (state === null ? [] : [`WHEN '${state}' THEN ${index}`])).join(' ')} ELSE ${PRECEDENCE.indexOf(null)} END`;
+const MERGED_STATE = `CASE WHEN excluded.state <> 'RETRY' AND tasks.state <> 'RETRY' AND ${PRECEDENCE_SQL('excluded.state')} > ${PRECEDENCE_SQL('tasks.state')} THEN tasks.state ELSE excluded.state END`;
+/** Columns a write always takes from the record: its last event's time and clock, and when it was written. */
+const FROM_RECORD: ReadonlySet<string> = new Set(['timestamp', 'clock', 'updated_at']);
+
+function columnsOf(backend: StoreBackend): readonly string[] {
+  return backend === 'postgresql' ? [...TASK_COLUMNS, 'search_indexed', 'search_doc'] : [...TASK_COLUMNS, 'search_indexed'];
+}
+
+/**
+ * A complete record replaces its row (it is the merged truth). A partial one is merged into the
+ * row the store has: each field it lacks is kept, the state follows Celery's precedence, and it
+ * leaves the search index (the row is then always a search candidate).
+ */
+function upsertSql(rows: number, backend: StoreBackend, partial: boolean): string {
+  const columns = columnsOf(backend);
+  const width = columns.length;
+  const tuples = Array.from({ length: rows }, (_, row) => `(${columns.map((_, column) => `$${row * width + column + 1}`).join(', ')})`);
+  const updates = columns
+    .filter((c) => c !== 'uuid')
+    .map((c) => {
+      if (!partial || FROM_RECORD.has(c)) return `${c} = excluded.${c}`;
+      if (c === 'state') return `state = ${MERGED_STATE}`;
+      if (c === 'search_indexed') return 'search_indexed = 0';
+      if (c === 'search_doc') return 'search_doc = NULL';
+      return `${c} = COALESCE(excluded.${c}, tasks.${c})`;
+    });
+  return `INSERT INTO tasks (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (uuid) DO UPDATE SET ${updates.join(', ')}`;
+}
+
+function rowValues(task: TaskRecord, updatedAt: number, backend: StoreBackend): SqlValue[] {
+  const indexed = indexable(task);
+  const values = taskRowValues(task, updatedAt);
+  values.push(indexed ? 1 : 0);
+  if (backend === 'postgresql') values.push(indexed ? searchDoc(task) : null);
+  return values;
+}
+
+/** Write each task's row: complete records replace theirs, partial ones are merged into theirs. */
+export async function upsertTasks(sql: SqlRunner, backend: StoreBackend, tasks: readonly TaskRecord[], updatedAt: number): Promise<void> {
   for (let start = 0; start < tasks.length; start += ROWS_PER_STATEMENT) {
     const batch = tasks.slice(start, start + ROWS_PER_STATEMENT);
+    for (const partial of [false, true]) {
+      const group = batch.filter((task) => task.complete !== partial);
+      if (group.length === 0) continue;
+      await sql.execute(
+        upsertSql(group.length, backend, partial),
+        group.flatMap((task) => rowValues(task, updatedAt, backend)),
+      );
+    }
+    if (backend === 'sqlite') await indexForSearch(sql, batch);
+  }
+}
+
+/**
+ * SQLite's search index is a table of its own (FTS5, keyed by the task row's rowid): drop the
+ * entries of tasks that may have one, then add the finished, complete ones. (PostgreSQL indexes
+ * the row's own `search_doc` column.)
+ */
+async function indexForSearch(sql: SqlRunner, batch: readonly TaskRecord[]): Promise<void> {
+  const stale = batch.filter((task) => !task.complete || FINISHED_STATES.has(task.state));
+  if (stale.length > 0) {
     await sql.execute(
-      upsertSql(batch.length),
-      batch.flatMap((task) => taskRowValues(task, updatedAt)),
+      `DELETE FROM tasks_search WHERE rowid IN (SELECT rowid FROM tasks WHERE uuid IN (${stale.map((_, i) => `$${i + 1}`).join(', ')}))`,
+      stale.map((task) => task.uuid),
+    );
+  }
+  const fresh = batch.filter(indexable);
+  if (fresh.length > 0) {
+    const pairs = fresh.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
+    await sql.execute(
+      `WITH fresh(uuid, doc) AS (VALUES ${pairs}) INSERT INTO tasks_search (rowid, doc) SELECT tasks.rowid, fresh.doc FROM fresh JOIN tasks ON tasks.uuid = fresh.uuid`,
+      fresh.flatMap((task) => [task.uuid, searchDoc(task)]),
     );
   }
 }
@@ -187,6 +270,8 @@ export function taskFromRow(row: Record<string, unknown>): TaskRecord {
   task.extra = parsed<Record<string, JsonValue>>(row, 'extra');
   task.extraAt = num(row, 'extra_at') ?? Number.NEGATIVE_INFINITY;
   task.timeline = timelineOf(text(row, 'events'));
+  // The row is the merged truth: a record made from it is complete.
+  task.complete = true;
   return task;
 }
 
@@ -212,7 +297,32 @@ function timelineOf(stored: string | null): TaskTimeline {
   return parsed.success ? TaskTimeline.fromStored(parsed.data as [number, ...[string, number, string?][]]) : new TaskTimeline();
 }
 
-/** The task writer's sink on a database: each batch is one transaction of multi-row upserts. */
-export function taskSink(db: Pick<StoreDatabase, 'transaction'>): ChangeSink<TaskRecord> {
-  return { write: (tasks, at) => db.transaction((sql) => upsertTasks(sql, tasks, at)) };
+/**
+ * The task writer's sink on a database: each batch is one transaction of multi-row upserts.
+ *
+ * A partial record (it began mid-task) has only the events seen since; the row may hold the
+ * earlier ones. Before its first write the stored timeline is read and merged in front of the
+ * record's (duplicates merged away), so the row's timeline keeps every event — once per record.
+ */
+export function taskSink(db: Pick<StoreDatabase, 'transaction' | 'backend' | 'runner'>): ChangeSink<TaskRecord> {
+  const merged = new WeakSet<TaskRecord>();
+  return {
+    write: async (tasks, at) => {
+      const partial = tasks.filter((task) => !task.complete && !merged.has(task));
+      for (let start = 0; start < partial.length; start += ROWS_PER_STATEMENT) {
+        const batch = partial.slice(start, start + ROWS_PER_STATEMENT);
+        const rows = await db.runner.rows(
+          `SELECT uuid, events FROM tasks WHERE uuid IN (${batch.map((_, i) => `$${i + 1}`).join(', ')})`,
+          batch.map((task) => task.uuid),
+        );
+        const stored = new Map(rows.map((row) => [String(row.uuid), row.events === null || row.events === undefined ? null : String(row.events)]));
+        for (const task of batch) {
+          const events = stored.get(task.uuid) ?? null;
+          if (events !== null) task.timeline = TaskTimeline.merged(timelineOf(events), task.timeline);
+          merged.add(task);
+        }
+      }
+      await db.transaction((sql) => upsertTasks(sql, db.backend, tasks, at));
+    },
+  };
 }

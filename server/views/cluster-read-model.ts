@@ -19,7 +19,24 @@ import type { WorkerRecord } from '../state/worker-registry';
 import type { EventTail } from './event-tail';
 import type { LiveAggregates } from './live-aggregates';
 import type { AuditQuery, ReadModel, WorkerInspections } from './read-model';
-import type { CeleriacStatus, FlowerTaskDict, OverviewSnapshot, QueuesSnapshot, StreamStatus, TaskDetail, TaskRow, TasksPage, WorkerSummary, WorkerView, WorkersSnapshot, WorkflowView } from './types';
+import type {
+  CeleriacStatus,
+  ExportedTask,
+  FlowerTaskDict,
+  OverviewSnapshot,
+  QueuesSnapshot,
+  StreamStatus,
+  TaskDetail,
+  TaskRow,
+  TasksPage,
+  WorkerSummary,
+  WorkerView,
+  WorkersSnapshot,
+  WorkflowView,
+} from './types';
+import type { QueueHistoryView, TrendsView } from './trend-types';
+import { queueHistoryView, trendsView, type TrendSource, type TrendsRequest } from './trends-view';
+import { RequestError } from '../errors';
 
 /** What the read model reads of the inspect cache (server/control/inspector.ts). */
 export interface InspectionSource {
@@ -28,6 +45,22 @@ export interface InspectionSource {
   registered(hostname: string): string[];
   activeQueues(hostname: string): string[];
   allActiveQueues(): ReadonlySet<string>;
+}
+
+/** The most tasks one history answer holds from the store (memory answers are bounded by --max-tasks). */
+export const MAX_HISTORY_PAGE = 100_000;
+
+/** What the read model asks of the store for history (server/store/index.ts answers it). */
+export interface StoredTaskSource {
+  /** Write what is pending; true when the store now holds every change made so far. */
+  catchUp(): Promise<boolean>;
+  tasksPage(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }>;
+  task(uuid: string): Promise<TaskRecord | null>;
+  children(uuids: readonly string[]): Promise<Map<string, string[]>>;
+  workflow(root: string, limit: number): Promise<{ nodes: TaskRecord[]; total: number }>;
+  taskNames(): Promise<string[]>;
+  /** Every stored task matching the filter's conditions (not its offset or limit), in result order. */
+  scanTasks(filter: TaskFilter): AsyncIterable<TaskRecord[]>;
 }
 
 export interface ClusterReadSources {
@@ -50,6 +83,10 @@ export interface ClusterReadSources {
   startedAt: number;
   /** The store's health (server/store/), or null with `--store memory`. */
   storeStatus?: () => StoreStatus | null;
+  /** History beyond memory (server/store/), or null with `--store memory`. */
+  storedTasks?: StoredTaskSource | null;
+  /** The trend aggregates (server/store/trends.ts): durable with a store, the last 24 h in memory without. */
+  trends?: TrendSource;
   now?: () => number;
 }
 
@@ -65,24 +102,26 @@ export class ClusterReadModel implements ReadModel {
   // --- History -----------------------------------------------------------------------------
 
   async flowerTasks(filter: TaskFilter): Promise<FlowerTaskDict[]> {
-    return queryTasksPage(this.state.tasks.values(), filter).tasks.map((t) => this.flowerDict(t));
+    const found = await this.findTasks(filter);
+    return found.tasks.map((t) => t.toFlowerDict(found.children(t.uuid)));
   }
 
   async flowerTask(uuid: string): Promise<FlowerTaskDict | null> {
-    const task = this.state.getTask(uuid);
-    return task ? this.flowerDict(task) : null;
+    const found = await this.findTask(uuid);
+    return found ? found.task.toFlowerDict(found.children) : null;
   }
 
   async tasksPage(filter: TaskFilter): Promise<TasksPage> {
-    const page = queryTasksPage(this.state.tasks.values(), filter);
-    return { total: page.total, offset: filter.offset, tasks: page.tasks.map((t) => this.taskRow(t)) };
+    const found = await this.findTasks(filter);
+    return { total: found.total, offset: filter.offset, tasks: found.tasks.map((t) => ({ ...t.toFlowerDict(found.children(t.uuid)), revocation: t.revocationView() }) satisfies TaskRow) };
   }
 
   async taskDetail(uuid: string): Promise<TaskDetail | null> {
-    const task = this.state.getTask(uuid);
-    if (!task) return null;
+    const found = await this.findTask(uuid);
+    if (!found) return null;
+    const { task } = found;
     return {
-      ...this.flowerDict(task),
+      ...task.toFlowerDict(found.children),
       queue: task.queue,
       terminated: task.terminated,
       signum: task.signum,
@@ -97,7 +136,7 @@ export class ClusterReadModel implements ReadModel {
   }
 
   async workflow(uuid: string, limit: number): Promise<WorkflowView | null> {
-    const workflow = this.state.workflow(uuid, limit);
+    const workflow = await this.findWorkflow(uuid, limit);
     if (!workflow) return null;
     return {
       root: workflow.root,
@@ -119,20 +158,114 @@ export class ClusterReadModel implements ReadModel {
     };
   }
 
+  async *exportTasks(filter: TaskFilter): AsyncGenerator<ExportedTask[]> {
+    const end = filter.limit === null ? Number.POSITIVE_INFINITY : filter.offset + filter.limit;
+    let seen = 0;
+    const stored = await this.currentStore();
+    // From memory when there is no store or it is behind (then what memory retains).
+    const batches: AsyncIterable<TaskRecord[]> | Iterable<TaskRecord[]> = stored ? stored.scanTasks(filter) : [queryTasksPage(this.state.tasks.values(), { ...filter, offset: 0, limit: null }).tasks];
+    for await (const batch of batches) {
+      const kept: ExportedTask[] = [];
+      for (const task of batch) {
+        if (seen >= filter.offset && seen < end) kept.push(exported(task));
+        seen++;
+        if (seen >= end) break;
+      }
+      if (kept.length > 0) yield kept;
+      if (seen >= end) return;
+    }
+  }
+
   async taskTypes(): Promise<string[]> {
-    return this.state.taskTypes();
+    const inMemory = this.state.taskTypes();
+    const stored = this.sources.storedTasks;
+    if (!stored) return inMemory;
+    const names = await stored.taskNames().catch(() => [] as string[]);
+    return [...new Set([...inMemory, ...names])].sort();
   }
 
   async audit(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }> {
     return this.sources.audit.query(query);
   }
 
-  private flowerDict(task: TaskRecord): FlowerTaskDict {
-    return task.toFlowerDict(this.state.childrenOf(task.uuid));
+  async trends(request: TrendsRequest): Promise<TrendsView> {
+    return trendsView(this.trendSource(), request, this.now());
   }
 
-  private taskRow(task: TaskRecord): TaskRow {
-    return { ...this.flowerDict(task), revocation: task.revocationView() };
+  async queueHistory(request: Omit<TrendsRequest, 'name'>): Promise<QueueHistoryView> {
+    return queueHistoryView(this.trendSource(), request, this.now());
+  }
+
+  private trendSource(): TrendSource {
+    if (!this.sources.trends) throw new RequestError(404, 'Trends are not kept by this Celeriac');
+    return this.sources.trends;
+  }
+
+  /**
+   * The store, once it holds every change made so far, or null: no store, or one that is behind
+   * (failing, not ready) — then history is answered from memory, which is current but holds
+   * only what it retains.
+   */
+  private async currentStore(): Promise<StoredTaskSource | null> {
+    const stored = this.sources.storedTasks;
+    if (!stored) return null;
+    return (await stored.catchUp().catch(() => false)) ? stored : null;
+  }
+
+  /** The page of tasks matching `filter`, from the store when it is current, else from memory. */
+  private async findTasks(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[]; children: (uuid: string) => string[] }> {
+    const stored = await this.currentStore();
+    if (stored) {
+      try {
+        // Flower's /api/tasks without a limit answers every retained task. Over a store of
+        // millions that would be one unbounded answer: without a limit it is the newest
+        // --max-tasks (what memory retains, all Flower could ever return), and no page holds more
+        // than MAX_HISTORY_PAGE. Offsets page beyond either.
+        const limit = Math.min(filter.limit ?? this.sources.maxTasks, MAX_HISTORY_PAGE);
+        const page = await stored.tasksPage({ ...filter, limit });
+        const children = await stored.children(page.tasks.map((t) => t.uuid));
+        return { total: page.total, tasks: page.tasks, children: (uuid) => children.get(uuid) ?? [] };
+      } catch {
+        // Logged by the store; memory answers instead.
+      }
+    }
+    const page = queryTasksPage(this.state.tasks.values(), filter);
+    return { ...page, children: (uuid) => this.state.childrenOf(uuid) };
+  }
+
+  /** One task: memory holds the live record when it retains it; the store has the rest. */
+  private async findTask(uuid: string): Promise<{ task: TaskRecord; children: string[] } | null> {
+    const live = this.state.getTask(uuid);
+    if (live) return { task: live, children: this.state.childrenOf(uuid) };
+    const stored = this.sources.storedTasks;
+    if (!stored) return null;
+    try {
+      const task = await stored.task(uuid);
+      if (!task) return null;
+      const children = await stored.children([uuid]);
+      return { task, children: children.get(uuid) ?? [] };
+    } catch {
+      return null;
+    }
+  }
+
+  private async findWorkflow(uuid: string, limit: number): Promise<{ root: string; nodes: TaskRecord[]; edges: [string, string][]; truncated: boolean } | null> {
+    const stored = await this.currentStore();
+    if (stored) {
+      try {
+        const task = this.state.getTask(uuid) ?? (await stored.task(uuid));
+        if (!task) return null;
+        const root = task.rootId ?? task.uuid;
+        const members = await stored.workflow(root, limit);
+        const kept = new Set(members.nodes.map((n) => n.uuid));
+        const edges: [string, string][] = [];
+        for (const node of members.nodes) if (node.parentId !== null && kept.has(node.parentId)) edges.push([node.parentId, node.uuid]);
+        return { root, nodes: members.nodes, edges, truncated: members.total > members.nodes.length };
+      } catch {
+        // Logged by the store; memory answers instead.
+      }
+    }
+    return this.state.workflow(uuid, limit);
   }
 
   // --- The live cluster ----------------------------------------------------------------------
@@ -301,6 +434,32 @@ export class ClusterReadModel implements ReadModel {
       store: this.sources.storeStatus?.() ?? null,
     };
   }
+}
+
+function exported(task: TaskRecord): ExportedTask {
+  return {
+    uuid: task.uuid,
+    name: task.name,
+    state: task.state,
+    worker: task.worker,
+    queue: task.queue ?? task.routingKey,
+    sent: task.sent,
+    received: task.received,
+    started: task.started,
+    succeeded: task.succeeded,
+    failed: task.failed,
+    retried: task.retried,
+    revoked: task.revoked,
+    runtime: task.runtime,
+    retries: task.retries,
+    args: task.args,
+    kwargs: task.kwargs,
+    result: task.result,
+    exception: task.exception,
+    traceback: task.traceback,
+    root_id: task.rootId,
+    parent_id: task.parentId,
+  };
 }
 
 /** Pool processes (prefork) or max-concurrency (threads, gevent) from a worker's stats reply. */

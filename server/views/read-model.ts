@@ -18,6 +18,7 @@ import type { TaskFilter } from '../state/task-query';
 import type {
   CeleriacStatus,
   EventLine,
+  ExportedTask,
   FlowerTaskDict,
   OverviewSnapshot,
   QueuesSnapshot,
@@ -29,6 +30,8 @@ import type {
   WorkersSnapshot,
   WorkflowView,
 } from './types';
+import type { QueueHistoryView, TrendsView } from './trend-types';
+import type { TrendsRequest } from './trends-view';
 
 export interface AuditQuery {
   limit: number;
@@ -51,10 +54,19 @@ export interface HistoryQueries {
   taskDetail(uuid: string): Promise<TaskDetail | null>;
   /** The workflow a task belongs to, at most `limit` nodes (earliest first), or null when unknown. */
   workflow(uuid: string, limit: number): Promise<WorkflowView | null>;
+  /**
+   * Every task matching `filter` (its offset and limit included), in result order, a batch at a
+   * time: an export streams them without holding them all.
+   */
+  exportTasks(filter: TaskFilter): AsyncIterable<ExportedTask[]>;
   /** Task names seen, sorted (Flower's `/api/task/types`). */
   taskTypes(): Promise<string[]>;
   /** Control actions taken through Celeriac, newest first. */
   audit(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }>;
+  /** Throughput, failure ratio, runtime and wait percentiles over a range, the previous period, and per task name. */
+  trends(request: TrendsRequest): Promise<TrendsView>;
+  /** Queue lengths over a range (the largest and last polled per step). */
+  queueHistory(request: Omit<TrendsRequest, 'name'>): Promise<QueueHistoryView>;
 }
 
 export interface LiveQueries {

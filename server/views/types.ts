@@ -171,3 +171,55 @@ export interface CeleriacStatus {
   /** The history store's health: null with `--store memory`. */
   store: StoreStatus | null;
 }
+
+/**
+ * One task of an export (`/api/celeriac/tasks/export`, CSV or NDJSON): the fields people
+ * analyse, flat, times as epoch seconds.
+ */
+export interface ExportedTask {
+  uuid: string;
+  name: string | null;
+  state: string;
+  worker: string | null;
+  queue: string | null;
+  sent: number | null;
+  received: number | null;
+  started: number | null;
+  succeeded: number | null;
+  failed: number | null;
+  retried: number | null;
+  revoked: number | null;
+  runtime: number | null;
+  retries: number | null;
+  args: string | null;
+  kwargs: string | null;
+  result: string | null;
+  exception: string | null;
+  traceback: string | null;
+  root_id: string | null;
+  parent_id: string | null;
+}
+
+export const EXPORTED_TASK_FIELDS: readonly (keyof ExportedTask)[] = [
+  'uuid',
+  'name',
+  'state',
+  'worker',
+  'queue',
+  'sent',
+  'received',
+  'started',
+  'succeeded',
+  'failed',
+  'retried',
+  'revoked',
+  'runtime',
+  'retries',
+  'args',
+  'kwargs',
+  'result',
+  'exception',
+  'traceback',
+  'root_id',
+  'parent_id',
+];

@@ -88,4 +88,7 @@ test('pages and API give the same answers for the same queries', { timeout: 120_
   );
   await waitFor('queue lengths polled', async () => (await getJson(celeriac.url, '/api/celeriac/queues')).status === 200);
   assert.deepEqual(withoutClock(runtime.queues()), withoutClock((await getJson<Timed>(celeriac.url, '/api/celeriac/queues')).body));
+  // Trends: hourly steps, so the two answers share their window unless an hour turns in between.
+  assert.deepEqual(await runtime.trends({ range: '7d', name: 'tasks.add' }), (await getJson(celeriac.url, '/api/celeriac/trends?range=7d&name=tasks.add')).body);
+  await assert.rejects(runtime.trends({ range: '2d' }), (error: Error) => /'range'/.test(error.message));
 });

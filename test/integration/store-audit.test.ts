@@ -15,6 +15,8 @@ import { createLogger } from '../../server/log';
 import { auditSink, StoredAudit } from '../../server/store/audit-row';
 import { migrate, type StoreDatabase } from '../../server/store/migrate';
 import { StoredPauses } from '../../server/store/pause-row';
+import { loadTask, taskSink } from '../../server/store/task-row';
+import { TaskRecord } from '../../server/state/task-record';
 import { PostgresDatabase } from '../../server/store/postgres';
 import { MIGRATIONS } from '../../server/store/schema';
 import { SqliteDatabase } from '../../server/store/sqlite';
@@ -100,6 +102,30 @@ for (const backend of BACKENDS) {
           }
         }
       }
+    });
+
+    it("a partial record's timeline is joined to the one the row kept, once", async () => {
+      const db = await backend.open();
+      open.push(db);
+      await migrate(db, MIGRATIONS);
+      const sink = taskSink(db);
+      const first = new TaskRecord('joined');
+      first.complete = true;
+      first.timeline.push('task-received', T0, 'w@h');
+      first.timeline.push('task-started', T0 + 1, 'w@h');
+      await sink.write([first], T0);
+      // Memory lost the task; a later event made a partial record (it repeats one event the row has).
+      const partial = new TaskRecord('joined');
+      partial.timeline.push('task-started', T0 + 1, 'w@h');
+      partial.timeline.push('task-retried', T0 + 2, 'w@h');
+      await sink.write([partial], T0 + 2);
+      partial.timeline.push('task-received', T0 + 3, 'w@h');
+      await sink.write([partial], T0 + 3);
+      const stored = await loadTask(db.runner, 'joined');
+      assert.deepEqual(
+        stored?.timeline.steps().map((s) => `${s.type}@${s.timestamp - T0}`),
+        ['task-received@0', 'task-started@1', 'task-retried@2', 'task-received@3'],
+      );
     });
 
     it('imports a source once', async () => {

@@ -19,7 +19,7 @@ import { LATEST_VERSION, MIGRATIONS, type Migration } from '../../server/store/s
 import { SqliteDatabase } from '../../server/store/sqlite';
 import { loadTask, ROWS_PER_STATEMENT, taskSink, upsertTasks } from '../../server/store/task-row';
 import { ChangeWriter } from '../../server/store/change-writer';
-import { queryStoredTasks } from '../../server/store/task-queries';
+import { queryStoredTasks, scanStoredTasks } from '../../server/store/task-queries';
 import { queryTasksPage } from '../../server/state/task-query';
 import { parseTaskFilter } from '../../server/http/params';
 import type { TaskRecord } from '../../server/state/task-record';
@@ -129,7 +129,7 @@ for (const make of [sqliteBackend, postgresBackend]) {
       state.apply(event('task-received', 'kept', T0, { name: 'tasks.add', args: '(1, 2)' }));
       const kept = state.getTask('kept');
       assert.ok(kept);
-      await upsertTasks(db.runner, [kept], T0);
+      await upsertTasks(db.runner, db.backend, [kept], T0);
       // A migration of the kind later releases add: a column with a default, and an index.
       const next: Migration = {
         version: LATEST_VERSION + 1,
@@ -233,7 +233,7 @@ for (const make of [sqliteBackend, postgresBackend]) {
         if (n % 6 === 1) state.apply(event('task-failed', uuid, at + 2, { exception: `ValueError('boom ${n}')`, hostname: `w${n % 3}@h` }));
         else if (n % 4 === 0) state.apply(event('task-succeeded', uuid, at + 2, { result: String(n), runtime: n / 100, hostname: `w${n % 3}@h` }));
       }
-      await upsertTasks(db.runner, [...state.tasks.values()], T0 + 400);
+      await upsertTasks(db.runner, db.backend, [...state.tasks.values()], T0 + 400);
       const queries: Record<string, string>[] = [
         {},
         { state: 'FAILURE' },
@@ -256,6 +256,15 @@ for (const make of [sqliteBackend, postgresBackend]) {
         const inMemory = queryTasksPage(state.tasks.values(), filter);
         const stored = await queryStoredTasks(db.runner, db.backend, filter);
         assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) }, `query ${JSON.stringify(query)}`);
+        // Keyset paging (exports, searches) in pages of 7 rows: the same order across every page boundary.
+        const scanned: string[] = [];
+        for await (const page of scanStoredTasks(db.runner, db.backend, { ...filter, offset: 0, limit: null }, 7)) scanned.push(...page.map((t) => t.uuid));
+        const everything = queryTasksPage(state.tasks.values(), { ...filter, offset: 0, limit: null });
+        assert.deepEqual(
+          scanned,
+          everything.tasks.map((t) => t.uuid),
+          `scan ${JSON.stringify(query)}`,
+        );
       }
     });
 
@@ -289,7 +298,7 @@ for (const make of [sqliteBackend, postgresBackend]) {
       // Enough more to need several multi-row statements.
       for (let n = 0; n < ROWS_PER_STATEMENT * 2 + 7; n++) state.apply(event('task-received', `bulk-${n}`, T0 + n / 1000, { name: 'tasks.echo', args: `(${n},)` }));
       const tasks = [...state.tasks.values()];
-      await upsertTasks(db.runner, tasks, T0 + 10);
+      await upsertTasks(db.runner, db.backend, tasks, T0 + 10);
       const [count] = await db.runner.rows('SELECT COUNT(*) AS n FROM tasks');
       assert.equal(Number(count?.n), tasks.length);
       for (const task of tasks) {
@@ -301,7 +310,7 @@ for (const make of [sqliteBackend, postgresBackend]) {
       state.apply(event('task-started', 'bulk-0', T0 + 20));
       const bulk0 = state.getTask('bulk-0');
       assert.ok(bulk0);
-      await upsertTasks(db.runner, [bulk0], T0 + 20);
+      await upsertTasks(db.runner, db.backend, [bulk0], T0 + 20);
       assert.equal((await loadTask(db.runner, 'bulk-0'))?.state, 'STARTED');
       assert.equal(Number((await db.runner.rows('SELECT COUNT(*) AS n FROM tasks'))[0]?.n), tasks.length);
       assert.equal(await loadTask(db.runner, 'unknown'), null);

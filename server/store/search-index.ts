@@ -1,0 +1,70 @@
+/**
+ * Narrowing a search (Flower's query language, server/state/search.ts) with the store's trigram
+ * index (./schema.ts, SEARCH_V2): the condition every match satisfies, as SQL. The rows it lets
+ * through are candidates only — the query's own matcher decides each — so the narrowing may
+ * let too much through but never too little:
+ * - a substring term (bare, `name:`, `worker:`, `args:`, `kwargs:`, `result:`) needs its
+ *   casefolded text in the task's indexed text, which holds every such field casefolded;
+ * - `kwargs:key=value` compares normalised values, which need not appear as typed, so only a
+ *   plain key narrows it (a `'key'` of the kwargs repr holds it as typed);
+ * - `state:` is exact and is left to the matcher; so is anything under 3 characters (a trigram).
+ * An OR narrows only if each side does. A query that cannot be narrowed scans the filtered rows.
+ */
+import { casefold, codePointLength } from '../protocol/python/str';
+import type { QueryExpression } from '../state/search';
+import type { StoreBackend } from './schema';
+
+/** The text each match must contain, combined as the query combines its terms. */
+export type Needles = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'and' | 'or'; readonly children: readonly Needles[] };
+
+const TRIGRAM = 3;
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What the index can check of `expression`, or null when it cannot narrow it. */
+export function needlesOf(expression: QueryExpression): Needles | null {
+  switch (expression.type) {
+    case 'all':
+      return null;
+    case 'term': {
+      if (expression.field === 'state') return null;
+      let text = casefold(expression.value);
+      if (expression.field === 'kwargs' && text.includes('=')) {
+        const key = text.slice(0, text.indexOf('=')).trim();
+        if (!PLAIN_KEY.test(key)) return null;
+        text = key;
+      }
+      return codePointLength(text) >= TRIGRAM ? { kind: 'text', text } : null;
+    }
+    case 'and': {
+      const children = expression.children.map(needlesOf).filter((n): n is Needles => n !== null);
+      if (children.length === 0) return null;
+      return children.length === 1 ? (children[0] ?? null) : { kind: 'and', children };
+    }
+    case 'or': {
+      const children = expression.children.map(needlesOf);
+      if (children.some((n) => n === null)) return null;
+      return { kind: 'or', children: children as Needles[] };
+    }
+  }
+}
+
+/**
+ * The SQL condition for candidates: not indexed (running, or partial: always candidates), or
+ * matching the needles in the index. `param` adds a parameter and returns its placeholder.
+ */
+export function candidateCondition(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
+  if (backend === 'sqlite') return `(search_indexed = 0 OR rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))}))`;
+  return `(search_indexed = 0 OR ${likeTree(needles, param)})`;
+}
+
+/** FTS5's query syntax: each needle a quoted phrase (a trigram phrase is a substring). */
+function ftsQuery(needles: Needles): string {
+  if (needles.kind === 'text') return `"${needles.text.replaceAll('"', '""')}"`;
+  return `(${needles.children.map(ftsQuery).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
+}
+
+/** pg_trgm answers LIKE '%…%' from its GIN index; the indexed text is already casefolded. */
+function likeTree(needles: Needles, param: (value: string) => string): string {
+  if (needles.kind === 'text') return `search_doc LIKE ${param(`%${needles.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`;
+  return `(${needles.children.map((child) => likeTree(child, param)).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
+}
