@@ -82,6 +82,29 @@ describe('tasks pages (live, real worker, Redis)', { timeout: 420_000 }, () => {
     assert.equal(await e2e.page.getByTestId('task-retry').count(), 1);
   });
 
+  it('shows each attempt of a retried task as its own steps, each with its time and the time since the previous', async () => {
+    const [id] = await sendTasks(e2e.redis.url(0), [{ task: 'tasks.retry_then_succeed', kwargs: { retries: 2 } }]);
+    assert.ok(id);
+    await waitState(id, 'SUCCESS');
+    await gotoLive(`/task/${id}`);
+    await e2e.page.locator('[data-testid="task-state"][data-state="SUCCESS"]').waitFor({ timeout: TIMEOUT });
+    const events = e2e.page.getByTestId('task-events');
+    await events.locator('[data-event="task-succeeded"]').waitFor({ timeout: TIMEOUT });
+    const count = (type: string) => events.locator(`[data-event="${type}"]`).count();
+    assert.deepEqual([await count('task-received'), await count('task-started'), await count('task-retried'), await count('task-succeeded')], [3, 3, 2, 1]);
+    const rows = events.locator('[data-event]');
+    const texts = await rows.allInnerTexts();
+    texts.forEach((text, i) => {
+      assert.match(text, /\d{2}:\d{2}:\d{2}/, `event ${i} shows its time: ${text}`);
+      if (i > 0) assert.match(text, /\+(<1 ms|\d+ ms|[\d.]+ s)/, `event ${i} shows the time since the previous: ${text}`);
+    });
+    assert.match(texts.filter((t) => /Received/.test(t)).join('\n'), /attempt 1[\s\S]*attempt 2[\s\S]*attempt 3/);
+    assert.ok((texts.find((t) => /Retried/.test(t)) ?? '').includes(WORKER), 'each step names its worker');
+    // The summary steps above stay: the outcome is the success.
+    assert.match(await e2e.page.getByTestId('task-timeline').innerText(), /Succeeded/);
+    await screenshot(e2e.page, 'task-retried-events');
+  });
+
   it('renders hostile task arguments as inert text', async () => {
     let dialogs = 0;
     const onDialog = () => {

@@ -13,11 +13,11 @@ import { createTransport } from './broker';
 import type { BrokerTransport } from './broker/transport';
 import { ClusterState } from './state/cluster-state';
 import { Ingest } from './state/ingest';
-import { AuditLog } from './control/audit';
+import { AuditLog, type AuditRepository } from './control/audit';
 import { ControlService } from './control/controls';
 import { Inspector } from './control/inspector';
 import { Mailbox } from './control/mailbox';
-import { PauseStore } from './control/pauses';
+import { PauseStore, type PauseRepository } from './control/pauses';
 import { QueueMonitor } from './control/queue-monitor';
 import { RedisResultBackend } from './control/result-backend';
 
@@ -68,6 +68,15 @@ export class Monitor {
     await this.pauses.load();
   }
 
+  /**
+   * With a store (server/store/): keep the audit log and the pause state there from now on, the
+   * files' contents imported the first time. Before serving, after load().
+   */
+  async keepInStore(store: { audit: AuditRepository; pauses: PauseRepository }): Promise<void> {
+    await this.audit.keepInStore(store.audit);
+    await this.pauses.keepInStore(store.pauses);
+  }
+
   /** Lamport clock for control requests: forward past everything seen on the stream. */
   private nextClock(): number {
     this.controlClock = Math.max(this.controlClock, this.state.clock) + 1;
@@ -107,6 +116,8 @@ export class Monitor {
   }
 
   async stop(): Promise<void> {
+    this.audit.stop();
+    await this.pauses.stop();
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
     this.inspector.stop();

@@ -59,6 +59,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     maxSizeBytes: config.retention.maxSizeBytes,
   });
   if (store) {
+    await monitor.keepInStore(store);
     const restored = await store.recentTasks(config.maxTasks);
     for (const task of restored) monitor.state.restoreTask(task);
     const workers = await store.recentWorkers(config.maxWorkers);

@@ -19,6 +19,7 @@ import { useLiveView } from '../useLiveView';
 import { RevocationBadge, RevocationNotice } from './Revocation';
 import { TaskStateBadge } from './TaskStateBadge';
 import styles from './tasks.module.css';
+import { eventRows } from './taskEvents';
 import { FINISHED_STATES, formatRuntime } from './tasksView';
 
 const SIGNALS = ['SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -124,6 +125,48 @@ function Timeline({ task }: { task: TaskDetail }) {
           </li>
         );
       })}
+    </ol>
+  );
+}
+
+const EVENT_TONES: Record<string, string> = {
+  'task-succeeded': 'ok',
+  'task-failed': 'bad',
+  'task-rejected': 'bad',
+  'task-retried': 'warn',
+  'task-revoked': 'revoked',
+};
+
+/** Every event the task had, in time order, with the time since the previous one: each retry is a step of its own. */
+function EventList({ task }: { task: TaskDetail }) {
+  const rows = eventRows(task.events, task.eventsOmitted, task.eventsHead);
+  if (rows.length === 0) return null;
+  return (
+    <ol className={styles.events} data-testid="task-events">
+      {rows.map((row, i) =>
+        row.kind === 'gap' ? (
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows are a sequence in time order; the position is the identity
+          <li key={i} className={styles.eventGap} data-testid="task-events-gap">
+            {row.omitted} more {row.omitted === 1 ? 'event' : 'events'} not kept
+          </li>
+        ) : (
+          // biome-ignore lint/suspicious/noArrayIndexKey: rows are a sequence in time order; the position is the identity
+          <li key={i} className={`${styles.eventRow} ${styles[`event--${EVENT_TONES[row.type] ?? 'done'}`] ?? ''}`} data-event={row.type}>
+            <span className={styles.eventDot} aria-hidden="true" />
+            <span className={styles.eventLabel}>
+              {row.label}
+              {row.attempt !== null ? <span className="muted"> · attempt {row.attempt}</span> : null}
+            </span>
+            <span className={styles.eventHost}>{row.hostname ?? ''}</span>
+            <span className={styles.eventTime}>
+              <LocalTime at={row.timestamp} />
+            </span>
+            <span className={styles.eventDelta} title="time since the previous event">
+              {row.sincePrevious !== null ? `+${formatRuntime(row.sincePrevious)}` : ''}
+            </span>
+          </li>
+        ),
+      )}
     </ol>
   );
 }
@@ -337,6 +380,7 @@ export function TaskDetailView({ id, initial, readOnly }: { id: string; initial:
 
       <section className={`panel ${styles.timelinePanel}`} aria-label="Timeline">
         <Timeline task={task} />
+        <EventList task={task} />
       </section>
 
       <div className={styles.detailGrid}>

@@ -146,6 +146,7 @@ export class ClusterState {
       worker.recordHeartbeat(event.localReceived);
       worker.countEvent(event.type);
     }
+    task.timeline.push(event.type, event.timestamp, hostname);
     const previousParent = task.parentId;
     const previousState = task.state;
     task.apply(isClientEvent && clock !== event.clock ? { ...event, clock } : event, this.intern);

@@ -6,6 +6,7 @@
  * (the store keeps up to --max-tasks of these; see bench/ for the measured bytes per task).
  */
 import type { JsonValue, TaskEvent } from '../protocol/events';
+import { TaskTimeline } from './task-timeline';
 
 /** Celery's `states.PRECEDENCE`, index 0 = latest in the lifecycle; `null` stands for any custom state. */
 export const PRECEDENCE: readonly (string | null)[] = ['SUCCESS', 'FAILURE', null, 'REVOKED', 'STARTED', 'RECEIVED', 'REJECTED', 'RETRY', 'PENDING'];
@@ -160,6 +161,8 @@ export class TaskRecord {
   extra: Record<string, JsonValue> | null = null;
   /** Timestamp of the newest custom event merged into `extra` (an older one arriving late does not win). */
   extraAt = Number.NEGATIVE_INFINITY;
+  /** Every event in arrival order (bounded): the times above keep only the last of each kind. */
+  timeline = new TaskTimeline();
   /**
    * The record holds everything known of the task: it began with the task's task-sent or
    * task-received (which carry its name and arguments), or came back from the store. A record

@@ -28,7 +28,7 @@ export interface ChangeWriterOptions {
 }
 
 export interface ChangeWriterStatus {
-  /** Records changed and not yet written. */
+  /** Records changed and not yet written (those a write is under way for included). */
   pending: number;
   /** Rows written since start. */
   written: number;
@@ -111,6 +111,16 @@ export class ChangeWriter<T> {
     return this.flushing;
   }
 
+  /**
+   * Records not known to be written: the batch being written, then those waiting. A reader that
+   * merges them with what the store answers must expect some of the first to be stored already.
+   */
+  pendingRecords(): T[] {
+    const records = [...this.inFlight.values()];
+    for (const [key, record] of this.dirty) if (!this.inFlight.has(key)) records.push(record);
+    return records;
+  }
+
   private async writeDirty(): Promise<void> {
     const batch = this.dirty;
     this.dirty = new Map();
@@ -163,7 +173,9 @@ export class ChangeWriter<T> {
   }
 
   status(): ChangeWriterStatus {
-    return { pending: this.dirty.size, ...this.counters, degraded: this.lastError !== null, lastError: this.lastError };
+    let pending = this.dirty.size;
+    for (const key of this.inFlight.keys()) if (!this.dirty.has(key)) pending++;
+    return { pending, ...this.counters, degraded: this.lastError !== null, lastError: this.lastError };
   }
 
   /** Stop the timer and write what is dirty (SIGTERM loses nothing the store takes). */

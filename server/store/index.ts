@@ -22,6 +22,9 @@ import { TASK_COLUMNS, taskFromRow, taskSink } from './task-row';
 import { workerFromRow, workerSink } from './worker-row';
 import type { WorkerRecord } from '../state/worker-registry';
 import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from './change-writer';
+import type { KeyedAuditEntry } from '../control/audit';
+import { auditSink, StoredAudit } from './audit-row';
+import { StoredPauses } from './pause-row';
 import { StoredTasks, type StoredWorkflow } from './task-queries';
 import type { TaskFilter } from '../state/task-query';
 import { RetentionRunner, standardPolicies, type AggregateTable, type RetentionAges, type RetentionOptions, type RetentionStatus } from './retention';
@@ -53,6 +56,8 @@ export interface StoreFigures {
 export interface StoreStatus extends ChangeWriterStatus, StoreFigures {
   /** The worker records' writer (the fields above are the tasks'). */
   workers: ChangeWriterStatus;
+  /** The audit log's writer: entries wait here (bounded, drops counted) while the store is down. */
+  audit: ChangeWriterStatus;
   store: string;
   backend: StoreBackend;
   /** The schema is in place and writes can land. */
@@ -80,6 +85,12 @@ export class Store {
   readonly writer: ChangeWriter<TaskRecord>;
   /** Worker records: few, but changed by every heartbeat, so written every 2 s. */
   readonly workerWriter: ChangeWriter<WorkerRecord>;
+  /** Audit entries, each written once (their ids make a retried write harmless). */
+  readonly auditWriter: ChangeWriter<KeyedAuditEntry>;
+  /** The audit log's view of the store (server/control/audit.ts). */
+  readonly audit: StoredAudit;
+  /** The pause state's view of the store (server/control/pauses.ts). */
+  readonly pauses: StoredPauses;
   /** Per-minute aggregates (the Trends page), written every 5 s as additive upserts. */
   readonly trends: Trends;
   readonly description: string;
@@ -110,6 +121,9 @@ export class Store {
     this.description = describeStore(target);
     this.writer = new ChangeWriter('tasks', taskSink(db), (task) => task.uuid, logger, options.writer ?? {});
     this.workerWriter = new ChangeWriter('workers', workerSink(db), (worker) => worker.hostname, logger, { intervalMs: 2_000, maxPending: 10_000 });
+    this.auditWriter = new ChangeWriter('audit entries', auditSink(db), (keyed) => keyed.id, logger, { intervalMs: 500, maxPending: 10_000 });
+    this.audit = new StoredAudit(db, this.auditWriter);
+    this.pauses = new StoredPauses(db);
     this.stored = new StoredTasks(db.runner, db.backend);
     this.trends = new Trends(db, logger);
     const ages = options.ages ?? { tasksSeconds: 0, failedSeconds: 0, aggregatesSeconds: 0 };
@@ -134,6 +148,7 @@ export class Store {
     await store.prepare();
     store.writer.start();
     store.workerWriter.start();
+    store.auditWriter.start();
     store.trends.start();
     store.retention.start();
     store.startFigures();
@@ -281,17 +296,19 @@ export class Store {
   status(): StoreStatus {
     const writer = this.writer.status();
     const workers = this.workerWriter.status();
-    const degraded = writer.degraded || workers.degraded || !this.ready;
+    const audit = this.auditWriter.status();
     const trends = this.trends.status();
-    const lastError = writer.lastError ?? workers.lastError ?? trends.lastError ?? this.prepareError;
+    const degraded = writer.degraded || workers.degraded || audit.degraded || trends.lastError !== null || !this.ready;
+    const lastError = writer.lastError ?? workers.lastError ?? audit.lastError ?? trends.lastError ?? this.prepareError;
     return {
       store: this.description,
       backend: this.db.backend,
       ready: this.ready,
       ...writer,
-      degraded: degraded || trends.lastError !== null,
+      degraded,
       lastError,
       workers,
+      audit,
       trends,
       ...this.figures,
       rows: { ...this.figures.rows },
@@ -308,6 +325,7 @@ export class Store {
     await this.measuring;
     await this.writer.stop();
     await this.workerWriter.stop();
+    await this.auditWriter.stop();
     await this.trends.stop();
     await this.db.close();
   }

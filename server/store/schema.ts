@@ -192,6 +192,45 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX queue_hours_by_queue ON queue_hours (queue, hour)',
     ]),
   },
+  {
+    version: 4,
+    name: 'task timelines, the audit log and pauses',
+    statements: portable([
+      // TaskTimeline.toJSON(): every event of the task (bounded), for the task page.
+      'ALTER TABLE tasks ADD COLUMN events TEXT',
+      // One row per control action (server/control/audit.ts). `id` is chosen by the writer, so a
+      // write retried after an unclear failure (the commit landed, the reply did not) adds nothing.
+      `CREATE TABLE audit (
+        id TEXT PRIMARY KEY,
+        time DOUBLE PRECISION NOT NULL,
+        user_name TEXT,
+        remote TEXT,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        workers TEXT NOT NULL
+      )`,
+      // /api/audit: newest first, filtered by action or target.
+      'CREATE INDEX audit_by_time ON audit (time, id)',
+      'CREATE INDEX audit_by_action ON audit (action, time, id)',
+      'CREATE INDEX audit_by_target ON audit (target, time, id)',
+      // The pause state (server/control/pauses.ts): one row per paused queue or worker.
+      `CREATE TABLE pauses (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+      )`,
+      // Files of <data-dir> imported into the store (audit.jsonl, pauses.json): each only once.
+      `CREATE TABLE celeriac_imports (
+        source TEXT PRIMARY KEY,
+        imported_at DOUBLE PRECISION NOT NULL,
+        entries INTEGER NOT NULL
+      )`,
+    ]),
+  },
 ];
 
 /** The schema version this code writes and reads. */

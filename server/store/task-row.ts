@@ -3,9 +3,11 @@
  * state — what ClusterState decided with Celery's semantics — so restoring it gives the same
  * record, and the same answers, as before a restart.
  */
+import { z } from 'zod';
 import type { JsonValue } from '../protocol/events';
 import { casefold } from '../protocol/python/str';
 import { FINISHED_STATES, PRECEDENCE, TaskRecord, type RevokeRequest } from '../state/task-record';
+import { TaskTimeline } from '../state/task-timeline';
 import type { StoreBackend } from './schema';
 import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
 import type { ChangeSink } from './change-writer';
@@ -48,6 +50,7 @@ export const TASK_COLUMNS = [
   'revoke_request',
   'extra',
   'extra_at',
+  'events',
   'updated_at',
 ] as const;
 
@@ -97,6 +100,7 @@ export function taskRowValues(task: TaskRecord, updatedAt: number): SqlValue[] {
     extra: json(task.extra),
     // -Infinity (no custom event yet) is not a number either driver stores: kept as null.
     extra_at: Number.isFinite(task.extraAt) ? task.extraAt : null,
+    events: JSON.stringify(task.timeline),
     updated_at: updatedAt,
   };
   return TASK_COLUMNS.map((column) => values[column]);
@@ -262,12 +266,60 @@ export function taskFromRow(row: Record<string, unknown>): TaskRecord {
   task.revokeRequest = parsed<RevokeRequest>(row, 'revoke_request');
   task.extra = parsed<Record<string, JsonValue>>(row, 'extra');
   task.extraAt = num(row, 'extra_at') ?? Number.NEGATIVE_INFINITY;
+  task.timeline = timelineOf(text(row, 'events'));
   // The row is the merged truth: a record made from it is complete.
   task.complete = true;
   return task;
 }
 
-/** The task writer's sink on a database: each batch is one transaction of multi-row upserts. */
-export function taskSink(db: Pick<StoreDatabase, 'transaction' | 'backend'>): ChangeSink<TaskRecord> {
-  return { write: (tasks, at) => db.transaction((sql) => upsertTasks(sql, db.backend, tasks, at)) };
+/** The stored timeline (TaskTimeline.toJSON): `[omitted, [type, timestamp, hostname?], …]`. */
+const StoredTimelineSchema = z.tuple(
+  [z.number().int().nonnegative()],
+  z.tuple([z.string(), z.number()], z.string()).refine((entry) => entry.length <= 3),
+);
+
+/**
+ * A row's timeline; a row written before the column existed (null) or one that does not decode
+ * gives an empty timeline, never an error: the task itself is still right.
+ */
+function timelineOf(stored: string | null): TaskTimeline {
+  if (stored === null) return new TaskTimeline();
+  let value: unknown;
+  try {
+    value = JSON.parse(stored);
+  } catch {
+    return new TaskTimeline();
+  }
+  const parsed = StoredTimelineSchema.safeParse(value);
+  return parsed.success ? TaskTimeline.fromStored(parsed.data as [number, ...[string, number, string?][]]) : new TaskTimeline();
+}
+
+/**
+ * The task writer's sink on a database: each batch is one transaction of multi-row upserts.
+ *
+ * A partial record (it began mid-task) has only the events seen since; the row may hold the
+ * earlier ones. Before its first write the stored timeline is read and merged in front of the
+ * record's (duplicates merged away), so the row's timeline keeps every event — once per record.
+ */
+export function taskSink(db: Pick<StoreDatabase, 'transaction' | 'backend' | 'runner'>): ChangeSink<TaskRecord> {
+  const merged = new WeakSet<TaskRecord>();
+  return {
+    write: async (tasks, at) => {
+      const partial = tasks.filter((task) => !task.complete && !merged.has(task));
+      for (let start = 0; start < partial.length; start += ROWS_PER_STATEMENT) {
+        const batch = partial.slice(start, start + ROWS_PER_STATEMENT);
+        const rows = await db.runner.rows(
+          `SELECT uuid, events FROM tasks WHERE uuid IN (${batch.map((_, i) => `$${i + 1}`).join(', ')})`,
+          batch.map((task) => task.uuid),
+        );
+        const stored = new Map(rows.map((row) => [String(row.uuid), row.events === null || row.events === undefined ? null : String(row.events)]));
+        for (const task of batch) {
+          const events = stored.get(task.uuid) ?? null;
+          if (events !== null) task.timeline = TaskTimeline.merged(timelineOf(events), task.timeline);
+          merged.add(task);
+        }
+      }
+      await db.transaction((sql) => upsertTasks(sql, db.backend, tasks, at));
+    },
+  };
 }

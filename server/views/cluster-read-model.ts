@@ -14,6 +14,7 @@ import type { ClusterState } from '../state/cluster-state';
 import type { IngestCounters } from '../state/ingest';
 import { queryTasksPage, type TaskFilter } from '../state/task-query';
 import type { TaskRecord } from '../state/task-record';
+import { TIMELINE_HEAD } from '../state/task-timeline';
 import type { WorkerRecord } from '../state/worker-registry';
 import type { EventTail } from './event-tail';
 import type { LiveAggregates } from './live-aggregates';
@@ -67,7 +68,8 @@ export interface ClusterReadSources {
   inspections: InspectionSource;
   queueSnapshot: () => QueueSnapshot;
   pauses: () => Readonly<PauseState>;
-  audit: { list(query: AuditQuery): { total: number; entries: AuditEntry[] } };
+  /** The audit log (server/control/audit.ts): the store's when there is one, else memory. */
+  audit: { query(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }> };
   aggregates: LiveAggregates;
   events: EventTail;
   ingest: { readonly counters: IngestCounters; totalDropped(): number };
@@ -126,6 +128,9 @@ export class ClusterReadModel implements ReadModel {
       expired: task.expired,
       extra: task.extra,
       revocation: task.revocationView(),
+      events: task.timeline.steps(),
+      eventsOmitted: task.timeline.omitted,
+      eventsHead: Math.min(TIMELINE_HEAD, task.timeline.length),
       readOnly: this.sources.readOnly,
     };
   }
@@ -180,7 +185,7 @@ export class ClusterReadModel implements ReadModel {
   }
 
   async audit(query: AuditQuery): Promise<{ total: number; entries: AuditEntry[] }> {
-    return this.sources.audit.list(query);
+    return this.sources.audit.query(query);
   }
 
   async trends(request: TrendsRequest): Promise<TrendsView> {

@@ -7,9 +7,11 @@ import type { QueueInfo } from '../control/queue-monitor';
 import type { StoreStatus } from '../store';
 import type { JsonValue } from '../protocol/events';
 import type { FlowerTaskDict, RevocationView } from '../state/task-record';
+import type { TimelineStep } from '../state/task-timeline';
 import type { WorkerFacts } from '../state/worker-registry';
 
 export type { FlowerTaskDict, RevocationView } from '../state/task-record';
+export type { TimelineStep } from '../state/task-timeline';
 
 /** One row of the workers view: what events say, plus what inspection adds. */
 export type WorkerSummary = WorkerFacts & {
@@ -75,6 +77,14 @@ export type TaskDetail = FlowerTaskDict & {
   extra: Record<string, JsonValue> | null;
   /** The revocation Celeriac sent and where it stands ("revoke pending" until a worker reports REVOKED). */
   revocation: RevocationView | null;
+  /**
+   * Every event of the task in arrival order (each retry's received/started as its own step),
+   * bounded: the first `eventsHead` are the task's first events, the rest its latest, and
+   * `eventsOmitted` counts those left out between.
+   */
+  events: TimelineStep[];
+  eventsOmitted: number;
+  eventsHead: number;
   /** Controls are hidden in read-only mode. */
   readOnly: boolean;
 };

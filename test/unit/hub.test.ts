@@ -38,7 +38,20 @@ function workerRow(hostname: string, status: WorkerSummary['status'], fields: Pa
 }
 
 function taskDetail(uuid: string, state: string): TaskDetail {
-  return { ...new TaskRecord(uuid).toFlowerDict([]), state, queue: null, terminated: null, signum: null, expired: null, extra: null, revocation: null, readOnly: false };
+  return {
+    ...new TaskRecord(uuid).toFlowerDict([]),
+    state,
+    queue: null,
+    terminated: null,
+    signum: null,
+    expired: null,
+    extra: null,
+    revocation: null,
+    events: [],
+    eventsOmitted: 0,
+    eventsHead: 0,
+    readOnly: false,
+  };
 }
 
 function eventLine(seq: number): EventLine {

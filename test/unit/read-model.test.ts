@@ -109,7 +109,7 @@ function cluster(options: { readOnly?: boolean; maxTasks?: number; maxWorkers?: 
     inspections,
     queueSnapshot: () => c.queueSnapshot,
     pauses: () => c.pauses,
-    audit: { list: (query) => ({ total: c.auditEntries.length, entries: c.auditEntries.slice(query.offset, query.offset + query.limit) }) },
+    audit: { query: async (query) => ({ total: c.auditEntries.length, entries: c.auditEntries.slice(query.offset, query.offset + query.limit) }) },
     aggregates,
     events,
     ingest,
