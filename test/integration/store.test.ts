@@ -122,6 +122,22 @@ for (const make of [sqliteBackend, postgresBackend]) {
       }
     });
 
+    it('tasks written under the first schema are found, searched and read under the latest', async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS.slice(0, 1));
+      await db.runner.execute(
+        "INSERT INTO tasks (uuid, name, state, timestamp, args, kwargs, result, clock, updated_at) VALUES ('v1-task', 'tasks.old', 'SUCCESS', $1, '(''Straße'',)', '{}', '42', 7, $1)",
+        [T0],
+      );
+      await migrate(db, MIGRATIONS);
+      const found = await queryStoredTasks(db.runner, db.backend, parseTaskFilter({ search: 'args:strasse' }));
+      assert.deepEqual(
+        found.tasks.map((t) => [t.uuid, t.result, t.timeline.toJSON()]),
+        [['v1-task', '42', [0]]],
+        'an old row is a search candidate (not indexed), with an empty timeline',
+      );
+    });
+
     it('applies a later migration to a database that holds data, keeping the data', async () => {
       const db = await backend.open();
       await migrate(db, MIGRATIONS);
