@@ -124,7 +124,7 @@ export class Store {
     this.auditWriter = new ChangeWriter('audit entries', auditSink(db), (keyed) => keyed.id, logger, { intervalMs: 500, maxPending: 10_000 });
     this.audit = new StoredAudit(db, this.auditWriter);
     this.pauses = new StoredPauses(db);
-    this.stored = new StoredTasks(db.runner, db.backend);
+    this.stored = new StoredTasks(db.backgroundRunner, db.backend);
     this.trends = new Trends(db, logger);
     const ages = options.ages ?? { tasksSeconds: 0, failedSeconds: 0, aggregatesSeconds: 0 };
     const policies = standardPolicies(ages, options.aggregateTables ?? TREND_TABLES);

@@ -1,7 +1,8 @@
 /**
- * The SQLite writer thread: its own connection to the database file, running each batch of
- * statements the main thread sends in one transaction, so the event loop never waits on the disk.
- * WAL lets the main thread's connection read meanwhile.
+ * A SQLite thread with its own connection to the database file, so the event loop never waits
+ * on the disk. As the writer (./sqlite.ts) it runs each batch of statements in one transaction;
+ * as the reader it answers the long reads (history lists, searches, counts). WAL lets each read
+ * while the other writes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';

@@ -5,9 +5,11 @@
  * checkpoints.
  *
  * Writes (`transaction`) run in a thread of their own (./sqlite-writer-thread.ts) on a second
- * connection, so the event loop never waits on the disk; this connection migrates at start and
- * reads. Slow reads (`backgroundRunner`: counts over every row) run on the writer thread too. A
- * thread that dies is started again by the next write.
+ * connection, so the event loop never waits on the disk. Reads that may take long
+ * (`backgroundRunner`: history lists and searches, counts over every row) run in a reader thread
+ * on a third connection — WAL lets it read while the writer writes, and neither waits for the
+ * other. This connection migrates at start and answers the short reads (one task by its key). A
+ * thread that dies is started again by the next request.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -36,9 +38,8 @@ export class SqliteDatabase implements StoreDatabase {
 
   /** Prepared statements by their text: the same few statements run over and over. */
   private readonly prepared = new Map<string, Database.Statement>();
-  private thread: Worker | null = null;
-  private readonly waiting = new Map<number, (reply: WriteReply) => void>();
-  private nextRequest = 0;
+  private readonly writer = new SqliteThread(() => this.db.name, 'writer');
+  private readonly reader = new SqliteThread(() => this.db.name, 'reader');
 
   private bind(sql: string, params: readonly SqlValue[]): { statement: Database.Statement; values: SqlValue[] } {
     const { text, values } = positional(sql, params);
@@ -90,50 +91,19 @@ export class SqliteDatabase implements StoreDatabase {
     return this.writeOnThread([positionalStatement(sql, params)]);
   }
 
-  /** Counts over every row would hold the event loop: they run on the writer thread, between writes. */
+  /** Long reads (history, counts) on the reader thread; deletes (retention) on the writer, between batches. */
   readonly backgroundRunner: SqlRunner = {
     execute: (sql, params = []) => this.writeCounting(sql, params).then(() => undefined),
     rows: async (sql, params = []) => {
       if (this.db.memory) return this.runner.rows(sql, params);
-      const reply = await this.onThread((id) => ({ id, read: positionalStatement(sql, params) }) satisfies ReadRequest);
+      const reply = await this.reader.request((id) => ({ id, read: positionalStatement(sql, params) }) satisfies ReadRequest);
       return reply.rows ?? [];
     },
   };
 
   /** Resolves with the rows the statements changed. */
   private async writeOnThread(statements: WriteRequest['statements']): Promise<number> {
-    return (await this.onThread((id) => ({ id, statements }) satisfies WriteRequest)).changes;
-  }
-
-  private onThread(request: (id: number) => WriteRequest | ReadRequest): Promise<Extract<WriteReply, { ok: true }>> {
-    const thread = this.writerThread();
-    const id = ++this.nextRequest;
-    // Referenced while a write is under way (a shutdown's last flush must finish), idle otherwise.
-    thread.ref();
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, (reply) => (reply.ok ? resolve(reply) : reject(new Error(reply.error))));
-      thread.postMessage(request(id));
-    });
-  }
-
-  private writerThread(): Worker {
-    if (this.thread) return this.thread;
-    const thread = startTypeScriptWorker(new URL('./sqlite-writer-thread.ts', import.meta.url), { file: this.db.name } satisfies WriterThreadInit);
-    thread.on('message', (reply: WriteReply) => {
-      this.waiting.get(reply.id)?.(reply);
-      this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) thread.unref();
-    });
-    const fail = (error: string): void => {
-      if (this.thread === thread) this.thread = null;
-      for (const [id, settle] of this.waiting) settle({ id, ok: false, error });
-      this.waiting.clear();
-    };
-    thread.on('error', (error) => fail(`the SQLite writer thread failed: ${errorText(error)}`));
-    thread.on('exit', (code) => fail(`the SQLite writer thread exited (${code})`));
-    thread.unref();
-    this.thread = thread;
-    return thread;
+    return (await this.writer.request((id) => ({ id, statements }) satisfies WriteRequest)).changes;
   }
 
   private async inTransaction<T>(begin: string, work: (sql: SqlRunner) => Promise<T>): Promise<T> {
@@ -149,10 +119,61 @@ export class SqliteDatabase implements StoreDatabase {
   }
 
   async close(): Promise<void> {
+    await this.reader.terminate();
+    await this.writer.terminate();
+    this.db.close();
+  }
+}
+
+/**
+ * A thread with a connection of its own (./sqlite-writer-thread.ts), started on first use and
+ * again after it dies. Referenced while a request is under way (a shutdown's last flush must
+ * finish), idle otherwise, so it never keeps the process alive.
+ */
+class SqliteThread {
+  private thread: Worker | null = null;
+  private readonly waiting = new Map<number, (reply: WriteReply) => void>();
+  private nextRequest = 0;
+
+  constructor(
+    private readonly file: () => string,
+    private readonly role: 'writer' | 'reader',
+  ) {}
+
+  request(make: (id: number) => WriteRequest | ReadRequest): Promise<Extract<WriteReply, { ok: true }>> {
+    const thread = this.started();
+    const id = ++this.nextRequest;
+    thread.ref();
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (reply) => (reply.ok ? resolve(reply) : reject(new Error(reply.error))));
+      thread.postMessage(make(id));
+    });
+  }
+
+  private started(): Worker {
+    if (this.thread) return this.thread;
+    const thread = startTypeScriptWorker(new URL('./sqlite-writer-thread.ts', import.meta.url), { file: this.file() } satisfies WriterThreadInit);
+    thread.on('message', (reply: WriteReply) => {
+      this.waiting.get(reply.id)?.(reply);
+      this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) thread.unref();
+    });
+    const fail = (error: string): void => {
+      if (this.thread === thread) this.thread = null;
+      for (const [id, settle] of this.waiting) settle({ id, ok: false, error });
+      this.waiting.clear();
+    };
+    thread.on('error', (error) => fail(`the SQLite ${this.role} thread failed: ${errorText(error)}`));
+    thread.on('exit', (code) => fail(`the SQLite ${this.role} thread exited (${code})`));
+    thread.unref();
+    this.thread = thread;
+    return thread;
+  }
+
+  async terminate(): Promise<void> {
     const thread = this.thread;
     this.thread = null;
     if (thread) await thread.terminate();
-    this.db.close();
   }
 }
 
