@@ -60,7 +60,7 @@ export class LruMap<K, V> {
       if (oldest.done) break;
       let key = oldest.value;
       let evicted = this.map.get(key) as V;
-      if (this.keep && this.keep(evicted)) {
+      if (this.keep?.(evicted)) {
         if (passedOver < PASS_OVER) {
           passedOver++;
           firstPassed ??= { key };

@@ -3,6 +3,7 @@
  * state — what ClusterState decided with Celery's semantics — so restoring it gives the same
  * record, and the same answers, as before a restart.
  */
+import { powerOfTwoChunks } from './chunks';
 import { z } from 'zod';
 import type { JsonValue } from '../protocol/events';
 import { casefold } from '../protocol/python/str';
@@ -106,8 +107,11 @@ export function taskRowValues(task: TaskRecord, updatedAt: number): SqlValue[] {
   return TASK_COLUMNS.map((column) => values[column]);
 }
 
-/** Rows a multi-row statement carries: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
-export const ROWS_PER_STATEMENT = 200;
+/**
+ * Rows a multi-row statement carries at most: well under SQLite's 32,766 and PostgreSQL's 65,535
+ * parameters; smaller chunks are powers of two (./chunks.ts).
+ */
+export const ROWS_PER_STATEMENT = 128;
 
 /** The task is in the search index: finished (its fields no longer change), and its record holds every field the row has. */
 function indexable(task: TaskRecord): boolean {
@@ -168,17 +172,15 @@ function rowValues(task: TaskRecord, updatedAt: number, backend: StoreBackend): 
 
 /** Write each task's row: complete records replace theirs, partial ones are merged into theirs. */
 export async function upsertTasks(sql: SqlRunner, backend: StoreBackend, tasks: readonly TaskRecord[], updatedAt: number): Promise<void> {
-  for (let start = 0; start < tasks.length; start += ROWS_PER_STATEMENT) {
-    const batch = tasks.slice(start, start + ROWS_PER_STATEMENT);
-    for (const partial of [false, true]) {
-      const group = batch.filter((task) => task.complete !== partial);
-      if (group.length === 0) continue;
+  for (const partial of [false, true]) {
+    const group = tasks.filter((task) => task.complete !== partial);
+    for (const chunk of powerOfTwoChunks(group, ROWS_PER_STATEMENT)) {
       await sql.execute(
-        upsertSql(group.length, backend, partial),
-        group.flatMap((task) => rowValues(task, updatedAt, backend)),
+        upsertSql(chunk.length, backend, partial),
+        chunk.flatMap((task) => rowValues(task, updatedAt, backend)),
       );
+      if (backend === 'sqlite') await indexForSearch(sql, chunk);
     }
-    if (backend === 'sqlite') await indexForSearch(sql, batch);
   }
 }
 

@@ -16,6 +16,7 @@
  * With `--store memory` the same tables live in an in-memory SQLite database, bounded to the last
  * 24 hours (`Trends.inMemory`), so both modes answer through one code path.
  */
+import { powerOfTwoChunks } from './chunks';
 import type { Logger } from 'pino';
 import { errorText } from '../errors';
 import type { TaskEvent } from '../protocol/events';
@@ -270,16 +271,9 @@ function upsertStatement(table: string, columns: readonly string[], key: readonl
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${update}`;
 }
 
-/** Run one multi-row upsert per chunk of `rows` (chunks of MAX_CHUNK, then powers of two). */
+/** Run one multi-row upsert per chunk of `rows` (./chunks.ts). */
 async function upsertRows(sql: SqlRunner, statement: (rows: number) => string, rows: readonly SqlValue[][]): Promise<void> {
-  let start = 0;
-  while (start < rows.length) {
-    let size = MAX_CHUNK;
-    while (size > rows.length - start) size /= 2;
-    const chunk = rows.slice(start, start + size);
-    await sql.execute(statement(size), chunk.flat());
-    start += size;
-  }
+  for (const chunk of powerOfTwoChunks(rows, MAX_CHUNK)) await sql.execute(statement(chunk.length), chunk.flat());
 }
 
 function countsUpsert(table: string, time: string): (rows: number) => string {
