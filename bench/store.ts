@@ -102,11 +102,47 @@ interface BenchStore {
   remove(): Promise<void>;
 }
 
+/**
+ * What is still to be stopped or removed, newest last: Ctrl-C (SIGINT) or SIGTERM runs it all
+ * before exiting, so an interrupted run leaves no process, directory or database behind.
+ */
+const cleanups = new Set<() => Promise<void>>();
+let interrupted = false;
+
+/** Start nothing new once interrupted. */
+function checkInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+
+/** `step` run at most once, and by the signal handler if the run is interrupted first. */
+function owned(step: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  const once = (): Promise<void> => {
+    cleanups.delete(once);
+    done ??= step();
+    return done;
+  };
+  cleanups.add(once);
+  return once;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.log(`\n(${signal}: stopping the measured processes and removing the stores)`);
+    void (async () => {
+      for (const cleanup of [...cleanups].reverse()) await cleanup().catch((error) => console.error(error));
+      process.exit(130);
+    })();
+  });
+}
+
 function countSql(since: number | undefined): [string, number[]] {
   return since === undefined ? ['SELECT COUNT(*) AS n FROM tasks', []] : ['SELECT COUNT(*) AS n FROM tasks WHERE updated_at >= $1', [since]];
 }
 
 async function benchStore(backend: StoreBackend): Promise<BenchStore> {
+  checkInterrupted();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-bench-store-'));
   const logger = createLogger('silent');
   const counted = async (db: StoreDatabase, sql: string, params: number[] = []): Promise<number> => {
@@ -135,10 +171,16 @@ async function benchStore(backend: StoreBackend): Promise<BenchStore> {
           await db.close();
         }
       },
-      remove: async () => rmSync(dataDir, { recursive: true, force: true }),
+      remove: owned(async () => rmSync(dataDir, { recursive: true, force: true })),
     };
   }
-  const database = await createTestDatabase();
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  try {
+    database = await createTestDatabase();
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const open = (): StoreDatabase => new PostgresDatabase(database.url, logger);
   return {
     backend,
@@ -147,29 +189,30 @@ async function benchStore(backend: StoreBackend): Promise<BenchStore> {
     open,
     countTasks: (since) => counted(open(), ...countSql(since)),
     bytesOnDisk: () => counted(open(), 'SELECT pg_database_size(current_database()) AS n'),
-    remove: async () => {
+    remove: owned(async () => {
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
-    },
+    }),
   };
 }
 
 /** The real process on `store`, on a private Redis; stopped (SIGTERM, waited for) by `stop`. */
 async function startOn(store: BenchStore, extraArgs: string[] = []): Promise<{ celeriac: Celeriac; brokerUrl: string; stop(): Promise<void> }> {
+  checkInterrupted();
   const broker = await privateBroker('redis', 'celeriac-bench-store');
   try {
     const celeriac = await startCeleriac(broker.url, ['--ui', '--enable-events', '--store', store.url, '--data-dir', store.dataDir, ...extraArgs, ...EXTRA_CELERIAC_ARGS]);
     return {
       celeriac,
       brokerUrl: broker.url,
-      stop: async () => {
+      stop: owned(async () => {
         if (celeriac.child.exitCode === null) {
           const exited = new Promise((resolve) => celeriac.child.once('exit', resolve));
           celeriac.child.kill('SIGTERM');
           await exited;
         }
         await broker.cleanup();
-      },
+      }),
     };
   } catch (error) {
     await broker.cleanup();
@@ -473,6 +516,7 @@ async function fill(store: BenchStore, size: number): Promise<{ seconds: number;
     let taskSeconds = 0;
     let trendSeconds = 0;
     for (let first = 0; first < size; first += FILL_CHUNK) {
+      checkInterrupted();
       const tasks = syntheticTasks(first, Math.min(FILL_CHUNK, size - first), size, end, next);
       const updatedAt = tasks[tasks.length - 1]?.timestamp ?? end;
       const t1 = performance.now();
@@ -511,6 +555,7 @@ async function timeRequests(base: string, route: string, repeats: number): Promi
   let matched = '';
   const started = performance.now();
   for (let i = 0; i < repeats; i++) {
+    checkInterrupted();
     if (i >= MIN_REPEATS && performance.now() - started > QUERY_BUDGET_SECONDS * 1000) break;
     const t0 = performance.now();
     const response = await fetch(`${base}${route}`);
@@ -605,6 +650,7 @@ async function queries(backend: StoreBackend, size: number): Promise<void> {
         const t = await timeRequests(celeriac.base, route, QUERY_REPEATS);
         console.log(`| ${what}: \`${route}\` | ${t.matched} | ${t.requests} | ${t.p50.toFixed(1)} | ${t.p95.toFixed(1)} | ${t.max.toFixed(1)} | ${t.p95 < target ? 'yes' : 'NO'} |`);
       } catch (error) {
+        if (interrupted) throw error;
         console.log(`| ${what}: \`${route}\` | FAILED: ${error instanceof Error ? error.message : String(error)} | | | | | NO |`);
       }
     }
@@ -679,5 +725,11 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  if (!interrupted) throw error;
+  // The signal handler is stopping and removing what was started; it exits when done.
+  await new Promise(() => undefined);
+}
 process.exit(0);
