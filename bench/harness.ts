@@ -18,6 +18,8 @@ export interface Status {
   stream: { connects: number };
   state: { tasks: number };
   process: { rss: number; heapUsed: number };
+  /** The store's task writer (server/store/change-writer.ts), or null with `--store memory`. */
+  store?: { written: number; pending: number; dropped: number; degraded: boolean } | null;
 }
 
 /** A publisher: sends one pre-serialized message, resolving when the client has buffered it. */
@@ -69,6 +71,66 @@ export async function startCeleriac(
     await sleep(100);
   }
   return { base, port, child, status };
+}
+
+export type Celeriac = Awaited<ReturnType<typeof startCeleriac>>;
+
+/** One steady-rate step, as Celeriac saw it. */
+export interface Step {
+  published: number;
+  /** Tasks (task-sent messages) among the published events. */
+  publishedTasks: number;
+  seconds: number;
+  publisherCpu: number;
+  received: number;
+  maxBehind: number;
+  dropped: number;
+  reconnects: number;
+  cpuPerEvent: number;
+}
+
+/**
+ * Publish `events` at `rate` from the publisher process; follow Celeriac until it has drained.
+ * `onSample` sees every status read (every 250 ms while publishing, then while draining).
+ */
+export async function step(kind: 'redis' | 'amqp', url: string, celeriac: Celeriac, rate: number, events: number, onSample: (status: Status) => void = () => undefined): Promise<Step> {
+  const pid = celeriac.child.pid as number;
+  const before = await celeriac.status();
+  const cpuBefore = cpuSecondsOf(pid);
+  const publisher = startPublisher(kind, url, rate, events);
+  let maxBehind = 0;
+  let finished: PublisherDone | null = null;
+  publisher.done.then(
+    (d) => {
+      finished = d;
+    },
+    () => undefined,
+  );
+  while (finished === null) {
+    await sleep(250);
+    const now = await celeriac.status();
+    onSample(now);
+    maxBehind = Math.max(maxBehind, lagSeconds(publisher.history, now.events.received - before.events.received));
+  }
+  const done = finished as PublisherDone;
+  const status = async (): Promise<Status> => {
+    const now = await celeriac.status();
+    onSample(now);
+    return now;
+  };
+  const after = await waitForDrain(status, before.events.received + done.events);
+  const received = after.events.received - before.events.received;
+  return {
+    published: done.events,
+    publishedTasks: done.tasks,
+    seconds: done.seconds,
+    publisherCpu: done.cpuSeconds,
+    received,
+    maxBehind,
+    dropped: after.events.droppedTotal - before.events.droppedTotal,
+    reconnects: after.stream.connects - before.stream.connects,
+    cpuPerEvent: (cpuSecondsOf(pid) - cpuBefore) / Math.max(1, received),
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -145,14 +207,17 @@ export async function redisPublisher(url: string): Promise<Publisher> {
 export interface PublisherProcess {
   /** (wall-clock ms, events published by then), every ~100 ms. */
   readonly history: { at: number; events: number }[];
-  readonly done: Promise<{ events: number; seconds: number; cpuSeconds: number }>;
+  readonly done: Promise<PublisherDone>;
   kill(): void;
 }
+
+/** What a publisher process reports when it is done. */
+export type PublisherDone = Omit<Extract<PublisherReport, { kind: 'done' }>, 'kind'>;
 
 export function startPublisher(kind: 'redis' | 'amqp', url: string, rate: number, events: number): PublisherProcess {
   const child = fork(path.join(ROOT, 'bench/publisher.ts'), [kind, url, String(rate), String(events)], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const history: { at: number; events: number }[] = [{ at: Date.now(), events: 0 }];
-  const done = new Promise<{ events: number; seconds: number; cpuSeconds: number }>((resolve, reject) => {
+  const done = new Promise<PublisherDone>((resolve, reject) => {
     child.on('message', (message: PublisherReport) => {
       if (message.kind === 'progress') history.push({ at: message.at, events: message.events });
       else resolve(message);

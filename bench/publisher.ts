@@ -6,7 +6,7 @@
  *
  * Messages are generated on the fly, stamped with the real time (a live cluster's stream), and
  * published at `rate` events/s in 10 ms ticks. Progress goes to the parent over IPC every 100 ms:
- * `{ kind: 'progress', events, at }`, then `{ kind: 'done', events, seconds, cpuSeconds }`.
+ * `{ kind: 'progress', events, at }`, then `{ kind: 'done', events, tasks, seconds, cpuSeconds }`.
  *
  * argv: <redis|amqp> <broker url> <rate events/s> <events>
  */
@@ -14,7 +14,7 @@ import net from 'node:net';
 import amqp from 'amqplib';
 import { celeryStream, redisEnvelope, type StreamMessage } from './celery-stream';
 
-export type PublisherReport = { kind: 'progress'; events: number; at: number } | { kind: 'done'; events: number; seconds: number; cpuSeconds: number };
+export type PublisherReport = { kind: 'progress'; events: number; at: number } | { kind: 'done'; events: number; tasks: number; seconds: number; cpuSeconds: number };
 
 interface Sink {
   publish(message: StreamMessage): void;
@@ -99,6 +99,7 @@ async function main(): Promise<void> {
   const start = performance.now();
   const stream = celeryStream(Math.ceil(total / 4), 8, 500, true);
   let sent = 0;
+  let tasks = 0;
   let lastReport = 0;
   for (;;) {
     const due = Math.min(total, ((performance.now() - start) / 1000) * rate);
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
       }
       sink.publish(next.value);
       sent += next.value.events;
+      if (next.value.routingKey === 'task.sent') tasks++;
     }
     await sink.drained();
     const now = performance.now();
@@ -125,7 +127,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   await sink.close();
-  report({ kind: 'done', events: sent, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  report({ kind: 'done', events: sent, tasks, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
   process.disconnect?.();
 }
 

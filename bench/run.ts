@@ -25,7 +25,7 @@
  * options for the measured process, space-separated, e.g. "--store sqlite:/tmp/bench.db").
  */
 import { celeryStream, redisEnvelope } from './celery-stream';
-import { cpuSecondsOf, lagSeconds, privateBroker, sleep, startCeleriac, startPublisher, waitForDrain } from './harness';
+import { privateBroker, sleep, startCeleriac, step } from './harness';
 import { decodeRedisMessage } from '../server/protocol/decode';
 import { ClusterState } from '../server/state/cluster-state';
 import { Ingest } from '../server/state/ingest';
@@ -40,53 +40,6 @@ const RATES: Record<string, number[]> = {
 const EXTRA_CELERIAC_ARGS = (process.env.BENCH_CELERIAC_ARGS ?? '').split(' ').filter((a) => a !== '');
 const BROKERS = (process.env.BENCH_BROKERS ?? 'redis,amqp').split(',').filter((b) => b !== '') as ('redis' | 'amqp')[];
 const KEEP_UP_SECONDS = 1;
-
-type Celeriac = Awaited<ReturnType<typeof startCeleriac>>;
-
-interface Step {
-  published: number;
-  seconds: number;
-  publisherCpu: number;
-  received: number;
-  maxBehind: number;
-  dropped: number;
-  reconnects: number;
-  cpuPerEvent: number;
-}
-
-/** Publish `events` at `rate` from the publisher process; follow Celeriac until it has drained. */
-async function step(kind: 'redis' | 'amqp', url: string, celeriac: Celeriac, rate: number, events: number): Promise<Step> {
-  const pid = celeriac.child.pid as number;
-  const before = await celeriac.status();
-  const cpuBefore = cpuSecondsOf(pid);
-  const publisher = startPublisher(kind, url, rate, events);
-  let maxBehind = 0;
-  let finished: { events: number; seconds: number; cpuSeconds: number } | null = null;
-  publisher.done.then(
-    (d) => {
-      finished = d;
-    },
-    () => undefined,
-  );
-  while (finished === null) {
-    await sleep(250);
-    const now = await celeriac.status();
-    maxBehind = Math.max(maxBehind, lagSeconds(publisher.history, now.events.received - before.events.received));
-  }
-  const done = finished as { events: number; seconds: number; cpuSeconds: number };
-  const after = await waitForDrain(celeriac.status, before.events.received + done.events);
-  const received = after.events.received - before.events.received;
-  return {
-    published: done.events,
-    seconds: done.seconds,
-    publisherCpu: done.cpuSeconds,
-    received,
-    maxBehind,
-    dropped: after.events.droppedTotal - before.events.droppedTotal,
-    reconnects: after.stream.connects - before.stream.connects,
-    cpuPerEvent: (cpuSecondsOf(pid) - cpuBefore) / Math.max(1, received),
-  };
-}
 
 async function throughput(kind: 'redis' | 'amqp'): Promise<void> {
   const { url, cleanup } = await privateBroker(kind, 'celeriac-bench');
