@@ -3,7 +3,8 @@
  * realistic Celery streams, and rate-controlled publishing.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -36,17 +37,21 @@ export async function startCeleriac(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ base: string; port: number; child: ChildProcess; status(): Promise<Status> }> {
   const port = await freePort();
+  // A data dir of its own unless the caller gives one: the default store is a SQLite file in it,
+  // and a benchmark must neither read nor leave history in the checkout's .celeriac.
+  const dataDir = extraArgs.includes('--data-dir') ? null : mkdtempSync(path.join(os.tmpdir(), 'celeriac-bench-data-'));
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the Celeriac process.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    [...nodeArgs, path.join(ROOT, 'bin/celeriac.js'), '--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', '--max-tasks', '100000', ...extraArgs],
+    [...nodeArgs, path.join(ROOT, 'bin/celeriac.js'), '--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', ...(dataDir ? ['--data-dir', dataDir] : []), ...extraArgs],
     {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
+  if (dataDir) child.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   const base = `http://127.0.0.1:${port}`;
   // A saturated process can reset a keep-alive connection: a benchmark retries instead of dying.
   const status = async (): Promise<Status> => {

@@ -5,8 +5,11 @@
  * let too much through but never too little:
  * - a substring term (bare, `name:`, `worker:`, `args:`, `kwargs:`, `result:`) needs its
  *   casefolded text in the task's indexed text, which holds every such field casefolded;
- * - `kwargs:key=value` compares normalised values, which need not appear as typed, so only a
- *   plain key narrows it (a `'key'` of the kwargs repr holds it as typed);
+ * - `kwargs:key=value` compares the pair as Flower normalises it (`casefold(str(key))`,
+ *   `casefold(str(value))`). Python's `str` and `repr` of a key or value agree but for the
+ *   characters `repr` escapes (quotes, backslashes, what is not printable), so a key or value
+ *   made of printable ASCII without those appears in the kwargs repr as typed: each such part of
+ *   3 or more characters narrows it;
  * - `state:` is exact and is left to the matcher; so is anything under 3 characters (a trigram).
  * An OR narrows only if each side does. A query that cannot be narrowed scans the filtered rows.
  */
@@ -18,7 +21,9 @@ import type { StoreBackend } from './schema';
 export type Needles = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'and' | 'or'; readonly children: readonly Needles[] };
 
 const TRIGRAM = 3;
-const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Text `repr` writes as it is: printable ASCII but quotes and backslashes. */
+const AS_TYPED = /^[\x20-\x7e]+$/;
+const ESCAPED_BY_REPR = /['"\\]/;
 
 /** What the index can check of `expression`, or null when it cannot narrow it. */
 export function needlesOf(expression: QueryExpression): Needles | null {
@@ -27,11 +32,14 @@ export function needlesOf(expression: QueryExpression): Needles | null {
       return null;
     case 'term': {
       if (expression.field === 'state') return null;
-      let text = casefold(expression.value);
+      const text = casefold(expression.value);
       if (expression.field === 'kwargs' && text.includes('=')) {
-        const key = text.slice(0, text.indexOf('=')).trim();
-        if (!PLAIN_KEY.test(key)) return null;
-        text = key;
+        const eq = text.indexOf('=');
+        const parts = [text.slice(0, eq).trim(), text.slice(eq + 1).trim()]
+          .filter((part) => codePointLength(part) >= TRIGRAM && AS_TYPED.test(part) && !ESCAPED_BY_REPR.test(part))
+          .map((part): Needles => ({ kind: 'text', text: part }));
+        if (parts.length === 0) return null;
+        return parts.length === 1 ? (parts[0] ?? null) : { kind: 'and', children: parts };
       }
       return codePointLength(text) >= TRIGRAM ? { kind: 'text', text } : null;
     }

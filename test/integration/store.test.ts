@@ -243,7 +243,15 @@ for (const make of [sqliteBackend, postgresBackend]) {
         const name = names[n % names.length] as string;
         const at = T0 + ((n * 37) % 300);
         if (n % 5 !== 0)
-          state.apply(event('task-sent', uuid, at, { name, args: `(${n},)`, kwargs: n % 3 === 0 ? "{'color': 'red'}" : '{}', queue: n % 2 === 0 ? 'celery' : 'high', hostname: 'client@h' }));
+          state.apply(
+            event('task-sent', uuid, at, {
+              name,
+              args: `(${n},)`,
+              kwargs: n % 3 === 0 ? "{'color': 'red'}" : n % 5 === 0 ? `{'n': ${n * 1000}, 'note': "it's"}` : '{}',
+              queue: n % 2 === 0 ? 'celery' : 'high',
+              hostname: 'client@h',
+            }),
+          );
         if (n % 7 !== 0) state.apply(event('task-received', uuid, at + 0.5, { name, args: `(${n},)`, hostname: `w${n % 3}@h` }));
         if (n % 4 === 0) state.apply(event('task-started', uuid, at + 1, { hostname: `w${n % 3}@h` }));
         if (n % 6 === 1) state.apply(event('task-failed', uuid, at + 2, { exception: `ValueError('boom ${n}')`, hostname: `w${n % 3}@h` }));
@@ -264,6 +272,10 @@ for (const make of [sqliteBackend, postgresBackend]) {
         { search: 'boom' },
         { search: 'args:142' },
         { search: 'kwargs:color=red', sort_by: '-received', limit: '7', offset: '3' },
+        // Pairs narrowed by key and value (as typed in the repr), and one whose value repr escapes.
+        { search: 'kwargs:n=5000' },
+        { search: 'kwargs:N=5000 OR kwargs:color=red' },
+        { search: `kwargs:note=it's` },
         { search: 'state:failure OR name:tasks.echo', workername: 'w2@h' },
         { search: 'STRASSE' },
       ];

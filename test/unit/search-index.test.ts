@@ -1,0 +1,38 @@
+/**
+ * How the store's trigram index narrows a search (server/store/search-index.ts): every match must
+ * contain each needle, so narrowing never drops a match (test/integration/store.test.ts checks the
+ * results against the in-memory search on both backends).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseTaskQuery } from '../../server/state/search';
+import { needlesOf } from '../../server/store/search-index';
+
+describe('narrowing a search with the store index (server/store/search-index.ts)', () => {
+  const needles = (query: string) => needlesOf(parseTaskQuery(query).expression);
+  it('narrows substring terms by their casefolded text, and AND keeps what narrows', () => {
+    assert.deepEqual(needles('args:Straße'), { kind: 'text', text: 'strasse' });
+    assert.deepEqual(needles('boom state:FAILURE'), { kind: 'text', text: 'boom' });
+  });
+  it('narrows kwargs pairs by each part written as typed in a repr', () => {
+    assert.deepEqual(needles('kwargs:tenant=Tenant-0042'), {
+      kind: 'and',
+      children: [
+        { kind: 'text', text: 'tenant' },
+        { kind: 'text', text: 'tenant-0042' },
+      ],
+    });
+    assert.deepEqual(needles("kwargs:note=it's"), { kind: 'text', text: 'note' }, 'a quote is escaped by repr: the value cannot narrow');
+    assert.deepEqual(needles('kwargs:x=1'), null);
+  });
+  it('an OR narrows only if each side does', () => {
+    assert.equal(needles('state:FAILURE OR boom'), null);
+    assert.deepEqual(needles('boom OR crash'), {
+      kind: 'or',
+      children: [
+        { kind: 'text', text: 'boom' },
+        { kind: 'text', text: 'crash' },
+      ],
+    });
+  });
+});
