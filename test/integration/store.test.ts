@@ -320,6 +320,10 @@ for (const make of [sqliteBackend, postgresBackend]) {
       state.apply(event('task-succeeded', 'ok', T0 + 3, { result: '3', runtime: 0.123456789 }));
       state.apply(event('task-received', 'bad', T0, { name: 'tasks.fail' }));
       state.apply(event('task-failed', 'bad', T0 + 1, { exception: "ValueError('boom')", traceback: 'Traceback (most recent call last):\n  …\nValueError: boom' }));
+      // Text a driver must escape: quotes, backslashes, braces and commas (PostgreSQL's array
+      // literals), NUL-free control characters, "NULL" as a word, astral characters.
+      state.apply(event('task-received', 'hostile', T0, { name: 'tasks.echo', args: `('a"b\\c', '{x,y}', 'NULL', '\t\n', '😀')`, kwargs: "{'k': \"it's\"}" }));
+      state.apply(event('task-succeeded', 'hostile', T0 + 1, { result: 'NULL', runtime: 0 }));
       state.apply(event('task-received', 'killed', T0, { name: 'tasks.sleep' }));
       state.recordRevokeRequest('killed', { at: T0 + 1, terminate: true, signal: 'SIGKILL', workers: 2 });
       state.apply(event('task-revoked', 'killed', T0 + 2, { terminated: true, signum: 'SIGKILL', expired: false }));
