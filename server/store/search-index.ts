@@ -61,7 +61,9 @@ export function needlesOf(expression: QueryExpression): Needles | null {
  * matching the needles in the index. `param` adds a parameter and returns its placeholder.
  */
 export function candidateCondition(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
-  if (backend === 'sqlite') return `(search_indexed = 0 OR rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))}))`;
+  // One set of rowids (the index's matches and the rows not indexed, each from its own index),
+  // so SQLite looks the candidates up by rowid; an OR of the two made it test every row.
+  if (backend === 'sqlite') return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))} UNION ALL SELECT rowid FROM tasks WHERE search_indexed = 0)`;
   return `(search_indexed = 0 OR ${likeTree(needles, param)})`;
 }
 
