@@ -31,6 +31,8 @@ import { RetentionRunner, standardPolicies, type AggregateTable, type RetentionA
 import { countRows, measureSize } from './store-size';
 import { TREND_TABLES, Trends, type TrendsStatus } from './trends';
 
+/** Changes waiting to be written past which retention pauses between its batches. */
+const RETENTION_YIELDS_ABOVE = 5_000;
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 5_000;
 /** Task names are listed from the store at most this often (a DISTINCT over every row). */
@@ -131,7 +133,15 @@ export class Store {
     this.tables = [...new Set([...BASE_TABLES, ...policies.map((policy) => policy.table)])];
     this.maxSizeBytes = options.maxSizeBytes ?? null;
     this.figuresIntervalMs = options.figuresIntervalMs ?? FIGURES_MS;
-    this.retention = new RetentionRunner(db, { policies, maxSizeBytes: this.maxSizeBytes, sizeTables: [...this.tables, 'celeriac_schema'], ...options.retentionTiming }, logger, () => this.ready);
+    // Deletes yield to ingest: while more than one flush's worth of changes waits, retention pauses (bounded).
+    const writer = this.writer;
+    const busy = (): boolean => writer.status().pending > RETENTION_YIELDS_ABOVE;
+    this.retention = new RetentionRunner(
+      db,
+      { policies, maxSizeBytes: this.maxSizeBytes, sizeTables: [...this.tables, 'celeriac_schema'], busy, ...options.retentionTiming },
+      logger,
+      () => this.ready,
+    );
   }
 
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
@@ -243,8 +253,8 @@ export class Store {
     return !this.writer.status().degraded;
   }
 
-  tasksPage(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
-    return this.reading(() => this.stored.page(filter));
+  tasksPage(filter: TaskFilter, options: { count?: boolean } = {}): Promise<{ total: number | null; tasks: TaskRecord[] }> {
+    return this.reading(() => this.stored.page(filter, options));
   }
 
   task(uuid: string): Promise<TaskRecord | null> {

@@ -65,6 +65,12 @@ export interface RetentionOptions {
   batchRows?: number;
   /** Pause between two batches, so the change writer's flushes get their turn. */
   pauseMs?: number;
+  /**
+   * Ingest has changes waiting to be written (the task writer is behind): retention yields to it
+   * between batches, up to MAX_YIELD_MS each time, so deletes never hold up the live writes on
+   * SQLite's one writer, yet still make progress under a sustained load.
+   */
+  busy?: () => boolean;
   /** Batches one policy may run per run; the rest waits for the next run. */
   maxBatchesPerRun?: number;
   firstRunMs?: number;
@@ -92,9 +98,14 @@ export interface RetentionRunReport {
   size: StoreSize | null;
 }
 
+/** The longest retention waits for ingest's writes between two batches, and how often it looks. */
+const MAX_YIELD_MS = 1_000;
+const YIELD_STEP_MS = 50;
+
 export class RetentionRunner {
   private readonly batchRows: number;
   private readonly pauseMs: number;
+  private readonly busy: () => boolean;
   private readonly maxBatchesPerRun: number;
   private readonly firstRunMs: number;
   private readonly intervalMs: number;
@@ -114,6 +125,7 @@ export class RetentionRunner {
   ) {
     this.batchRows = options.batchRows ?? 2_000;
     this.pauseMs = options.pauseMs ?? 5;
+    this.busy = options.busy ?? (() => false);
     this.maxBatchesPerRun = options.maxBatchesPerRun ?? 1_000;
     this.firstRunMs = options.firstRunMs ?? 10_000;
     this.intervalMs = options.intervalMs ?? 60_000;
@@ -174,6 +186,13 @@ export class RetentionRunner {
     return { deleted, size };
   }
 
+  /** Between two batches: the pause, and while ingest's writes wait, a little longer (bounded). */
+  private async pause(): Promise<void> {
+    await sleep(this.pauseMs);
+    const until = Date.now() + MAX_YIELD_MS;
+    while (this.busy() && !this.stopped && Date.now() < until) await sleep(YIELD_STEP_MS);
+  }
+
   /** Delete the policy's expired rows, a batch at a time, until a batch comes back short. */
   private async expire(policy: RetentionPolicy): Promise<number> {
     // Whole seconds: a time column may be an integer (the trend tables' minutes), and PostgreSQL refuses a fraction for one.
@@ -185,7 +204,7 @@ export class RetentionRunner {
       const n = await this.deleteBatch(statement, [cutoff], policy.name);
       total += n;
       if (n < this.batchRows) break;
-      await sleep(this.pauseMs);
+      await this.pause();
     }
     return total;
   }
@@ -212,7 +231,7 @@ export class RetentionRunner {
           const n = await this.deleteBatch(this.batchDelete('tasks', 'ORDER BY updated_at', Math.min(this.batchRows, planned - total)), [], SIZE_CAP_POLICY);
           total += n;
           if (n === 0) break;
-          await sleep(this.pauseMs);
+          await this.pause();
         }
         size = await this.measure(true);
       }
@@ -221,7 +240,7 @@ export class RetentionRunner {
         const n = await this.deleteBatch(statement, [], SIZE_CAP_POLICY);
         total += n;
         if (n === 0) break; // nothing left to delete: the rest is other tables and the schema
-        await sleep(this.pauseMs);
+        await this.pause();
         size = await this.measure(false);
       }
     }

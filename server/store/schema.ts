@@ -144,6 +144,29 @@ function queueLengths(table: string, time: string): string {
 )`;
 }
 
+/**
+ * PostgreSQL's B-tree indexes sort nulls last ascending, so a backward scan gives DESC NULLS
+ * FIRST; the tasks list sorts DESC NULLS LAST (and ASC NULLS FIRST), as Flower and the
+ * in-memory list do, so PostgreSQL sorted every matching row instead of reading the index
+ * (bench:store: 0.5 s for the newest 20 failures at 1,000,000 tasks). These indexes are in the
+ * list's order, forwards and backwards. SQLite sorts nulls first ascending already: nothing to do.
+ */
+const LIST_ORDER_V5: Readonly<Record<StoreBackend, readonly string[]>> = {
+  sqlite: [],
+  postgresql: [
+    'DROP INDEX tasks_by_timestamp',
+    'DROP INDEX tasks_by_state',
+    'DROP INDEX tasks_by_name',
+    'DROP INDEX tasks_by_worker',
+    'DROP INDEX tasks_by_received',
+    'CREATE INDEX tasks_by_timestamp ON tasks (timestamp DESC NULLS LAST)',
+    'CREATE INDEX tasks_by_state ON tasks (state, timestamp DESC NULLS LAST)',
+    'CREATE INDEX tasks_by_name ON tasks (name, timestamp DESC NULLS LAST)',
+    'CREATE INDEX tasks_by_worker ON tasks (worker, timestamp DESC NULLS LAST)',
+    'CREATE INDEX tasks_by_received ON tasks (received DESC NULLS LAST)',
+  ],
+};
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -231,6 +254,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ]),
   },
+  { version: 5, name: 'the tasks list order in PostgreSQL indexes', statements: LIST_ORDER_V5 },
 ];
 
 /** The schema version this code writes and reads. */

@@ -67,6 +67,15 @@ export function candidateCondition(needles: Needles, backend: StoreBackend, para
   return `(search_indexed = 0 OR ${likeTree(needles, param)})`;
 }
 
+/**
+ * The candidates' task ids as one SELECT, each part from its own index: the index's matches and
+ * the rows not indexed (disjoint: a row not indexed has no indexed text).
+ */
+export function candidateIds(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
+  if (backend === 'sqlite') return `SELECT uuid FROM tasks WHERE ${candidateCondition(needles, backend, param)}`;
+  return `SELECT uuid FROM tasks WHERE search_indexed = 0 UNION ALL SELECT uuid FROM tasks WHERE ${likeTree(needles, param)}`;
+}
+
 /** FTS5's query syntax: each needle a quoted phrase (a trigram phrase is a substring). */
 function ftsQuery(needles: Needles): string {
   if (needles.kind === 'text') return `"${needles.text.replaceAll('"', '""')}"`;

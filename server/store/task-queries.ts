@@ -9,11 +9,12 @@
  * Flower's exactly.
  */
 import { MAX_SEEN_TASK_NAMES } from '../state/cluster-state';
-import type { TaskFilter } from '../state/task-query';
+import { queryTasksPage, type TaskFilter } from '../state/task-query';
 import type { TaskRecord } from '../state/task-record';
 import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
-import { candidateCondition, needlesOf } from './search-index';
+import { powerOfTwoChunks } from './chunks';
+import { candidateCondition, candidateIds, needlesOf, type Needles } from './search-index';
 import { TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
@@ -109,17 +110,25 @@ export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
 }
 
 /** The page of stored tasks matching `filter`, and how many match in all. */
-export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
+export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, options: { count?: boolean } = {}): Promise<{ total: number | null; tasks: TaskRecord[] }> {
   if (filter.search === null) {
     const { clauses, params } = whereOf(filter, backend);
     const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-    const [count] = await sql.rows(`SELECT COUNT(*) AS n FROM tasks ${where}`, params);
+    // Flower's /api/tasks has no total: counting every match is skipped for it.
+    const [count] = options.count === false ? [] : await sql.rows(`SELECT COUNT(*) AS n FROM tasks ${where}`, params);
     // No limit: SQLite spells it LIMIT -1, PostgreSQL LIMIT ALL (an OFFSET needs one before it in SQLite).
     const limit = ` LIMIT ${filter.limit !== null ? Number(filter.limit) : backend === 'sqlite' ? -1 : 'ALL'}`;
     const rows = await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ${where} ${orderBy(sortKeyOf(filter), backend)}${limit} OFFSET ${Number(filter.offset)}`, params);
-    return { total: Number(count?.n ?? 0), tasks: rows.map(taskFromRow) };
+    return { total: count ? Number(count.n ?? 0) : null, tasks: rows.map(taskFromRow) };
   }
-  // Search: scan the candidates in result order, keep the page and count the rest.
+  // A search the index narrows to a few thousand candidates: read just those (by id), and let
+  // the in-memory engine filter, match, order and page them — the same code, so the same answer.
+  const needles = needlesOf(filter.search.expression);
+  if (needles !== null) {
+    const ids = await candidateIdList(sql, backend, needles);
+    if (ids !== null) return queryTasksPage(await tasksByIds(sql, ids), filter);
+  }
+  // Otherwise scan the candidates in result order, keep the page and count the rest.
   const end = filter.limit === null ? Number.POSITIVE_INFINITY : filter.offset + filter.limit;
   const page: TaskRecord[] = [];
   let total = 0;
@@ -130,6 +139,31 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
     }
   }
   return { total, tasks: page };
+}
+
+/** Candidates read by id at most; past this a search scans in result order, page by page. */
+const MAX_CANDIDATES = 20_000;
+/** Ids per `IN (…)` when rows are read by id, in power-of-two chunks (few statement texts). */
+const IDS_PER_QUERY = 512;
+
+/** The candidates' ids, or null when there are more than MAX_CANDIDATES. */
+async function candidateIdList(sql: SqlRunner, backend: StoreBackend, needles: Needles): Promise<string[] | null> {
+  const params: SqlValue[] = [];
+  const text = candidateIds(needles, backend, (value) => {
+    params.push(value);
+    return `$${params.length}`;
+  });
+  const rows = await sql.rows(`${text} LIMIT ${MAX_CANDIDATES + 1}`, params);
+  return rows.length > MAX_CANDIDATES ? null : rows.map((row) => String(row.uuid));
+}
+
+async function tasksByIds(sql: SqlRunner, ids: readonly string[]): Promise<TaskRecord[]> {
+  const tasks: TaskRecord[] = [];
+  for (const batch of powerOfTwoChunks(ids, IDS_PER_QUERY)) {
+    const rows = await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE uuid IN (${batch.map((_, i) => `$${i + 1}`).join(', ')})`, batch);
+    for (const row of rows) tasks.push(taskFromRow(row));
+  }
+  return tasks;
 }
 
 /** A workflow's stored members: at most `limit`, earliest first, and how many there are in all. */
@@ -148,8 +182,8 @@ export class StoredTasks {
     private readonly backend: StoreBackend,
   ) {}
 
-  page(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }> {
-    return queryStoredTasks(this.sql, this.backend, filter);
+  page(filter: TaskFilter, options: { count?: boolean } = {}): Promise<{ total: number | null; tasks: TaskRecord[] }> {
+    return queryStoredTasks(this.sql, this.backend, filter, options);
   }
 
   scan(filter: TaskFilter): AsyncGenerator<TaskRecord[]> {

@@ -54,7 +54,8 @@ export const MAX_HISTORY_PAGE = 100_000;
 export interface StoredTaskSource {
   /** Write what is pending; true when the store now holds every change made so far. */
   catchUp(): Promise<boolean>;
-  tasksPage(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[] }>;
+  /** `count: false` skips the total (null then): Flower's list has none, and counting every match costs. */
+  tasksPage(filter: TaskFilter, options?: { count?: boolean }): Promise<{ total: number | null; tasks: TaskRecord[] }>;
   task(uuid: string): Promise<TaskRecord | null>;
   children(uuids: readonly string[]): Promise<Map<string, string[]>>;
   workflow(root: string, limit: number): Promise<{ nodes: TaskRecord[]; total: number }>;
@@ -102,7 +103,7 @@ export class ClusterReadModel implements ReadModel {
   // --- History -----------------------------------------------------------------------------
 
   async flowerTasks(filter: TaskFilter): Promise<FlowerTaskDict[]> {
-    const found = await this.findTasks(filter);
+    const found = await this.findTasks(filter, false);
     return found.tasks.map((t) => t.toFlowerDict(found.children(t.uuid)));
   }
 
@@ -213,7 +214,7 @@ export class ClusterReadModel implements ReadModel {
   }
 
   /** The page of tasks matching `filter`, from the store when it is current, else from memory. */
-  private async findTasks(filter: TaskFilter): Promise<{ total: number; tasks: TaskRecord[]; children: (uuid: string) => string[] }> {
+  private async findTasks(filter: TaskFilter, count = true): Promise<{ total: number; tasks: TaskRecord[]; children: (uuid: string) => string[] }> {
     const stored = await this.currentStore();
     if (stored) {
       try {
@@ -222,9 +223,9 @@ export class ClusterReadModel implements ReadModel {
         // --max-tasks (what memory retains, all Flower could ever return), and no page holds more
         // than MAX_HISTORY_PAGE. Offsets page beyond either.
         const limit = Math.min(filter.limit ?? this.sources.maxTasks, MAX_HISTORY_PAGE);
-        const page = await stored.tasksPage({ ...filter, limit });
+        const page = await stored.tasksPage({ ...filter, limit }, { count });
         const children = await stored.children(page.tasks.map((t) => t.uuid));
-        return { total: page.total, tasks: page.tasks, children: (uuid) => children.get(uuid) ?? [] };
+        return { total: page.total ?? page.tasks.length, tasks: page.tasks, children: (uuid) => children.get(uuid) ?? [] };
       } catch {
         // Logged by the store; memory answers instead.
       }
