@@ -44,7 +44,20 @@ export async function startCeleriac(
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    [...nodeArgs, path.join(ROOT, 'bin/celeriac.js'), '--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', ...(dataDir ? ['--data-dir', dataDir] : []), ...extraArgs],
+    [
+      ...nodeArgs,
+      path.join(ROOT, 'bin/celeriac.js'),
+      '--broker',
+      broker,
+      '--port',
+      String(port),
+      '--no-ui',
+      '--no-enable-events',
+      '--log-level',
+      'warn',
+      ...(dataDir ? ['--data-dir', dataDir] : []),
+      ...extraArgs,
+    ],
     {
       cwd: ROOT,
       env,
