@@ -63,8 +63,33 @@ export function needlesOf(expression: QueryExpression): Needles | null {
 export function candidateCondition(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
   // One set of rowids (the index's matches and the rows not indexed, each from its own index),
   // so SQLite looks the candidates up by rowid; an OR of the two made it test every row.
-  if (backend === 'sqlite') return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))} UNION ALL SELECT rowid FROM tasks WHERE search_indexed = 0)`;
-  return `(search_indexed = 0 OR ${likeTree(needles, param)})`;
+  if (backend === 'sqlite')
+    return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))} UNION ALL SELECT rowid FROM tasks WHERE ${unindexed(needles, backend, param)})`;
+  return `(${unindexed(needles, backend, param)} OR ${likeTree(needles, param)})`;
+}
+
+/** The searchable fields of a row as one text, as the index's text has them (but not casefolded). */
+const RAW_TEXT = `(${['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'].map((c) => `COALESCE(${c}, '')`).join(" || ' ' || ")})`;
+/** Any character outside ASCII (a pattern of each backend's: GLOB for SQLite, a regular expression for PostgreSQL). */
+const NON_ASCII = { sqlite: '*[^\u0001-\u007f]*', postgresql: '[^\u0001-\u007f]' } as const;
+
+/**
+ * The rows not indexed (running, or partial) that may match: every one whose text is not all
+ * ASCII (casefolding may match there in ways a LIKE does not: 'ß' is 'ss'), and the ASCII ones
+ * that contain each ASCII needle as LIKE compares (ASCII case-insensitively, which is casefold
+ * for ASCII). A needle outside ASCII does not narrow them.
+ */
+function unindexed(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
+  const nonAscii = backend === 'sqlite' ? `${RAW_TEXT} GLOB ${param(NON_ASCII.sqlite)}` : `${RAW_TEXT} ~ ${param(NON_ASCII.postgresql)}`;
+  const tree = (n: Needles): string => {
+    if (n.kind === 'text') {
+      if (!/^[\u0001-\u007f]*$/.test(n.text)) return '1 = 1';
+      const pattern = param(`%${n.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      return backend === 'sqlite' ? `${RAW_TEXT} LIKE ${pattern} ESCAPE '\\'` : `${RAW_TEXT} ILIKE ${pattern}`;
+    }
+    return `(${n.children.map(tree).join(n.kind === 'and' ? ' AND ' : ' OR ')})`;
+  };
+  return `(search_indexed = 0 AND (${nonAscii} OR ${tree(needles)}))`;
 }
 
 /**
@@ -73,7 +98,7 @@ export function candidateCondition(needles: Needles, backend: StoreBackend, para
  */
 export function candidateIds(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
   if (backend === 'sqlite') return `SELECT uuid FROM tasks WHERE ${candidateCondition(needles, backend, param)}`;
-  return `SELECT uuid FROM tasks WHERE search_indexed = 0 UNION ALL SELECT uuid FROM tasks WHERE ${likeTree(needles, param)}`;
+  return `SELECT uuid FROM tasks WHERE ${unindexed(needles, backend, param)} UNION ALL SELECT uuid FROM tasks WHERE ${likeTree(needles, param)}`;
 }
 
 /** FTS5's query syntax: each needle a quoted phrase (a trigram phrase is a substring). */
