@@ -13,7 +13,7 @@
  * - `state:` is exact and is left to the matcher; so is anything under 3 characters (a trigram).
  * An OR narrows only if each side does. A query that cannot be narrowed scans the filtered rows.
  */
-import { casefold, codePointLength } from '../protocol/python/str';
+import { casefold, codePointLength, hasNonAscii } from '../protocol/python/str';
 import type { QueryExpression } from '../state/search';
 import type { StoreBackend } from './schema';
 
@@ -83,7 +83,7 @@ function unindexed(needles: Needles, backend: StoreBackend, param: (value: strin
   const nonAscii = backend === 'sqlite' ? `${RAW_TEXT} GLOB ${param(NON_ASCII.sqlite)}` : `${RAW_TEXT} ~ ${param(NON_ASCII.postgresql)}`;
   const tree = (n: Needles): string => {
     if (n.kind === 'text') {
-      if (!/^[\u0001-\u007f]*$/.test(n.text)) return '1 = 1';
+      if (hasNonAscii(n.text)) return '1 = 1';
       const pattern = param(`%${n.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       return backend === 'sqlite' ? `${RAW_TEXT} LIKE ${pattern} ESCAPE '\\'` : `${RAW_TEXT} ILIKE ${pattern}`;
     }
