@@ -31,6 +31,8 @@ import { RetentionRunner, standardPolicies, type AggregateTable, type RetentionA
 import { countRows, measureSize } from './store-size';
 import { TREND_TABLES, Trends, type TrendsStatus } from './trends';
 
+/** Rows per retention DELETE on SQLite (PostgreSQL keeps the runner's 2,000). */
+const SQLITE_RETENTION_BATCH = 500;
 /** Changes waiting to be written past which retention pauses between its batches. */
 const RETENTION_YIELDS_ABOVE = 5_000;
 /** How often an unreachable store is tried again. */
@@ -138,7 +140,15 @@ export class Store {
     const busy = (): boolean => writer.status().pending > RETENTION_YIELDS_ABOVE;
     this.retention = new RetentionRunner(
       db,
-      { policies, maxSizeBytes: this.maxSizeBytes, sizeTables: [...this.tables, 'celeriac_schema'], busy, ...options.retentionTiming },
+      {
+        policies,
+        maxSizeBytes: this.maxSizeBytes,
+        sizeTables: [...this.tables, 'celeriac_schema'],
+        busy,
+        // SQLite has one writer: a smaller delete (its search-index entries go too) holds ingest's writes up less.
+        batchRows: db.backend === 'sqlite' ? SQLITE_RETENTION_BATCH : undefined,
+        ...options.retentionTiming,
+      },
       logger,
       () => this.ready,
     );
