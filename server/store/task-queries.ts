@@ -15,7 +15,7 @@ import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
 import { powerOfTwoChunks } from './chunks';
 import { candidateCondition, candidateIds, needlesOf, type Needles } from './search-index';
-import { TASK_COLUMNS, taskFromRow } from './task-row';
+import { loadTask, TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
 const SCAN_PAGE = 2_000;
@@ -190,9 +190,8 @@ export class StoredTasks {
     return scanStoredTasks(this.sql, this.backend, filter);
   }
 
-  async task(uuid: string): Promise<TaskRecord | null> {
-    const [row] = await this.sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE uuid = $1`, [uuid]);
-    return row ? taskFromRow(row) : null;
+  task(uuid: string): Promise<TaskRecord | null> {
+    return loadTask(this.sql, uuid);
   }
 
   /** Each task's children (the tasks whose parent it is), in the order they were sent. */
