@@ -646,12 +646,19 @@ async function queries(backend: StoreBackend, size: number): Promise<void> {
     console.log(`RSS after start (restored ${int(restored)} tasks into memory): **${mib(rssStart)}**`);
 
     const taskName = (TASK_TYPES[2] as { name: string }).name;
+    // A stored task's id, as a user pastes its first 8 characters (the tasks list shows them).
+    const someTask = (await (await fetch(`${celeriac.base}/api/celeriac/tasks?state=FAILURE&limit=1`)).json()) as { tasks: { uuid: string }[] };
+    const idPrefix = someTask.tasks[0]?.uuid.slice(0, 8) ?? '00000000';
+    const digits = RARE_ORDER.slice(RARE_ORDER.indexOf('-') + 1);
     const routes: { what: string; route: string }[] = [
       { what: 'failures, newest 20 (Flower API)', route: '/api/tasks?state=FAILURE&limit=20' },
       { what: 'one task name, 50', route: `/api/celeriac/tasks?taskname=${taskName}&limit=50` },
       { what: 'one task name, deep page (offset 100,000)', route: `/api/celeriac/tasks?taskname=${taskName}&sort_by=-received&offset=100000&limit=50` },
       { what: `search \`args:${RARE_ORDER}\` (rare: ~1 in ${int(ORDER_IDS)})`, route: `/api/celeriac/tasks?search=${encodeURIComponent(`args:${RARE_ORDER}`)}&limit=50` },
       { what: `free-text search \`${RARE_REGION}\` (~0.1 %)`, route: `/api/celeriac/tasks?search=${encodeURIComponent(RARE_REGION)}&limit=50` },
+      { what: `free-text search of a task name's part \`${taskName.split('.').at(-1)}\``, route: `/api/celeriac/tasks?search=${encodeURIComponent(taskName.split('.').at(-1) ?? '')}&limit=50` },
+      { what: `free-text search of a task id's first 8 characters \`${idPrefix}\``, route: `/api/celeriac/tasks?search=${idPrefix}&limit=50` },
+      { what: `free-text search of digits \`${digits}\` (in args, and possibly in task ids)`, route: `/api/celeriac/tasks?search=${digits}&limit=50` },
       {
         what: `search \`kwargs:tenant=${RARE_TENANT}\` (~1 in ${int(TENANTS)}; every task has the key)`,
         route: `/api/celeriac/tasks?search=${encodeURIComponent(`kwargs:tenant=${RARE_TENANT}`)}&limit=50`,

@@ -313,6 +313,14 @@ function substringTest(needle: string): TextTest {
   return (haystack) => pattern.test(haystack) || (hasNonAscii(haystack) && casefold(haystack).includes(needle));
 }
 
+/**
+ * Whether a field's value contains a casefolded needle as the matcher decides it (a bare term, or
+ * `name:`, `worker:`): for the store, which looks up the names and workers a needle matches.
+ */
+export function fieldValueTest(needle: string): (value: string) => boolean {
+  return substringTest(needle);
+}
+
 const MEMO_LIMIT = 4096;
 
 /** Memoises a test of values that repeat across tasks (states, task names, worker names). */

@@ -12,13 +12,25 @@
  *   3 or more characters narrows it;
  * - `state:` is exact and is left to the matcher; so is anything under 3 characters (a trigram).
  * An OR narrows only if each side does. A query that cannot be narrowed scans the filtered rows.
+ *
+ * PostgreSQL's indexed text leaves out the task id (when standard), name, state and worker
+ * (./task-row.ts, searchDoc): a needle that may match them is resolved first (resolveNeedles) into
+ * the values of those columns that contain it — the distinct names, states and workers, read by a
+ * skip scan of their indexes, and the task ids that contain it — so each part of the condition is
+ * answered by an index: the trigram index, the columns' B-trees, the primary key.
  */
 import { casefold, codePointLength, hasNonAscii } from '../protocol/python/str';
-import type { QueryExpression } from '../state/search';
+import { fieldValueTest, type QueryExpression } from '../state/search';
+import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
+import { pgArray } from './task-row';
 
-/** The text each match must contain, combined as the query combines its terms. */
-export type Needles = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'and' | 'or'; readonly children: readonly Needles[] };
+/** The fields a term looks in: a bare term all of them, a qualified one its own. */
+export type NeedleField = 'uuid' | 'name' | 'state' | 'worker' | 'args' | 'kwargs' | 'result';
+const ALL_FIELDS: readonly NeedleField[] = ['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'];
+
+/** The text each match must contain (in one of `fields`), combined as the query combines its terms. */
+export type Needles = { readonly kind: 'text'; readonly text: string; readonly fields: readonly NeedleField[] } | { readonly kind: 'and' | 'or'; readonly children: readonly Needles[] };
 
 const TRIGRAM = 3;
 /** Text `repr` writes as it is: printable ASCII but quotes and backslashes. */
@@ -33,15 +45,17 @@ export function needlesOf(expression: QueryExpression): Needles | null {
     case 'term': {
       if (expression.field === 'state') return null;
       const text = casefold(expression.value);
+      // A NUL may join two fields in Flower's match (and no PostgreSQL text holds one): not narrowed.
+      if (text.includes('\0')) return null;
       if (expression.field === 'kwargs' && text.includes('=')) {
         const eq = text.indexOf('=');
         const parts = [text.slice(0, eq).trim(), text.slice(eq + 1).trim()]
           .filter((part) => codePointLength(part) >= TRIGRAM && AS_TYPED.test(part) && !ESCAPED_BY_REPR.test(part))
-          .map((part): Needles => ({ kind: 'text', text: part }));
+          .map((part): Needles => ({ kind: 'text', text: part, fields: ['kwargs'] }));
         if (parts.length === 0) return null;
         return parts.length === 1 ? (parts[0] ?? null) : { kind: 'and', children: parts };
       }
-      return codePointLength(text) >= TRIGRAM ? { kind: 'text', text } : null;
+      return codePointLength(text) >= TRIGRAM ? { kind: 'text', text, fields: expression.field === null ? ALL_FIELDS : [expression.field] } : null;
     }
     case 'and': {
       const children = expression.children.map(needlesOf).filter((n): n is Needles => n !== null);
@@ -56,16 +70,98 @@ export function needlesOf(expression: QueryExpression): Needles | null {
   }
 }
 
+/** A needle resolved for PostgreSQL: look in the indexed text (`doc`), and at the rows whose column holds one of `values`. */
+export interface ResolvedText {
+  readonly kind: 'text';
+  readonly text: string;
+  readonly doc: boolean;
+  readonly columns: readonly { readonly column: 'uuid' | 'name' | 'state' | 'worker'; readonly values: readonly string[] }[];
+}
+export type Resolved = ResolvedText | { readonly kind: 'and' | 'or'; readonly children: readonly Resolved[] };
+
+/** Distinct values of a column read at most; past this a needle in it is not narrowed. */
+const MAX_DISTINCT = 10_000;
+/** Task ids containing a needle read at most; past this it is not narrowed. */
+const MAX_ID_MATCHES = 20_000;
+/** The task id's dashes in Celery's standard form (8-4-4-4-12). */
+const ID_DASHES: ReadonlySet<number> = new Set([8, 13, 18, 23]);
+const ID_LENGTH = 36;
+
+/** Whether `text` can be part of a standard task id: hex digits, and dashes where an id has them. */
+function fitsStandardId(text: string): boolean {
+  if (text.length > ID_LENGTH || !/^[0-9a-f-]+$/.test(text)) return false;
+  for (let offset = 0; offset + text.length <= ID_LENGTH; offset++) {
+    let fits = true;
+    for (let i = 0; i < text.length && fits; i++) fits = (text[i] === '-') === ID_DASHES.has(offset + i);
+    if (fits) return true;
+  }
+  return false;
+}
+
+/** Each distinct value of an indexed column, by a skip scan (one index probe per value); null when there are too many. */
+async function distinctValues(sql: SqlRunner, column: 'name' | 'state' | 'worker'): Promise<string[] | null> {
+  const rows = await sql.rows(
+    `WITH RECURSIVE v(x) AS (SELECT min(${column}) FROM tasks UNION ALL SELECT (SELECT min(${column}) FROM tasks WHERE ${column} > v.x) FROM v WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL LIMIT ${MAX_DISTINCT + 1}`,
+  );
+  return rows.length > MAX_DISTINCT ? null : rows.map((row) => String(row.x));
+}
+
+/**
+ * The needles as the backend's index answers them, or null when it cannot narrow them. SQLite's
+ * indexed text holds every field: nothing to look up. PostgreSQL's lacks the task id, name,
+ * state and worker (./task-row.ts, searchDoc): their matching values are read first.
+ */
+export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, needles: Needles): Promise<Resolved | null> {
+  const distinct = new Map<'name' | 'state' | 'worker', Promise<string[] | null>>();
+  const valuesOf = (column: 'name' | 'state' | 'worker'): Promise<string[] | null> => {
+    const known = distinct.get(column);
+    if (known !== undefined) return known;
+    const values = distinctValues(sql, column);
+    distinct.set(column, values);
+    return values;
+  };
+  const resolve = async (n: Needles): Promise<Resolved | null> => {
+    if (n.kind !== 'text') {
+      const children = await Promise.all(n.children.map(resolve));
+      if (n.kind === 'or' && children.some((c) => c === null)) return null;
+      const kept = children.filter((c): c is Resolved => c !== null);
+      if (kept.length === 0) return null;
+      return kept.length === 1 ? (kept[0] ?? null) : { kind: n.kind, children: kept };
+    }
+    if (backend === 'sqlite') return { kind: 'text', text: n.text, doc: true, columns: [] };
+    const columns: { column: 'uuid' | 'name' | 'state' | 'worker'; values: string[] }[] = [];
+    for (const column of ['name', 'state', 'worker'] as const) {
+      if (!n.fields.includes(column)) continue;
+      const values = await valuesOf(column);
+      if (values === null) return null;
+      const test = fieldValueTest(n.text);
+      columns.push({ column, values: values.filter(test) });
+    }
+    if (n.fields.includes('uuid') && fitsStandardId(n.text)) {
+      if (n.text.length === ID_LENGTH) columns.push({ column: 'uuid', values: [n.text] });
+      else {
+        const rows = await sql.rows(`SELECT uuid FROM tasks WHERE uuid LIKE $1 LIMIT ${MAX_ID_MATCHES + 1}`, [`%${n.text}%`]);
+        if (rows.length > MAX_ID_MATCHES) return null;
+        columns.push({ column: 'uuid', values: rows.map((row) => String(row.uuid)) });
+      }
+    }
+    // Non-standard task ids are in the indexed text, with args, kwargs and result.
+    const doc = n.fields.some((field) => field === 'uuid' || field === 'args' || field === 'kwargs' || field === 'result');
+    return { kind: 'text', text: n.text, doc, columns };
+  };
+  return resolve(needles);
+}
+
 /**
  * The SQL condition for candidates: not indexed (running, or partial: always candidates), or
  * matching the needles in the index. `param` adds a parameter and returns its placeholder.
  */
-export function candidateCondition(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
+export function candidateCondition(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
   // One set of rowids (the index's matches and the rows not indexed, each from its own index),
   // so SQLite looks the candidates up by rowid; an OR of the two made it test every row.
   if (backend === 'sqlite')
     return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))} UNION ALL SELECT rowid FROM tasks WHERE ${unindexed(needles, backend, param)})`;
-  return `(${unindexed(needles, backend, param)} OR ${likeTree(needles, param)})`;
+  return `(${unindexed(needles, backend, param)} OR ${pgTree(needles, param)})`;
 }
 
 /** The searchable fields of a row as one text, as the index's text has them (but not casefolded). */
@@ -73,18 +169,23 @@ const RAW_TEXT = `(${['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'resu
 /** Any character outside ASCII (a pattern of each backend's: GLOB for SQLite, a regular expression for PostgreSQL). */
 const NON_ASCII = { sqlite: '*[^\u0001-\u007f]*', postgresql: '[^\u0001-\u007f]' } as const;
 
+/** A LIKE pattern for text anywhere, `\` escaping LIKE's own characters. */
+function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /**
  * The rows not indexed (running, or partial) that may match: every one whose text is not all
  * ASCII (casefolding may match there in ways a LIKE does not: 'ß' is 'ss'), and the ASCII ones
  * that contain each ASCII needle as LIKE compares (ASCII case-insensitively, which is casefold
  * for ASCII). A needle outside ASCII does not narrow them.
  */
-function unindexed(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
+function unindexed(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
   const nonAscii = backend === 'sqlite' ? `${RAW_TEXT} GLOB ${param(NON_ASCII.sqlite)}` : `${RAW_TEXT} ~ ${param(NON_ASCII.postgresql)}`;
-  const tree = (n: Needles): string => {
+  const tree = (n: Resolved): string => {
     if (n.kind === 'text') {
       if (hasNonAscii(n.text)) return '1 = 1';
-      const pattern = param(`%${n.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      const pattern = param(containing(n.text));
       return backend === 'sqlite' ? `${RAW_TEXT} LIKE ${pattern} ESCAPE '\\'` : `${RAW_TEXT} ILIKE ${pattern}`;
     }
     return `(${n.children.map(tree).join(n.kind === 'and' ? ' AND ' : ' OR ')})`;
@@ -94,21 +195,30 @@ function unindexed(needles: Needles, backend: StoreBackend, param: (value: strin
 
 /**
  * The candidates' task ids as one SELECT, each part from its own index: the index's matches and
- * the rows not indexed (disjoint: a row not indexed has no indexed text).
+ * the rows not indexed. On PostgreSQL a row not indexed may also match by its columns, so an id
+ * may come twice: the caller keeps each once.
  */
-export function candidateIds(needles: Needles, backend: StoreBackend, param: (value: string) => string): string {
+export function candidateIds(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
   if (backend === 'sqlite') return `SELECT uuid FROM tasks WHERE ${candidateCondition(needles, backend, param)}`;
-  return `SELECT uuid FROM tasks WHERE ${unindexed(needles, backend, param)} UNION ALL SELECT uuid FROM tasks WHERE ${likeTree(needles, param)}`;
+  return `SELECT uuid FROM tasks WHERE ${unindexed(needles, backend, param)} UNION ALL SELECT uuid FROM tasks WHERE ${pgTree(needles, param)}`;
 }
 
 /** FTS5's query syntax: each needle a quoted phrase (a trigram phrase is a substring). */
-function ftsQuery(needles: Needles): string {
+function ftsQuery(needles: Resolved): string {
   if (needles.kind === 'text') return `"${needles.text.replaceAll('"', '""')}"`;
   return `(${needles.children.map(ftsQuery).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
 }
 
-/** pg_trgm answers LIKE '%…%' from its GIN index; the indexed text is already casefolded. */
-function likeTree(needles: Needles, param: (value: string) => string): string {
-  if (needles.kind === 'text') return `search_doc LIKE ${param(`%${needles.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`;
-  return `(${needles.children.map((child) => likeTree(child, param)).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
+/**
+ * PostgreSQL's condition, each part answered by an index: pg_trgm's GIN answers LIKE '%…%' on the
+ * indexed text (already casefolded), the B-trees and the primary key `= ANY` of the values found.
+ */
+function pgTree(needles: Resolved, param: (value: SqlValue) => string): string {
+  if (needles.kind !== 'text') return `(${needles.children.map((child) => pgTree(child, param)).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
+  const parts: string[] = [];
+  if (needles.doc) parts.push(`search_doc LIKE ${param(containing(needles.text))}`);
+  for (const { column, values } of needles.columns) {
+    if (values.length > 0) parts.push(`${column} = ANY(${param(pgArray(values))}::text[])`);
+  }
+  return parts.length === 0 ? 'FALSE' : `(${parts.join(' OR ')})`;
 }

@@ -14,7 +14,7 @@ import type { TaskRecord } from '../state/task-record';
 import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
 import { powerOfTwoChunks } from './chunks';
-import { candidateCondition, candidateIds, needlesOf, type Needles } from './search-index';
+import { candidateCondition, candidateIds, needlesOf, type Resolved, resolveNeedles } from './search-index';
 import { loadTask, TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
@@ -25,7 +25,13 @@ interface Where {
   params: SqlValue[];
 }
 
-function whereOf(filter: TaskFilter, backend: StoreBackend): Where {
+/** The filter's search as the index narrows it (null: not at all, or no search). */
+async function narrowing(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter): Promise<Resolved | null> {
+  const needles = filter.search === null ? null : needlesOf(filter.search.expression);
+  return needles === null ? null : resolveNeedles(sql, backend, needles);
+}
+
+function whereOf(filter: TaskFilter, backend: StoreBackend, needles: Resolved | null): Where {
   const where: Where = { clauses: [], params: [] };
   const param = (value: SqlValue): string => {
     where.params.push(value);
@@ -42,7 +48,6 @@ function whereOf(filter: TaskFilter, backend: StoreBackend): Where {
   if (filter.receivedEnd !== null) add((p) => `received <= ${p}`, filter.receivedEnd);
   if (filter.queue) add((p) => `COALESCE(queue, routing_key) = ${p}`, filter.queue);
   // A search's candidates: what the trigram index lets through (the matcher decides each).
-  const needles = filter.search === null ? null : needlesOf(filter.search.expression);
   if (needles !== null) where.clauses.push(candidateCondition(needles, backend, param));
   return where;
 }
@@ -85,11 +90,15 @@ function after(key: SortKey, last: TaskRecord, backend: StoreBackend, param: (va
  * matcher or the reader decides as rows arrive.
  */
 export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, pageRows = SCAN_PAGE): AsyncGenerator<TaskRecord[]> {
+  yield* scanNarrowed(sql, backend, filter, await narrowing(sql, backend, filter), pageRows);
+}
+
+async function* scanNarrowed(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, needles: Resolved | null, pageRows: number): AsyncGenerator<TaskRecord[]> {
   const key = sortKeyOf(filter);
   const columns = TASK_COLUMNS.join(', ');
   let last: TaskRecord | null = null;
   for (;;) {
-    const where = whereOf(filter, backend);
+    const where = whereOf(filter, backend, needles);
     if (last !== null) {
       const previous = last;
       where.clauses.push(
@@ -112,7 +121,7 @@ export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
 /** The page of stored tasks matching `filter`, and how many match in all. */
 export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, options: { count?: boolean } = {}): Promise<{ total: number | null; tasks: TaskRecord[] }> {
   if (filter.search === null) {
-    const { clauses, params } = whereOf(filter, backend);
+    const { clauses, params } = whereOf(filter, backend, null);
     const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
     // Flower's /api/tasks has no total: counting every match is skipped for it.
     const [count] = options.count === false ? [] : await sql.rows(`SELECT COUNT(*) AS n FROM tasks ${where}`, params);
@@ -123,7 +132,7 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
   }
   // A search the index narrows to a few thousand candidates: read just those (by id), and let
   // the in-memory engine filter, match, order and page them — the same code, so the same answer.
-  const needles = needlesOf(filter.search.expression);
+  const needles = await narrowing(sql, backend, filter);
   if (needles !== null) {
     const ids = await candidateIdList(sql, backend, needles);
     if (ids !== null) return queryTasksPage(await tasksByIds(sql, ids), filter);
@@ -132,7 +141,7 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
   const end = filter.limit === null ? Number.POSITIVE_INFINITY : filter.offset + filter.limit;
   const page: TaskRecord[] = [];
   let total = 0;
-  for await (const matching of scanStoredTasks(sql, backend, filter)) {
+  for await (const matching of scanNarrowed(sql, backend, filter, needles, SCAN_PAGE)) {
     for (const task of matching) {
       if (total >= filter.offset && total < end) page.push(task);
       total++;
@@ -147,14 +156,14 @@ const MAX_CANDIDATES = 20_000;
 const IDS_PER_QUERY = 512;
 
 /** The candidates' ids, or null when there are more than MAX_CANDIDATES. */
-async function candidateIdList(sql: SqlRunner, backend: StoreBackend, needles: Needles): Promise<string[] | null> {
+async function candidateIdList(sql: SqlRunner, backend: StoreBackend, needles: Resolved): Promise<string[] | null> {
   const params: SqlValue[] = [];
   const text = candidateIds(needles, backend, (value) => {
     params.push(value);
     return `$${params.length}`;
   });
   const rows = await sql.rows(`${text} LIMIT ${MAX_CANDIDATES + 1}`, params);
-  return rows.length > MAX_CANDIDATES ? null : rows.map((row) => String(row.uuid));
+  return rows.length > MAX_CANDIDATES ? null : [...new Set(rows.map((row) => String(row.uuid)))];
 }
 
 async function tasksByIds(sql: SqlRunner, ids: readonly string[]): Promise<TaskRecord[]> {

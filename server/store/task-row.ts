@@ -122,9 +122,25 @@ function indexable(task: TaskRecord): boolean {
  * The text the search index holds for a task: the fields Flower's free-text terms look in,
  * casefolded as Flower folds them, one separator apart (a match across two fields is only a
  * candidate; the matcher decides).
+ *
+ * PostgreSQL's holds only the fields that vary task by task — args, kwargs, result, and the task
+ * id when it is not a standard one — because its trigram index costs its writes per trigram: the
+ * id's 34 random trigrams and the name's, state's and worker's cost as much to index as the rest
+ * (measured: 11,800 rows/s written with them, 21,700 without, 29,900 with no trigram index), and
+ * with them ingest stayed under 50,000 events/s (`npm run bench:store`). Searches find those
+ * fields by their own indexes instead (./search-index.ts, resolveNeedles). SQLite's FTS5 index
+ * keeps them all: it keeps up with its target with them, and searches need no second look-up.
  */
-export function searchDoc(task: TaskRecord): string {
-  return [task.uuid, task.name, task.state, task.worker, task.args, task.kwargs, task.result].map((field) => (field === null ? '' : casefold(field))).join('\u001f');
+export function searchDoc(task: TaskRecord, backend: StoreBackend): string {
+  const fields =
+    backend === 'sqlite' ? [task.uuid, task.name, task.state, task.worker, task.args, task.kwargs, task.result] : [isStandardTaskId(task.uuid) ? null : task.uuid, task.args, task.kwargs, task.result];
+  return fields.map((field) => (field === null ? '' : casefold(field))).join('\u001f');
+}
+
+/** Celery's own task ids: `str(uuid4())`, lower-case hex in 8-4-4-4-12 groups. */
+const STANDARD_TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export function isStandardTaskId(uuid: string): boolean {
+  return STANDARD_TASK_ID.test(uuid);
 }
 
 /**
@@ -186,7 +202,7 @@ function pgUpsertSql(partial: boolean): string {
 }
 
 /** A PostgreSQL array literal of one column's values: each text quoted, with `"` and `\\` escaped; NULL bare. */
-function pgArray(values: readonly SqlValue[]): string {
+export function pgArray(values: readonly SqlValue[]): string {
   return `{${values.map((v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
 }
 
@@ -194,7 +210,7 @@ function rowValues(task: TaskRecord, updatedAt: number, backend: StoreBackend): 
   const indexed = indexable(task);
   const values = taskRowValues(task, updatedAt);
   values.push(indexed ? 1 : 0);
-  if (backend === 'postgresql') values.push(indexed ? searchDoc(task) : null);
+  if (backend === 'postgresql') values.push(indexed ? searchDoc(task, backend) : null);
   return values;
 }
 
@@ -241,7 +257,7 @@ async function indexForSearch(sql: SqlRunner, batch: readonly TaskRecord[]): Pro
     const pairs = fresh.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');
     await sql.execute(
       `WITH fresh(uuid, doc) AS (VALUES ${pairs}) INSERT INTO tasks_search (rowid, doc) SELECT tasks.rowid, fresh.doc FROM fresh JOIN tasks ON tasks.uuid = fresh.uuid`,
-      fresh.flatMap((task) => [task.uuid, searchDoc(task)]),
+      fresh.flatMap((task) => [task.uuid, searchDoc(task, 'sqlite')]),
     );
   }
 }

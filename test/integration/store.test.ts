@@ -90,6 +90,11 @@ function event(type: string, uuid: string, at: number, fields: Partial<TaskEvent
   return { kind: 'task', type, uuid, hostname: 'w1@h', timestamp: at, localReceived: at, clock: Math.round(at - T0), utcoffset: 0, pid: 1, ...fields };
 }
 
+/** A task id in Celery's standard form (str(uuid4())), made from `n`. */
+function standardId(n: number): string {
+  return `0000${n.toString(16).padStart(4, '0')}-abcd-4ef0-8123-${(n * 7919).toString(16).padStart(12, '0')}`;
+}
+
 for (const make of [sqliteBackend, postgresBackend]) {
   const backend = make();
   describe(`store on ${backend.name}`, () => {
@@ -239,7 +244,8 @@ for (const make of [sqliteBackend, postgresBackend]) {
       const state = new ClusterState({ maxTasks: 10_000, maxWorkers: 10 });
       const names = ['tasks.add', 'tasks.fail', 'tasks.echo', 'tasks.Straße'];
       for (let n = 0; n < 300; n++) {
-        const uuid = `q-${String(n).padStart(3, '0')}`;
+        // Most ids are not Celery's form (PostgreSQL indexes those with the text); every 10th is.
+        const uuid = n % 10 === 0 ? standardId(n) : `q-${String(n).padStart(3, '0')}`;
         const name = names[n % names.length] as string;
         const at = T0 + ((n * 37) % 300);
         if (n % 5 !== 0)
@@ -278,6 +284,17 @@ for (const make of [sqliteBackend, postgresBackend]) {
         { search: `kwargs:note=it's` },
         { search: 'state:failure OR name:tasks.echo', workername: 'w2@h' },
         { search: 'STRASSE' },
+        // Terms found in the id, name, state or worker only (PostgreSQL looks those up apart from its indexed text).
+        { search: 'echo' },
+        { search: 'W1@' },
+        { search: 'succ' },
+        { search: 'abcd-4ef0' },
+        { search: '00a0' },
+        { search: standardId(120) },
+        { search: standardId(120).slice(9, 30) },
+        { search: 'name:ech worker:w2@' },
+        { search: 'name:straße OR worker:w0@' },
+        { search: 'succ echo', sort_by: 'name' },
       ];
       for (const query of queries) {
         const filter = parseTaskFilter(query);

@@ -11,28 +11,32 @@ import { needlesOf } from '../../server/store/search-index';
 describe('narrowing a search with the store index (server/store/search-index.ts)', () => {
   const needles = (query: string) => needlesOf(parseTaskQuery(query).expression);
   it('narrows substring terms by their casefolded text, and AND keeps what narrows', () => {
-    assert.deepEqual(needles('args:Straße'), { kind: 'text', text: 'strasse' });
-    assert.deepEqual(needles('boom state:FAILURE'), { kind: 'text', text: 'boom' });
+    assert.deepEqual(needles('args:Straße'), { kind: 'text', text: 'strasse', fields: ['args'] });
+    assert.deepEqual(needles('boom state:FAILURE'), { kind: 'text', text: 'boom', fields: ['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'] });
+    assert.deepEqual(needles('worker:W1@'), { kind: 'text', text: 'w1@', fields: ['worker'] });
   });
   it('narrows kwargs pairs by each part written as typed in a repr', () => {
     assert.deepEqual(needles('kwargs:tenant=Tenant-0042'), {
       kind: 'and',
       children: [
-        { kind: 'text', text: 'tenant' },
-        { kind: 'text', text: 'tenant-0042' },
+        { kind: 'text', text: 'tenant', fields: ['kwargs'] },
+        { kind: 'text', text: 'tenant-0042', fields: ['kwargs'] },
       ],
     });
-    assert.deepEqual(needles("kwargs:note=it's"), { kind: 'text', text: 'note' }, 'a quote is escaped by repr: the value cannot narrow');
+    assert.deepEqual(needles("kwargs:note=it's"), { kind: 'text', text: 'note', fields: ['kwargs'] }, 'a quote is escaped by repr: the value cannot narrow');
     assert.deepEqual(needles('kwargs:x=1'), null);
   });
   it('an OR narrows only if each side does', () => {
     assert.equal(needles('state:FAILURE OR boom'), null);
-    assert.deepEqual(needles('boom OR crash'), {
+    assert.deepEqual(needles('name:boom OR result:crash'), {
       kind: 'or',
       children: [
-        { kind: 'text', text: 'boom' },
-        { kind: 'text', text: 'crash' },
+        { kind: 'text', text: 'boom', fields: ['name'] },
+        { kind: 'text', text: 'crash', fields: ['result'] },
       ],
     });
+  });
+  it("a needle holding NUL is not narrowed (it may join two fields in Flower's match)", () => {
+    assert.equal(needles('"a\u0000bcd"'), null);
   });
 });
