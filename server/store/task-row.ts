@@ -196,14 +196,36 @@ const PG_ROWS_PER_STATEMENT = 5_000;
  * whatever the batch size (one prepared statement), and 40 parameters instead of 40 per row.
  */
 function pgUpsertSql(partial: boolean): string {
+  return partial ? PG_UPSERT.partial : PG_UPSERT.complete;
+}
+function pgUpsertText(partial: boolean): string {
   const columns = columnsOf('postgresql');
   const arrays = columns.map((c, i) => `$${i + 1}::${PG_TYPES[c] ?? 'text'}[]`);
   return `INSERT INTO tasks (${columns.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')}) ON CONFLICT (uuid) DO UPDATE SET ${updatesOf(columns, partial).join(', ')}`;
 }
 
+const PG_UPSERT = { complete: pgUpsertText(false), partial: pgUpsertText(true) };
+
 /** A PostgreSQL array literal of one column's values: each text quoted, with `"` and `\\` escaped; NULL bare. */
 export function pgArray(values: readonly SqlValue[]): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
+  return `{${values.map(pgArrayElement).join(',')}}`;
+}
+
+const ARRAY_ESCAPED = /[\\"]/;
+function pgArrayElement(v: SqlValue): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return String(v);
+  return ARRAY_ESCAPED.test(v) ? `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"` : `"${v}"`;
+}
+
+/** The rows as one array literal per column, built column by column as the rows are made (no row arrays kept). */
+function pgColumnArrays(tasks: readonly TaskRecord[], updatedAt: number): string[] {
+  const columns: string[][] = columnsOf('postgresql').map(() => []);
+  for (const task of tasks) {
+    const values = rowValues(task, updatedAt, 'postgresql');
+    for (let c = 0; c < columns.length; c++) (columns[c] as string[]).push(pgArrayElement(values[c] ?? null));
+  }
+  return columns.map((elements) => `{${elements.join(',')}}`);
 }
 
 function rowValues(task: TaskRecord, updatedAt: number, backend: StoreBackend): SqlValue[] {
@@ -220,12 +242,7 @@ export async function upsertTasks(sql: SqlRunner, backend: StoreBackend, tasks: 
     const group = tasks.filter((task) => task.complete !== partial);
     if (backend === 'postgresql') {
       for (let start = 0; start < group.length; start += PG_ROWS_PER_STATEMENT) {
-        const rows = group.slice(start, start + PG_ROWS_PER_STATEMENT).map((task) => rowValues(task, updatedAt, backend));
-        const width = columnsOf(backend).length;
-        await sql.execute(
-          pgUpsertSql(partial),
-          Array.from({ length: width }, (_, column) => pgArray(rows.map((row) => row[column] ?? null))),
-        );
+        await sql.execute(pgUpsertSql(partial), pgColumnArrays(group.slice(start, start + PG_ROWS_PER_STATEMENT), updatedAt));
       }
       continue;
     }
