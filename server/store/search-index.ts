@@ -70,6 +70,34 @@ export function needlesOf(expression: QueryExpression): Needles | null {
   }
 }
 
+/**
+ * Whether the index decides the query by itself for an indexed row: only bare terms (Flower
+ * looks for them in every field the indexed text holds, casefolded as the text is), each
+ * narrowed, combined by AND and OR. Then the SQL count of the indexed rows it lets through is
+ * the count of their matches; a qualified term (`args:` looks in one field, the text holds all)
+ * or a `kwargs:` pair still needs the matcher on each candidate.
+ */
+export function indexDecides(expression: QueryExpression): boolean {
+  switch (expression.type) {
+    case 'all':
+      return false;
+    case 'term':
+      return expression.field === null && !expression.value.includes('\u001f') && needlesOf(expression) !== null;
+    case 'and':
+    case 'or':
+      return expression.children.every(indexDecides);
+  }
+}
+
+/**
+ * The indexed rows the needles let through (with indexDecides: exactly the indexed rows that
+ * match). The rows not indexed are `unindexedCandidates`.
+ */
+export function indexedMatches(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
+  if (backend === 'sqlite') return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))})`;
+  return `(search_indexed = 1 AND ${pgTree(needles, param)})`;
+}
+
 /** A needle resolved for PostgreSQL: look in the indexed text (`doc`), and at the rows whose column holds one of `values`. */
 export interface ResolvedText {
   readonly kind: 'text';
@@ -160,8 +188,8 @@ export function candidateCondition(needles: Resolved, backend: StoreBackend, par
   // One set of rowids (the index's matches and the rows not indexed, each from its own index),
   // so SQLite looks the candidates up by rowid; an OR of the two made it test every row.
   if (backend === 'sqlite')
-    return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))} UNION ALL SELECT rowid FROM tasks WHERE ${unindexed(needles, backend, param)})`;
-  return `(${unindexed(needles, backend, param)} OR ${pgTree(needles, param)})`;
+    return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))} UNION ALL SELECT rowid FROM tasks WHERE ${unindexedCandidates(needles, backend, param)})`;
+  return `(${unindexedCandidates(needles, backend, param)} OR ${pgTree(needles, param)})`;
 }
 
 /** The searchable fields of a row as one text, as the index's text has them (but not casefolded). */
@@ -180,7 +208,7 @@ function containing(text: string): string {
  * that contain each ASCII needle as LIKE compares (ASCII case-insensitively, which is casefold
  * for ASCII). A needle outside ASCII does not narrow them.
  */
-function unindexed(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
+export function unindexedCandidates(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
   const nonAscii = backend === 'sqlite' ? `${RAW_TEXT} GLOB ${param(NON_ASCII.sqlite)}` : `${RAW_TEXT} ~ ${param(NON_ASCII.postgresql)}`;
   const tree = (n: Resolved): string => {
     if (n.kind === 'text') {
@@ -200,7 +228,7 @@ function unindexed(needles: Resolved, backend: StoreBackend, param: (value: SqlV
  */
 export function candidateIds(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
   if (backend === 'sqlite') return `SELECT uuid FROM tasks WHERE ${candidateCondition(needles, backend, param)}`;
-  return `SELECT uuid FROM tasks WHERE ${unindexed(needles, backend, param)} UNION ALL SELECT uuid FROM tasks WHERE ${pgTree(needles, param)}`;
+  return `SELECT uuid FROM tasks WHERE ${unindexedCandidates(needles, backend, param)} UNION ALL SELECT uuid FROM tasks WHERE ${pgTree(needles, param)}`;
 }
 
 /** FTS5's query syntax: each needle a quoted phrase (a trigram phrase is a substring). */

@@ -295,12 +295,20 @@ for (const make of [sqliteBackend, postgresBackend]) {
         { search: 'name:ech worker:w2@' },
         { search: 'name:straße OR worker:w0@' },
         { search: 'succ echo', sort_by: 'name' },
+        { search: 'echo', limit: '5', offset: '2' },
+        { search: 'succ OR boom', limit: '10', sort_by: '-started' },
+        { search: 'STRASSE', limit: '3', offset: '1' },
+        { search: 'args:14, OR name:echo', limit: '4' },
       ];
       for (const query of queries) {
         const filter = parseTaskFilter(query);
         const inMemory = queryTasksPage(state.tasks.values(), filter);
         const stored = await queryStoredTasks(db.runner, db.backend, filter);
-        assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) }, `query ${JSON.stringify(query)}`);
+        const expected = { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) };
+        assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, expected, `query ${JSON.stringify(query)}`);
+        // As a search matching too many tasks to read by id answers it: counted by the index, or scanned.
+        const broad = await queryStoredTasks(db.runner, db.backend, filter, { maxCandidates: 1 });
+        assert.deepEqual({ total: broad.total, uuids: broad.tasks.map((t) => t.uuid) }, expected, `broad query ${JSON.stringify(query)}`);
         // Keyset paging (exports, searches) in pages of 7 rows: the same order across every page boundary.
         const scanned: string[] = [];
         for await (const page of scanStoredTasks(db.runner, db.backend, { ...filter, offset: 0, limit: null }, 7)) scanned.push(...page.map((t) => t.uuid));
