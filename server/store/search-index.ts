@@ -158,12 +158,12 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
     }
     if (backend === 'sqlite') return { kind: 'text', text: n.text, doc: true, columns: [] };
     const columns: { column: 'uuid' | 'name' | 'state' | 'worker'; values: string[] }[] = [];
+    const contains = fieldValueTest(n.text);
     for (const column of ['name', 'state', 'worker'] as const) {
       if (!n.fields.includes(column)) continue;
       const values = await valuesOf(column);
       if (values === null) return null;
-      const test = fieldValueTest(n.text);
-      columns.push({ column, values: values.filter(test) });
+      columns.push({ column, values: values.filter(contains) });
     }
     if (n.fields.includes('uuid') && fitsStandardId(n.text)) {
       if (n.text.length === ID_LENGTH) columns.push({ column: 'uuid', values: [n.text] });

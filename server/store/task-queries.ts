@@ -31,12 +31,17 @@ async function narrowing(sql: SqlRunner, backend: StoreBackend, filter: TaskFilt
   return needles === null ? null : resolveNeedles(sql, backend, needles);
 }
 
+/** Adds a parameter to `params` and returns its placeholder. */
+function placeholders(params: SqlValue[]): (value: SqlValue) => string {
+  return (value) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+}
+
 function whereOf(filter: TaskFilter, backend: StoreBackend, needles: Resolved | null): Where {
   const where: Where = { clauses: [], params: [] };
-  const param = (value: SqlValue): string => {
-    where.params.push(value);
-    return `$${where.params.length}`;
-  };
+  const param = placeholders(where.params);
   const add = (clause: (placeholder: string) => string, value: SqlValue): void => {
     where.clauses.push(clause(param(value)));
   };
@@ -99,15 +104,7 @@ async function* scanNarrowed(sql: SqlRunner, backend: StoreBackend, filter: Task
   let last: TaskRecord | null = null;
   for (;;) {
     const where = whereOf(filter, backend, needles);
-    if (last !== null) {
-      const previous = last;
-      where.clauses.push(
-        after(key, previous, backend, (value) => {
-          where.params.push(value);
-          return `$${where.params.length}`;
-        }),
-      );
-    }
+    if (last !== null) where.clauses.push(after(key, last, backend, placeholders(where.params)));
     const clause = where.clauses.length > 0 ? `WHERE ${where.clauses.join(' AND ')}` : '';
     const rows = await sql.rows(`SELECT ${columns} FROM tasks ${clause} ${orderBy(key, backend)} LIMIT ${Number(pageRows)}`, where.params);
     const tasks = rows.map(taskFromRow);
@@ -118,13 +115,15 @@ async function* scanNarrowed(sql: SqlRunner, backend: StoreBackend, filter: Task
   }
 }
 
+interface StoredQueryOptions {
+  /** False: no total (Flower's /api/tasks has none). */
+  count?: boolean;
+  /** Candidates read by id at most (MAX_CANDIDATES); tests lower it to take the broad searches' paths. */
+  maxCandidates?: number;
+}
+
 /** The page of stored tasks matching `filter`, and how many match in all. */
-export async function queryStoredTasks(
-  sql: SqlRunner,
-  backend: StoreBackend,
-  filter: TaskFilter,
-  options: { count?: boolean /** Tests lower it to take the broad searches' paths. */; maxCandidates?: number } = {},
-): Promise<{ total: number | null; tasks: TaskRecord[] }> {
+export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, options: StoredQueryOptions = {}): Promise<{ total: number | null; tasks: TaskRecord[] }> {
   if (filter.search === null) {
     const { clauses, params } = whereOf(filter, backend, null);
     const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
@@ -145,15 +144,8 @@ export async function queryStoredTasks(
   }
   // Otherwise scan the candidates in result order, keep the page and count the rest.
   const end = filter.limit === null ? Number.POSITIVE_INFINITY : filter.offset + filter.limit;
-  const page: TaskRecord[] = [];
-  let total = 0;
-  for await (const matching of scanNarrowed(sql, backend, filter, needles, SCAN_PAGE)) {
-    for (const task of matching) {
-      if (total >= filter.offset && total < end) page.push(task);
-      total++;
-    }
-  }
-  return { total, tasks: page };
+  const { seen, page } = await pageOf(scanNarrowed(sql, backend, filter, needles, SCAN_PAGE), filter.offset, end, false);
+  return { total: seen, tasks: page };
 }
 
 /**
@@ -166,31 +158,28 @@ export async function queryStoredTasks(
  */
 async function broadSearchPage(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, needles: Resolved, end: number): Promise<{ total: number; tasks: TaskRecord[] }> {
   const counted = whereOf(filter, backend, null);
-  const param = (value: SqlValue): string => {
-    counted.params.push(value);
-    return `$${counted.params.length}`;
-  };
-  const filters = counted.clauses.map((clause) => ` AND ${clause}`).join('');
-  const [indexed] = await sql.rows(`SELECT COUNT(*) AS n FROM tasks WHERE ${indexedMatches(needles, backend, param)}${filters}`, counted.params);
+  counted.clauses.push(indexedMatches(needles, backend, placeholders(counted.params)));
+  const [indexed] = await sql.rows(`SELECT COUNT(*) AS n FROM tasks WHERE ${counted.clauses.join(' AND ')}`, counted.params);
   const pending = whereOf(filter, backend, null);
-  pending.clauses.push(
-    unindexedCandidates(needles, backend, (value) => {
-      pending.params.push(value);
-      return `$${pending.params.length}`;
-    }),
-  );
+  pending.clauses.push(unindexedCandidates(needles, backend, placeholders(pending.params)));
   const unindexed = (await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE ${pending.clauses.join(' AND ')}`, pending.params)).map(taskFromRow);
   const total = Number(indexed?.n ?? 0) + unindexed.filter((task) => filter.search?.matches(task)).length;
+  const { page } = await pageOf(scanNarrowed(sql, backend, filter, null, SCAN_PAGE), filter.offset, end, true);
+  return { total, tasks: page };
+}
+
+/** The matches from `offset` to `end` of a scan, and how many it saw (all of them, unless it stops once the page is full). */
+async function pageOf(scan: AsyncGenerator<TaskRecord[]>, offset: number, end: number, stopWhenFull: boolean): Promise<{ seen: number; page: TaskRecord[] }> {
   const page: TaskRecord[] = [];
   let seen = 0;
-  for await (const matching of scanNarrowed(sql, backend, filter, null, SCAN_PAGE)) {
+  for await (const matching of scan) {
     for (const task of matching) {
-      if (seen >= filter.offset && seen < end) page.push(task);
+      if (seen >= offset && seen < end) page.push(task);
       seen++;
     }
-    if (seen >= end) break;
+    if (stopWhenFull && seen >= end) break;
   }
-  return { total, tasks: page };
+  return { seen, page };
 }
 
 /** Candidates read by id at most; past this a search scans in result order, page by page. */
@@ -201,10 +190,7 @@ const IDS_PER_QUERY = 512;
 /** The candidates' ids, or null when there are more than MAX_CANDIDATES. */
 async function candidateIdList(sql: SqlRunner, backend: StoreBackend, needles: Resolved, maxCandidates: number): Promise<string[] | null> {
   const params: SqlValue[] = [];
-  const text = candidateIds(needles, backend, (value) => {
-    params.push(value);
-    return `$${params.length}`;
-  });
+  const text = candidateIds(needles, backend, placeholders(params));
   const rows = await sql.rows(`${text} LIMIT ${maxCandidates + 1}`, params);
   return rows.length > maxCandidates ? null : [...new Set(rows.map((row) => String(row.uuid)))];
 }

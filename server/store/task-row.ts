@@ -139,7 +139,7 @@ export function searchDoc(task: TaskRecord, backend: StoreBackend): string {
 
 /** Celery's own task ids: `str(uuid4())`, lower-case hex in 8-4-4-4-12 groups. */
 const STANDARD_TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export function isStandardTaskId(uuid: string): boolean {
+function isStandardTaskId(uuid: string): boolean {
   return STANDARD_TASK_ID.test(uuid);
 }
 
@@ -196,15 +196,13 @@ const PG_ROWS_PER_STATEMENT = 5_000;
  * whatever the batch size (one prepared statement), and 40 parameters instead of 40 per row.
  */
 function pgUpsertSql(partial: boolean): string {
-  return partial ? PG_UPSERT.partial : PG_UPSERT.complete;
-}
-function pgUpsertText(partial: boolean): string {
   const columns = columnsOf('postgresql');
   const arrays = columns.map((c, i) => `$${i + 1}::${PG_TYPES[c] ?? 'text'}[]`);
   return `INSERT INTO tasks (${columns.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')}) ON CONFLICT (uuid) DO UPDATE SET ${updatesOf(columns, partial).join(', ')}`;
 }
 
-const PG_UPSERT = { complete: pgUpsertText(false), partial: pgUpsertText(true) };
+/** The two statement texts, made once. */
+const PG_UPSERT = { complete: pgUpsertSql(false), partial: pgUpsertSql(true) };
 
 /** A PostgreSQL array literal of one column's values: each text quoted, with `"` and `\\` escaped; NULL bare. */
 export function pgArray(values: readonly SqlValue[]): string {
@@ -242,7 +240,7 @@ export async function upsertTasks(sql: SqlRunner, backend: StoreBackend, tasks: 
     const group = tasks.filter((task) => task.complete !== partial);
     if (backend === 'postgresql') {
       for (let start = 0; start < group.length; start += PG_ROWS_PER_STATEMENT) {
-        await sql.execute(pgUpsertSql(partial), pgColumnArrays(group.slice(start, start + PG_ROWS_PER_STATEMENT), updatedAt));
+        await sql.execute(partial ? PG_UPSERT.partial : PG_UPSERT.complete, pgColumnArrays(group.slice(start, start + PG_ROWS_PER_STATEMENT), updatedAt));
       }
       continue;
     }
