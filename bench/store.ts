@@ -26,12 +26,13 @@
  * BENCH_STORE_SIZES (1000000; comma list, e.g. 10000000 for PostgreSQL), BENCH_RATES (comma list,
  * events/s), BENCH_STEP_SECONDS (60), BENCH_QUERY_REPEATS (50), BENCH_QUERY_BUDGET_SECONDS (120:
  * a query stops repeating after it), BENCH_RETENTION (3d), BENCH_RETENTION_RATE (20000),
- * BENCH_CELERIAC_ARGS (more options for the measured process).
+ * BENCH_CELERIAC_ARGS (more options for the measured process), BENCH_STORE_KEEP (a directory: the
+ * queries part keeps its filled stores there and reuses them).
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTestDatabase } from '../test/helpers/postgres';
+import { createTestDatabase, databaseUrl } from '../test/helpers/postgres';
 import { OPTIONS } from '../server/config/config';
 import { createLogger } from '../server/log';
 import { TaskRecord } from '../server/state/task-record';
@@ -54,6 +55,13 @@ const QUERY_BUDGET_SECONDS = Number(process.env.BENCH_QUERY_BUDGET_SECONDS ?? 12
 const MIN_REPEATS = 5;
 const RETENTION = process.env.BENCH_RETENTION ?? '3d';
 const RETENTION_RATE = Number(process.env.BENCH_RETENTION_RATE ?? 20_000);
+/**
+ * A directory where the queries part keeps each filled store (SQLite: a file in it; PostgreSQL: the
+ * database `celeriac_bench_<size>`) and the figures of its fill, and reuses them on the next run
+ * instead of filling again: a 10,000,000-task fill takes half an hour. The measured process then
+ * runs with `--retention 0` so that the kept store, ageing, is not deleted by it.
+ */
+const KEEP_DIR = process.env.BENCH_STORE_KEEP;
 const EXTRA_CELERIAC_ARGS = (process.env.BENCH_CELERIAC_ARGS ?? '').split(' ').filter((a) => a !== '');
 const KEEP_UP_SECONDS = 1;
 /** Keeping up includes the store: it has written everything within this long after Celeriac has every event. */
@@ -141,9 +149,17 @@ function countSql(since: number | undefined): [string, number[]] {
   return since === undefined ? ['SELECT COUNT(*) AS n FROM tasks', []] : ['SELECT COUNT(*) AS n FROM tasks WHERE updated_at >= $1', [since]];
 }
 
-async function benchStore(backend: StoreBackend): Promise<BenchStore> {
+/**
+ * A new, empty store, removed by `remove`. `kept`: the store at that directory (and, on
+ * PostgreSQL, that database), emptied when `fresh`, and left in place by `remove`.
+ */
+async function benchStore(backend: StoreBackend, kept?: { dir: string; database: string; fresh: boolean }): Promise<BenchStore> {
   checkInterrupted();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'celeriac-bench-store-'));
+  if (kept) mkdirSync(kept.dir, { recursive: true });
+  const dataDir = kept?.dir ?? mkdtempSync(path.join(os.tmpdir(), 'celeriac-bench-store-'));
+  const removeDir = async (): Promise<void> => {
+    if (!kept) rmSync(dataDir, { recursive: true, force: true });
+  };
   const logger = createLogger('silent');
   const counted = async (db: StoreDatabase, sql: string, params: number[] = []): Promise<number> => {
     try {
@@ -155,6 +171,7 @@ async function benchStore(backend: StoreBackend): Promise<BenchStore> {
   };
   if (backend === 'sqlite') {
     const file = path.join(dataDir, 'celeriac.db');
+    if (kept?.fresh) for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
     const open = (): StoreDatabase => new SqliteDatabase(file);
     return {
       backend,
@@ -171,14 +188,14 @@ async function benchStore(backend: StoreBackend): Promise<BenchStore> {
           await db.close();
         }
       },
-      remove: owned(async () => rmSync(dataDir, { recursive: true, force: true })),
+      remove: kept ? removeDir : owned(removeDir),
     };
   }
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let database: { url: string; drop(): Promise<void> };
   try {
-    database = await createTestDatabase();
+    database = kept && !kept.fresh ? { url: databaseUrl(kept.database), drop: async () => undefined } : await createTestDatabase(kept?.database);
   } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true });
+    await removeDir();
     throw error;
   }
   const open = (): StoreDatabase => new PostgresDatabase(database.url, logger);
@@ -189,10 +206,12 @@ async function benchStore(backend: StoreBackend): Promise<BenchStore> {
     open,
     countTasks: (since) => counted(open(), ...countSql(since)),
     bytesOnDisk: () => counted(open(), 'SELECT pg_database_size(current_database()) AS n'),
-    remove: owned(async () => {
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }),
+    remove: kept
+      ? removeDir
+      : owned(async () => {
+          await database.drop();
+          await removeDir();
+        }),
   };
 }
 
@@ -513,7 +532,16 @@ function trendSamples(tasks: readonly TaskRecord[]): TrendSample[] {
 }
 
 /** Fill `store` with `size` tasks through the store's own writes, FILL_CHUNK per transaction. */
-async function fill(store: BenchStore, size: number): Promise<{ seconds: number; taskSeconds: number; trendSeconds: number; emptyBytes: number }> {
+interface Filled {
+  seconds: number;
+  taskSeconds: number;
+  trendSeconds: number;
+  emptyBytes: number;
+  /** When (ISO time). */
+  at: string;
+}
+
+async function fill(store: BenchStore, size: number): Promise<Filled> {
   const db = store.open();
   try {
     await migrate(db, MIGRATIONS);
@@ -546,7 +574,7 @@ async function fill(store: BenchStore, size: number): Promise<{ seconds: number;
     // bulk load would otherwise be planned blind. (SQLite plans without statistics; Celeriac
     // runs no ANALYZE on it, so neither does the benchmark.)
     if (db.backend === 'postgresql') await db.runner.execute('VACUUM ANALYZE');
-    return { seconds, taskSeconds, trendSeconds, emptyBytes };
+    return { seconds, taskSeconds, trendSeconds, emptyBytes, at: new Date().toISOString() };
   } finally {
     await db.close();
   }
@@ -621,13 +649,23 @@ async function timeExport(celeriac: Celeriac, route: string): Promise<{ seconds:
 
 async function queries(backend: StoreBackend, size: number): Promise<void> {
   const name = BACKEND_NAMES[backend];
-  const reproduce = command(backend, 'queries', { BENCH_STORE_SIZES: size, BENCH_QUERY_REPEATS: QUERY_REPEATS, BENCH_QUERY_BUDGET_SECONDS: QUERY_BUDGET_SECONDS });
+  const reproduce = command(backend, 'queries', {
+    ...(KEEP_DIR === undefined ? {} : { BENCH_STORE_KEEP: KEEP_DIR }),
+    BENCH_STORE_SIZES: size,
+    BENCH_QUERY_REPEATS: QUERY_REPEATS,
+    BENCH_QUERY_BUDGET_SECONDS: QUERY_BUDGET_SECONDS,
+  });
   console.log(`\n## ${name}: queries at ${int(size)} stored tasks`);
   console.log(`Command: ${reproduce}\n`);
-  const store = await benchStore(backend);
+  const keptDir = KEEP_DIR === undefined ? undefined : path.resolve(KEEP_DIR, `${backend}-${size}`);
+  const keptFill = keptDir === undefined ? undefined : path.join(keptDir, 'fill.json');
+  const reused = keptFill !== undefined && existsSync(keptFill) ? (JSON.parse(readFileSync(keptFill, 'utf8')) as Filled) : undefined;
+  const store = await benchStore(backend, keptDir === undefined ? undefined : { dir: keptDir, database: `celeriac_bench_${size}`, fresh: reused === undefined });
   let running: Awaited<ReturnType<typeof startOn>> | null = null;
   try {
-    const filled = await fill(store, size);
+    const filled = reused ?? (await fill(store, size));
+    if (keptFill !== undefined && reused === undefined) writeFileSync(keptFill, JSON.stringify(filled));
+    if (reused) console.log(`(the store kept in ${keptDir} by the run of ${reused.at}: its fill's figures follow)`);
     console.log(
       `fill through upsertTasks (+ Trends.insert), ${int(FILL_CHUNK)} tasks per transaction: ${int(size)} tasks in ${filled.seconds.toFixed(1)} s = **${int(size / filled.seconds)} tasks/s** (the task rows' transactions ${filled.taskSeconds.toFixed(1)} s = ${int(size / filled.taskSeconds)} rows/s; the trend aggregates ${filled.trendSeconds.toFixed(1)} s; the rest generating the tasks)`,
     );
@@ -638,7 +676,7 @@ async function queries(backend: StoreBackend, size: number): Promise<void> {
       `bytes on disk (${what}): ${mib(bytes)} for ${int(rows)} rows = **${int((bytes - filled.emptyBytes) / rows)} B per stored task** (over the empty migrated store, ${(filled.emptyBytes / 1024).toFixed(0)} KiB; trend aggregates included)`,
     );
 
-    running = await startOn(store);
+    running = await startOn(store, keptDir === undefined ? [] : ['--retention', '0', '--retention-failed', '0']);
     const { celeriac } = running;
     const pid = celeriac.child.pid as number;
     const restored = (await celeriac.status()).state.tasks;
