@@ -27,7 +27,7 @@ import { auditSink, StoredAudit } from './audit-row';
 import { StoredPauses } from './pause-row';
 import { StoredTasks, type StoredWorkflow } from './task-queries';
 import type { TaskFilter } from '../state/task-query';
-import { RetentionRunner, standardPolicies, type AggregateTable, type RetentionAges, type RetentionOptions, type RetentionStatus } from './retention';
+import { type IngestLoad, RetentionRunner, standardPolicies, type AggregateTable, type RetentionAges, type RetentionOptions, type RetentionStatus } from './retention';
 import { countRows, measureSize } from './store-size';
 import { TREND_TABLES, Trends, type TrendsStatus } from './trends';
 
@@ -135,16 +135,20 @@ export class Store {
     this.tables = [...new Set([...BASE_TABLES, ...policies.map((policy) => policy.table)])];
     this.maxSizeBytes = options.maxSizeBytes ?? null;
     this.figuresIntervalMs = options.figuresIntervalMs ?? FIGURES_MS;
-    // Deletes yield to ingest: while more than one flush's worth of changes waits, retention pauses (bounded).
+    // Deletes yield to ingest: while changes wait they take at most a quarter of the writer, and
+    // while more than one flush's worth waits retention pauses (bounded).
     const writer = this.writer;
-    const busy = (): boolean => writer.status().pending > RETENTION_YIELDS_ABOVE;
+    const ingest = (): IngestLoad => {
+      const { pending } = writer.status();
+      return pending > RETENTION_YIELDS_ABOVE ? 'behind' : pending > 0 ? 'active' : 'idle';
+    };
     this.retention = new RetentionRunner(
       db,
       {
         policies,
         maxSizeBytes: this.maxSizeBytes,
         sizeTables: [...this.tables, 'celeriac_schema'],
-        busy,
+        ingest,
         // SQLite has one writer: a smaller delete (its search-index entries go too) holds ingest's writes up less.
         batchRows: db.backend === 'sqlite' ? SQLITE_RETENTION_BATCH : undefined,
         ...options.retentionTiming,

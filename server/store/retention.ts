@@ -66,17 +66,24 @@ export interface RetentionOptions {
   /** Pause between two batches, so the change writer's flushes get their turn. */
   pauseMs?: number;
   /**
-   * Ingest has changes waiting to be written (the task writer is behind): retention yields to it
-   * between batches, up to MAX_YIELD_MS each time, so deletes never hold up the live writes on
-   * SQLite's one writer, yet still make progress under a sustained load.
+   * How much ingest is writing, asked between batches, so deletes never hold up the live writes
+   * (on SQLite they take turns on its one writer) yet still make progress under a sustained load:
+   * - `behind` (changes wait beyond one flush): retention waits for ingest, up to MAX_YIELD_MS;
+   * - `active` (changes wait to be written): after each batch retention pauses ACTIVE_PAUSE_FACTOR
+   *   times as long as the batch took, so it takes at most a quarter of the writer's time;
+   * - `idle`: only `pauseMs`.
    */
-  busy?: () => boolean;
+  ingest?: () => IngestLoad;
+  /** The clock batches are timed by (ms) and the pause (tests count the pauses). */
+  clock?: { now(): number; sleep(ms: number): Promise<void> };
   /** Batches one policy may run per run; the rest waits for the next run. */
   maxBatchesPerRun?: number;
   firstRunMs?: number;
   intervalMs?: number;
   now?: () => number;
 }
+
+export type IngestLoad = 'idle' | 'active' | 'behind';
 
 export interface RetentionStatus {
   /** Epoch seconds when the last run ended (successfully or not); null before the first. */
@@ -101,11 +108,17 @@ export interface RetentionRunReport {
 /** The longest retention waits for ingest's writes between two batches, and how often it looks. */
 const MAX_YIELD_MS = 1_000;
 const YIELD_STEP_MS = 50;
+/** While ingest writes, a pause this many times the last batch's time follows it: deletes get at most 1/(1 + this) of the writer. */
+const ACTIVE_PAUSE_FACTOR = 3;
+const REAL_CLOCK = { now: () => performance.now(), sleep: (ms: number) => sleep(ms) };
 
 export class RetentionRunner {
   private readonly batchRows: number;
   private readonly pauseMs: number;
-  private readonly busy: () => boolean;
+  private readonly ingest: () => IngestLoad;
+  private readonly clock: { now(): number; sleep(ms: number): Promise<void> };
+  /** How long the last batch took (ms). */
+  private lastBatchMs = 0;
   private readonly maxBatchesPerRun: number;
   private readonly firstRunMs: number;
   private readonly intervalMs: number;
@@ -125,7 +138,8 @@ export class RetentionRunner {
   ) {
     this.batchRows = options.batchRows ?? 2_000;
     this.pauseMs = options.pauseMs ?? 5;
-    this.busy = options.busy ?? (() => false);
+    this.ingest = options.ingest ?? (() => 'idle');
+    this.clock = options.clock ?? REAL_CLOCK;
     this.maxBatchesPerRun = options.maxBatchesPerRun ?? 1_000;
     this.firstRunMs = options.firstRunMs ?? 10_000;
     this.intervalMs = options.intervalMs ?? 60_000;
@@ -186,11 +200,12 @@ export class RetentionRunner {
     return { deleted, size };
   }
 
-  /** Between two batches: the pause, and while ingest's writes wait, a little longer (bounded). */
+  /** Between two batches: the pause, longer while ingest writes, and while it is behind, longer still (bounded). */
   private async pause(): Promise<void> {
-    await sleep(this.pauseMs);
-    const until = Date.now() + MAX_YIELD_MS;
-    while (this.busy() && !this.stopped && Date.now() < until) await sleep(YIELD_STEP_MS);
+    const load = this.ingest();
+    await this.clock.sleep(load === 'idle' ? this.pauseMs : Math.max(this.pauseMs, this.lastBatchMs * ACTIVE_PAUSE_FACTOR));
+    const until = this.clock.now() + MAX_YIELD_MS;
+    while (this.ingest() === 'behind' && !this.stopped && this.clock.now() < until) await this.clock.sleep(YIELD_STEP_MS);
   }
 
   /** Delete the policy's expired rows, a batch at a time, until a batch comes back short. */
@@ -270,7 +285,9 @@ export class RetentionRunner {
   }
 
   private async deleteBatch(statement: string, params: readonly number[], policy: string): Promise<number> {
+    const started = this.clock.now();
     const n = await this.db.writeCounting(statement, params);
+    this.lastBatchMs = this.clock.now() - started;
     this.state.batches++;
     this.state.deleted[policy] = (this.state.deleted[policy] ?? 0) + n;
     return n;

@@ -202,13 +202,20 @@ function containing(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/**
- * The rows not indexed (running, or partial) that may match: every one whose text is not all
- * ASCII (casefolding may match there in ways a LIKE does not: 'ß' is 'ss'), and the ASCII ones
- * that contain each ASCII needle as LIKE compares (ASCII case-insensitively, which is casefold
- * for ASCII). A needle outside ASCII does not narrow them.
- */
+/** The rows not indexed (running, or partial) that may match, by their own text (textCandidates). */
 export function unindexedCandidates(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
+  return `(search_indexed = 0 AND ${textCandidates(needles, backend, param)})`;
+}
+
+/**
+ * The rows that may match by their own text, tested row by row (no index): every one whose text
+ * is not all ASCII (casefolding may match there in ways a LIKE does not: 'ß' is 'ss'), and the
+ * ASCII ones that contain each ASCII needle as LIKE compares (ASCII case-insensitively, which is
+ * casefold for ASCII). A needle outside ASCII does not narrow them. For the rows not indexed, and
+ * for a scan in result order through a search matching many rows, where re-reading the index's
+ * matches for every page would cost the whole match set per page.
+ */
+export function textCandidates(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
   const nonAscii = backend === 'sqlite' ? `${RAW_TEXT} GLOB ${param(NON_ASCII.sqlite)}` : `${RAW_TEXT} ~ ${param(NON_ASCII.postgresql)}`;
   const tree = (n: Resolved): string => {
     if (n.kind === 'text') {
@@ -218,7 +225,7 @@ export function unindexedCandidates(needles: Resolved, backend: StoreBackend, pa
     }
     return `(${n.children.map(tree).join(n.kind === 'and' ? ' AND ' : ' OR ')})`;
   };
-  return `(search_indexed = 0 AND (${nonAscii} OR ${tree(needles)}))`;
+  return `(${nonAscii} OR ${tree(needles)})`;
 }
 
 /**

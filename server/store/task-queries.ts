@@ -14,7 +14,7 @@ import type { TaskRecord } from '../state/task-record';
 import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
 import { powerOfTwoChunks } from './chunks';
-import { candidateCondition, candidateIds, indexDecides, indexedMatches, needlesOf, type Resolved, resolveNeedles, unindexedCandidates } from './search-index';
+import { candidateCondition, candidateIds, indexDecides, indexedMatches, needlesOf, type Resolved, resolveNeedles, textCandidates, unindexedCandidates } from './search-index';
 import { loadTask, TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
@@ -39,7 +39,13 @@ function placeholders(params: SqlValue[]): (value: SqlValue) => string {
   };
 }
 
-function whereOf(filter: TaskFilter, backend: StoreBackend, needles: Resolved | null): Where {
+/**
+ * How a query's rows are narrowed to a search's candidates: not at all, by the index, or by each
+ * row's own text (`text`: a scan through a search matching many rows, see textCandidates).
+ */
+type Narrowed = { readonly by: 'index' | 'text'; readonly needles: Resolved } | null;
+
+function whereOf(filter: TaskFilter, backend: StoreBackend, narrowed: Narrowed): Where {
   const where: Where = { clauses: [], params: [] };
   const param = placeholders(where.params);
   const add = (clause: (placeholder: string) => string, value: SqlValue): void => {
@@ -52,8 +58,8 @@ function whereOf(filter: TaskFilter, backend: StoreBackend, needles: Resolved | 
   if (filter.receivedStart !== null) add((p) => `received >= ${p}`, filter.receivedStart);
   if (filter.receivedEnd !== null) add((p) => `received <= ${p}`, filter.receivedEnd);
   if (filter.queue) add((p) => `COALESCE(queue, routing_key) = ${p}`, filter.queue);
-  // A search's candidates: what the trigram index lets through (the matcher decides each).
-  if (needles !== null) where.clauses.push(candidateCondition(needles, backend, param));
+  // A search's candidates: what the trigram index, or each row's text, lets through (the matcher decides each).
+  if (narrowed !== null) where.clauses.push((narrowed.by === 'index' ? candidateCondition : textCandidates)(narrowed.needles, backend, param));
   return where;
 }
 
@@ -91,19 +97,22 @@ function after(key: SortKey, last: TaskRecord, backend: StoreBackend, param: (va
 
 /**
  * Every stored task matching the filter's conditions and search, in result order, a page of
- * rows at a time (offset and limit are the caller's): for searches and exports, where the
- * matcher or the reader decides as rows arrive.
+ * rows at a time (offset and limit are the caller's): for exports, where the reader decides as
+ * rows arrive. A search the index narrows to at most `maxCandidates` rows is narrowed by it on
+ * every page; a broader one by each row's own text, so that the whole scan reads the rows once.
  */
-export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, pageRows = SCAN_PAGE): AsyncGenerator<TaskRecord[]> {
-  yield* scanNarrowed(sql, backend, filter, await narrowing(sql, backend, filter), pageRows);
+export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, options: { pageRows?: number } & StoredQueryOptions = {}): AsyncGenerator<TaskRecord[]> {
+  const needles = await narrowing(sql, backend, filter);
+  const broad = needles !== null && (await candidateIdList(sql, backend, needles, options.maxCandidates ?? MAX_CANDIDATES)) === null;
+  yield* scanNarrowed(sql, backend, filter, needles === null ? null : { by: broad ? 'text' : 'index', needles }, options.pageRows ?? SCAN_PAGE);
 }
 
-async function* scanNarrowed(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, needles: Resolved | null, pageRows: number): AsyncGenerator<TaskRecord[]> {
+async function* scanNarrowed(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, narrowed: Narrowed, pageRows: number): AsyncGenerator<TaskRecord[]> {
   const key = sortKeyOf(filter);
   const columns = TASK_COLUMNS.join(', ');
   let last: TaskRecord | null = null;
   for (;;) {
-    const where = whereOf(filter, backend, needles);
+    const where = whereOf(filter, backend, narrowed);
     if (last !== null) where.clauses.push(after(key, last, backend, placeholders(where.params)));
     const clause = where.clauses.length > 0 ? `WHERE ${where.clauses.join(' AND ')}` : '';
     const rows = await sql.rows(`SELECT ${columns} FROM tasks ${clause} ${orderBy(key, backend)} LIMIT ${Number(pageRows)}`, where.params);
@@ -142,9 +151,10 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
     if (ids !== null) return queryTasksPage(await tasksByIds(sql, ids), filter);
     if (filter.limit !== null && indexDecides(filter.search.expression)) return broadSearchPage(sql, backend, filter, needles, filter.offset + filter.limit);
   }
-  // Otherwise scan the candidates in result order, keep the page and count the rest.
+  // Otherwise scan the rows in result order, narrowed by each one's text (the index's matches
+  // are too many to re-read for every page), keep the page and count the rest.
   const end = filter.limit === null ? Number.POSITIVE_INFINITY : filter.offset + filter.limit;
-  const { seen, page } = await pageOf(scanNarrowed(sql, backend, filter, needles, SCAN_PAGE), filter.offset, end, false);
+  const { seen, page } = await pageOf(scanNarrowed(sql, backend, filter, needles === null ? null : { by: 'text', needles }, SCAN_PAGE), filter.offset, end, false);
   return { total: seen, tasks: page };
 }
 

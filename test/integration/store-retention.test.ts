@@ -14,7 +14,7 @@ import type { TaskRecord } from '../../server/state/task-record';
 import { Store } from '../../server/store';
 import { migrate, type StoreDatabase } from '../../server/store/migrate';
 import { PostgresDatabase } from '../../server/store/postgres';
-import { RetentionRunner, SIZE_CAP_POLICY, standardPolicies } from '../../server/store/retention';
+import { type IngestLoad, RetentionRunner, SIZE_CAP_POLICY, standardPolicies } from '../../server/store/retention';
 import { MIGRATIONS } from '../../server/store/schema';
 import { SqliteDatabase } from '../../server/store/sqlite';
 import { measureSize } from '../../server/store/store-size';
@@ -102,20 +102,46 @@ for (const store of TEST_STORES) {
       assert.equal((await uuids(db)).size, 80);
     });
 
-    it('yields to ingest between batches while its writes wait, and still deletes everything expired', async () => {
+    it('yields to ingest between batches: a quarter of the writer while ingest writes, waits while it is behind, and still deletes everything expired', async () => {
       const db = openDatabase(await store.url(resources));
       await migrate(db, MIGRATIONS);
       await storeTasks(db, 'old', 250, NOW - 10 * DAY, 'SUCCESS');
-      let asked = 0;
-      // Ingest always behind: retention waits its bounded while between batches, never forever.
-      const busy = (): boolean => {
-        asked++;
-        return true;
+      // A clock each batch takes 40 ms of (two readings around it), and which records every pause.
+      const run = async (load: IngestLoad): Promise<{ deleted: number; pauses: number[] }> => {
+        let now = 0;
+        const pauses: number[] = [];
+        const clock = {
+          now: () => {
+            now += 20;
+            return now;
+          },
+          sleep: async (ms: number) => {
+            pauses.push(ms);
+            now += ms;
+          },
+        };
+        const runner = new RetentionRunner(db, { policies: standardPolicies(AGES), maxSizeBytes: null, sizeTables: ['tasks'], batchRows: 100, pauseMs: 1, ingest: () => load, clock }, logger);
+        return { deleted: (await runner.run()).deleted.tasks ?? 0, pauses };
       };
-      const runner = new RetentionRunner(db, { policies: standardPolicies(AGES), maxSizeBytes: null, sizeTables: ['tasks'], batchRows: 100, pauseMs: 0, busy }, logger);
-      const report = await runner.run();
-      assert.equal(report.deleted.tasks, 250);
-      assert.ok(asked >= 2, `asked between the batches (${asked})`);
+      // Idle: only the short pause between batches.
+      const idle = await run('idle');
+      assert.equal(idle.deleted, 250);
+      assert.deepEqual(idle.pauses, [1, 1], 'two pauses between three batches');
+      await storeTasks(db, 'old2', 250, NOW - 10 * DAY, 'SUCCESS');
+      // Ingest writing: three times the batch's 20 ms after each (the clock's readings inside the batch).
+      const active = await run('active');
+      assert.equal(active.deleted, 250);
+      assert.deepEqual(active.pauses, [60, 60]);
+      await storeTasks(db, 'old3', 250, NOW - 10 * DAY, 'SUCCESS');
+      // Ingest behind, always: the active pause, then steps of waiting up to a bound, and on.
+      const behind = await run('behind');
+      assert.equal(behind.deleted, 250, 'deletes everything even though ingest never catches up');
+      assert.ok(behind.pauses.length > 2 && behind.pauses.length < 100, `bounded waits (${behind.pauses.length})`);
+      assert.equal(behind.pauses[0], 60);
+      assert.ok(
+        behind.pauses.slice(1).some((ms) => ms === 50),
+        'waits in steps while behind',
+      );
     });
 
     it('0 keeps forever', async () => {

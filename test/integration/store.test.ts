@@ -309,15 +309,18 @@ for (const make of [sqliteBackend, postgresBackend]) {
         // As a search matching too many tasks to read by id answers it: counted by the index, or scanned.
         const broad = await queryStoredTasks(db.runner, db.backend, filter, { maxCandidates: 1 });
         assert.deepEqual({ total: broad.total, uuids: broad.tasks.map((t) => t.uuid) }, expected, `broad query ${JSON.stringify(query)}`);
-        // Keyset paging (exports, searches) in pages of 7 rows: the same order across every page boundary.
-        const scanned: string[] = [];
-        for await (const page of scanStoredTasks(db.runner, db.backend, { ...filter, offset: 0, limit: null }, 7)) scanned.push(...page.map((t) => t.uuid));
+        // Keyset paging (exports) in pages of 7 rows: the same order across every page boundary,
+        // narrowed by the index and, as a search with too many candidates is, by each row's text.
         const everything = queryTasksPage(state.tasks.values(), { ...filter, offset: 0, limit: null });
-        assert.deepEqual(
-          scanned,
-          everything.tasks.map((t) => t.uuid),
-          `scan ${JSON.stringify(query)}`,
-        );
+        for (const maxCandidates of [undefined, 1]) {
+          const scanned: string[] = [];
+          for await (const page of scanStoredTasks(db.runner, db.backend, { ...filter, offset: 0, limit: null }, { pageRows: 7, maxCandidates })) scanned.push(...page.map((t) => t.uuid));
+          assert.deepEqual(
+            scanned,
+            everything.tasks.map((t) => t.uuid),
+            `scan ${JSON.stringify(query)}, maxCandidates ${maxCandidates}`,
+          );
+        }
       }
     });
 
