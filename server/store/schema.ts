@@ -8,6 +8,8 @@
  * representation for both drivers), JSON is TEXT. Where they differ a migration says so per backend.
  */
 
+import { ID_BYTES_SQL } from './task-id-index';
+
 export type StoreBackend = 'sqlite' | 'postgresql';
 
 export interface Migration {
@@ -98,6 +100,20 @@ const SEARCH_V2: Readonly<Record<StoreBackend, readonly string[]>> = {
     'CREATE INDEX tasks_search_doc ON tasks USING gin (search_doc gin_trgm_ops)',
   ],
 };
+/**
+ * Task ids by their parts on PostgreSQL (./task-id-index.ts): each standard id's 16 bytes tagged
+ * by position, for the indexed rows (as `search_doc`). The rows indexed before it get theirs here;
+ * the GIN index is built after, in one pass. (SQLite's trigram index holds the id already.)
+ */
+const ID_BYTES_V6: Readonly<Record<StoreBackend, readonly string[]>> = {
+  sqlite: [],
+  postgresql: [
+    'ALTER TABLE tasks ADD COLUMN id_bytes INTEGER[]',
+    `UPDATE tasks SET id_bytes = ${ID_BYTES_SQL.value} WHERE search_indexed = 1 AND ${ID_BYTES_SQL.standard}`,
+    'CREATE INDEX tasks_id_bytes ON tasks USING gin (id_bytes) WHERE id_bytes IS NOT NULL',
+  ],
+};
+
 /** Per (minute or hour, name, queue): counters that upserts add to (server/store/trends.ts). */
 function trendCounts(table: string, time: string): string {
   return `CREATE TABLE ${table} (
@@ -255,6 +271,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ]),
   },
   { version: 5, name: 'the tasks list order in PostgreSQL indexes', statements: LIST_ORDER_V5 },
+  { version: 6, name: "PostgreSQL's index of task ids by their parts", statements: ID_BYTES_V6 },
 ];
 
 /** The schema version this code writes and reads. */

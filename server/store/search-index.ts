@@ -16,13 +16,16 @@
  * PostgreSQL's indexed text leaves out the task id (when standard), name, state and worker
  * (./task-row.ts, searchDoc): a needle that may match them is resolved first (resolveNeedles) into
  * the values of those columns that contain it — the distinct names, states and workers, read by a
- * skip scan of their indexes, and the task ids that contain it — so each part of the condition is
- * answered by an index: the trigram index, the columns' B-trees, the primary key.
+ * skip scan of their indexes; a whole task id is looked up by the primary key, part of one by the
+ * id index (./task-id-index.ts) — so each part of the condition is answered by an index: the
+ * trigram index, the columns' B-trees, the primary key, the id index. (A part under 5 hex digits
+ * is too short for the id index: the ids that hold it are found by a scan of the primary key.)
  */
 import { casefold, codePointLength, hasNonAscii } from '../protocol/python/str';
 import { fieldValueTest, type QueryExpression } from '../state/search';
 import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
+import { fitsStandardId, ID_LENGTH, idFragmentBytes } from './task-id-index';
 import { pgArray } from './task-row';
 
 /** The fields a term looks in: a bare term all of them, a qualified one its own. */
@@ -104,27 +107,15 @@ export interface ResolvedText {
   readonly text: string;
   readonly doc: boolean;
   readonly columns: readonly { readonly column: 'uuid' | 'name' | 'state' | 'worker'; readonly values: readonly string[] }[];
+  /** Part of a standard task id: the tagged bytes the id must hold, one set per place it may be (./task-id-index.ts). */
+  readonly idBytes: readonly (readonly number[])[] | null;
 }
 export type Resolved = ResolvedText | { readonly kind: 'and' | 'or'; readonly children: readonly Resolved[] };
 
 /** Distinct values of a column read at most; past this a needle in it is not narrowed. */
 const MAX_DISTINCT = 10_000;
-/** Task ids containing a needle read at most; past this it is not narrowed. */
+/** Task ids containing a short needle (too short for the id index) read at most; past this it is not narrowed. */
 const MAX_ID_MATCHES = 20_000;
-/** The task id's dashes in Celery's standard form (8-4-4-4-12). */
-const ID_DASHES: ReadonlySet<number> = new Set([8, 13, 18, 23]);
-const ID_LENGTH = 36;
-
-/** Whether `text` can be part of a standard task id: hex digits, and dashes where an id has them. */
-function fitsStandardId(text: string): boolean {
-  if (text.length > ID_LENGTH || !/^[0-9a-f-]+$/.test(text)) return false;
-  for (let offset = 0; offset + text.length <= ID_LENGTH; offset++) {
-    let fits = true;
-    for (let i = 0; i < text.length && fits; i++) fits = (text[i] === '-') === ID_DASHES.has(offset + i);
-    if (fits) return true;
-  }
-  return false;
-}
 
 /** Each distinct value of an indexed column, by a skip scan (one index probe per value); null when there are too many. */
 async function distinctValues(sql: SqlRunner, column: 'name' | 'state' | 'worker'): Promise<string[] | null> {
@@ -156,7 +147,7 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
       if (kept.length === 0) return null;
       return kept.length === 1 ? (kept[0] ?? null) : { kind: n.kind, children: kept };
     }
-    if (backend === 'sqlite') return { kind: 'text', text: n.text, doc: true, columns: [] };
+    if (backend === 'sqlite') return { kind: 'text', text: n.text, doc: true, columns: [], idBytes: null };
     const columns: { column: 'uuid' | 'name' | 'state' | 'worker'; values: string[] }[] = [];
     const contains = fieldValueTest(n.text);
     for (const column of ['name', 'state', 'worker'] as const) {
@@ -165,9 +156,12 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
       if (values === null) return null;
       columns.push({ column, values: values.filter(contains) });
     }
+    let idBytes: number[][] | null = null;
     if (n.fields.includes('uuid') && fitsStandardId(n.text)) {
       if (n.text.length === ID_LENGTH) columns.push({ column: 'uuid', values: [n.text] });
-      else {
+      else idBytes = idFragmentBytes(n.text);
+      // Too short for the id index (under 5 hex digits): the ids that hold it, by a scan of them.
+      if (n.text.length < ID_LENGTH && idBytes === null) {
         const rows = await sql.rows(`SELECT uuid FROM tasks WHERE uuid LIKE $1 LIMIT ${MAX_ID_MATCHES + 1}`, [`%${n.text}%`]);
         if (rows.length > MAX_ID_MATCHES) return null;
         columns.push({ column: 'uuid', values: rows.map((row) => String(row.uuid)) });
@@ -175,7 +169,7 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
     }
     // Non-standard task ids are in the indexed text, with args, kwargs and result.
     const doc = n.fields.some((field) => field === 'uuid' || field === 'args' || field === 'kwargs' || field === 'result');
-    return { kind: 'text', text: n.text, doc, columns };
+    return { kind: 'text', text: n.text, doc, columns, idBytes };
   };
   return resolve(needles);
 }
@@ -254,6 +248,11 @@ function pgTree(needles: Resolved, param: (value: SqlValue) => string): string {
   if (needles.doc) parts.push(`search_doc LIKE ${param(containing(needles.text))}`);
   for (const { column, values } of needles.columns) {
     if (values.length > 0) parts.push(`${column} = ANY(${param(pgArray(values))}::text[])`);
+  }
+  // The rows whose id holds the fragment's bytes where it may be (the GIN index), then whose id holds it.
+  if (needles.idBytes !== null) {
+    const places = needles.idBytes.map((bytes) => `id_bytes @> ${param(`{${bytes.join(',')}}`)}::integer[]`);
+    parts.push(`((${places.join(' OR ')}) AND uuid LIKE ${param(containing(needles.text))})`);
   }
   return parts.length === 0 ? 'FALSE' : `(${parts.join(' OR ')})`;
 }

@@ -143,6 +143,33 @@ for (const make of [sqliteBackend, postgresBackend]) {
       );
     });
 
+    it('finished tasks written under schema 5 are found by part of their id under the latest', async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS.slice(0, 5));
+      const uuid = standardId(77);
+      if (db.backend === 'postgresql') {
+        // As the writer of schema 5 wrote an indexed row: its text without the standard id, no id bytes.
+        await db.runner.execute(
+          "INSERT INTO tasks (uuid, name, state, timestamp, args, kwargs, result, clock, updated_at, search_indexed, search_doc) VALUES ($1, 'tasks.old', 'SUCCESS', $2, '(1,)', '{}', '42', 7, $2, 1, '(1,) {} 42')",
+          [uuid, T0],
+        );
+      } else {
+        const task = new ClusterState({ maxTasks: 10, maxWorkers: 10 });
+        task.apply(event('task-received', uuid, T0, { name: 'tasks.old', args: '(1,)', kwargs: '{}', hostname: 'w1@h' }));
+        task.apply(event('task-succeeded', uuid, T0 + 1, { result: '42', runtime: 1, hostname: 'w1@h' }));
+        await db.transaction((sql) => upsertTasks(sql, db.backend, [...task.tasks.values()], T0));
+      }
+      await migrate(db, MIGRATIONS);
+      for (const part of [uuid.slice(0, 8), uuid.slice(25, 33), uuid]) {
+        const found = await queryStoredTasks(db.runner, db.backend, parseTaskFilter({ search: part }));
+        assert.deepEqual(
+          found.tasks.map((t) => t.uuid),
+          [uuid],
+          `searched for ${part}`,
+        );
+      }
+    });
+
     it('applies a later migration to a database that holds data, keeping the data', async () => {
       const db = await backend.open();
       await migrate(db, MIGRATIONS);
@@ -292,6 +319,13 @@ for (const make of [sqliteBackend, postgresBackend]) {
         { search: '00a0' },
         { search: standardId(120) },
         { search: standardId(120).slice(9, 30) },
+        // Parts of ids the id index answers (5 or more hex digits) wherever they fall, and one too short for it.
+        { search: standardId(150).slice(0, 8) },
+        { search: standardId(130).slice(26, 31) },
+        { search: standardId(130).slice(3, 8) },
+        { search: standardId(140).slice(24) },
+        { search: '8123-0' },
+        { search: standardId(160).slice(30, 34) },
         { search: 'name:ech worker:w2@' },
         { search: 'name:straße OR worker:w0@' },
         { search: 'succ echo', sort_by: 'name' },
