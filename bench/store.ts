@@ -33,7 +33,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, databaseUrl } from '../test/helpers/postgres';
-import { OPTIONS } from '../server/config/config';
 import { createLogger } from '../server/log';
 import { TaskRecord } from '../server/state/task-record';
 import { migrate, type StoreDatabase } from '../server/store/migrate';
@@ -701,7 +700,9 @@ async function queries(backend: StoreBackend, size: number): Promise<void> {
         what: `search \`kwargs:tenant=${RARE_TENANT}\` (~1 in ${int(TENANTS)}; every task has the key)`,
         route: `/api/celeriac/tasks?search=${encodeURIComponent(`kwargs:tenant=${RARE_TENANT}`)}&limit=50`,
       },
+      { what: 'trends, 24 hours', route: '/api/celeriac/trends?range=24h' },
       { what: 'trends, 7 days', route: '/api/celeriac/trends?range=7d' },
+      { what: 'trends, 30 days', route: '/api/celeriac/trends?range=30d' },
     ];
     const target = p95TargetMs(size);
     console.log(`\n| query (${int(size)} tasks, ${name}) | matched | requests | p50 (ms) | p95 (ms) | max (ms) | p95 < ${target} ms |`);
@@ -719,14 +720,19 @@ async function queries(backend: StoreBackend, size: number): Promise<void> {
       `(${QUERY_REPEATS} requests each, one after another, client-side wall time to the last byte; a query stops repeating after ${QUERY_BUDGET_SECONDS} s, at least ${MIN_REPEATS} requests)`,
     );
 
-    const exportRoute = '/api/celeriac/tasks/export?format=ndjson&state=FAILURE';
-    const runs: Awaited<ReturnType<typeof timeExport>>[] = [];
-    for (let i = 0; i < 3; i++) runs.push(await timeExport(celeriac, exportRoute));
-    const last = runs[runs.length - 1] as Awaited<ReturnType<typeof timeExport>>;
-    const seconds = runs.map((r) => r.seconds).sort((a, b) => a - b);
-    console.log(
-      `\nexport of every failure \`${exportRoute}\`: ${int(last.rows)} rows, ${mib(last.bytes)}, **${(seconds[1] as number).toFixed(2)} s** median of 3 (${(seconds[0] as number).toFixed(2)}–${(seconds[2] as number).toFixed(2)} s), ${int(last.rows / (seconds[1] as number))} rows/s; peak RSS while exporting **${mib(Math.max(...runs.map((r) => r.peakRss)))}** (${mib(rssStart)} at start)`,
-    );
+    const exports = [
+      { what: 'every failure', route: '/api/celeriac/tasks/export?format=ndjson&state=FAILURE' },
+      { what: `a search matching many tasks (\`${taskName.split('.').at(-1)}\`)`, route: `/api/celeriac/tasks/export?format=ndjson&search=${encodeURIComponent(taskName.split('.').at(-1) ?? '')}` },
+    ];
+    for (const { what, route } of exports) {
+      const runs: Awaited<ReturnType<typeof timeExport>>[] = [];
+      for (let i = 0; i < 3; i++) runs.push(await timeExport(celeriac, route));
+      const last = runs[runs.length - 1] as Awaited<ReturnType<typeof timeExport>>;
+      const seconds = runs.map((r) => r.seconds).sort((a, b) => a - b);
+      console.log(
+        `\nNDJSON export of ${what} \`${route}\`: ${int(last.rows)} rows, ${mib(last.bytes)}, **${(seconds[1] as number).toFixed(2)} s** median of 3 (${(seconds[0] as number).toFixed(2)}–${(seconds[2] as number).toFixed(2)} s), ${int(last.rows / (seconds[1] as number))} rows/s; peak RSS while exporting **${mib(Math.max(...runs.map((r) => r.peakRss)))}** (${mib(rssStart)} at start)`,
+      );
+    }
     console.log(`RSS after the queries and exports: **${mib(rssOf(pid))}**`);
   } finally {
     await running?.stop();
@@ -737,20 +743,15 @@ async function queries(backend: StoreBackend, size: number): Promise<void> {
 // --- 3. Retention cost while ingesting --------------------------------------------------------
 
 /**
- * RETENTION COST WHILE INGESTING (issue 10: "the cost of retention deletes while ingesting").
- * `--retention <age>` comes from another branch; until it is merged this says it is not
- * available. With it: a store filled with a week of tasks, then one step at BENCH_RETENTION_RATE
- * without `--retention`, and one on a fresh process with `--retention BENCH_RETENTION`, which
- * expires the rows older than that while the step runs.
+ * RETENTION COST WHILE INGESTING (issue 10: "the cost of retention deletes while ingesting"): a
+ * store filled with a week of tasks, then one step at BENCH_RETENTION_RATE without
+ * `--retention`, and one on a fresh process with `--retention BENCH_RETENTION`, which expires the
+ * rows older than that while the step runs.
  */
 async function retentionCost(backend: StoreBackend): Promise<void> {
   const name = BACKEND_NAMES[backend];
   const size = SIZES[0] ?? 1_000_000;
   console.log(`\n## ${name}: retention cost while ingesting`);
-  if (!OPTIONS.some((option) => option.flag === '--retention')) {
-    console.log('`--retention` is not available in this checkout (server/config/config.ts has no such option): not measured.');
-    return;
-  }
   console.log(`Command: ${command(backend, 'retention', { BENCH_STORE_SIZES: size, BENCH_RETENTION_RATE: RETENTION_RATE, BENCH_RETENTION: RETENTION, BENCH_STEP_SECONDS: STEP_SECONDS })}\n`);
   const store = await benchStore(backend);
   try {

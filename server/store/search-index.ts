@@ -109,6 +109,11 @@ export interface ResolvedText {
   readonly columns: readonly { readonly column: 'uuid' | 'name' | 'state' | 'worker'; readonly values: readonly string[] }[];
   /** Part of a standard task id: the tagged bytes the id must hold, one set per place it may be (./task-id-index.ts). */
   readonly idBytes: readonly (readonly number[])[] | null;
+  /**
+   * What the indexed text must contain, all of them: `text` itself, or parts of it that are
+   * cheaper for the index to find (./search-sample.ts) — candidates only, never the count.
+   */
+  readonly docPhrases?: readonly string[];
 }
 export type Resolved = ResolvedText | { readonly kind: 'and' | 'or'; readonly children: readonly Resolved[] };
 
@@ -234,7 +239,10 @@ export function candidateIds(needles: Resolved, backend: StoreBackend, param: (v
 
 /** FTS5's query syntax: each needle a quoted phrase (a trigram phrase is a substring). */
 function ftsQuery(needles: Resolved): string {
-  if (needles.kind === 'text') return `"${needles.text.replaceAll('"', '""')}"`;
+  if (needles.kind === 'text') {
+    const phrases = (needles.docPhrases ?? [needles.text]).map((phrase) => `"${phrase.replaceAll('"', '""')}"`);
+    return phrases.length === 1 ? (phrases[0] as string) : `(${phrases.join(' AND ')})`;
+  }
   return `(${needles.children.map(ftsQuery).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
 }
 
@@ -245,7 +253,7 @@ function ftsQuery(needles: Resolved): string {
 function pgTree(needles: Resolved, param: (value: SqlValue) => string): string {
   if (needles.kind !== 'text') return `(${needles.children.map((child) => pgTree(child, param)).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
   const parts: string[] = [];
-  if (needles.doc) parts.push(`search_doc LIKE ${param(containing(needles.text))}`);
+  if (needles.doc) parts.push(`(${(needles.docPhrases ?? [needles.text]).map((phrase) => `search_doc LIKE ${param(containing(phrase))}`).join(' AND ')})`);
   for (const { column, values } of needles.columns) {
     if (values.length > 0) parts.push(`${column} = ANY(${param(pgArray(values))}::text[])`);
   }

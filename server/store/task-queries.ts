@@ -15,6 +15,7 @@ import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
 import { powerOfTwoChunks } from './chunks';
 import { candidateCondition, candidateIds, indexDecides, indexedMatches, needlesOf, type Resolved, resolveNeedles, textCandidates, unindexedCandidates } from './search-index';
+import { sharpenNeedles } from './search-sample';
 import { loadTask, TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
@@ -103,8 +104,10 @@ function after(key: SortKey, last: TaskRecord, backend: StoreBackend, param: (va
  */
 export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, options: { pageRows?: number } & StoredQueryOptions = {}): AsyncGenerator<TaskRecord[]> {
   const needles = await narrowing(sql, backend, filter);
-  const broad = needles !== null && (await candidateIdList(sql, backend, needles, options.maxCandidates ?? MAX_CANDIDATES)) === null;
-  yield* scanNarrowed(sql, backend, filter, needles === null ? null : { by: broad ? 'text' : 'index', needles }, options.pageRows ?? SCAN_PAGE);
+  const sharp = needles === null ? null : await sharpenNeedles(sql, backend, needles);
+  const broad = sharp !== null && (await candidateIdList(sql, backend, sharp, options.maxCandidates ?? MAX_CANDIDATES)) === null;
+  const narrowed: Narrowed = needles === null || sharp === null ? null : broad ? { by: 'text', needles } : { by: 'index', needles: sharp };
+  yield* scanNarrowed(sql, backend, filter, narrowed, options.pageRows ?? SCAN_PAGE);
 }
 
 async function* scanNarrowed(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, narrowed: Narrowed, pageRows: number): AsyncGenerator<TaskRecord[]> {
@@ -147,7 +150,7 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
   // the in-memory engine filter, match, order and page them — the same code, so the same answer.
   const needles = await narrowing(sql, backend, filter);
   if (needles !== null) {
-    const ids = await candidateIdList(sql, backend, needles, options.maxCandidates ?? MAX_CANDIDATES);
+    const ids = await candidateIdList(sql, backend, await sharpenNeedles(sql, backend, needles), options.maxCandidates ?? MAX_CANDIDATES);
     if (ids !== null) return queryTasksPage(await tasksByIds(sql, ids), filter);
     if (filter.limit !== null && indexDecides(filter.search.expression)) return broadSearchPage(sql, backend, filter, needles, filter.offset + filter.limit);
   }

@@ -20,6 +20,8 @@ import { SqliteDatabase } from '../../server/store/sqlite';
 import { loadTask, ROWS_PER_STATEMENT, taskSink, upsertTasks } from '../../server/store/task-row';
 import { ChangeWriter } from '../../server/store/change-writer';
 import { queryStoredTasks, scanStoredTasks } from '../../server/store/task-queries';
+import { type Needles, needlesOf, type Resolved, resolveNeedles } from '../../server/store/search-index';
+import { sharpenNeedles } from '../../server/store/search-sample';
 import { queryTasksPage } from '../../server/state/task-query';
 import { parseTaskFilter } from '../../server/http/params';
 import type { TaskRecord } from '../../server/state/task-record';
@@ -355,6 +357,44 @@ for (const make of [sqliteBackend, postgresBackend]) {
             `scan ${JSON.stringify(query)}, maxCandidates ${maxCandidates}`,
           );
         }
+      }
+    });
+
+    it('a search leaves the trigrams most rows hold out of what it asks the index, and finds the same tasks', async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS);
+      const state = new ClusterState({ maxTasks: 10_000, maxWorkers: 10 });
+      for (let n = 0; n < 400; n++) {
+        const uuid = standardId(n);
+        const order = `order-${String((n * 7) % 1000).padStart(6, '0')}`;
+        state.apply(event('task-received', uuid, T0 + n, { name: 'shop.charge', args: `(${n}, '${order}')`, kwargs: `{'tenant': 'tenant-${String(n % 50).padStart(4, '0')}'}`, hostname: 'w1@h' }));
+        state.apply(event('task-succeeded', uuid, T0 + n + 1, { result: `'${order} charged'`, runtime: 1, hostname: 'w1@h' }));
+      }
+      await upsertTasks(db.runner, db.backend, [...state.tasks.values()], T0 + 500);
+      const queryOf = (search: string) => parseTaskFilter({ search });
+      const needles = async (search: string) => {
+        const filter = queryOf(search);
+        const exact = await resolveNeedles(db.runner, db.backend, needlesOf(filter.search?.expression ?? { type: 'all' }) as Needles);
+        return sharpenNeedles(db.runner, db.backend, exact as Resolved, T0);
+      };
+      // `tenant` is in every row: the pair asks the index for the value only, and of it only the run after its common trigrams.
+      const pair = await needles('kwargs:tenant=tenant-0042');
+      assert.ok(pair.kind === 'text' && pair.text === 'tenant-0042', 'the key, in every row, is left out');
+      assert.ok(pair.docPhrases !== undefined && pair.docPhrases.length > 0, 'the value is asked in part');
+      for (const phrase of pair.docPhrases) assert.ok('tenant-0042'.includes(phrase) && !phrase.includes('ten'), phrase);
+      // `order-` is in every row too.
+      const order = await needles('args:order-000049');
+      assert.ok(order.kind === 'text' && order.docPhrases !== undefined && order.docPhrases.length > 0);
+      for (const phrase of order.docPhrases) assert.ok('order-000049'.includes(phrase) && !phrase.includes('ord'), phrase);
+      // A term every row holds, alone, is asked as it is.
+      const everywhere = await needles('tenant');
+      assert.ok(everywhere.kind === 'text' && everywhere.docPhrases === undefined);
+      for (const search of ['kwargs:tenant=tenant-0042', 'args:order-000049', 'order-000049 tenant', 'tenant-0007 OR order-000014', 'charged', 'tenant']) {
+        const filter = queryOf(search);
+        const inMemory = queryTasksPage(state.tasks.values(), filter);
+        const stored = await queryStoredTasks(db.runner, db.backend, filter);
+        assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) }, search);
+        assert.ok((inMemory.total ?? 0) > 0, `${search} matches some tasks`);
       }
     });
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTaskQuery } from '../../server/state/search';
 import { needlesOf } from '../../server/store/search-index';
+import { uncommonRuns } from '../../server/store/search-sample';
 
 describe('narrowing a search with the store index (server/store/search-index.ts)', () => {
   const needles = (query: string) => needlesOf(parseTaskQuery(query).expression);
@@ -38,5 +39,21 @@ describe('narrowing a search with the store index (server/store/search-index.ts)
   });
   it("a needle holding NUL is not narrowed (it may join two fields in Flower's match)", () => {
     assert.equal(needles('"a\u0000bcd"'), null);
+  });
+});
+
+describe('the trigrams a search asks the index for (server/store/search-sample.ts)', () => {
+  const commonIn =
+    (...common: string[]) =>
+    (trigram: string) =>
+      common.includes(trigram);
+  it('splits the text where its common trigrams are, each run a phrase of 3 or more characters', () => {
+    assert.deepEqual(uncommonRuns('order-004242', commonIn('ord', 'rde', 'der', 'er-', 'r-0')), ['-004242']);
+    assert.deepEqual(uncommonRuns('abcdefg', commonIn('cde')), ['abcd', 'defg']);
+    assert.deepEqual(uncommonRuns('abcdefg', commonIn()), ['abcdefg']);
+    assert.deepEqual(uncommonRuns('straße!', commonIn('tra')), ['str', 'raße!'], 'by characters, not bytes');
+  });
+  it('says when every trigram is common', () => {
+    assert.equal(uncommonRuns('tenant', commonIn('ten', 'ena', 'nan', 'ant')), null);
   });
 });

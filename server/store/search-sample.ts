@@ -1,0 +1,117 @@
+/**
+ * Cheaper narrowing for the trigram index: a trigram found in most rows (`ten` of `tenant`, which
+ * every task's kwargs hold, or `ord` of `order-004242`) narrows a search by little, yet the index
+ * reads its whole posting list — a million entries at a million tasks. So the needles' indexed
+ * text is looked for without those trigrams: a needle's text is split where they are into the
+ * runs of trigrams that are not common, each a phrase of its own (all required), and a needle
+ * made only of common trigrams is left out of an AND that has another. Each is implied by the
+ * needle, so the candidates are a superset still and the matcher decides them; only the count
+ * that the index decides by itself (./task-queries.ts, broadSearchPage) keeps the exact needles.
+ *
+ * What is common is judged on a sample of the indexed rows' text (SAMPLE_ROWS, kept for
+ * SAMPLE_TTL_MS per store), so judging costs a search a few string scans in memory.
+ */
+import { casefold } from '../protocol/python/str';
+import type { SqlRunner } from './migrate';
+import type { StoreBackend } from './schema';
+import type { Resolved, ResolvedText } from './search-index';
+
+const SAMPLE_ROWS = 500;
+/** Fewer sampled rows than this (a small store) judge nothing: every search is cheap there. */
+const MIN_SAMPLE = 100;
+const SAMPLE_TTL_MS = 60_000;
+/** A trigram in at least this share of the sample is common. */
+const COMMON_SHARE = 0.3;
+
+interface Sample {
+  readonly at: number;
+  readonly docs: Promise<readonly string[]>;
+}
+const samples = new WeakMap<SqlRunner, Sample>();
+
+/** The indexed text of up to SAMPLE_ROWS indexed rows from a random place in the table, as the index holds it (casefolded). */
+async function readSample(sql: SqlRunner, backend: StoreBackend): Promise<readonly string[]> {
+  if (backend === 'postgresql') {
+    // Whole blocks of about SAMPLE_ROWS × 4 rows in all (a share from the planner's row estimate), the indexed ones' text.
+    const [estimate] = await sql.rows("SELECT GREATEST(reltuples, 1) AS n FROM pg_class WHERE oid = 'tasks'::regclass");
+    const percent = Math.min(100, (100 * SAMPLE_ROWS * 4) / Number(estimate?.n ?? 1));
+    const rows = await sql.rows(`SELECT search_doc FROM tasks TABLESAMPLE SYSTEM (${percent.toFixed(6)}) WHERE search_indexed = 1 AND search_doc IS NOT NULL LIMIT ${SAMPLE_ROWS}`);
+    return rows.map((row) => String(row.search_doc));
+  }
+  // SQLite's index keeps no text (contentless): the fields it is made of (./task-row.ts, searchDoc).
+  const fields =
+    "COALESCE(uuid, '') || ' ' || COALESCE(name, '') || ' ' || state || ' ' || COALESCE(worker, '') || ' ' || COALESCE(args, '') || ' ' || COALESCE(kwargs, '') || ' ' || COALESCE(result, '')";
+  const rows = await sql.rows(`SELECT ${fields} AS doc FROM tasks WHERE search_indexed = 1 AND rowid >= (SELECT abs(random()) % (COALESCE(MAX(rowid), 0) + 1) FROM tasks) LIMIT ${SAMPLE_ROWS}`);
+  const more = rows.length < SAMPLE_ROWS ? await sql.rows(`SELECT ${fields} AS doc FROM tasks WHERE search_indexed = 1 LIMIT ${SAMPLE_ROWS - rows.length}`) : [];
+  return [...rows, ...more].map((row) => casefold(String(row.doc)));
+}
+
+function sampleOf(sql: SqlRunner, backend: StoreBackend, now: number): Promise<readonly string[]> {
+  const kept = samples.get(sql);
+  if (kept && now - kept.at < SAMPLE_TTL_MS) return kept.docs;
+  const docs = readSample(sql, backend);
+  samples.set(sql, { at: now, docs });
+  // A failed read is not kept: the next search reads again (and this one narrows as it would have).
+  docs.catch(() => samples.delete(sql));
+  return docs;
+}
+
+/**
+ * The runs of `text` between its common trigrams (each a phrase of 3 or more characters), or
+ * null when every trigram is common. `text` itself when none is.
+ */
+export function uncommonRuns(text: string, isCommon: (trigram: string) => boolean): string[] | null {
+  const chars = Array.from(text);
+  const runs: string[] = [];
+  let start = -1;
+  for (let i = 0; i + 3 <= chars.length; i++) {
+    const common = isCommon(chars.slice(i, i + 3).join(''));
+    if (!common && start < 0) start = i;
+    if (common && start >= 0) {
+      runs.push(chars.slice(start, i + 2).join(''));
+      start = -1;
+    }
+  }
+  if (start >= 0) runs.push(chars.slice(start).join(''));
+  return runs.length === 0 ? null : runs;
+}
+
+/** The needles with their indexed text made cheaper to find (see above); the same needles when the sample cannot judge. */
+export async function sharpenNeedles(sql: SqlRunner, backend: StoreBackend, needles: Resolved, now = Date.now()): Promise<Resolved> {
+  let docs: readonly string[];
+  try {
+    docs = await sampleOf(sql, backend, now);
+  } catch {
+    return needles;
+  }
+  if (docs.length < MIN_SAMPLE) return needles;
+  const shares = new Map<string, boolean>();
+  const isCommon = (trigram: string): boolean => {
+    let common = shares.get(trigram);
+    if (common === undefined) {
+      let holding = 0;
+      for (const doc of docs) if (doc.includes(trigram)) holding++;
+      common = holding >= docs.length * COMMON_SHARE;
+      shares.set(trigram, common);
+    }
+    return common;
+  };
+  return sharpened(needles, isCommon).needles;
+}
+
+/** `common`: the needle narrows by little (its indexed text is all common trigrams). */
+function sharpened(needles: Resolved, isCommon: (trigram: string) => boolean): { needles: Resolved; common: boolean } {
+  if (needles.kind === 'text') {
+    if (!needles.doc) return { needles, common: false };
+    const runs = uncommonRuns(needles.text, isCommon);
+    if (runs === null) return { needles, common: true };
+    const text: ResolvedText = runs.length === 1 && runs[0] === needles.text ? needles : { ...needles, docPhrases: runs };
+    return { needles: text, common: false };
+  }
+  const children = needles.children.map((child) => sharpened(child, isCommon));
+  if (needles.kind === 'or') return { needles: { kind: 'or', children: children.map((c) => c.needles) }, common: children.some((c) => c.common) };
+  // AND: leave out the common children while one that narrows remains.
+  const narrowing = children.filter((c) => !c.common);
+  if (narrowing.length === 0) return { needles: { kind: 'and', children: children.map((c) => c.needles) }, common: true };
+  return { needles: narrowing.length === 1 ? (narrowing[0] as { needles: Resolved }).needles : { kind: 'and', children: narrowing.map((c) => c.needles) }, common: false };
+}
