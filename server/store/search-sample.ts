@@ -6,7 +6,7 @@
  * runs of trigrams that are not common, each a phrase of its own (all required), and a needle
  * made only of common trigrams is left out of an AND that has another. Each is implied by the
  * needle, so the candidates are a superset still and the matcher decides them; only the count
- * that the index decides by itself (./task-queries.ts, broadSearchPage) keeps the exact needles.
+ * that the index decides by itself (./task-queries.ts, decidedSearchPage) keeps the exact needles.
  *
  * What is common is judged on a sample of the indexed rows' text (SAMPLE_ROWS, kept for
  * SAMPLE_TTL_MS per store), so judging costs a search a few string scans in memory.

@@ -146,13 +146,14 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
     const rows = await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ${where} ${orderBy(sortKeyOf(filter), backend)}${limit} OFFSET ${Number(filter.offset)}`, params);
     return { total: count ? Number(count.n ?? 0) : null, tasks: rows.map(taskFromRow) };
   }
-  // A search the index narrows to a few thousand candidates: read just those (by id), and let
-  // the in-memory engine filter, match, order and page them — the same code, so the same answer.
   const needles = await narrowing(sql, backend, filter);
   if (needles !== null) {
-    const ids = await candidateIdList(sql, backend, await sharpenNeedles(sql, backend, needles), options.maxCandidates ?? MAX_CANDIDATES);
+    const maxCandidates = options.maxCandidates ?? MAX_CANDIDATES;
+    if (filter.limit !== null && indexDecides(filter.search.expression)) return decidedSearchPage(sql, backend, filter, needles, filter.offset + filter.limit, maxCandidates);
+    // A search the index narrows to a few thousand candidates: read just those (by id), and let
+    // the in-memory engine filter, match, order and page them — the same code, so the same answer.
+    const ids = await candidateIdList(sql, backend, await sharpenNeedles(sql, backend, needles), maxCandidates);
     if (ids !== null) return queryTasksPage(await tasksByIds(sql, ids), filter);
-    if (filter.limit !== null && indexDecides(filter.search.expression)) return broadSearchPage(sql, backend, filter, needles, filter.offset + filter.limit);
   }
   // Otherwise scan the rows in result order, narrowed by each one's text (the index's matches
   // are too many to re-read for every page), keep the page and count the rest.
@@ -162,23 +163,34 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
 }
 
 /**
- * A search matching many tasks (a task name's part, say), which the index decides by itself
- * (indexDecides): the total is counted by SQL — the indexed rows the index lets through, plus the
- * rows not indexed that the matcher accepts — and the page is the first matches of the rows in
- * result order, read until it is full. Matches are dense here (more than MAX_CANDIDATES), so the
- * page costs a few pages of rows; testing each page against the index's candidates instead cost
- * SQLite the whole candidate set again per page (14 s for 92,752 matches in 1,000,000 tasks).
+ * A search the index decides by itself (indexDecides: bare terms), so that its indexed matches
+ * need not be read to be counted or ordered: the total is counted by SQL — the indexed rows the
+ * index lets through, plus the rows not indexed that the matcher accepts — and only the page's
+ * rows are read. With few matches (at most `maxCandidates`) the database orders the indexed
+ * matches and returns the page's worth; with many (a task name's part, say) the page is the
+ * first matches of the rows in result order, read until it is full: matches are dense there, so
+ * that costs a few pages of rows, where ordering them cost SQLite the whole match set (14 s for
+ * 92,752 matches in 1,000,000 tasks). Reading every candidate instead, as a search the matcher
+ * must decide does, cost PostgreSQL 2 s for 10,000 matches in 10,000,000 tasks.
  */
-async function broadSearchPage(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, needles: Resolved, end: number): Promise<{ total: number; tasks: TaskRecord[] }> {
+async function decidedSearchPage(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, needles: Resolved, end: number, maxCandidates: number): Promise<{ total: number; tasks: TaskRecord[] }> {
   const counted = whereOf(filter, backend, null);
   counted.clauses.push(indexedMatches(needles, backend, placeholders(counted.params)));
   const [indexed] = await sql.rows(`SELECT COUNT(*) AS n FROM tasks WHERE ${counted.clauses.join(' AND ')}`, counted.params);
+  const indexedCount = Number(indexed?.n ?? 0);
   const pending = whereOf(filter, backend, null);
   pending.clauses.push(unindexedCandidates(needles, backend, placeholders(pending.params)));
-  const unindexed = (await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE ${pending.clauses.join(' AND ')}`, pending.params)).map(taskFromRow);
-  const total = Number(indexed?.n ?? 0) + unindexed.filter((task) => filter.search?.matches(task)).length;
-  const { page } = await pageOf(scanNarrowed(sql, backend, filter, null, SCAN_PAGE), filter.offset, end, true);
-  return { total, tasks: page };
+  const unindexed = (await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE ${pending.clauses.join(' AND ')}`, pending.params))
+    .map(taskFromRow)
+    .filter((task) => filter.search?.matches(task));
+  const total = indexedCount + unindexed.length;
+  if (indexedCount > maxCandidates) {
+    const { page } = await pageOf(scanNarrowed(sql, backend, filter, null, SCAN_PAGE), filter.offset, end, true);
+    return { total, tasks: page };
+  }
+  // The first `end` indexed matches in result order, with the matching rows not indexed: the page is the first `end` of both.
+  const rows = await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE ${counted.clauses.join(' AND ')} ${orderBy(sortKeyOf(filter), backend)} LIMIT ${Number(end)}`, counted.params);
+  return { total, tasks: queryTasksPage([...rows.map(taskFromRow), ...unindexed], filter).tasks };
 }
 
 /** The matches from `offset` to `end` of a scan, and how many it saw (all of them, unless it stops once the page is full). */
