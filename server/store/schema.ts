@@ -101,17 +101,13 @@ const SEARCH_V2: Readonly<Record<StoreBackend, readonly string[]>> = {
   ],
 };
 /**
- * Task ids by their parts on PostgreSQL (./task-id-index.ts): each standard id's 16 bytes tagged
- * by position, for the indexed rows (as `search_doc`). The rows indexed before it get theirs here;
- * the GIN index is built after, in one pass. (SQLite's trigram index holds the id already.)
+ * Task ids by their parts on PostgreSQL (./task-id-index.ts): a GIN expression index over each
+ * finished task's standard id, tagged bytes. Built from the rows in one pass; nothing is
+ * rewritten. (SQLite's trigram index holds the id already.)
  */
 const ID_BYTES_V6: Readonly<Record<StoreBackend, readonly string[]>> = {
   sqlite: [],
-  postgresql: [
-    'ALTER TABLE tasks ADD COLUMN id_bytes INTEGER[]',
-    `UPDATE tasks SET id_bytes = ${ID_BYTES_SQL.value} WHERE search_indexed = 1 AND ${ID_BYTES_SQL.standard}`,
-    'CREATE INDEX tasks_id_bytes ON tasks USING gin (id_bytes) WHERE id_bytes IS NOT NULL',
-  ],
+  postgresql: [ID_BYTES_SQL.createFunction, `CREATE INDEX tasks_id_bytes ON tasks USING gin (${ID_BYTES_SQL.value}) WHERE ${ID_BYTES_SQL.rows}`],
 };
 
 /** Per (minute or hour, name, queue): counters that upserts add to (server/store/trends.ts). */

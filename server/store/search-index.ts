@@ -25,7 +25,7 @@ import { casefold, codePointLength, hasNonAscii } from '../protocol/python/str';
 import { fieldValueTest, type QueryExpression } from '../state/search';
 import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
-import { fitsStandardId, ID_LENGTH, idFragmentBytes } from './task-id-index';
+import { fitsStandardId, ID_BYTES_SQL, ID_LENGTH, idFragmentBytes } from './task-id-index';
 import { pgArray } from './task-row';
 
 /** The fields a term looks in: a bare term all of them, a qualified one its own. */
@@ -257,10 +257,11 @@ function pgTree(needles: Resolved, param: (value: SqlValue) => string): string {
   for (const { column, values } of needles.columns) {
     if (values.length > 0) parts.push(`${column} = ANY(${param(pgArray(values))}::text[])`);
   }
-  // The rows whose id holds the fragment's bytes where it may be (the GIN index), then whose id holds it.
+  // The rows whose id holds the fragment's bytes where it may be (the id index: its rows' condition
+  // written out as the index has it, so the planner sees it applies), then whose id holds it.
   if (needles.idBytes !== null) {
-    const places = needles.idBytes.map((bytes) => `id_bytes @> ${param(`{${bytes.join(',')}}`)}::integer[]`);
-    parts.push(`((${places.join(' OR ')}) AND uuid LIKE ${param(containing(needles.text))})`);
+    const places = needles.idBytes.map((bytes) => `${ID_BYTES_SQL.value} @> ${param(`{${bytes.join(',')}}`)}::integer[]`);
+    parts.push(`(${ID_BYTES_SQL.rows} AND (${places.join(' OR ')}) AND uuid LIKE ${param(containing(needles.text))})`);
   }
   return parts.length === 0 ? 'FALSE' : `(${parts.join(' OR ')})`;
 }

@@ -3,12 +3,13 @@
  * part of an id — the first 8 characters a user copies from the tasks list, the digits of an order
  * number that happen to look like hex — is answered by an index, not a scan of every id.
  *
- * Celery's ids (`str(uuid4())`: 32 hex digits in 8-4-4-4-12 groups) are 16 bytes. A row's
- * `id_bytes` holds each byte tagged with its position (`position * 256 + byte`): 16 integers,
- * a GIN index over them. A fragment of 5 or more hex digits covers at least two whole bytes
- * wherever it falls in the id, so for each place it fits (its dashes where the id has them) the
- * rows holding those tagged bytes are few (1 in 65,536 at least) and an exact `LIKE` on the id
- * keeps those that contain it. A trigram index over the id would do the same with about twice the
+ * Celery's ids (`str(uuid4())`: 32 hex digits in 8-4-4-4-12 groups) are 16 bytes. The index is a
+ * GIN over each finished task's id bytes tagged with their positions (`position * 256 + byte`:
+ * 16 integers, ID_BYTES_SQL), an expression index, so the writer sends nothing more and a store
+ * gains it by building one index. A fragment of 5 or more hex digits covers at least two whole
+ * bytes wherever it falls in the id, so for each place it fits (its dashes where the id has them)
+ * the rows holding those tagged bytes are few (1 in 65,536 at most) and an exact `LIKE` on the id
+ * keeps those that contain it. A trigram index over the id would do the same with twice the
  * entries, each costlier to make; measured, it slowed the writer too much to keep up with 50,000
  * events/s.
  *
@@ -23,26 +24,32 @@ export function isStandardTaskId(uuid: string): boolean {
   return STANDARD_TASK_ID.test(uuid);
 }
 
+/**
+ * The index as SQL: the rows it covers (finished tasks with a standard id: `decode` refuses any
+ * other), and its expression, a function the schema creates (an expression alone, so PostgreSQL
+ * inlines it, in the index and in queries alike).
+ */
+export const ID_BYTES_SQL = {
+  rows: `search_indexed = 1 AND uuid ~ '${STANDARD_TASK_ID_SOURCE}'`,
+  value: 'celeriac_id_bytes(uuid)',
+  createFunction: `CREATE FUNCTION celeriac_id_bytes(id text) RETURNS integer[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT ARRAY[${Array.from(
+    { length: 16 },
+    (_, position) => `${position * 256} + get_byte(decode(replace(id, '-', ''), 'hex'), ${position})`,
+  ).join(', ')}] $$`,
+};
+
+/** What ID_BYTES_SQL makes of a standard id, in JavaScript: tests check that the two agree and that fragments are found through it. */
+export function idBytesOf(uuid: string): number[] | null {
+  if (!isStandardTaskId(uuid)) return null;
+  const hex = uuid.replaceAll('-', '');
+  return Array.from({ length: 16 }, (_, position) => position * 256 + Number.parseInt(hex.slice(position * 2, position * 2 + 2), 16));
+}
+
 /** The task id's dashes in Celery's standard form (8-4-4-4-12). */
 const ID_DASHES: ReadonlySet<number> = new Set([8, 13, 18, 23]);
 export const ID_LENGTH = 36;
 /** The shortest fragment (in hex digits) the index answers: two whole bytes wherever it falls. */
 const MIN_INDEXED_DIGITS = 5;
-
-/** A PostgreSQL array literal of the id's tagged bytes, or null for an id not in the standard form. */
-export function idBytesLiteral(uuid: string): string | null {
-  if (!isStandardTaskId(uuid)) return null;
-  const hex = uuid.replaceAll('-', '');
-  const tagged: number[] = [];
-  for (let position = 0; position < 16; position++) tagged.push(position * 256 + Number.parseInt(hex.slice(position * 2, position * 2 + 2), 16));
-  return `{${tagged.join(',')}}`;
-}
-
-/** The same as SQL, and the rows it applies to, for those written before the column existed (the migration fills it). */
-export const ID_BYTES_SQL = {
-  value: `ARRAY[${Array.from({ length: 16 }, (_, position) => `${position * 256} + get_byte(decode(replace(uuid, '-', ''), 'hex'), ${position})`).join(', ')}]`,
-  standard: `uuid ~ '${STANDARD_TASK_ID_SOURCE}'`,
-};
 
 /** The offsets in a standard id where `text` fits: hex digits, and dashes where the id has them. */
 function fittingOffsets(text: string): number[] {

@@ -3,7 +3,7 @@
  * state — what ClusterState decided with Celery's semantics — so restoring it gives the same
  * record, and the same answers, as before a restart.
  */
-import { idBytesLiteral, isStandardTaskId } from './task-id-index';
+import { isStandardTaskId } from './task-id-index';
 import { powerOfTwoChunks } from './chunks';
 import { z } from 'zod';
 import type { JsonValue } from '../protocol/events';
@@ -149,7 +149,7 @@ const MERGED_STATE = `CASE WHEN excluded.state <> 'RETRY' AND tasks.state <> 'RE
 const FROM_RECORD: ReadonlySet<string> = new Set(['timestamp', 'clock', 'updated_at']);
 
 function columnsOf(backend: StoreBackend): readonly string[] {
-  return backend === 'postgresql' ? [...TASK_COLUMNS, 'search_indexed', 'search_doc', 'id_bytes'] : [...TASK_COLUMNS, 'search_indexed'];
+  return backend === 'postgresql' ? [...TASK_COLUMNS, 'search_indexed', 'search_doc'] : [...TASK_COLUMNS, 'search_indexed'];
 }
 
 /**
@@ -171,7 +171,7 @@ function updatesOf(columns: readonly string[], partial: boolean): string[] {
       if (!partial || FROM_RECORD.has(c)) return `${c} = excluded.${c}`;
       if (c === 'state') return `state = ${MERGED_STATE}`;
       if (c === 'search_indexed') return 'search_indexed = 0';
-      if (c === 'search_doc' || c === 'id_bytes') return `${c} = NULL`;
+      if (c === 'search_doc') return 'search_doc = NULL';
       return `${c} = COALESCE(excluded.${c}, tasks.${c})`;
     });
 }
@@ -193,10 +193,7 @@ const PG_ROWS_PER_STATEMENT = 5_000;
 function pgUpsertSql(partial: boolean): string {
   const columns = columnsOf('postgresql');
   const arrays = columns.map((c, i) => `$${i + 1}::${PG_TYPES[c] ?? 'text'}[]`);
-  // `id_bytes` (an integer array per row) comes as the text of each row's array: unnest would
-  // flatten a two-dimensional one.
-  const selected = columns.map((c) => (c === 'id_bytes' ? `${c}::integer[]` : c));
-  return `INSERT INTO tasks (${columns.join(', ')}) SELECT ${selected.join(', ')} FROM unnest(${arrays.join(', ')}) AS row(${columns.join(', ')}) ON CONFLICT (uuid) DO UPDATE SET ${updatesOf(columns, partial).join(', ')}`;
+  return `INSERT INTO tasks (${columns.join(', ')}) SELECT * FROM unnest(${arrays.join(', ')}) ON CONFLICT (uuid) DO UPDATE SET ${updatesOf(columns, partial).join(', ')}`;
 }
 
 /** The two statement texts, made once. */
@@ -228,7 +225,7 @@ function rowValues(task: TaskRecord, updatedAt: number, backend: StoreBackend): 
   const indexed = indexable(task);
   const values = taskRowValues(task, updatedAt);
   values.push(indexed ? 1 : 0);
-  if (backend === 'postgresql') values.push(indexed ? searchDoc(task, backend) : null, indexed ? idBytesLiteral(task.uuid) : null);
+  if (backend === 'postgresql') values.push(indexed ? searchDoc(task, backend) : null);
   return values;
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { ChangeWriter } from '../../server/store/change-writer';
 import { queryStoredTasks, scanStoredTasks } from '../../server/store/task-queries';
 import { type Needles, needlesOf, type Resolved, resolveNeedles } from '../../server/store/search-index';
 import { sharpenNeedles } from '../../server/store/search-sample';
+import { idBytesOf } from '../../server/store/task-id-index';
 import { queryTasksPage } from '../../server/state/task-query';
 import { parseTaskFilter } from '../../server/http/params';
 import type { TaskRecord } from '../../server/state/task-record';
@@ -150,7 +152,7 @@ for (const make of [sqliteBackend, postgresBackend]) {
       await migrate(db, MIGRATIONS.slice(0, 5));
       const uuid = standardId(77);
       if (db.backend === 'postgresql') {
-        // As the writer of schema 5 wrote an indexed row: its text without the standard id, no id bytes.
+        // As the writer of schema 5 wrote an indexed row: its text without the standard id.
         await db.runner.execute(
           "INSERT INTO tasks (uuid, name, state, timestamp, args, kwargs, result, clock, updated_at, search_indexed, search_doc) VALUES ($1, 'tasks.old', 'SUCCESS', $2, '(1,)', '{}', '42', 7, $2, 1, '(1,) {} 42')",
           [uuid, T0],
@@ -162,6 +164,13 @@ for (const make of [sqliteBackend, postgresBackend]) {
         await db.transaction((sql) => upsertTasks(sql, db.backend, [...task.tasks.values()], T0));
       }
       await migrate(db, MIGRATIONS);
+      if (db.backend === 'postgresql') {
+        // The id index's expression is the encoding the search looks fragments up by.
+        for (const id of [uuid, randomUUID(), randomUUID()]) {
+          const [row] = await db.runner.rows('SELECT celeriac_id_bytes($1) AS bytes', [id]);
+          assert.deepEqual(row?.bytes, idBytesOf(id), id);
+        }
+      }
       for (const part of [uuid.slice(0, 8), uuid.slice(25, 33), uuid]) {
         const found = await queryStoredTasks(db.runner, db.backend, parseTaskFilter({ search: part }));
         assert.deepEqual(
