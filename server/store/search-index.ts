@@ -193,8 +193,8 @@ export function candidateCondition(needles: Resolved, backend: StoreBackend, par
 
 /** The searchable fields of a row as one text, as the index's text has them (but not casefolded). */
 const RAW_TEXT = `(${['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'].map((c) => `COALESCE(${c}, '')`).join(" || ' ' || ")})`;
-/** Any character outside ASCII (a pattern of each backend's: GLOB for SQLite, a regular expression for PostgreSQL). */
-const NON_ASCII = { sqlite: '*[^\u0001-\u007f]*', postgresql: '[^\u0001-\u007f]' } as const;
+/** Any character outside ASCII: a regular expression for PostgreSQL (whatever the database's encoding). */
+const NON_ASCII_PG = '[^\u0001-\u007f]';
 
 /** A LIKE pattern for text anywhere, `\` escaping LIKE's own characters. */
 function containing(text: string): string {
@@ -215,7 +215,10 @@ export function unindexedCandidates(needles: Resolved, backend: StoreBackend, pa
  * matches for every page would cost the whole match set per page.
  */
 export function textCandidates(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
-  const nonAscii = backend === 'sqlite' ? `${RAW_TEXT} GLOB ${param(NON_ASCII.sqlite)}` : `${RAW_TEXT} ~ ${param(NON_ASCII.postgresql)}`;
+  // SQLite's text is UTF-8: more bytes than characters is a character outside ASCII (or a NUL,
+  // which `length` stops at: a candidate too). Half the cost of a GLOB for one (82 → 40 ms over
+  // 10,000 rows not indexed, bench:store's store).
+  const nonAscii = backend === 'sqlite' ? `octet_length(${RAW_TEXT}) <> length(${RAW_TEXT})` : `${RAW_TEXT} ~ ${param(NON_ASCII_PG)}`;
   const tree = (n: Resolved): string => {
     if (n.kind === 'text') {
       if (hasNonAscii(n.text)) return '1 = 1';
