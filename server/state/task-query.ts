@@ -47,18 +47,25 @@ export function queryTasks(tasks: Iterable<TaskRecord>, filter: TaskFilter): Tas
 }
 
 /** The page of matching tasks and how many matched in all (for paging in the UI). */
+/** The sort field of a filter's order: its `sort_by`, or the newest first. */
+export function sortKey(filter: Pick<TaskFilter, 'sortBy'>): { field: SortField | 'timestamp'; descending: boolean } {
+  return filter.sortBy ? { field: filter.sortBy.field, descending: filter.sortBy.descending } : { field: 'timestamp', descending: true };
+}
+
+/**
+ * The list's order for anything with the sort field and a task id. Equal keys fall back to the
+ * task id, so a page boundary never splits ties differently from one request to the next (and
+ * the store's ORDER BY gives the same order: server/store/).
+ */
+export function taskOrder<T extends Pick<TaskRecord, 'uuid'> & Partial<Record<SortField | 'timestamp', string | number | null>>>(filter: Pick<TaskFilter, 'sortBy'>): (a: T, b: T) => number {
+  const { field, descending } = sortKey(filter);
+  return (a, b) => compareNullable(a[field] ?? null, b[field] ?? null, descending) || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
+}
+
 export function queryTasksPage(tasks: Iterable<TaskRecord>, filter: TaskFilter): { total: number; tasks: TaskRecord[] } {
   const matched: TaskRecord[] = [];
   for (const task of tasks) if (matchesFilter(task, filter)) matched.push(task);
-  // Equal keys fall back to the task id, so a page boundary never splits ties differently from
-  // one request to the next (and the store's ORDER BY gives the same order: server/store/).
-  const byId = (a: TaskRecord, b: TaskRecord): number => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
-  if (filter.sortBy) {
-    const { field, descending } = filter.sortBy;
-    matched.sort((a, b) => compareNullable(a[field], b[field], descending) || byId(a, b));
-  } else {
-    matched.sort((a, b) => compareNullable(a.timestamp, b.timestamp, true) || byId(a, b));
-  }
+  matched.sort(taskOrder(filter));
   const end = filter.limit === null ? undefined : filter.offset + filter.limit;
   return { total: matched.length, tasks: matched.slice(filter.offset, end) };
 }

@@ -107,7 +107,12 @@ const SEARCH_V2: Readonly<Record<StoreBackend, readonly string[]>> = {
  */
 const ID_BYTES_V6: Readonly<Record<StoreBackend, readonly string[]>> = {
   sqlite: [],
-  postgresql: [ID_BYTES_SQL.createFunction, `CREATE INDEX tasks_id_bytes ON tasks USING gin (${ID_BYTES_SQL.value}) WHERE ${ID_BYTES_SQL.rows}`],
+  postgresql: [
+    ID_BYTES_SQL.createFunction,
+    // A GIN index builds much faster with more memory to sort in; for this transaction only.
+    "SET LOCAL maintenance_work_mem = '256MB'",
+    `CREATE INDEX tasks_id_bytes ON tasks USING gin (${ID_BYTES_SQL.value}) WHERE ${ID_BYTES_SQL.rows}`,
+  ],
 };
 
 /** Per (minute or hour, name, queue): counters that upserts add to (server/store/trends.ts). */
