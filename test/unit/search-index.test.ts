@@ -49,9 +49,14 @@ describe('the trigrams a search asks the index for (server/store/search-sample.t
       common.includes(trigram);
   it('splits the text where its common trigrams are, each run a phrase of 3 or more characters', () => {
     assert.deepEqual(uncommonRuns('order-004242', commonIn('ord', 'rde', 'der', 'er-', 'r-0')), ['-004242']);
-    assert.deepEqual(uncommonRuns('abcdefg', commonIn('cde')), ['abcd', 'defg']);
+    assert.deepEqual(uncommonRuns('abcdefghijklmnop', commonIn('ghi', 'hij')), ['abcdefgh', 'ijklmnop']);
     assert.deepEqual(uncommonRuns('abcdefg', commonIn()), ['abcdefg']);
-    assert.deepEqual(uncommonRuns('straße!', commonIn('tra')), ['str', 'raße!'], 'by characters, not bytes');
+    assert.deepEqual(uncommonRuns('straße-strasse', commonIn('e-s', '-st', 'str', 'tra', 'ras')), ['straße-', 'strasse'], 'by characters, not bytes');
+  });
+  it('widens a short run into the common trigrams around it, so that it still narrows as the needle does', () => {
+    assert.deepEqual(uncommonRuns('tenant-0042', commonIn('ten', 'ena', 'nan', 'ant', 'nt-', 't-0')), ['nt-0042']);
+    assert.deepEqual(uncommonRuns('abcdefghij', commonIn('cde')), ['abcdefghij'], 'runs widened into each other: the whole text');
+    assert.deepEqual(uncommonRuns('abcde', commonIn('abc')), ['abcde'], 'a text under the width is asked whole');
   });
   it('says when every trigram is common', () => {
     assert.equal(uncommonRuns('tenant', commonIn('ten', 'ena', 'nan', 'ant')), null);
