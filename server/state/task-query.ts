@@ -46,7 +46,6 @@ export function queryTasks(tasks: Iterable<TaskRecord>, filter: TaskFilter): Tas
   return queryTasksPage(tasks, filter).tasks;
 }
 
-/** The page of matching tasks and how many matched in all (for paging in the UI). */
 /** The sort field of a filter's order: its `sort_by`, or the newest first. */
 export function sortKey(filter: Pick<TaskFilter, 'sortBy'>): { field: SortField | 'timestamp'; descending: boolean } {
   return filter.sortBy ? { field: filter.sortBy.field, descending: filter.sortBy.descending } : { field: 'timestamp', descending: true };
@@ -62,6 +61,7 @@ export function taskOrder<T extends Pick<TaskRecord, 'uuid'> & Partial<Record<So
   return (a, b) => compareNullable(a[field] ?? null, b[field] ?? null, descending) || (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0);
 }
 
+/** The page of matching tasks and how many matched in all (for paging in the UI). */
 export function queryTasksPage(tasks: Iterable<TaskRecord>, filter: TaskFilter): { total: number; tasks: TaskRecord[] } {
   const matched: TaskRecord[] = [];
   for (const task of tasks) if (matchesFilter(task, filter)) matched.push(task);

@@ -192,7 +192,7 @@ export function candidateCondition(needles: Resolved, backend: StoreBackend, par
 }
 
 /** The searchable fields of a row as one text, as the index's text has them (but not casefolded). */
-const RAW_TEXT = `(${['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'].map((c) => `COALESCE(${c}, '')`).join(" || ' ' || ")})`;
+export const RAW_TEXT = `(${['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'].map((c) => `COALESCE(${c}, '')`).join(" || ' ' || ")})`;
 /** Any character outside ASCII: a regular expression for PostgreSQL (whatever the database's encoding). */
 const NON_ASCII_PG = '[^\u0001-\u007f]';
 
@@ -240,10 +240,15 @@ export function candidateIds(needles: Resolved, backend: StoreBackend, param: (v
   return `SELECT uuid FROM tasks WHERE ${unindexedCandidates(needles, backend, param)} UNION ALL SELECT uuid FROM tasks WHERE ${pgTree(needles, param)}`;
 }
 
+/** What the indexed text must contain for a needle: its phrases, or its text. */
+function docPhrasesOf(needle: ResolvedText): readonly string[] {
+  return needle.docPhrases ?? [needle.text];
+}
+
 /** FTS5's query syntax: each needle a quoted phrase (a trigram phrase is a substring). */
 function ftsQuery(needles: Resolved): string {
   if (needles.kind === 'text') {
-    const phrases = (needles.docPhrases ?? [needles.text]).map((phrase) => `"${phrase.replaceAll('"', '""')}"`);
+    const phrases = docPhrasesOf(needles).map((phrase) => `"${phrase.replaceAll('"', '""')}"`);
     return phrases.length === 1 ? (phrases[0] as string) : `(${phrases.join(' AND ')})`;
   }
   return `(${needles.children.map(ftsQuery).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
@@ -256,7 +261,12 @@ function ftsQuery(needles: Resolved): string {
 function pgTree(needles: Resolved, param: (value: SqlValue) => string): string {
   if (needles.kind !== 'text') return `(${needles.children.map((child) => pgTree(child, param)).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
   const parts: string[] = [];
-  if (needles.doc) parts.push(`(${(needles.docPhrases ?? [needles.text]).map((phrase) => `search_doc LIKE ${param(containing(phrase))}`).join(' AND ')})`);
+  if (needles.doc)
+    parts.push(
+      `(${docPhrasesOf(needles)
+        .map((phrase) => `search_doc LIKE ${param(containing(phrase))}`)
+        .join(' AND ')})`,
+    );
   for (const { column, values } of needles.columns) {
     if (values.length > 0) parts.push(`${column} = ANY(${param(pgArray(values))}::text[])`);
   }

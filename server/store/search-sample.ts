@@ -14,7 +14,7 @@
 import { casefold } from '../protocol/python/str';
 import type { SqlRunner } from './migrate';
 import type { StoreBackend } from './schema';
-import type { Resolved, ResolvedText } from './search-index';
+import { RAW_TEXT, type Resolved, type ResolvedText } from './search-index';
 
 const SAMPLE_ROWS = 500;
 /** Fewer sampled rows than this (a small store) judge nothing: every search is cheap there. */
@@ -38,11 +38,9 @@ async function readSample(sql: SqlRunner, backend: StoreBackend): Promise<readon
     const rows = await sql.rows(`SELECT search_doc FROM tasks TABLESAMPLE SYSTEM (${percent.toFixed(6)}) WHERE search_indexed = 1 AND search_doc IS NOT NULL LIMIT ${SAMPLE_ROWS}`);
     return rows.map((row) => String(row.search_doc));
   }
-  // SQLite's index keeps no text (contentless): the fields it is made of (./task-row.ts, searchDoc).
-  const fields =
-    "COALESCE(uuid, '') || ' ' || COALESCE(name, '') || ' ' || state || ' ' || COALESCE(worker, '') || ' ' || COALESCE(args, '') || ' ' || COALESCE(kwargs, '') || ' ' || COALESCE(result, '')";
-  const rows = await sql.rows(`SELECT ${fields} AS doc FROM tasks WHERE search_indexed = 1 AND rowid >= (SELECT abs(random()) % (COALESCE(MAX(rowid), 0) + 1) FROM tasks) LIMIT ${SAMPLE_ROWS}`);
-  const more = rows.length < SAMPLE_ROWS ? await sql.rows(`SELECT ${fields} AS doc FROM tasks WHERE search_indexed = 1 LIMIT ${SAMPLE_ROWS - rows.length}`) : [];
+  // SQLite's index keeps no text (contentless): the fields it is made of (./search-index.ts, RAW_TEXT).
+  const rows = await sql.rows(`SELECT ${RAW_TEXT} AS doc FROM tasks WHERE search_indexed = 1 AND rowid >= (SELECT abs(random()) % (COALESCE(MAX(rowid), 0) + 1) FROM tasks) LIMIT ${SAMPLE_ROWS}`);
+  const more = rows.length < SAMPLE_ROWS ? await sql.rows(`SELECT ${RAW_TEXT} AS doc FROM tasks WHERE search_indexed = 1 LIMIT ${SAMPLE_ROWS - rows.length}`) : [];
   return [...rows, ...more].map((row) => casefold(String(row.doc)));
 }
 
@@ -52,7 +50,9 @@ function sampleOf(sql: SqlRunner, backend: StoreBackend, now: number): Promise<r
   const docs = readSample(sql, backend);
   samples.set(sql, { at: now, docs });
   // A failed read is not kept: the next search reads again (and this one narrows as it would have).
-  docs.catch(() => samples.delete(sql));
+  docs.catch(() => {
+    if (samples.get(sql)?.docs === docs) samples.delete(sql);
+  });
   return docs;
 }
 

@@ -100,9 +100,12 @@ function after(key: SortKey, last: TaskRecord, backend: StoreBackend, param: (va
  */
 export async function* scanStoredTasks(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, options: { pageRows?: number } & StoredQueryOptions = {}): AsyncGenerator<TaskRecord[]> {
   const needles = await narrowing(sql, backend, filter);
-  const sharp = needles === null ? null : await sharpenNeedles(sql, backend, needles);
-  const broad = sharp !== null && (await candidateIdList(sql, backend, sharp, options.maxCandidates ?? MAX_CANDIDATES)) === null;
-  const narrowed: Narrowed = needles === null || sharp === null ? null : broad ? { by: 'text', needles } : { by: 'index', needles: sharp };
+  let narrowed: Narrowed = null;
+  if (needles !== null) {
+    const sharp = await sharpenNeedles(sql, backend, needles);
+    const broad = (await candidateIdList(sql, backend, sharp, options.maxCandidates ?? MAX_CANDIDATES)) === null;
+    narrowed = broad ? { by: 'text', needles } : { by: 'index', needles: sharp };
+  }
   yield* scanNarrowed(sql, backend, filter, narrowed, options.pageRows ?? SCAN_PAGE);
 }
 
@@ -165,8 +168,8 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
  * A search the index decides by itself (indexDecides: bare terms), so that its indexed matches
  * need not be read to be counted or ordered: the total is counted by SQL — the indexed rows the
  * index lets through, plus the rows not indexed that the matcher accepts — and only the page's
- * rows are read. With few matches (at most `maxCandidates`) the database orders the indexed
- * matches and returns the page's worth; with many (a task name's part, say) the page is the
+ * rows are read. With few matches (at most `maxCandidates`) their ids and sort field are read and
+ * ordered here, and the page's rows read by id; with many (a task name's part, say) the page is the
  * first matches of the rows in result order, read until it is full: matches are dense there, so
  * that costs a few pages of rows, where ordering them cost SQLite the whole match set (14 s for
  * 92,752 matches in 1,000,000 tasks). Reading every candidate instead, as a search the matcher
