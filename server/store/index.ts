@@ -114,6 +114,7 @@ export class Store {
   private figures: StoreFigures = { sizeBytes: null, diskBytes: null, rows: {}, measuredAt: null, measureError: null };
   private figuresTimer: NodeJS.Timeout | null = null;
   private measuring: Promise<void> | null = null;
+  private nextMeasuring: Promise<void> | null = null;
   private readonly figuresIntervalMs: number;
 
   private constructor(
@@ -191,12 +192,22 @@ export class Store {
     tick();
   }
 
-  /** Measure size and rows (in the background; tests call it to not wait for the interval). Never rejects. */
+  /**
+   * Measure size and rows as of now (in the background; tests call it to not wait for the
+   * interval). Never rejects. A measurement under way may have read the rows before the caller's
+   * latest writes, so this one waits for it and then measures again; callers that arrive while
+   * that second one is queued share it.
+   */
   refreshFigures(): Promise<void> {
-    this.measuring ??= this.measureFigures().finally(() => {
-      this.measuring = null;
+    this.nextMeasuring ??= (this.measuring ?? Promise.resolve()).then(() => {
+      this.nextMeasuring = null;
+      const measuring = this.measureFigures().finally(() => {
+        if (this.measuring === measuring) this.measuring = null;
+      });
+      this.measuring = measuring;
+      return measuring;
     });
-    return this.measuring;
+    return this.nextMeasuring;
   }
 
   private async measureFigures(): Promise<void> {
@@ -346,6 +357,7 @@ export class Store {
     if (this.retry) clearTimeout(this.retry);
     if (this.figuresTimer) clearTimeout(this.figuresTimer);
     await this.retention.stop();
+    await this.nextMeasuring;
     await this.measuring;
     await this.writer.stop();
     await this.workerWriter.stop();
