@@ -31,8 +31,6 @@ import { type IngestLoad, RetentionRunner, standardPolicies, type AggregateTable
 import { countRows, measureSize } from './store-size';
 import { TREND_TABLES, Trends, type TrendsStatus } from './trends';
 
-/** Rows per retention DELETE on SQLite (PostgreSQL keeps the runner's 2,000). */
-const SQLITE_RETENTION_BATCH = 500;
 /** Changes waiting to be written past which retention pauses between its batches. */
 const RETENTION_YIELDS_ABOVE = 5_000;
 /** How often an unreachable store is tried again. */
@@ -80,7 +78,7 @@ export interface StoreOptions {
   /** Tables kept by --retention-aggregates; default: the trend tables (./trends.ts). */
   aggregateTables?: readonly AggregateTable[];
   /** Retention's batch size and timing (tests make them small). */
-  retentionTiming?: Pick<RetentionOptions, 'batchRows' | 'pauseMs' | 'firstRunMs' | 'intervalMs' | 'maxBatchesPerRun'>;
+  retentionTiming?: Pick<RetentionOptions, 'batchRows' | 'batchTargetMs' | 'pauseMs' | 'firstRunMs' | 'intervalMs' | 'maxBatchesPerRun'>;
   /** How often size and rows are measured. */
   figuresIntervalMs?: number;
 }
@@ -150,8 +148,6 @@ export class Store {
         maxSizeBytes: this.maxSizeBytes,
         sizeTables: [...this.tables, 'celeriac_schema'],
         ingest,
-        // SQLite has one writer: a smaller delete (its search-index entries go too) holds ingest's writes up less.
-        batchRows: db.backend === 'sqlite' ? SQLITE_RETENTION_BATCH : undefined,
         ...options.retentionTiming,
       },
       logger,

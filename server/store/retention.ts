@@ -5,9 +5,13 @@
  * joins by adding a policy, no new code. Past `--store-max-size`, the least recently changed
  * tasks go first until the store is under the cap.
  *
- * Every batch is one DELETE of at most `batchRows` rows in a transaction of its own, on SQLite
- * on the writer thread (the one writer: the change writer's flushes take turns with the
- * batches), on PostgreSQL through the pool; the runner pauses between batches. A failing run is
+ * Every batch is one DELETE in a transaction of its own, on SQLite on the writer thread (the one
+ * writer: the change writer's flushes take turns with the batches), on PostgreSQL through the
+ * pool; the runner pauses between batches. A batch is sized by its time, not a fixed count: how
+ * long a row takes to delete varies a hundredfold (SQLite while ingest writes, with every index and
+ * the search index of each row, takes ~2 ms; PostgreSQL idle, microseconds), and a batch holds
+ * the writer for as long as it runs. So each batch takes as many rows as the last one's pace
+ * fits in `batchTargetMs`, within `batchRows`. A failing run is
  * logged once, said in the status, and tried again on the next interval; it never throws.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -61,8 +65,10 @@ export interface RetentionOptions {
   maxSizeBytes: number | null;
   /** Tables whose size counts towards the cap (PostgreSQL measures per table). */
   sizeTables: readonly string[];
-  /** Rows per DELETE (one transaction each). */
+  /** The most rows one DELETE (one transaction) takes. */
   batchRows?: number;
+  /** How long one DELETE should hold the writer (ms): the next batch's rows follow the last one's pace. */
+  batchTargetMs?: number;
   /** Pause between two batches, so the change writer's flushes get their turn. */
   pauseMs?: number;
   /**
@@ -93,6 +99,10 @@ export interface RetentionStatus {
   deleted: Record<string, number>;
   /** DELETE statements run since start (each one transaction). */
   batches: number;
+  /** Rows the next batch takes (sized by the last batch's time). */
+  batchRows: number;
+  /** How long the last batch took (ms); null before the first. */
+  lastBatchMs: number | null;
   /** Runs that failed since start. */
   failures: number;
   /** Why the last run failed; null once one succeeds. */
@@ -110,10 +120,18 @@ const MAX_YIELD_MS = 1_000;
 const YIELD_STEP_MS = 50;
 /** While ingest writes, a pause this many times the last batch's time follows it: deletes get at most 1/(1 + this) of the writer. */
 const ACTIVE_PAUSE_FACTOR = 3;
+/** The first batch's rows (before any pace is known), and the fewest a batch takes. */
+const FIRST_BATCH_ROWS = 100;
+const MIN_BATCH_ROWS = 10;
+/** One batch's rows change by at most this factor from the last's, so one odd batch does not swing them. */
+const MAX_BATCH_CHANGE = 2;
 const REAL_CLOCK = { now: () => performance.now(), sleep: (ms: number) => sleep(ms) };
 
 export class RetentionRunner {
   private readonly batchRows: number;
+  private readonly batchTargetMs: number;
+  /** Rows the next batch takes. */
+  private rowsPerBatch: number;
   private readonly pauseMs: number;
   private readonly ingest: () => IngestLoad;
   private readonly clock: { now(): number; sleep(ms: number): Promise<void> };
@@ -136,7 +154,9 @@ export class RetentionRunner {
     /** False while the schema is not in place (the store unreachable at start): runs wait. */
     private readonly ready: () => boolean = () => true,
   ) {
-    this.batchRows = options.batchRows ?? 2_000;
+    this.batchRows = Math.max(1, Math.floor(options.batchRows ?? 2_000));
+    this.batchTargetMs = options.batchTargetMs ?? 100;
+    this.rowsPerBatch = Math.min(this.batchRows, FIRST_BATCH_ROWS);
     this.pauseMs = options.pauseMs ?? 5;
     this.ingest = options.ingest ?? (() => 'idle');
     this.clock = options.clock ?? REAL_CLOCK;
@@ -151,7 +171,7 @@ export class RetentionRunner {
     const deleted: Record<string, number> = {};
     for (const policy of options.policies) deleted[policy.name] = 0;
     if (options.maxSizeBytes !== null) deleted[SIZE_CAP_POLICY] = 0;
-    this.state = { lastRunAt: null, lastRunSeconds: null, deleted, batches: 0, failures: 0, lastError: null };
+    this.state = { lastRunAt: null, lastRunSeconds: null, deleted, batches: 0, batchRows: this.rowsPerBatch, lastBatchMs: null, failures: 0, lastError: null };
   }
 
   /** First run soon after start, then every interval (each waits for the one before). */
@@ -213,12 +233,12 @@ export class RetentionRunner {
     // Whole seconds: a time column may be an integer (the trend tables' minutes), and PostgreSQL refuses a fraction for one.
     const cutoff = Math.floor(this.now() - policy.maxAgeSeconds);
     const condition = `${policy.timeColumn} < $1${policy.where ? ` AND (${policy.where})` : ''}`;
-    const statement = this.batchDelete(policy.table, `WHERE ${condition}`);
     let total = 0;
     for (let batch = 0; batch < this.maxBatchesPerRun && !this.stopped; batch++) {
-      const n = await this.deleteBatch(statement, [cutoff], policy.name);
+      const limit = this.rowsPerBatch;
+      const n = await this.deleteBatch(this.batchDelete(policy.table, `WHERE ${condition}`, limit), [cutoff], policy.name);
       total += n;
-      if (n < this.batchRows) break;
+      if (n < limit) break;
       await this.pause();
     }
     return total;
@@ -232,7 +252,6 @@ export class RetentionRunner {
    * next run checks the result.
    */
   private async enforceCap(maxBytes: number): Promise<{ deleted: number; size: StoreSize }> {
-    const statement = this.batchDelete('tasks', 'ORDER BY updated_at');
     let size = await this.measure(false);
     let total = 0;
     if (this.db.backend === 'postgresql') {
@@ -243,7 +262,7 @@ export class RetentionRunner {
         const perRow = tasks.bytes / tasks.rows;
         const planned = Math.min(tasks.rows, Math.ceil((size.bytes - maxBytes) / perRow));
         for (let batch = 0; total < planned && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
-          const n = await this.deleteBatch(this.batchDelete('tasks', 'ORDER BY updated_at', Math.min(this.batchRows, planned - total)), [], SIZE_CAP_POLICY);
+          const n = await this.deleteBatch(this.batchDelete('tasks', 'ORDER BY updated_at', Math.min(this.rowsPerBatch, planned - total)), [], SIZE_CAP_POLICY);
           total += n;
           if (n === 0) break;
           await this.pause();
@@ -252,7 +271,7 @@ export class RetentionRunner {
       }
     } else {
       for (let batch = 0; size.bytes > maxBytes && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
-        const n = await this.deleteBatch(statement, [], SIZE_CAP_POLICY);
+        const n = await this.deleteBatch(this.batchDelete('tasks', 'ORDER BY updated_at', this.rowsPerBatch), [], SIZE_CAP_POLICY);
         total += n;
         if (n === 0) break; // nothing left to delete: the rest is other tables and the schema
         await this.pause();
@@ -273,10 +292,10 @@ export class RetentionRunner {
   }
 
   /**
-   * One DELETE of at most `batchRows` rows chosen by `selection` (a WHERE and/or ORDER BY), by
-   * row identity: SQLite's rowid, PostgreSQL's ctid (both need no key column of the table's).
+   * One DELETE of at most `limit` rows chosen by `selection` (a WHERE and/or ORDER BY), by row
+   * identity: SQLite's rowid, PostgreSQL's ctid (both need no key column of the table's).
    */
-  private batchDelete(table: string, selection: string, limit: number = this.batchRows): string {
+  private batchDelete(table: string, selection: string, limit: number): string {
     const name = checkedIdentifier(table);
     const rows = Math.max(1, Math.floor(limit));
     return this.db.backend === 'sqlite'
@@ -288,9 +307,21 @@ export class RetentionRunner {
     const started = this.clock.now();
     const n = await this.db.writeCounting(statement, params);
     this.lastBatchMs = this.clock.now() - started;
+    this.resize(n);
     this.state.batches++;
+    this.state.lastBatchMs = this.lastBatchMs;
+    this.state.batchRows = this.rowsPerBatch;
     this.state.deleted[policy] = (this.state.deleted[policy] ?? 0) + n;
     return n;
+  }
+
+  /** The next batch's rows: what the last batch's pace fits in batchTargetMs, changed by at most MAX_BATCH_CHANGE, within [MIN_BATCH_ROWS, batchRows]. */
+  private resize(deletedRows: number): void {
+    // Too few rows to time (the end of the expired rows, or too fast for the clock): keep the size.
+    if (deletedRows < MIN_BATCH_ROWS || this.lastBatchMs <= 0) return;
+    const fitting = (deletedRows / this.lastBatchMs) * this.batchTargetMs;
+    const bounded = Math.min(this.rowsPerBatch * MAX_BATCH_CHANGE, Math.max(this.rowsPerBatch / MAX_BATCH_CHANGE, fitting));
+    this.rowsPerBatch = Math.round(Math.min(this.batchRows, Math.max(Math.min(MIN_BATCH_ROWS, this.batchRows), bounded)));
   }
 
   private failed(error: unknown): void {

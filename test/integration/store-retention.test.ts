@@ -83,7 +83,8 @@ for (const store of TEST_STORES) {
       await storeTasks(db, 'recent', 50, NOW - 6 * DAY, 'SUCCESS');
       await storeTasks(db, 'failed-kept', 30, NOW - 10 * DAY, 'FAILURE');
       await storeTasks(db, 'failed-old', 20, NOW - 31 * DAY, 'FAILURE');
-      const runner = new RetentionRunner(db, { policies: standardPolicies(AGES), maxSizeBytes: null, sizeTables: ['tasks'], batchRows: 100, pauseMs: 0 }, logger);
+      // A time target no batch reaches: every batch takes batchRows (the sizing by time has its own test).
+      const runner = new RetentionRunner(db, { policies: standardPolicies(AGES), maxSizeBytes: null, sizeTables: ['tasks'], batchRows: 100, batchTargetMs: 600_000, pauseMs: 0 }, logger);
 
       const report = await runner.run();
       assert.deepEqual(report.deleted, { tasks: 450, tasks_failed: 20 });
@@ -142,6 +143,49 @@ for (const store of TEST_STORES) {
         behind.pauses.slice(1).some((ms) => ms === 50),
         'waits in steps while behind',
       );
+    });
+
+    it('sizes each batch by its time: as many rows as the last pace fits in batchTargetMs, within bounds', async () => {
+      const db = openDatabase(await store.url(resources));
+      await migrate(db, MIGRATIONS);
+      // A clock on which every deleted row takes `msPerRow` (the database's own speed does not count).
+      let now = 0;
+      let msPerRow = 2;
+      const limits: number[] = [];
+      const timed: StoreDatabase = Object.create(db, {
+        writeCounting: {
+          value: async (sql: string, params?: readonly number[]) => {
+            limits.push(Number(/LIMIT (\d+)/.exec(sql)?.[1]));
+            const n = await db.writeCounting(sql, params);
+            now += n * msPerRow;
+            return n;
+          },
+        },
+      });
+      const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+      const runner = new RetentionRunner(timed, { policies: standardPolicies(AGES), maxSizeBytes: null, sizeTables: ['tasks'], batchRows: 400, batchTargetMs: 100, pauseMs: 0, clock }, logger);
+
+      // 2 ms a row: the first batch's 100 rows take 200 ms, so the next takes half as many, then 50 (= 100 ms) stays.
+      await storeTasks(db, 'slow', 300, NOW - 10 * DAY, 'SUCCESS');
+      assert.equal((await runner.run()).deleted.tasks, 300);
+      assert.deepEqual(limits.slice(0, 4), [100, 50, 50, 50]);
+      assert.equal(runner.status().batchRows, 50);
+
+      // Faster (0.05 ms a row): the size doubles per batch, at most, up to batchRows.
+      limits.length = 0;
+      msPerRow = 0.05;
+      await storeTasks(db, 'fast', 1_500, NOW - 10 * DAY, 'SUCCESS');
+      assert.equal((await runner.run()).deleted.tasks, 1_500);
+      assert.deepEqual(limits.slice(0, 5), [50, 100, 200, 400, 400]);
+
+      // Very slow (50 ms a row): halving down to the fewest, 10 rows (500 ms), never fewer.
+      limits.length = 0;
+      msPerRow = 50;
+      await storeTasks(db, 'crawl', 900, NOW - 10 * DAY, 'SUCCESS');
+      assert.equal((await runner.run()).deleted.tasks, 900);
+      assert.deepEqual(limits.slice(0, 8), [400, 200, 100, 50, 25, 13, 10, 10]);
+      assert.ok(limits.every((limit) => limit >= 10));
+      assert.equal(await count(db, 'tasks'), 0);
     });
 
     it('0 keeps forever', async () => {
