@@ -162,7 +162,12 @@ for (const store of TEST_STORES) {
           },
         },
       });
-      const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
+      const clock = {
+        now: () => now,
+        sleep: async (ms: number) => {
+          now += ms;
+        },
+      };
       const runner = new RetentionRunner(timed, { policies: standardPolicies(AGES), maxSizeBytes: null, sizeTables: ['tasks'], batchRows: 400, batchTargetMs: 100, pauseMs: 0, clock }, logger);
 
       // 2 ms a row: the first batch's 100 rows take 200 ms, so the next takes half as many, then 50 (= 100 ms) stays.

@@ -555,7 +555,17 @@ describe('metrics read when scraped', () => {
       failures: 7,
       degraded: true,
       workers: writer,
-      retention: { lastRunAt: 1, lastRunSeconds: 0.5, deleted: { tasks: 300, tasks_failed: 2, size_cap: 0 }, batches: 4, batchRows: 2_000, lastBatchMs: 12, failures: 1, lastError: null, maxSizeBytes: 500_000_000 },
+      retention: {
+        lastRunAt: 1,
+        lastRunSeconds: 0.5,
+        deleted: { tasks: 300, tasks_failed: 2, size_cap: 0 },
+        batches: 4,
+        batchRows: 2_000,
+        lastBatchMs: 12,
+        failures: 1,
+        lastError: null,
+        maxSizeBytes: 500_000_000,
+      },
     });
     const body = await c.scrape();
     assert.equal(sampleValue(body, 'celeriac_store_size_bytes'), 4_096_000);
