@@ -236,7 +236,7 @@ export class RetentionRunner {
     let total = 0;
     for (let batch = 0; batch < this.maxBatchesPerRun && !this.stopped; batch++) {
       const limit = this.rowsPerBatch;
-      const n = await this.deleteBatch(this.batchDelete(policy.table, `WHERE ${condition}`, limit), [cutoff], policy.name);
+      const n = await this.deleteBatch(policy.table, `WHERE ${condition}`, [cutoff], limit, policy.name);
       total += n;
       if (n < limit) break;
       await this.pause();
@@ -262,7 +262,7 @@ export class RetentionRunner {
         const perRow = tasks.bytes / tasks.rows;
         const planned = Math.min(tasks.rows, Math.ceil((size.bytes - maxBytes) / perRow));
         for (let batch = 0; total < planned && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
-          const n = await this.deleteBatch(this.batchDelete('tasks', 'ORDER BY updated_at', Math.min(this.rowsPerBatch, planned - total)), [], SIZE_CAP_POLICY);
+          const n = await this.deleteBatch('tasks', 'ORDER BY updated_at', [], Math.min(this.rowsPerBatch, planned - total), SIZE_CAP_POLICY);
           total += n;
           if (n === 0) break;
           await this.pause();
@@ -271,7 +271,7 @@ export class RetentionRunner {
       }
     } else {
       for (let batch = 0; size.bytes > maxBytes && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
-        const n = await this.deleteBatch(this.batchDelete('tasks', 'ORDER BY updated_at', this.rowsPerBatch), [], SIZE_CAP_POLICY);
+        const n = await this.deleteBatch('tasks', 'ORDER BY updated_at', [], this.rowsPerBatch, SIZE_CAP_POLICY);
         total += n;
         if (n === 0) break; // nothing left to delete: the rest is other tables and the schema
         await this.pause();
@@ -292,20 +292,20 @@ export class RetentionRunner {
   }
 
   /**
-   * One DELETE of at most `limit` rows chosen by `selection` (a WHERE and/or ORDER BY), by row
-   * identity: SQLite's rowid, PostgreSQL's ctid (both need no key column of the table's).
+   * One DELETE of at most `limit` rows chosen by `selection` (a WHERE and/or ORDER BY, using
+   * `params`), by row identity: SQLite's rowid, PostgreSQL's ctid (both need no key column of the
+   * table's). The limit is a parameter, so that batches of every size are one statement text
+   * (PostgreSQL prepares the texts that repeat).
    */
-  private batchDelete(table: string, selection: string, limit: number): string {
+  private async deleteBatch(table: string, selection: string, params: readonly number[], limit: number, policy: string): Promise<number> {
     const name = checkedIdentifier(table);
-    const rows = Math.max(1, Math.floor(limit));
-    return this.db.backend === 'sqlite'
-      ? `DELETE FROM ${name} WHERE rowid IN (SELECT rowid FROM ${name} ${selection} LIMIT ${rows})`
-      : `DELETE FROM ${name} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${name} ${selection} LIMIT ${rows}))`;
-  }
-
-  private async deleteBatch(statement: string, params: readonly number[], policy: string): Promise<number> {
+    const limitParam = `$${params.length + 1}`;
+    const statement =
+      this.db.backend === 'sqlite'
+        ? `DELETE FROM ${name} WHERE rowid IN (SELECT rowid FROM ${name} ${selection} LIMIT ${limitParam})`
+        : `DELETE FROM ${name} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${name} ${selection} LIMIT ${limitParam}))`;
     const started = this.clock.now();
-    const n = await this.db.writeCounting(statement, params);
+    const n = await this.db.writeCounting(statement, [...params, Math.max(1, Math.floor(limit))]);
     this.lastBatchMs = this.clock.now() - started;
     this.resize(n);
     this.state.batches++;

@@ -155,7 +155,8 @@ for (const store of TEST_STORES) {
       const timed: StoreDatabase = Object.create(db, {
         writeCounting: {
           value: async (sql: string, params?: readonly number[]) => {
-            limits.push(Number(/LIMIT (\d+)/.exec(sql)?.[1]));
+            // The limit is the statement's last parameter.
+            limits.push(Number(params?.at(-1)));
             const n = await db.writeCounting(sql, params);
             now += n * msPerRow;
             return n;
