@@ -130,13 +130,9 @@ const REAL_CLOCK = { now: () => performance.now(), sleep: (ms: number) => sleep(
 export class RetentionRunner {
   private readonly batchRows: number;
   private readonly batchTargetMs: number;
-  /** Rows the next batch takes. */
-  private rowsPerBatch: number;
   private readonly pauseMs: number;
   private readonly ingest: () => IngestLoad;
   private readonly clock: { now(): number; sleep(ms: number): Promise<void> };
-  /** How long the last batch took (ms). */
-  private lastBatchMs = 0;
   private readonly maxBatchesPerRun: number;
   private readonly firstRunMs: number;
   private readonly intervalMs: number;
@@ -156,7 +152,6 @@ export class RetentionRunner {
   ) {
     this.batchRows = Math.max(1, Math.floor(options.batchRows ?? 2_000));
     this.batchTargetMs = options.batchTargetMs ?? 100;
-    this.rowsPerBatch = Math.min(this.batchRows, FIRST_BATCH_ROWS);
     this.pauseMs = options.pauseMs ?? 5;
     this.ingest = options.ingest ?? (() => 'idle');
     this.clock = options.clock ?? REAL_CLOCK;
@@ -171,7 +166,7 @@ export class RetentionRunner {
     const deleted: Record<string, number> = {};
     for (const policy of options.policies) deleted[policy.name] = 0;
     if (options.maxSizeBytes !== null) deleted[SIZE_CAP_POLICY] = 0;
-    this.state = { lastRunAt: null, lastRunSeconds: null, deleted, batches: 0, batchRows: this.rowsPerBatch, lastBatchMs: null, failures: 0, lastError: null };
+    this.state = { lastRunAt: null, lastRunSeconds: null, deleted, batches: 0, batchRows: Math.min(this.batchRows, FIRST_BATCH_ROWS), lastBatchMs: null, failures: 0, lastError: null };
   }
 
   /** First run soon after start, then every interval (each waits for the one before). */
@@ -223,7 +218,7 @@ export class RetentionRunner {
   /** Between two batches: the pause, longer while ingest writes, and while it is behind, longer still (bounded). */
   private async pause(): Promise<void> {
     const load = this.ingest();
-    await this.clock.sleep(load === 'idle' ? this.pauseMs : Math.max(this.pauseMs, this.lastBatchMs * ACTIVE_PAUSE_FACTOR));
+    await this.clock.sleep(load === 'idle' ? this.pauseMs : Math.max(this.pauseMs, (this.state.lastBatchMs ?? 0) * ACTIVE_PAUSE_FACTOR));
     const until = this.clock.now() + MAX_YIELD_MS;
     while (this.ingest() === 'behind' && !this.stopped && this.clock.now() < until) await this.clock.sleep(YIELD_STEP_MS);
   }
@@ -235,7 +230,7 @@ export class RetentionRunner {
     const condition = `${policy.timeColumn} < $1${policy.where ? ` AND (${policy.where})` : ''}`;
     let total = 0;
     for (let batch = 0; batch < this.maxBatchesPerRun && !this.stopped; batch++) {
-      const limit = this.rowsPerBatch;
+      const limit = this.state.batchRows;
       const n = await this.deleteBatch(policy.table, `WHERE ${condition}`, [cutoff], limit, policy.name);
       total += n;
       if (n < limit) break;
@@ -262,7 +257,7 @@ export class RetentionRunner {
         const perRow = tasks.bytes / tasks.rows;
         const planned = Math.min(tasks.rows, Math.ceil((size.bytes - maxBytes) / perRow));
         for (let batch = 0; total < planned && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
-          const n = await this.deleteBatch('tasks', 'ORDER BY updated_at', [], Math.min(this.rowsPerBatch, planned - total), SIZE_CAP_POLICY);
+          const n = await this.deleteBatch('tasks', 'ORDER BY updated_at', [], Math.min(this.state.batchRows, planned - total), SIZE_CAP_POLICY);
           total += n;
           if (n === 0) break;
           await this.pause();
@@ -271,7 +266,7 @@ export class RetentionRunner {
       }
     } else {
       for (let batch = 0; size.bytes > maxBytes && batch < this.maxBatchesPerRun && !this.stopped; batch++) {
-        const n = await this.deleteBatch('tasks', 'ORDER BY updated_at', [], this.rowsPerBatch, SIZE_CAP_POLICY);
+        const n = await this.deleteBatch('tasks', 'ORDER BY updated_at', [], this.state.batchRows, SIZE_CAP_POLICY);
         total += n;
         if (n === 0) break; // nothing left to delete: the rest is other tables and the schema
         await this.pause();
@@ -306,22 +301,22 @@ export class RetentionRunner {
         : `DELETE FROM ${name} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${name} ${selection} LIMIT ${limitParam}))`;
     const started = this.clock.now();
     const n = await this.db.writeCounting(statement, [...params, Math.max(1, Math.floor(limit))]);
-    this.lastBatchMs = this.clock.now() - started;
-    this.resize(n);
+    const ms = this.clock.now() - started;
+    this.resize(n, ms);
     this.state.batches++;
-    this.state.lastBatchMs = this.lastBatchMs;
-    this.state.batchRows = this.rowsPerBatch;
+    this.state.lastBatchMs = ms;
     this.state.deleted[policy] = (this.state.deleted[policy] ?? 0) + n;
     return n;
   }
 
   /** The next batch's rows: what the last batch's pace fits in batchTargetMs, changed by at most MAX_BATCH_CHANGE, within [MIN_BATCH_ROWS, batchRows]. */
-  private resize(deletedRows: number): void {
+  private resize(deletedRows: number, ms: number): void {
     // Too few rows to time (the end of the expired rows, or too fast for the clock): keep the size.
-    if (deletedRows < MIN_BATCH_ROWS || this.lastBatchMs <= 0) return;
-    const fitting = (deletedRows / this.lastBatchMs) * this.batchTargetMs;
-    const bounded = Math.min(this.rowsPerBatch * MAX_BATCH_CHANGE, Math.max(this.rowsPerBatch / MAX_BATCH_CHANGE, fitting));
-    this.rowsPerBatch = Math.round(Math.min(this.batchRows, Math.max(Math.min(MIN_BATCH_ROWS, this.batchRows), bounded)));
+    if (deletedRows < MIN_BATCH_ROWS || ms <= 0) return;
+    const rows = this.state.batchRows;
+    const fitting = (deletedRows / ms) * this.batchTargetMs;
+    const bounded = Math.min(rows * MAX_BATCH_CHANGE, Math.max(rows / MAX_BATCH_CHANGE, fitting));
+    this.state.batchRows = Math.round(Math.min(this.batchRows, Math.max(Math.min(MIN_BATCH_ROWS, this.batchRows), bounded)));
   }
 
   private failed(error: unknown): void {
