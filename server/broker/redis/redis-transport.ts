@@ -160,8 +160,16 @@ export class RedisTransport extends TrackedTransport implements BrokerTransport 
     const member = this.keys.bindingMember(oid, queue);
     const lists = this.keys.queueLists(queue);
     const blocking = commands.duplicate({ connectionName: 'celeriac-replies' });
-    await blocking.connect();
-    await commands.sadd(bindingSet, member);
+    // Without a listener ioredis prints every failed reconnect as an unhandled error; and a
+    // channel that failed to open must not leave this connection retrying for ever.
+    blocking.on('error', (error: Error) => this.options.logger.debug({ err: errorText(error) }, 'redis reply connection error'));
+    try {
+      await blocking.connect();
+      await commands.sadd(bindingSet, member);
+    } catch (error) {
+      blocking.disconnect();
+      throw error;
+    }
     return {
       replyTo: oid,
       next: async (timeoutMs: number): Promise<RawReply | null> => {
