@@ -57,6 +57,7 @@ export async function startCeleriac(config: Config, logger: Logger, options: Sta
     writer: { maxPending: config.storeMaxPending },
     ages: config.retention,
     maxSizeBytes: config.retention.maxSizeBytes,
+    readTimeoutMs: config.storeReadTimeoutMs,
   });
   if (store) {
     await monitor.keepInStore(store);

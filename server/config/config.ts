@@ -13,7 +13,7 @@ import { normaliseLogLevel, type LogLevel } from '../log';
 import { DEFAULT_QUEUE_WAIT_BUCKETS, DEFAULT_RUNTIME_BUCKETS, type MetricFamily } from '../metrics/catalogue';
 import type { WorkerLabelMode } from '../metrics/metrics';
 import { normaliseUrlPrefix, URL_PREFIX_RULE } from './url-prefix';
-import { parseAge, parseSize, QuantityError } from './quantities';
+import { parseAge, parseSize, parseTimeLimitMs, QuantityError } from './quantities';
 import { parseStoreUrl, StoreUrlError, type StoreTarget } from '../store/store-url';
 
 export class ConfigError extends Error {}
@@ -71,6 +71,8 @@ export interface Config {
   retention: StoreRetentionConfig;
   /** Changed tasks held while the store is not taking writes (ChangeWriter's maxPending). */
   storeMaxPending: number;
+  /** --store-read-timeout in ms (0: none): PostgreSQL cancels a request's read running longer. */
+  storeReadTimeoutMs: number;
   /** Next.js dev mode (hot reload) instead of the production build. */
   dev: boolean;
 }
@@ -368,6 +370,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: ['CELERIAC_STORE_MAX_PENDING'],
   },
   {
+    key: 'storeReadTimeout',
+    flag: '--store-read-timeout',
+    kind: 'string',
+    valueName: 'time',
+    description: 'PostgreSQL: cancel on the server a history read (list, search, export page, trends) running longer than this (e.g. 500ms, 30s, 2m; 0 for no limit); the request answers from memory',
+    defaultValue: '30s',
+    env: ['CELERIAC_STORE_READ_TIMEOUT'],
+  },
+  {
     key: 'metrics',
     flag: '--metrics',
     kind: 'list',
@@ -575,6 +586,7 @@ const schema = z.object({
   retentionAggregates: z.string(),
   storeMaxSize: z.string(),
   storeMaxPending: z.number().int().min(1).max(50_000_000),
+  storeReadTimeout: z.string(),
   metrics: z.array(z.string()),
   metricsAuth: z.string().min(1).nullable(),
   metricsWorkerLabel: z.enum(['full', 'host', 'generic']),
@@ -626,7 +638,8 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
   const logLevel = normaliseLogLevel(String(values.logLevel));
   if (!logLevel) throw new ConfigError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent (got "${String(values.logLevel)}")`);
 
-  const { inspectTimeout, brokerApi, resultBackend, metrics, metricsAuth, runtimeBuckets, queueWaitBuckets, retention, retentionFailed, retentionAggregates, storeMaxSize, ...rest } = parsed.data;
+  const { inspectTimeout, brokerApi, resultBackend, metrics, metricsAuth, runtimeBuckets, queueWaitBuckets, retention, retentionFailed, retentionAggregates, storeMaxSize, storeReadTimeout, ...rest } =
+    parsed.data;
   const storeTarget = checkedStore(rest.store !== '' ? rest.store : rest.persistent ? `sqlite:${rest.db}.sqlite` : `sqlite:${path.join(rest.dataDir, 'celeriac.db')}`);
   if (resultBackend !== null && !/^rediss?:\/\//i.test(resultBackend)) {
     throw new ConfigError(`--result-backend: only redis:// and rediss:// result backends are supported (got ${redactBrokerUrl(resultBackend)})`);
@@ -664,6 +677,7 @@ function resolve(program: Command, env: Readonly<Record<string, string | undefin
     storeTarget,
     maxTasks: rest.maxTasks ?? (storeTarget.kind === 'memory' ? DEFAULT_MAX_TASKS_IN_MEMORY : DEFAULT_MAX_TASKS_WITH_STORE),
     retention: checkedRetention(retention, retentionFailed, retentionAggregates, storeMaxSize),
+    storeReadTimeoutMs: checkedQuantity(() => parseTimeLimitMs(storeReadTimeout, '--store-read-timeout')),
     transportOptions,
     logLevel,
     basicAuth: (values.basicAuth as string[]).map(parseBasicAuth),
@@ -702,13 +716,18 @@ function checkedStore(value: string): StoreTarget {
 }
 
 function checkedRetention(tasks: string, failed: string, aggregates: string, maxSize: string): StoreRetentionConfig {
+  return checkedQuantity(() => ({
+    tasksSeconds: parseAge(tasks, '--retention'),
+    failedSeconds: parseAge(failed, '--retention-failed'),
+    aggregatesSeconds: parseAge(aggregates, '--retention-aggregates'),
+    maxSizeBytes: parseSize(maxSize, '--store-max-size'),
+  }));
+}
+
+/** A quantity the user wrote wrong is a configuration error. */
+function checkedQuantity<T>(parse: () => T): T {
   try {
-    return {
-      tasksSeconds: parseAge(tasks, '--retention'),
-      failedSeconds: parseAge(failed, '--retention-failed'),
-      aggregatesSeconds: parseAge(aggregates, '--retention-aggregates'),
-      maxSizeBytes: parseSize(maxSize, '--store-max-size'),
-    };
+    return parse();
   } catch (error) {
     if (error instanceof QuantityError) throw new ConfigError(error.message);
     throw error;

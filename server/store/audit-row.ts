@@ -57,7 +57,7 @@ function matches(entry: AuditEntry, query: AuditListQuery): boolean {
 
 export class StoredAudit implements AuditRepository {
   constructor(
-    private readonly db: Pick<StoreDatabase, 'runner' | 'transaction'>,
+    private readonly db: Pick<StoreDatabase, 'runner' | 'readRunner' | 'transaction'>,
     private readonly writer: Pick<ChangeWriter<KeyedAuditEntry>, 'changed' | 'pendingRecords'>,
   ) {}
 
@@ -99,19 +99,19 @@ export class StoredAudit implements AuditRepository {
       const ids = waiting.map((keyed) => keyed.id);
       for (let start = 0; start < ids.length; start += ROWS_PER_STATEMENT) {
         const chunk = ids.slice(start, start + ROWS_PER_STATEMENT);
-        const rows = await this.db.runner.rows(`SELECT id FROM audit WHERE id IN (${chunk.map((_, i) => `$${i + 1}`).join(', ')})`, chunk);
+        const rows = await this.db.readRunner.rows(`SELECT id FROM audit WHERE id IN (${chunk.map((_, i) => `$${i + 1}`).join(', ')})`, chunk);
         for (const row of rows) stored.add(String(row.id));
       }
       waiting = waiting.filter((keyed) => !stored.has(keyed.id));
     }
-    const [count] = await this.db.runner.rows(`SELECT COUNT(*) AS n FROM audit ${where}`, params);
+    const [count] = await this.db.readRunner.rows(`SELECT COUNT(*) AS n FROM audit ${where}`, params);
     const total = Number(count?.n ?? 0) + waiting.length;
     const fromWaiting = waiting.slice(query.offset, query.offset + query.limit).map((keyed) => keyed.entry);
     const storedLimit = query.limit - fromWaiting.length;
     const storedOffset = Math.max(0, query.offset - waiting.length);
     let fromStore: AuditEntry[] = [];
     if (storedLimit > 0) {
-      const rows = await this.db.runner.rows(`SELECT ${COLUMNS.join(', ')} FROM audit ${where} ORDER BY time DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [
+      const rows = await this.db.readRunner.rows(`SELECT ${COLUMNS.join(', ')} FROM audit ${where} ORDER BY time DESC, id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`, [
         ...params,
         storedLimit,
         storedOffset,

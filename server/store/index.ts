@@ -81,6 +81,8 @@ export interface StoreOptions {
   retentionTiming?: Pick<RetentionOptions, 'batchRows' | 'batchTargetMs' | 'pauseMs' | 'firstRunMs' | 'intervalMs' | 'maxBatchesPerRun'>;
   /** How often size and rows are measured. */
   figuresIntervalMs?: number;
+  /** --store-read-timeout in ms (PostgreSQL; 0: none); default DEFAULT_READ_TIMEOUT_MS. */
+  readTimeoutMs?: number;
 }
 
 export class Store {
@@ -127,7 +129,7 @@ export class Store {
     this.auditWriter = new ChangeWriter('audit entries', auditSink(db), (keyed) => keyed.id, logger, { intervalMs: 500, maxPending: 10_000 });
     this.audit = new StoredAudit(db, this.auditWriter);
     this.pauses = new StoredPauses(db);
-    this.stored = new StoredTasks(db.backgroundRunner, db.backend);
+    this.stored = new StoredTasks(db.readRunner, db.backend);
     this.trends = new Trends(db, logger);
     const ages = options.ages ?? { tasksSeconds: 0, failedSeconds: 0, aggregatesSeconds: 0 };
     const policies = standardPolicies(ages, options.aggregateTables ?? TREND_TABLES);
@@ -160,7 +162,7 @@ export class Store {
     if (target.kind === 'memory') return null;
     let db: StoreDatabase;
     try {
-      db = target.kind === 'sqlite' ? new SqliteDatabase(target.file) : new PostgresDatabase(target.url, logger);
+      db = target.kind === 'sqlite' ? new SqliteDatabase(target.file) : new PostgresDatabase(target.url, logger, { readTimeoutMs: options.readTimeoutMs });
     } catch (error) {
       // A file that is not SQLite, a directory that cannot be created: a configuration error, said as one.
       throw new Error(`--store ${describeStore(target)}: ${errorText(error)}`);

@@ -29,6 +29,13 @@ export interface StoreDatabase extends SchemaTarget {
    * like `runner`'s.
    */
   readonly backgroundRunner: SqlRunner;
+  /**
+   * Reads that answer a request (lists, searches, export pages, workflows, trends, the audit
+   * log). PostgreSQL: a pool of their own under a server-side statement timeout, so they never
+   * hold the writer's connections nor run on after a client gave up. SQLite: backgroundRunner's
+   * reader thread (SQLite has no statement timeout to set).
+   */
+  readonly readRunner: SqlRunner;
   /** Run `work` in one transaction; commit if it resolves, roll back if it rejects. */
   transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T>;
   /**

@@ -1,8 +1,10 @@
 /**
  * PostgreSQL through `pg`, for teams that outgrow one machine or run several instances on one
- * database. A pool of connections and named prepared statements for the texts that repeat; the
- * migration lock is an advisory transaction lock, so instances starting together migrate one
- * after the other.
+ * database. Two pools, with named prepared statements for the texts that repeat: one for writes,
+ * migrations and maintenance, and one for the reads that answer requests, under a server-side
+ * statement timeout — so slow searches never take the writer's connections, and a search whose
+ * client went away does not run on for minutes. The migration lock is an advisory transaction
+ * lock, so instances starting together migrate one after the other.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -33,23 +35,62 @@ function query(sql: string, params: readonly SqlValue[]): pg.QueryConfig {
   return name === undefined ? { text: sql, values: [...params] } : { name, text: sql, values: [...params] };
 }
 
+/** PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout, here). */
+const QUERY_CANCELED = '57014';
+
+/** A read answering a request ran past --store-read-timeout and the server cancelled it. */
+export class StoreReadTimeoutError extends Error {}
+
+/** A runner over a pool or one of its clients (a transaction's). */
+function runnerOn(queryable: pg.Pool | pg.PoolClient): SqlRunner {
+  return {
+    execute: async (sql, params = []) => {
+      await queryable.query(query(sql, params));
+    },
+    rows: async (sql, params = []) => (await queryable.query(query(sql, params))).rows as Record<string, unknown>[],
+  };
+}
+
+export interface PostgresOptions {
+  /** Connections in each pool. */
+  max?: number;
+  /** --store-read-timeout: the server cancels a request's read running longer (0: never). */
+  readTimeoutMs?: number;
+}
+
+/** The read timeout when none is given: far beyond any measured read (README, History). */
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
+
 export class PostgresDatabase implements StoreDatabase {
   readonly backend = 'postgresql';
   readonly pool: pg.Pool;
+  /** Connections for readRunner: statement_timeout set at connect. */
+  readonly readPool: pg.Pool;
+  readonly runner: SqlRunner;
+  readonly readRunner: SqlRunner;
 
-  constructor(url: string, logger: Pick<Logger, 'warn'>, options: { max?: number } = {}) {
-    this.pool = new pg.Pool({ connectionString: url, max: options.max ?? 4 });
+  constructor(url: string, logger: Pick<Logger, 'warn'>, options: PostgresOptions = {}) {
+    const max = options.max ?? 4;
+    const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    // application_name tells the two apart in pg_stat_activity.
+    this.pool = new pg.Pool({ connectionString: url, max, application_name: 'celeriac' });
+    this.readPool = new pg.Pool({ connectionString: url, max, application_name: 'celeriac-reads', ...(readTimeoutMs > 0 ? { statement_timeout: readTimeoutMs } : {}) });
     // An idle client losing its connection (the server restarted) must not crash the process:
     // the pool replaces it; the next query says whether the server is back.
-    this.pool.on('error', (error) => logger.warn({ err: error.message }, 'an idle PostgreSQL connection failed'));
+    for (const pool of [this.pool, this.readPool]) pool.on('error', (error) => logger.warn({ err: error.message }, 'an idle PostgreSQL connection failed'));
+    this.runner = runnerOn(this.pool);
+    const reads = runnerOn(this.readPool);
+    const timedOut = (error: unknown): never => {
+      if ((error as { code?: unknown }).code === QUERY_CANCELED) {
+        throw new StoreReadTimeoutError(`a history read took longer than --store-read-timeout (${readTimeoutMs} ms) and PostgreSQL cancelled it`);
+      }
+      throw error;
+    };
+    this.readRunner = {
+      execute: (sql, params) => reads.execute(sql, params).catch(timedOut),
+      rows: (sql, params) => reads.rows(sql, params).catch(timedOut),
+    };
   }
-
-  readonly runner: SqlRunner = {
-    execute: async (sql, params = []) => {
-      await this.pool.query(query(sql, params));
-    },
-    rows: async (sql, params = []) => (await this.pool.query(query(sql, params))).rows as Record<string, unknown>[],
-  };
 
   /** The pool's queries never hold the event loop. */
   get backgroundRunner(): SqlRunner {
@@ -71,12 +112,7 @@ export class PostgresDatabase implements StoreDatabase {
 
   private async inTransaction<T>(migrationLock: boolean, work: (sql: SqlRunner) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    const runner: SqlRunner = {
-      execute: async (sql, params = []) => {
-        await client.query(query(sql, params));
-      },
-      rows: async (sql, params = []) => (await client.query(query(sql, params))).rows as Record<string, unknown>[],
-    };
+    const runner = runnerOn(client);
     try {
       await client.query('BEGIN');
       if (migrationLock) await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -91,7 +127,7 @@ export class PostgresDatabase implements StoreDatabase {
     }
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.end(), this.readPool.end()]);
   }
 }

@@ -101,6 +101,8 @@ export class SqliteDatabase implements StoreDatabase {
     },
   };
 
+  readonly readRunner: SqlRunner = this.backgroundRunner;
+
   /** Resolves with the rows the statements changed. */
   private async writeOnThread(statements: WriteRequest['statements']): Promise<number> {
     return (await this.writer.request((id) => ({ id, statements }) satisfies WriteRequest)).changes;

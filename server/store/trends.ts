@@ -539,13 +539,13 @@ export class Trends {
     const { where, params } = filters(time, query);
     const step = Math.trunc(query.step);
     const sums = COUNT_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ');
-    const rows = await this.db.backgroundRunner.rows(`SELECT (${time} / ${step}) * ${step} AS t, ${sums} FROM ${counts} WHERE ${where} GROUP BY 1 ORDER BY 1`, params);
+    const rows = await this.db.readRunner.rows(`SELECT (${time} / ${step}) * ${step} AS t, ${sums} FROM ${counts} WHERE ${where} GROUP BY 1 ORDER BY 1`, params);
     const byT = new Map<number, TrendBucket>();
     for (const row of rows) {
       const t = num(row.t);
       byT.set(t, { t, ...countsOf(row), runtime: new Map(), wait: new Map() });
     }
-    const histogramRows = await this.db.backgroundRunner.rows(`SELECT (${time} / ${step}) * ${step} AS t, kind, bucket, SUM(count) AS count FROM ${buckets} WHERE ${where} GROUP BY 1, 2, 3`, params);
+    const histogramRows = await this.db.readRunner.rows(`SELECT (${time} / ${step}) * ${step} AS t, kind, bucket, SUM(count) AS count FROM ${buckets} WHERE ${where} GROUP BY 1, 2, 3`, params);
     for (const row of histogramRows) {
       const point = byT.get(num(row.t));
       if (!point) continue;
@@ -560,13 +560,13 @@ export class Trends {
     const { counts, buckets, time } = tablesOf(query.resolution);
     const { where, params } = filters(time, { ...query, name: null });
     const sums = COUNT_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ');
-    const rows = await this.db.backgroundRunner.rows(`SELECT name, ${sums} FROM ${counts} WHERE ${where} GROUP BY name`, params);
+    const rows = await this.db.readRunner.rows(`SELECT name, ${sums} FROM ${counts} WHERE ${where} GROUP BY name`, params);
     const byName = new Map<string, TrendNameRow>();
     for (const row of rows) {
       const name = text(row.name);
       byName.set(name, { name, ...countsOf(row), runtime: new Map() });
     }
-    const histogramRows = await this.db.backgroundRunner.rows(`SELECT name, bucket, SUM(count) AS count FROM ${buckets} WHERE ${where} AND kind = ${RUNTIME} GROUP BY name, bucket`, params);
+    const histogramRows = await this.db.readRunner.rows(`SELECT name, bucket, SUM(count) AS count FROM ${buckets} WHERE ${where} AND kind = ${RUNTIME} GROUP BY name, bucket`, params);
     for (const row of histogramRows) byName.get(text(row.name))?.runtime.set(num(row.bucket), num(row.count));
     return [...byName.values()];
   }
@@ -581,7 +581,7 @@ export class Trends {
       params.push(query.queue);
       where += ' AND queue = $3';
     }
-    const rows = await this.db.backgroundRunner.rows(`SELECT ${time} AS t, queue, max_length, last_length, last_at FROM ${queues} WHERE ${where} ORDER BY ${time}`, params);
+    const rows = await this.db.readRunner.rows(`SELECT ${time} AS t, queue, max_length, last_length, last_at FROM ${queues} WHERE ${where} ORDER BY ${time}`, params);
     const points = new Map<number, { t: number; queues: Map<string, QueueCell> }>();
     for (const row of rows) {
       const t = Math.floor(num(row.t) / query.step) * query.step;

@@ -1,12 +1,12 @@
 /**
- * The retention options: ages (`90m`, `12h`, `7d`, `0` for forever) and sizes (`500MB`, `2GiB`)
- * parsed into seconds and bytes, their defaults, their environment names, and one clear line for
- * anything else.
+ * The store's options: ages (`90m`, `12h`, `7d`, `0` for forever), sizes (`500MB`, `2GiB`) and
+ * time limits (`500ms`, `30s`, `0` for none) parsed into seconds, bytes and milliseconds, their
+ * defaults, their environment names, and one clear line for anything else.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig, type Config } from '../../server/config/config';
-import { parseAge, parseSize, QuantityError } from '../../server/config/quantities';
+import { parseAge, parseSize, parseTimeLimitMs, QuantityError } from '../../server/config/quantities';
 
 function config(argv: string[], env: Record<string, string> = {}): Config {
   const result = parseConfig(argv, env);
@@ -75,17 +75,42 @@ describe('sizes', () => {
   });
 });
 
+describe('time limits', () => {
+  it('reads milliseconds, seconds and minutes; 0 is no limit', () => {
+    assert.equal(parseTimeLimitMs('500ms', '--x'), 500);
+    assert.equal(parseTimeLimitMs('30s', '--x'), 30_000);
+    assert.equal(parseTimeLimitMs('1.5s', '--x'), 1_500);
+    assert.equal(parseTimeLimitMs('2m', '--x'), 120_000);
+    assert.equal(parseTimeLimitMs('0', '--x'), 0);
+    assert.equal(parseTimeLimitMs('0s', '--x'), 0);
+    assert.equal(parseTimeLimitMs('0.1ms', '--x'), 1, 'never rounded down to "no limit"');
+  });
+
+  it('refuses anything else', () => {
+    for (const bad of ['', '30', 's', '30 seconds', '1h', '-1s', 'never']) {
+      assert.throws(
+        () => parseTimeLimitMs(bad, '--store-read-timeout'),
+        (error: unknown) => error instanceof QuantityError && error.message.startsWith('--store-read-timeout must be a time such as 500ms, 30s'),
+        bad,
+      );
+    }
+  });
+});
+
 describe('retention options', () => {
   it('default to 7 days for tasks, 30 for failures, 90 for aggregates, no size cap', () => {
     const c = config([]);
     assert.deepEqual(c.retention, { tasksSeconds: 7 * 86_400, failedSeconds: 30 * 86_400, aggregatesSeconds: 90 * 86_400, maxSizeBytes: null });
     assert.equal(c.storeMaxPending, 200_000);
+    assert.equal(c.storeReadTimeoutMs, 30_000);
   });
 
   it('come from the command line and CELERIAC_* variables', () => {
     const c = config(['--retention', '12h', '--store-max-size', '500MB'], { CELERIAC_RETENTION_FAILED: '0', CELERIAC_RETENTION_AGGREGATES: '2w', CELERIAC_STORE_MAX_PENDING: '1000' });
     assert.deepEqual(c.retention, { tasksSeconds: 43_200, failedSeconds: 0, aggregatesSeconds: 1_209_600, maxSizeBytes: 500_000_000 });
     assert.equal(c.storeMaxPending, 1_000);
+    assert.equal(config(['--store-read-timeout', '2s']).storeReadTimeoutMs, 2_000);
+    assert.equal(config([], { CELERIAC_STORE_READ_TIMEOUT: '0' }).storeReadTimeoutMs, 0);
   });
 
   it('a bad value exits 2 with one line', () => {
@@ -94,5 +119,6 @@ describe('retention options', () => {
     assert.match(failure(['--retention-aggregates', 'x']), /^celeriac: --retention-aggregates must be an age/);
     assert.match(failure(['--store-max-size', '500']), /^celeriac: --store-max-size must be a size/);
     assert.match(failure(['--store-max-pending', '0']), /^celeriac: --store-max-pending/);
+    assert.match(failure(['--store-read-timeout', '30']), /^celeriac: --store-read-timeout must be a time/);
   });
 });
