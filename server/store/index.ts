@@ -25,6 +25,7 @@ import { ChangeWriter, type ChangeWriterOptions, type ChangeWriterStatus } from 
 import type { KeyedAuditEntry } from '../control/audit';
 import { auditSink, StoredAudit } from './audit-row';
 import { StoredPauses } from './pause-row';
+import { SettledIndex, type SettledIndexOptions, type SettledIndexStatus } from './settled-index';
 import { StoredTasks, type StoredWorkflow } from './task-queries';
 import type { TaskFilter } from '../state/task-query';
 import { type IngestLoad, RetentionRunner, standardPolicies, type AggregateTable, type RetentionAges, type RetentionOptions, type RetentionStatus } from './retention';
@@ -67,6 +68,8 @@ export interface StoreStatus extends ChangeWriterStatus, StoreFigures {
   /** The trend aggregates' writer (server/store/trends.ts). */
   trends: TrendsStatus;
   retention: RetentionStatus & { maxSizeBytes: number | null };
+  /** Rows indexed for search once settled, whatever their state (./settled-index.ts). */
+  searchIndex: SettledIndexStatus;
 }
 
 export interface StoreOptions {
@@ -81,6 +84,8 @@ export interface StoreOptions {
   retentionTiming?: Pick<RetentionOptions, 'batchRows' | 'batchTargetMs' | 'pauseMs' | 'firstRunMs' | 'intervalMs' | 'maxBatchesPerRun'>;
   /** How often size and rows are measured. */
   figuresIntervalMs?: number;
+  /** Settled rows' indexing for search (tests make it soon and small). */
+  searchIndexTiming?: Pick<SettledIndexOptions, 'settleSeconds' | 'intervalMs' | 'firstRunMs' | 'batchRows'>;
   /** --store-read-timeout in ms (PostgreSQL; 0: none); default DEFAULT_READ_TIMEOUT_MS. */
   readTimeoutMs?: number;
 }
@@ -108,6 +113,7 @@ export class Store {
   /** The last read error logged, so an outage is one line, not one per request. */
   private loggedReadError: string | null = null;
   readonly retention: RetentionRunner;
+  readonly searchIndex: SettledIndex;
   private readonly maxSizeBytes: number | null;
   /** Tables counted in the figures: migration 1's and every retention policy's. */
   private readonly tables: readonly string[];
@@ -155,6 +161,7 @@ export class Store {
       logger,
       () => this.ready,
     );
+    this.searchIndex = new SettledIndex(db, logger, () => this.ready, { ingest, ...options.searchIndexTiming });
   }
 
   /** Open the store of `--store` (null for `memory`); resolves once it is ready or found unreachable. */
@@ -174,6 +181,7 @@ export class Store {
     store.auditWriter.start();
     store.trends.start();
     store.retention.start();
+    store.searchIndex.start();
     store.startFigures();
     return store;
   }
@@ -346,6 +354,7 @@ export class Store {
       ...this.figures,
       rows: { ...this.figures.rows },
       retention: { ...this.retention.status(), maxSizeBytes: this.maxSizeBytes },
+      searchIndex: this.searchIndex.status(),
     };
   }
 
@@ -355,6 +364,7 @@ export class Store {
     if (this.retry) clearTimeout(this.retry);
     if (this.figuresTimer) clearTimeout(this.figuresTimer);
     await this.retention.stop();
+    await this.searchIndex.stop();
     await this.nextMeasuring;
     await this.measuring;
     await this.writer.stop();

@@ -240,6 +240,7 @@ export async function upsertTasks(sql: SqlRunner, backend: StoreBackend, tasks: 
       continue;
     }
     for (const chunk of powerOfTwoChunks(group, ROWS_PER_STATEMENT)) {
+      if (backend === 'sqlite') await dropSearchEntries(sql, chunk);
       await sql.execute(
         upsertSql(chunk.length, backend, partial),
         chunk.flatMap((task) => rowValues(task, updatedAt, backend)),
@@ -250,18 +251,21 @@ export async function upsertTasks(sql: SqlRunner, backend: StoreBackend, tasks: 
 }
 
 /**
- * SQLite's search index is a table of its own (FTS5, keyed by the task row's rowid): drop the
- * entries of tasks that may have one, then add the finished, complete ones. (PostgreSQL indexes
- * the row's own `search_doc` column.)
+ * SQLite's search index is a table of its own (FTS5, keyed by the task row's rowid), and a row
+ * has an entry exactly when its `search_indexed` is not 0 — whether it was indexed on writing
+ * (finished and complete) or later, settled (./settled-index.ts). Before a write replaces rows,
+ * the entries of those that have one go; (PostgreSQL indexes the row's own `search_doc`, which
+ * the write replaces with it.)
  */
+async function dropSearchEntries(sql: SqlRunner, batch: readonly TaskRecord[]): Promise<void> {
+  await sql.execute(
+    `DELETE FROM tasks_search WHERE rowid IN (SELECT rowid FROM tasks WHERE uuid IN (${batch.map((_, i) => `$${i + 1}`).join(', ')}) AND search_indexed <> 0)`,
+    batch.map((task) => task.uuid),
+  );
+}
+
+/** After the write: an entry for each finished, complete task of the batch. */
 async function indexForSearch(sql: SqlRunner, batch: readonly TaskRecord[]): Promise<void> {
-  const stale = batch.filter((task) => !task.complete || FINISHED_STATES.has(task.state));
-  if (stale.length > 0) {
-    await sql.execute(
-      `DELETE FROM tasks_search WHERE rowid IN (SELECT rowid FROM tasks WHERE uuid IN (${stale.map((_, i) => `$${i + 1}`).join(', ')}))`,
-      stale.map((task) => task.uuid),
-    );
-  }
   const fresh = batch.filter(indexable);
   if (fresh.length > 0) {
     const pairs = fresh.map((_, i) => `($${2 * i + 1}, $${2 * i + 2})`).join(', ');

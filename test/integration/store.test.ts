@@ -23,6 +23,7 @@ import { ChangeWriter } from '../../server/store/change-writer';
 import { queryStoredTasks, scanStoredTasks } from '../../server/store/task-queries';
 import { type Needles, needlesOf, type Resolved, resolveNeedles } from '../../server/store/search-index';
 import { sharpenNeedles } from '../../server/store/search-sample';
+import { SettledIndex } from '../../server/store/settled-index';
 import { idBytesOf } from '../../server/store/task-id-index';
 import { queryTasksPage } from '../../server/state/task-query';
 import { parseTaskFilter } from '../../server/http/params';
@@ -276,7 +277,7 @@ for (const make of [sqliteBackend, postgresBackend]) {
       assert.ok(await loadTask(db.runner, 'w-200'));
     });
 
-    it('the tasks list from the store matches the in-memory list for every filter, sort, page and search', async () => {
+    it('the tasks list from the store matches the in-memory list for every filter, sort, page and search, before and after settled rows are indexed and change again', async () => {
       const db = await backend.open();
       await migrate(db, MIGRATIONS);
       const state = new ClusterState({ maxTasks: 10_000, maxWorkers: 10 });
@@ -344,29 +345,98 @@ for (const make of [sqliteBackend, postgresBackend]) {
         { search: 'succ OR boom', limit: '10', sort_by: '-started' },
         { search: 'STRASSE', limit: '3', offset: '1' },
         { search: 'args:14, OR name:echo', limit: '4' },
+        // States the settled rows are indexed with, and leave again when they change.
+        { search: 'recei' },
+        { search: 'start' },
+        { search: 'pend' },
+        { search: 'state:STARTED' },
       ];
-      for (const query of queries) {
-        const filter = parseTaskFilter(query);
-        const inMemory = queryTasksPage(state.tasks.values(), filter);
-        const stored = await queryStoredTasks(db.runner, db.backend, filter);
-        const expected = { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) };
-        assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, expected, `query ${JSON.stringify(query)}`);
-        // As a search matching too many tasks to read by id answers it: counted by the index, or scanned.
-        const broad = await queryStoredTasks(db.runner, db.backend, filter, { maxCandidates: 1 });
-        assert.deepEqual({ total: broad.total, uuids: broad.tasks.map((t) => t.uuid) }, expected, `broad query ${JSON.stringify(query)}`);
-        // Keyset paging (exports) in pages of 7 rows: the same order across every page boundary,
-        // narrowed by the index and, as a search with too many candidates is, by each row's text.
-        const everything = queryTasksPage(state.tasks.values(), { ...filter, offset: 0, limit: null });
-        for (const maxCandidates of [undefined, 1]) {
-          const scanned: string[] = [];
-          for await (const page of scanStoredTasks(db.runner, db.backend, { ...filter, offset: 0, limit: null }, { pageRows: 7, maxCandidates })) scanned.push(...page.map((t) => t.uuid));
-          assert.deepEqual(
-            scanned,
-            everything.tasks.map((t) => t.uuid),
-            `scan ${JSON.stringify(query)}, maxCandidates ${maxCandidates}`,
-          );
+      const sameAsMemory = async (when: string): Promise<void> => {
+        for (const query of queries) {
+          const filter = parseTaskFilter(query);
+          const inMemory = queryTasksPage(state.tasks.values(), filter);
+          const stored = await queryStoredTasks(db.runner, db.backend, filter);
+          const expected = { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) };
+          assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, expected, `${when}: query ${JSON.stringify(query)}`);
+          // As a search matching too many tasks to read by id answers it: counted by the index, or scanned.
+          const broad = await queryStoredTasks(db.runner, db.backend, filter, { maxCandidates: 1 });
+          assert.deepEqual({ total: broad.total, uuids: broad.tasks.map((t) => t.uuid) }, expected, `${when}: broad query ${JSON.stringify(query)}`);
+          // Keyset paging (exports) in pages of 7 rows: the same order across every page boundary,
+          // narrowed by the index and, as a search with too many candidates is, by each row's text.
+          const everything = queryTasksPage(state.tasks.values(), { ...filter, offset: 0, limit: null });
+          for (const maxCandidates of [undefined, 1]) {
+            const scanned: string[] = [];
+            for await (const page of scanStoredTasks(db.runner, db.backend, { ...filter, offset: 0, limit: null }, { pageRows: 7, maxCandidates })) scanned.push(...page.map((t) => t.uuid));
+            assert.deepEqual(
+              scanned,
+              everything.tasks.map((t) => t.uuid),
+              `${when}: scan ${JSON.stringify(query)}, maxCandidates ${maxCandidates}`,
+            );
+          }
         }
+      };
+      const unindexed = async (): Promise<number> => Number((await db.runner.rows('SELECT COUNT(*) AS n FROM tasks WHERE search_indexed = 0'))[0]?.n);
+      await sameAsMemory('as written');
+      assert.ok((await unindexed()) > 100, 'the unfinished tasks are left out of the index as they are written');
+
+      // Settled (unchanged past settleSeconds): every row is indexed, whatever its state.
+      const settled = new SettledIndex(db, createLogger('silent'), () => true, { settleSeconds: 60, batchRows: 16, maxBatchesPerPass: 1_000, now: () => T0 + 400 + 61 });
+      const left = await unindexed();
+      assert.equal(await settled.pass(), left);
+      assert.equal(await unindexed(), 0);
+      await sameAsMemory('settled rows indexed');
+
+      // Settled rows change again: each leaves the index with the text it was indexed with.
+      const changed: TaskRecord[] = [];
+      for (const task of [...state.tasks.values()]) {
+        if (task.state === 'RECEIVED') state.apply(event('task-started', task.uuid, T0 + 450, { hostname: 'w9@h' }));
+        else if (task.state === 'STARTED') state.apply(event('task-succeeded', task.uuid, T0 + 450, { result: 'late', runtime: 1, hostname: 'w9@h' }));
+        else if (task.state === 'PENDING') state.apply(event('task-received', task.uuid, T0 + 450, { name: 'tasks.add', args: '()', hostname: 'w9@h' }));
+        else continue;
+        changed.push(state.getTask(task.uuid) as TaskRecord);
       }
+      assert.ok(changed.length > 50, `${changed.length} settled rows changed`);
+      await upsertTasks(db.runner, db.backend, changed, T0 + 500);
+      await sameAsMemory('settled rows changed');
+      assert.equal(await settled.pass(), 0, 'the changed rows have not settled yet');
+      const later = new SettledIndex(db, createLogger('silent'), () => true, { settleSeconds: 60, now: () => T0 + 500 + 61 });
+      assert.ok((await later.pass()) > 0);
+      assert.equal(await unindexed(), 0);
+      await sameAsMemory('changed rows settled and indexed again');
+    });
+
+    it('a settled row written while it is being indexed is left for the next pass', async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS);
+      const state = new ClusterState({ maxTasks: 100, maxWorkers: 10 });
+      const uuid = standardId(7);
+      state.apply(event('task-received', uuid, T0, { name: 'tasks.add', args: '(1, 2)' }));
+      await upsertTasks(db.runner, db.backend, [state.getTask(uuid) as TaskRecord], T0);
+      // The row is read for indexing; before the index write, the task moves on.
+      const racing: StoreDatabase = Object.create(db, {
+        backgroundRunner: {
+          value: {
+            execute: db.backgroundRunner.execute,
+            rows: async (sql: string, params?: readonly (string | number | null)[]) => {
+              const rows = await db.backgroundRunner.rows(sql, params);
+              state.apply(event('task-started', uuid, T0 + 100));
+              await upsertTasks(db.runner, db.backend, [state.getTask(uuid) as TaskRecord], T0 + 100);
+              return rows;
+            },
+          },
+        },
+      });
+      const settled = new SettledIndex(racing, createLogger('silent'), () => true, { settleSeconds: 60, now: () => T0 + 61 });
+      await settled.pass();
+      const [row] = await db.runner.rows('SELECT state, search_indexed FROM tasks WHERE uuid = $1', [uuid]);
+      assert.deepEqual({ state: row?.state, indexed: Number(row?.search_indexed) }, { state: 'STARTED', indexed: 0 });
+      if (db.backend === 'sqlite') {
+        const [entries] = await db.runner.rows('SELECT COUNT(*) AS n FROM tasks_search WHERE tasks_search MATCH \'"recei"\'');
+        assert.equal(Number(entries?.n), 0, 'no index entry for the text the row had when read');
+      }
+      const search = async (text: string): Promise<string[]> => (await queryStoredTasks(db.runner, db.backend, parseTaskFilter({ search: text }))).tasks.map((t) => t.uuid);
+      assert.deepEqual(await search('recei'), []);
+      assert.deepEqual(await search('start'), [uuid]);
     });
 
     it('a search leaves the trigrams most rows hold out of what it asks the index, and finds the same tasks', async () => {
