@@ -20,7 +20,7 @@ export interface Status {
   state: { tasks: number };
   process: { rss: number; heapUsed: number };
   /** The store's task writer (server/store/change-writer.ts), or null with `--store memory`. */
-  store?: { written: number; pending: number; dropped: number; degraded: boolean } | null;
+  store?: { written: number; pending: number; dropped: number; degraded: boolean; searchIndex?: { indexed: number; caughtUp: boolean; lastPassAt: number | null } } | null;
 }
 
 /** A publisher: sends one pre-serialized message, resolving when the client has buffered it. */
