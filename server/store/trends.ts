@@ -1,12 +1,13 @@
 /**
  * Trends: per-minute aggregates by task name and queue — tasks finished by outcome, received and
  * started counts, runtime and queue-wait histograms (./trend-histogram.ts) — and per-minute queue
- * lengths, kept far longer than tasks themselves, with an hourly roll-up for long ranges.
+ * lengths, kept far longer than tasks themselves, with roll-ups a quarter-hour, an hour and six
+ * hours long, so that each range reads rows one step long (at most 168 per name and queue).
  *
  * The hot path (`taskChanged`, fed by server/wiring.ts) costs a few Map lookups and increments:
  * the open minutes are kept in memory as cells, one per (minute, name, queue), and every few
  * seconds (and on close) written as ADDITIVE upserts (`count = count + excluded.count`) into the
- * minute and the hour tables. So two flushes of one minute, or a restart in the middle of one, add
+ * minute table and its roll-ups (./schema.ts, TREND_TIERS). So two flushes of one minute, or a restart in the middle of one, add
  * up exactly; and the merge lives in the upsert, which the SQLite writer thread (it cannot read)
  * can run. A failed write keeps its cells (bounded) and is tried again on the next flush.
  *
@@ -26,15 +27,34 @@ import { MIGRATIONS } from './schema';
 import { SqliteDatabase } from './sqlite';
 import { bucketOf, HISTOGRAM_BUCKETS } from './trend-histogram';
 
-/** Every table this module writes and the column that holds its time (epoch seconds), for retention. */
-export const TREND_TABLES: readonly { table: string; timeColumn: string }[] = [
-  { table: 'trend_minutes', timeColumn: 'minute' },
-  { table: 'trend_minute_buckets', timeColumn: 'minute' },
-  { table: 'trend_hours', timeColumn: 'hour' },
-  { table: 'trend_hour_buckets', timeColumn: 'hour' },
-  { table: 'queue_minutes', timeColumn: 'minute' },
-  { table: 'queue_hours', timeColumn: 'hour' },
+/** The task aggregates' resolutions: each a pair of tables (counts, histogram buckets), rows `seconds` long. */
+const TIERS = {
+  minute: { seconds: 60, counts: 'trend_minutes', buckets: 'trend_minute_buckets', time: 'minute' },
+  quarter: { seconds: 900, counts: 'trend_quarters', buckets: 'trend_quarter_buckets', time: 'quarter' },
+  hour: { seconds: 3_600, counts: 'trend_hours', buckets: 'trend_hour_buckets', time: 'hour' },
+  six_hours: { seconds: 21_600, counts: 'trend_six_hours', buckets: 'trend_six_hour_buckets', time: 'six_hour' },
+} as const;
+export type TrendResolution = keyof typeof TIERS;
+const TIER_NAMES = Object.keys(TIERS) as TrendResolution[];
+
+/** Queue lengths: few rows (one per queue and step), so minutes and hours serve every range. */
+const QUEUE_TIERS = {
+  minute: { seconds: 60, table: 'queue_minutes', time: 'minute' },
+  hour: { seconds: 3_600, table: 'queue_hours', time: 'hour' },
+} as const;
+export type QueueResolution = keyof typeof QUEUE_TIERS;
+
+/** Every table this module writes, the column that holds its time (epoch seconds) and its rows' length. */
+const TABLES: readonly { table: string; timeColumn: string; seconds: number }[] = [
+  ...Object.values(TIERS).flatMap(({ counts, buckets, time, seconds }) => [
+    { table: counts, timeColumn: time, seconds },
+    { table: buckets, timeColumn: time, seconds },
+  ]),
+  ...Object.values(QUEUE_TIERS).map(({ table, time, seconds }) => ({ table, timeColumn: time, seconds })),
 ];
+
+/** Every table this module writes and the column that holds its time (epoch seconds), for retention. */
+export const TREND_TABLES: readonly { table: string; timeColumn: string }[] = TABLES.map(({ table, timeColumn }) => ({ table, timeColumn }));
 
 /** The counters of one cell, in the order of the tables' columns. */
 const COUNT_COLUMNS = ['received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected', 'runtime_count', 'runtime_sum', 'wait_count', 'wait_sum'] as const;
@@ -135,14 +155,11 @@ export interface TrendSample {
   waits?: readonly number[];
 }
 
-/** Which table a read answers from: minutes for 1 h and 24 h, the hourly roll-up beyond. */
-export type TrendResolution = 'minute' | 'hour';
-
 export interface TrendQuery {
   /** [from, to) in epoch seconds, multiples of `step`. */
   from: number;
   to: number;
-  /** Seconds per returned bucket: a multiple of the resolution's (60 or 3,600). */
+  /** Seconds per returned bucket: a multiple of the resolution's rows' length. */
   step: number;
   resolution: TrendResolution;
   name: string | null;
@@ -181,7 +198,7 @@ export interface QueueHistoryQuery {
   from: number;
   to: number;
   step: number;
-  resolution: TrendResolution;
+  resolution: QueueResolution;
   queue: string | null;
 }
 
@@ -219,12 +236,13 @@ export interface TrendsOptions {
 /** Rows per multi-row upsert: a chunk is a power of two no larger, so few statement texts repeat. */
 const MAX_CHUNK = 128;
 
-function minuteOf(seconds: number): number {
-  return Math.floor(seconds / 60) * 60;
+/** The start of the `length`-second row that holds `seconds`. */
+function startOf(seconds: number, length: number): number {
+  return Math.floor(seconds / length) * length;
 }
 
-function hourOf(seconds: number): number {
-  return Math.floor(seconds / 3_600) * 3_600;
+function minuteOf(seconds: number): number {
+  return startOf(seconds, 60);
 }
 
 /** A summed column as read back (PostgreSQL gives SUM of a BIGINT as a string). */
@@ -257,12 +275,6 @@ export function emptyCounts(): TrendCounts {
   return { received: 0, started: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0, rejected: 0, runtimeCount: 0, runtimeSum: 0, waitCount: 0, waitSum: 0 };
 }
 
-/** Tables of one resolution. */
-function tablesOf(resolution: TrendResolution): { counts: string; buckets: string; queues: string; time: string } {
-  return resolution === 'minute'
-    ? { counts: 'trend_minutes', buckets: 'trend_minute_buckets', queues: 'queue_minutes', time: 'minute' }
-    : { counts: 'trend_hours', buckets: 'trend_hour_buckets', queues: 'queue_hours', time: 'hour' };
-}
 
 /** `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE SET …` for `rows` rows of `columns`. */
 function upsertStatement(table: string, columns: readonly string[], key: readonly string[], update: string, rows: number): string {
@@ -295,9 +307,15 @@ function queueUpsert(table: string, time: string): (rows: number) => string {
   return (rows) => upsertStatement(table, [time, 'queue', 'max_length', 'last_length', 'last_at'], [time, 'queue'], update, rows);
 }
 
-const STATEMENTS = {
-  minute: { counts: countsUpsert('trend_minutes', 'minute'), buckets: bucketsUpsert('trend_minute_buckets', 'minute'), queues: queueUpsert('queue_minutes', 'minute') },
-  hour: { counts: countsUpsert('trend_hours', 'hour'), buckets: bucketsUpsert('trend_hour_buckets', 'hour'), queues: queueUpsert('queue_hours', 'hour') },
+const STATEMENTS = Object.fromEntries(
+  TIER_NAMES.map((tier) => {
+    const { counts, buckets, time } = TIERS[tier];
+    return [tier, { counts: countsUpsert(counts, time), buckets: bucketsUpsert(buckets, time) }];
+  }),
+) as Record<TrendResolution, { counts: (rows: number) => string; buckets: (rows: number) => string }>;
+const QUEUE_STATEMENTS: Record<QueueResolution, (rows: number) => string> = {
+  minute: queueUpsert(QUEUE_TIERS.minute.table, QUEUE_TIERS.minute.time),
+  hour: queueUpsert(QUEUE_TIERS.hour.table, QUEUE_TIERS.hour.time),
 };
 
 export class Trends {
@@ -477,8 +495,7 @@ export class Trends {
     this.lastNames = null;
     try {
       await this.db.transaction(async (sql) => {
-        await writeCells(sql, 'minute', cells);
-        await writeCells(sql, 'hour', rollUp(cells));
+        for (const tier of TIER_NAMES) await writeCells(sql, tier, tier === 'minute' ? cells : rollUp(cells, TIERS[tier].seconds));
         await writeQueues(sql, 'minute', queueCells);
         await writeQueues(sql, 'hour', rollUpQueues(queueCells));
         if (this.keepSeconds !== null) await this.prune(sql);
@@ -507,9 +524,9 @@ export class Trends {
   private async prune(sql: SqlRunner): Promise<void> {
     const keep = this.keepSeconds ?? 0;
     const cutoff = this.now() - keep;
-    for (const { table, timeColumn } of TREND_TABLES) {
-      // Hours are kept one hour longer, so the oldest kept minutes' hour is whole.
-      await sql.execute(`DELETE FROM ${table} WHERE ${timeColumn} < $1`, [timeColumn === 'hour' ? hourOf(cutoff) - 3_600 : minuteOf(cutoff)]);
+    for (const { table, timeColumn, seconds } of TABLES) {
+      // A roll-up's rows are kept one row longer, so the one that holds the oldest kept minutes is whole.
+      await sql.execute(`DELETE FROM ${table} WHERE ${timeColumn} < $1`, [seconds === 60 ? minuteOf(cutoff) : startOf(cutoff, seconds) - seconds]);
     }
   }
 
@@ -535,7 +552,7 @@ export class Trends {
   /** Counters and merged histograms per step of [from, to). */
   async series(query: TrendQuery): Promise<TrendBucket[]> {
     await this.flush();
-    const { counts, buckets, time } = tablesOf(query.resolution);
+    const { counts, buckets, time } = TIERS[query.resolution];
     const { where, params } = filters(time, query);
     const step = Math.trunc(query.step);
     const sums = COUNT_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ');
@@ -557,7 +574,7 @@ export class Trends {
   /** Per task name over [from, to) (the step is ignored): counters and the merged runtime histogram. */
   async byName(query: TrendQuery): Promise<TrendNameRow[]> {
     await this.flush();
-    const { counts, buckets, time } = tablesOf(query.resolution);
+    const { counts, buckets, time } = TIERS[query.resolution];
     const { where, params } = filters(time, { ...query, name: null });
     const sums = COUNT_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ');
     const rows = await this.db.readRunner.rows(`SELECT name, ${sums} FROM ${counts} WHERE ${where} GROUP BY name`, params);
@@ -574,7 +591,7 @@ export class Trends {
   /** Queue lengths per step of [from, to): the largest and the last polled, per queue. */
   async queueHistory(query: QueueHistoryQuery): Promise<QueueHistoryPoint[]> {
     await this.flush();
-    const { queues, time } = tablesOf(query.resolution);
+    const { table: queues, time } = QUEUE_TIERS[query.resolution];
     const params: SqlValue[] = [query.from, query.to];
     let where = `${time} >= $1 AND ${time} < $2`;
     if (query.queue !== null) {
@@ -623,11 +640,11 @@ function mergeQueue(into: Map<string, QueueCell>, queue: string, cell: QueueCell
   }
 }
 
-/** The minutes' cells summed per hour (one upsert row per hour: a multi-row upsert may not touch a row twice). */
-function rollUp(cells: Cells): Cells {
+/** The minutes' cells summed per `length`-second row (one upsert row each: a multi-row upsert may not touch a row twice). */
+function rollUp(cells: Cells, length: number): Cells {
   const hours: Cells = new Map();
   for (const [minute, names] of cells) {
-    const hour = hourOf(minute);
+    const hour = startOf(minute, length);
     let hourNames = hours.get(hour);
     if (!hourNames) {
       hourNames = new Map();
@@ -655,7 +672,7 @@ function rollUp(cells: Cells): Cells {
 function rollUpQueues(cells: QueueCells): QueueCells {
   const hours: QueueCells = new Map();
   for (const [minute, byQueue] of cells) {
-    const hour = hourOf(minute);
+    const hour = startOf(minute, QUEUE_TIERS.hour.seconds);
     let current = hours.get(hour);
     if (!current) {
       current = new Map();
@@ -686,8 +703,8 @@ async function writeCells(sql: SqlRunner, resolution: TrendResolution, cells: Ce
   await upsertRows(sql, STATEMENTS[resolution].buckets, bucketRows);
 }
 
-async function writeQueues(sql: SqlRunner, resolution: TrendResolution, cells: QueueCells): Promise<void> {
+async function writeQueues(sql: SqlRunner, resolution: QueueResolution, cells: QueueCells): Promise<void> {
   const rows: SqlValue[][] = [];
   for (const [time, byQueue] of cells) for (const [queue, cell] of byQueue) rows.push([time, queue, cell.max, cell.last, cell.lastAt]);
-  await upsertRows(sql, STATEMENTS[resolution].queues, rows);
+  await upsertRows(sql, QUEUE_STATEMENTS[resolution], rows);
 }

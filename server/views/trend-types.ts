@@ -3,15 +3,23 @@
  * server sends them and the Trends page reads them. Durations are seconds; times epoch seconds.
  */
 
+import type { QueueResolution, TrendResolution } from '../store/trends';
+
 export const TREND_RANGES = ['1h', '24h', '7d', '30d'] as const;
 export type TrendRange = (typeof TREND_RANGES)[number];
 
-/** What each range reads: minutes for 1 h and 24 h, the hourly roll-up beyond; `step` seconds per point. */
-export const TREND_RANGE_SPECS: Readonly<Record<TrendRange, { seconds: number; step: number; resolution: 'minute' | 'hour' }>> = {
-  '1h': { seconds: 3_600, step: 60, resolution: 'minute' },
-  '24h': { seconds: 86_400, step: 900, resolution: 'minute' },
-  '7d': { seconds: 7 * 86_400, step: 3_600, resolution: 'hour' },
-  '30d': { seconds: 30 * 86_400, step: 21_600, resolution: 'hour' },
+export type { QueueResolution, TrendResolution };
+
+/**
+ * What each range reads, `step` seconds per point: the task aggregates' table whose rows are one
+ * step long (so no range reads more than 168 rows per task name and queue), and the queue
+ * lengths' table.
+ */
+export const TREND_RANGE_SPECS: Readonly<Record<TrendRange, { seconds: number; step: number; resolution: TrendResolution; queueResolution: QueueResolution }>> = {
+  '1h': { seconds: 3_600, step: 60, resolution: 'minute', queueResolution: 'minute' },
+  '24h': { seconds: 86_400, step: 900, resolution: 'quarter', queueResolution: 'minute' },
+  '7d': { seconds: 7 * 86_400, step: 3_600, resolution: 'hour', queueResolution: 'hour' },
+  '30d': { seconds: 30 * 86_400, step: 21_600, resolution: 'six_hours', queueResolution: 'hour' },
 };
 
 /** Percentiles from the merged histogram (within ~4.4 % of exact), with the count and the exact mean. */
@@ -67,7 +75,7 @@ export interface TrendPeriod {
 export interface TrendsView extends TrendPeriod {
   range: TrendRange;
   step: number;
-  resolution: 'minute' | 'hour';
+  resolution: TrendResolution;
   name: string | null;
   queue: string | null;
   /** The period before, as long, for comparison (its points are `seconds` earlier than this period's). */
@@ -86,7 +94,7 @@ export interface QueueHistoryView {
   from: number;
   to: number;
   step: number;
-  resolution: 'minute' | 'hour';
+  resolution: QueueResolution;
   queue: string | null;
   /** Per step, per queue: the largest and the last length polled in it (steps without polls are absent). */
   points: { t: number; queues: Record<string, { max: number; last: number }> }[];

@@ -147,6 +147,6 @@ export async function trendsView(source: TrendSource, request: TrendsRequest, no
 export async function queueHistoryView(source: TrendSource, request: { range: TrendRange; queue: string | null }, now: number): Promise<QueueHistoryView> {
   const spec = TREND_RANGE_SPECS[request.range];
   const { from, to } = window(request.range, now);
-  const points = await fromStore(() => source.queueHistory({ from, to, step: spec.step, resolution: spec.resolution, queue: request.queue }));
-  return { range: request.range, from, to, step: spec.step, resolution: spec.resolution, queue: request.queue, points, memoryOnlySeconds: source.status().memoryOnlySeconds };
+  const points = await fromStore(() => source.queueHistory({ from, to, step: spec.step, resolution: spec.queueResolution, queue: request.queue }));
+  return { range: request.range, from, to, step: spec.step, resolution: spec.queueResolution, queue: request.queue, points, memoryOnlySeconds: source.status().memoryOnlySeconds };
 }

@@ -234,8 +234,9 @@ for (const store of TEST_STORES) {
       const opened = await Store.open(parseStoreUrl(url), logger, { ages: AGES, retentionTiming: { firstRunMs: 3_600_000 } });
       assert.ok(opened);
       resources.defer(() => opened.close());
-      const old = Array.from({ length: 30 }, (_, n) => ({ at: NOW - 95 * DAY + n * 3_600, name: 'tasks.add', queue: 'celery', succeeded: 2, runtimes: [0.5] }));
-      const young = Array.from({ length: 5 }, (_, n) => ({ at: NOW - 2 * DAY + n * 3_600, name: 'tasks.add', queue: 'celery', succeeded: 1, runtimes: [0.25] }));
+      // Six hours apart: one row each in every table, the six-hour roll-up's included.
+      const old = Array.from({ length: 30 }, (_, n) => ({ at: NOW - 120 * DAY + n * 21_600, name: 'tasks.add', queue: 'celery', succeeded: 2, runtimes: [0.5] }));
+      const young = Array.from({ length: 5 }, (_, n) => ({ at: NOW - 2 * DAY + n * 21_600, name: 'tasks.add', queue: 'celery', succeeded: 1, runtimes: [0.25] }));
       await opened.trends.insert([...old, ...young]);
       await opened.trends.insertQueueLengths([...old, ...young].map(({ at }) => ({ at, queue: 'celery', messages: 3 })));
       const db = openDatabase(url);

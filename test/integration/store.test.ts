@@ -24,6 +24,7 @@ import { queryStoredTasks, scanStoredTasks } from '../../server/store/task-queri
 import { type Needles, needlesOf, type Resolved, resolveNeedles } from '../../server/store/search-index';
 import { sharpenNeedles } from '../../server/store/search-sample';
 import { SettledIndex } from '../../server/store/settled-index';
+import { Trends } from '../../server/store/trends';
 import { idBytesOf } from '../../server/store/task-id-index';
 import { queryTasksPage } from '../../server/state/task-query';
 import { parseTaskFilter } from '../../server/http/params';
@@ -180,6 +181,33 @@ for (const make of [sqliteBackend, postgresBackend]) {
           `searched for ${part}`,
         );
       }
+    });
+
+    it("trend aggregates written under schema 6 are summed into schema 7's quarter-hour and six-hour roll-ups", async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS.slice(0, 6));
+      const counts = 'received, started, succeeded, failed, retried, revoked, rejected, runtime_count, runtime_sum, wait_count, wait_sum';
+      const hour = Math.floor(T0 / 21_600) * 21_600;
+      // Three minutes over two quarter-hours, and two hours of one six-hour row (what schema 6 kept).
+      for (const [table, time, at, n] of [
+        ['trend_minutes', 'minute', hour, 1],
+        ['trend_minutes', 'minute', hour + 60, 2],
+        ['trend_minutes', 'minute', hour + 900, 4],
+        ['trend_hours', 'hour', hour, 3],
+        ['trend_hours', 'hour', hour + 3_600, 4],
+      ] as const) {
+        await db.runner.execute(`INSERT INTO ${table} (${time}, name, queue, ${counts}) VALUES ($1, 'x', 'celery', $2, $2, $2, 0, 0, 0, 0, $2, $3, 0, 0)`, [at, n, n]);
+        await db.runner.execute(`INSERT INTO ${table.replace(/s$/, '_buckets')} (${time}, name, queue, kind, bucket, count) VALUES ($1, 'x', 'celery', 0, 40, $2)`, [at, n]);
+      }
+      await migrate(db, MIGRATIONS);
+      const trends = new Trends(db, createLogger('silent'));
+      const read = async (resolution: 'quarter' | 'six_hours', step: number) =>
+        (await trends.series({ from: hour, to: hour + 21_600, step, resolution, name: 'x', queue: null })).map((b) => [b.t, b.succeeded, b.runtimeSum, [...b.runtime]]);
+      assert.deepEqual(await read('quarter', 900), [
+        [hour, 3, 3, [[40, 3]]],
+        [hour + 900, 4, 4, [[40, 4]]],
+      ]);
+      assert.deepEqual(await read('six_hours', 21_600), [[hour, 7, 7, [[40, 7]]]]);
     });
 
     it('applies a later migration to a database that holds data, keeping the data', async () => {

@@ -169,6 +169,48 @@ describe('trend transitions', () => {
     await trends.close();
   });
 
+  it('every resolution sums the same minutes: a day read by minutes, quarters, hours and six hours agrees', async () => {
+    const day = Math.floor(T0 / 86_400) * 86_400;
+    // The in-memory trends keep 24 hours: "now" is the day's last second.
+    const trends = await Trends.inMemory(logger, { now: () => day + 86_399 });
+    // A task a minute or so for a day, runtimes spread over the histogram, two names.
+    const samples = Array.from({ length: 1_500 }, (_, n) => ({
+      at: day + n * 57.6,
+      name: n % 3 === 0 ? 'x' : 'y',
+      succeeded: 1,
+      failed: n % 10 === 0 ? 1 : 0,
+      runtimes: [0.01 * (1 + (n % 97))],
+      waits: [0.001 * (n % 13)],
+    }));
+    await trends.insert(samples);
+    const read = async (resolution: 'minute' | 'quarter' | 'hour' | 'six_hours', step: number) => {
+      const buckets = await trends.series({ from: day, to: day + 86_400, step, resolution, name: null, queue: null });
+      const runtime = new Map<number, number>();
+      let succeeded = 0;
+      let failed = 0;
+      for (const b of buckets) {
+        succeeded += b.succeeded;
+        failed += b.failed;
+        for (const [bucket, count] of b.runtime) runtime.set(bucket, (runtime.get(bucket) ?? 0) + count);
+      }
+      const names = (await trends.byName({ from: day, to: day + 86_400, step, resolution, name: null, queue: null })).map((r) => [r.name, r.succeeded, [...r.runtime].sort((a, b) => a[0] - b[0])]);
+      return { points: buckets.length, succeeded, failed, runtime: [...runtime].sort((a, b) => a[0] - b[0]), names: names.sort() };
+    };
+    const minutes = await read('minute', 60);
+    assert.equal(minutes.succeeded, 1_500);
+    assert.equal(minutes.failed, 150);
+    for (const [resolution, step, points] of [
+      ['quarter', 900, 96],
+      ['hour', 3_600, 24],
+      ['six_hours', 21_600, 4],
+    ] as const) {
+      const coarse = await read(resolution, step);
+      assert.equal(coarse.points, points, resolution);
+      assert.deepEqual({ ...coarse, points: 0 }, { ...minutes, points: 0 }, resolution);
+    }
+    await trends.close();
+  });
+
   it('keeps what a failing store did not take, bounded, and writes it once the store is back', async () => {
     // A real database without the trend tables: every write fails until they exist.
     const db = new SqliteDatabase(':memory:');
