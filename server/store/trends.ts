@@ -275,7 +275,6 @@ export function emptyCounts(): TrendCounts {
   return { received: 0, started: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0, rejected: 0, runtimeCount: 0, runtimeSum: 0, waitCount: 0, waitSum: 0 };
 }
 
-
 /** `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE SET …` for `rows` rows of `columns`. */
 function upsertStatement(table: string, columns: readonly string[], key: readonly string[], update: string, rows: number): string {
   const values: string[] = [];
