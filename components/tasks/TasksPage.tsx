@@ -8,6 +8,7 @@
  * This component only composes: the query and its live refresh (./useTasksQuery), the filters
  * (./TasksFilters), the table (./TasksTable) and the bulk revoke (./BulkRevoke).
  */
+import { Banner } from '../Banner';
 import { formatCount } from '../format';
 import { LiveIndicator } from '../LiveIndicator';
 import { PageHeader } from '../PageHeader';
@@ -69,6 +70,12 @@ export function TasksPage({ initialView, initialData, initialError, readOnly, se
           {view.sort === '' ? <span className="summary__item">newest first</span> : null}
         </p>
       </PageHeader>
+
+      {data?.historyNote ? (
+        <Banner tone="plain" testId="tasks-history-note" title="History is not available: these are only the tasks in memory" reason={data.historyNote}>
+          The store answers again once it is back or caught up; the total counts only what memory retains.
+        </Banner>
+      ) : null}
 
       <section className="panel" aria-label="Tasks" {...query.interaction}>
         <TasksFilters

@@ -18,6 +18,8 @@ export interface TasksPageData {
   total: number;
   offset: number;
   tasks: TaskRow[];
+  /** Why the page is from memory although a store keeps history (server/views/types.ts, TasksPage). */
+  historyNote?: string | null;
 }
 
 /** Quiet period after the last interaction before the first page may refresh in place. */

@@ -36,7 +36,7 @@ import type {
 } from './types';
 import type { QueueHistoryView, TrendsView } from './trend-types';
 import { queueHistoryView, trendsView, type TrendSource, type TrendsRequest } from './trends-view';
-import { RequestError } from '../errors';
+import { errorText, RequestError } from '../errors';
 
 /** What the read model reads of the inspect cache (server/control/inspector.ts). */
 export interface InspectionSource {
@@ -114,7 +114,7 @@ export class ClusterReadModel implements ReadModel {
 
   async tasksPage(filter: TaskFilter): Promise<TasksPage> {
     const found = await this.findTasks(filter);
-    return { total: found.total, offset: filter.offset, tasks: found.tasks.map((t) => ({ ...t.toFlowerDict(found.children(t.uuid)), revocation: t.revocationView() }) satisfies TaskRow) };
+    return { total: found.total, offset: filter.offset, historyNote: found.historyNote, tasks: found.tasks.map((t) => ({ ...t.toFlowerDict(found.children(t.uuid)), revocation: t.revocationView() }) satisfies TaskRow) };
   }
 
   async taskDetail(uuid: string): Promise<TaskDetail | null> {
@@ -214,8 +214,9 @@ export class ClusterReadModel implements ReadModel {
   }
 
   /** The page of tasks matching `filter`, from the store when it is current, else from memory. */
-  private async findTasks(filter: TaskFilter, count = true): Promise<{ total: number; tasks: TaskRecord[]; children: (uuid: string) => string[] }> {
+  private async findTasks(filter: TaskFilter, count = true): Promise<{ total: number; tasks: TaskRecord[]; children: (uuid: string) => string[]; historyNote: string | null }> {
     const stored = await this.currentStore();
+    let historyNote: string | null = this.sources.storedTasks && !stored ? 'the store is behind or unavailable' : null;
     if (stored) {
       try {
         // Flower's /api/tasks without a limit answers every retained task. Over a store of
@@ -225,13 +226,14 @@ export class ClusterReadModel implements ReadModel {
         const limit = Math.min(filter.limit ?? this.sources.maxTasks, MAX_HISTORY_PAGE);
         const page = await stored.tasksPage({ ...filter, limit }, { count });
         const children = await stored.children(page.tasks.map((t) => t.uuid));
-        return { total: page.total ?? page.tasks.length, tasks: page.tasks, children: (uuid) => children.get(uuid) ?? [] };
-      } catch {
-        // Logged by the store; memory answers instead.
+        return { total: page.total ?? page.tasks.length, tasks: page.tasks, children: (uuid) => children.get(uuid) ?? [], historyNote: null };
+      } catch (error) {
+        // Logged by the store; memory answers instead, and the page says so.
+        historyNote = `the store's read failed: ${errorText(error)}`;
       }
     }
     const page = queryTasksPage(this.state.tasks.values(), filter);
-    return { ...page, children: (uuid) => this.state.childrenOf(uuid) };
+    return { ...page, children: (uuid) => this.state.childrenOf(uuid), historyNote: historyNote === null ? null : `${historyNote}; these are the tasks memory holds` };
   }
 
   /** One task: memory holds the live record when it retains it; the store has the rest. */

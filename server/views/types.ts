@@ -146,6 +146,12 @@ export interface TasksPage {
   total: number;
   offset: number;
   tasks: TaskRow[];
+  /**
+   * Why this page is answered from memory although a store keeps history (it is behind, or its
+   * read failed or timed out): then it holds only the tasks memory retains. Null when the store
+   * answered, or there is none.
+   */
+  historyNote: string | null;
 }
 
 /** One worker's page: its live row, its inspect data (Flower's shape) and whether it is paused. */

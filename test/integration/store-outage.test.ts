@@ -110,6 +110,10 @@ async function assertStillServing(celeriac: CeleriacProcess, degradedReason: Reg
   assert.match(text, degradedReason);
   assert.equal(await metric(celeriac, 'celeriac_store_degraded'), 1);
   assert.equal(celeriac.child.exitCode, null, 'still running');
+  // The tasks list answers from memory, and says so.
+  const page = (await (await fetch(`${celeriac.url}/api/celeriac/tasks?limit=5`)).json()) as { tasks: unknown[]; historyNote: string | null };
+  assert.ok(page.tasks.length > 0, 'memory answers');
+  assert.match(page.historyNote ?? '', /these are the tasks memory holds$/);
 }
 
 async function sigterm(celeriac: CeleriacProcess): Promise<number | null> {
@@ -242,6 +246,8 @@ describe('the store failing under the real process, with a real worker', { timeo
 
     await server.start();
     const back = await caughtUp(celeriac, 20 + maxPending);
+    const answered = (await (await fetch(`${celeriac.url}/api/celeriac/tasks?limit=5`)).json()) as { historyNote: string | null };
+    assert.equal(answered.historyNote, null, 'the store answers the list again');
     const client = new pg.Client({ connectionString: server.url('celeriac') });
     await client.connect();
     let rows: { uuid: string; state: string }[];

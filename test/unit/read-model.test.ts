@@ -17,7 +17,7 @@ import { ClusterState } from '../../server/state/cluster-state';
 import { Ingest } from '../../server/state/ingest';
 import { parseTaskQuery } from '../../server/state/search';
 import type { TaskFilter } from '../../server/state/task-query';
-import { ClusterReadModel, type InspectionSource } from '../../server/views/cluster-read-model';
+import { ClusterReadModel, type InspectionSource, type StoredTaskSource } from '../../server/views/cluster-read-model';
 import { EVENT_TAIL, EventTail } from '../../server/views/event-tail';
 import { LiveAggregates } from '../../server/views/live-aggregates';
 import type { WorkerSummary } from '../../server/views/types';
@@ -82,7 +82,7 @@ interface Cluster {
   transportStatus: TransportStatus;
 }
 
-function cluster(options: { readOnly?: boolean; maxTasks?: number; maxWorkers?: number; startedAt?: number } = {}): Cluster {
+function cluster(options: { readOnly?: boolean; maxTasks?: number; maxWorkers?: number; startedAt?: number; storedTasks?: StoredTaskSource } = {}): Cluster {
   const state = new ClusterState({ maxTasks: options.maxTasks ?? 100, maxWorkers: options.maxWorkers ?? 10 });
   const ingest = new Ingest(state, createLogger('silent'));
   const inspections = new InMemoryInspections();
@@ -119,6 +119,7 @@ function cluster(options: { readOnly?: boolean; maxTasks?: number; maxWorkers?: 
     maxTasks: options.maxTasks ?? 100,
     maxWorkers: options.maxWorkers ?? 10,
     startedAt: options.startedAt ?? T0,
+    storedTasks: options.storedTasks ?? null,
     now: () => NOW,
   });
   return Object.assign(c, { model });
@@ -181,7 +182,28 @@ describe('ClusterReadModel: history', () => {
     assert.deepEqual(uuids((await model.tasksPage(filter({ search: parseTaskQuery('boom') }))).tasks), ['f1']);
     assert.deepEqual(uuids((await model.tasksPage(filter({ search: parseTaskQuery('args:hello') }))).tasks), ['e1']);
     const none = await model.tasksPage(filter({ state: 'SUCCESS', worker: 'gamma@h' }));
-    assert.deepEqual(none, { total: 0, offset: 0, tasks: [] });
+    assert.deepEqual(none, { total: 0, offset: 0, tasks: [], historyNote: null });
+  });
+
+  it('tasksPage says when a store keeps history but memory answered: the store behind, or its read failed', async () => {
+    const refused = (): Promise<never> => Promise.reject(new Error('a history read took longer than --store-read-timeout (30000 ms) and PostgreSQL cancelled it'));
+    const store = (caughtUp: boolean): StoredTaskSource => ({
+      catchUp: async () => caughtUp,
+      tasksPage: refused,
+      task: refused,
+      children: refused,
+      workflow: refused,
+      taskNames: async () => [],
+      scanTasks: () => ({ [Symbol.asyncIterator]: () => ({ next: refused }) }),
+    });
+    const failing = cluster({ storedTasks: store(true) });
+    failing.state.apply(task('task-received', 'm1', 'alpha@h', NOW - 1, { name: 'tasks.add' }));
+    const page = await failing.model.tasksPage(filter());
+    assert.deepEqual(uuids(page.tasks), ['m1'], 'memory answers');
+    assert.match(page.historyNote ?? '', /^the store's read failed: a history read took longer than --store-read-timeout .*; these are the tasks memory holds$/);
+    const behind = cluster({ storedTasks: store(false) });
+    assert.equal((await behind.model.tasksPage(filter())).historyNote, 'the store is behind or unavailable; these are the tasks memory holds');
+    assert.equal((await populatedCluster().model.tasksPage(filter())).historyNote, null, 'no store: nothing to say');
   });
 
   it('tasksPage sorts (missing values first ascending, last descending) and pages with limit and offset', async () => {
