@@ -114,7 +114,12 @@ export class ClusterReadModel implements ReadModel {
 
   async tasksPage(filter: TaskFilter): Promise<TasksPage> {
     const found = await this.findTasks(filter);
-    return { total: found.total, offset: filter.offset, historyNote: found.historyNote, tasks: found.tasks.map((t) => ({ ...t.toFlowerDict(found.children(t.uuid)), revocation: t.revocationView() }) satisfies TaskRow) };
+    return {
+      total: found.total,
+      offset: filter.offset,
+      historyNote: found.historyNote,
+      tasks: found.tasks.map((t) => ({ ...t.toFlowerDict(found.children(t.uuid)), revocation: t.revocationView() }) satisfies TaskRow),
+    };
   }
 
   async taskDetail(uuid: string): Promise<TaskDetail | null> {
