@@ -103,8 +103,17 @@ const SEARCH_V2: Readonly<Record<StoreBackend, readonly string[]>> = {
 /** The counters' columns of a trend table, in order (written out here: a migration's statements never change with the code). */
 const TREND_COUNT_COLUMNS = ['received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected', 'runtime_count', 'runtime_sum', 'wait_count', 'wait_sum'];
 
+interface TrendRollUp {
+  counts: string;
+  buckets: string;
+  time: string;
+  seconds: number;
+  /** The finer tables it is summed from. */
+  from: { counts: string; buckets: string; time: string };
+}
+
 /** A roll-up's tables, their indexes, and their rows summed from a finer table's (minutes or hours). */
-function trendRollUp(counts: string, buckets: string, time: string, seconds: number, from: { counts: string; buckets: string; time: string }): string[] {
+function trendRollUp({ counts, buckets, time, seconds, from }: TrendRollUp): string[] {
   const start = `(${from.time} / ${seconds}) * ${seconds}`;
   return [
     trendCounts(counts, time),
@@ -124,15 +133,15 @@ function trendRollUp(counts: string, buckets: string, time: string, seconds: num
  * 30-day range (6-hour steps) 120 instead of 720 hours. Filled from the minutes and the hours
  * that are kept (both kept as long: --retention-aggregates).
  */
-const TREND_ROLL_UPS = [
-  ...trendRollUp('trend_quarters', 'trend_quarter_buckets', 'quarter', 900, { counts: 'trend_minutes', buckets: 'trend_minute_buckets', time: 'minute' }),
-  ...trendRollUp('trend_six_hours', 'trend_six_hour_buckets', 'six_hour', 21_600, { counts: 'trend_hours', buckets: 'trend_hour_buckets', time: 'hour' }),
+const ROLL_UPS_V7: readonly TrendRollUp[] = [
+  { counts: 'trend_quarters', buckets: 'trend_quarter_buckets', time: 'quarter', seconds: 900, from: { counts: 'trend_minutes', buckets: 'trend_minute_buckets', time: 'minute' } },
+  { counts: 'trend_six_hours', buckets: 'trend_six_hour_buckets', time: 'six_hour', seconds: 21_600, from: { counts: 'trend_hours', buckets: 'trend_hour_buckets', time: 'hour' } },
 ];
 const TREND_ROLL_UPS_V7: Readonly<Record<StoreBackend, readonly string[]>> = {
-  sqlite: TREND_ROLL_UPS,
+  sqlite: ROLL_UPS_V7.flatMap(trendRollUp),
   // Filled tables with no statistics yet: PostgreSQL took 10 million tasks' quarter-hours for 33
   // rows and sorted 133,722 on disk for the Trends page (0.4 s) until autovacuum got to them.
-  postgresql: [...TREND_ROLL_UPS, ...['trend_quarters', 'trend_quarter_buckets', 'trend_six_hours', 'trend_six_hour_buckets'].map((table) => `ANALYZE ${table}`)],
+  postgresql: [...ROLL_UPS_V7.flatMap(trendRollUp), ...ROLL_UPS_V7.flatMap(({ counts, buckets }) => [`ANALYZE ${counts}`, `ANALYZE ${buckets}`])],
 };
 
 /**

@@ -98,7 +98,8 @@ export class SettledIndex {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.pass().finally(() => this.schedule(this.state.caughtUp || this.state.lastError !== null ? this.options.intervalMs : CATCH_UP_PAUSE_MS));
+      // A second apart only while a pass that ran left settled rows behind (not while the store is not ready).
+      void this.pass().finally(() => this.schedule(this.state.caughtUp || this.state.lastError !== null || !this.ready() ? this.options.intervalMs : CATCH_UP_PAUSE_MS));
     }, ms);
     this.timer.unref();
   }

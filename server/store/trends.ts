@@ -7,9 +7,9 @@
  * The hot path (`taskChanged`, fed by server/wiring.ts) costs a few Map lookups and increments:
  * the open minutes are kept in memory as cells, one per (minute, name, queue), and every few
  * seconds (and on close) written as ADDITIVE upserts (`count = count + excluded.count`) into the
- * minute table and its roll-ups (./schema.ts, TREND_TIERS). So two flushes of one minute, or a restart in the middle of one, add
- * up exactly; and the merge lives in the upsert, which the SQLite writer thread (it cannot read)
- * can run. A failed write keeps its cells (bounded) and is tried again on the next flush.
+ * minute table and its roll-ups (TIERS below). So two flushes of one minute, or a restart in the
+ * middle of one, add up exactly; and the merge lives in the upsert, which the SQLite writer thread
+ * (it cannot read) can run. A failed write keeps its cells (bounded) and is tried again on the next flush.
  *
  * A transition is counted once: taskChanged fires on every event, duplicates and late ones too,
  * and only an event that moved the task's state (the state before it is passed in) counts.
@@ -44,17 +44,17 @@ const QUEUE_TIERS = {
 } as const;
 export type QueueResolution = keyof typeof QUEUE_TIERS;
 
-/** Every table this module writes, the column that holds its time (epoch seconds) and its rows' length. */
-const TABLES: readonly { table: string; timeColumn: string; seconds: number }[] = [
+/**
+ * Every table this module writes, the column that holds its time (epoch seconds) and its rows'
+ * length: retention keeps each by its time column (./retention.ts, AggregateTable).
+ */
+export const TREND_TABLES: readonly { table: string; timeColumn: string; seconds: number }[] = [
   ...Object.values(TIERS).flatMap(({ counts, buckets, time, seconds }) => [
     { table: counts, timeColumn: time, seconds },
     { table: buckets, timeColumn: time, seconds },
   ]),
   ...Object.values(QUEUE_TIERS).map(({ table, time, seconds }) => ({ table, timeColumn: time, seconds })),
 ];
-
-/** Every table this module writes and the column that holds its time (epoch seconds), for retention. */
-export const TREND_TABLES: readonly { table: string; timeColumn: string }[] = TABLES.map(({ table, timeColumn }) => ({ table, timeColumn }));
 
 /** The counters of one cell, in the order of the tables' columns. */
 const COUNT_COLUMNS = ['received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected', 'runtime_count', 'runtime_sum', 'wait_count', 'wait_sum'] as const;
@@ -523,7 +523,7 @@ export class Trends {
   private async prune(sql: SqlRunner): Promise<void> {
     const keep = this.keepSeconds ?? 0;
     const cutoff = this.now() - keep;
-    for (const { table, timeColumn, seconds } of TABLES) {
+    for (const { table, timeColumn, seconds } of TREND_TABLES) {
       // A roll-up's rows are kept one row longer, so the one that holds the oldest kept minutes is whole.
       await sql.execute(`DELETE FROM ${table} WHERE ${timeColumn} < $1`, [seconds === 60 ? minuteOf(cutoff) : startOf(cutoff, seconds) - seconds]);
     }
@@ -641,31 +641,31 @@ function mergeQueue(into: Map<string, QueueCell>, queue: string, cell: QueueCell
 
 /** The minutes' cells summed per `length`-second row (one upsert row each: a multi-row upsert may not touch a row twice). */
 function rollUp(cells: Cells, length: number): Cells {
-  const hours: Cells = new Map();
+  const rows: Cells = new Map();
   for (const [minute, names] of cells) {
-    const hour = startOf(minute, length);
-    let hourNames = hours.get(hour);
-    if (!hourNames) {
-      hourNames = new Map();
-      hours.set(hour, hourNames);
+    const start = startOf(minute, length);
+    let rowNames = rows.get(start);
+    if (!rowNames) {
+      rowNames = new Map();
+      rows.set(start, rowNames);
     }
     for (const [name, queues] of names) {
-      let hourQueues = hourNames.get(name);
-      if (!hourQueues) {
-        hourQueues = new Map();
-        hourNames.set(name, hourQueues);
+      let rowQueues = rowNames.get(name);
+      if (!rowQueues) {
+        rowQueues = new Map();
+        rowNames.set(name, rowQueues);
       }
       for (const [queue, cell] of queues) {
-        let hourCell = hourQueues.get(queue);
-        if (!hourCell) {
-          hourCell = new TrendCell();
-          hourQueues.set(queue, hourCell);
+        let rowCell = rowQueues.get(queue);
+        if (!rowCell) {
+          rowCell = new TrendCell();
+          rowQueues.set(queue, rowCell);
         }
-        hourCell.addFrom(cell);
+        rowCell.addFrom(cell);
       }
     }
   }
-  return hours;
+  return rows;
 }
 
 function rollUpQueues(cells: QueueCells): QueueCells {

@@ -22,6 +22,17 @@ function failure(argv: string[]): string {
   return result.output;
 }
 
+/** Each of `bads` is refused with a QuantityError whose message starts with `prefix`. */
+function assertRefused(parse: (text: string, option: string) => unknown, option: string, bads: readonly string[], prefix: string): void {
+  for (const bad of bads) {
+    assert.throws(
+      () => parse(bad, option),
+      (error: unknown) => error instanceof QuantityError && error.message.startsWith(prefix),
+      bad,
+    );
+  }
+}
+
 describe('ages', () => {
   it('reads seconds, minutes, hours, days and weeks', () => {
     assert.equal(parseAge('30s', '--x'), 30);
@@ -39,13 +50,7 @@ describe('ages', () => {
   });
 
   it('refuses anything else, naming the option and the accepted forms', () => {
-    for (const bad of ['', '7', 'd', '7 days', '7y', '-1d', '1e3s', 'forever', '7d12h']) {
-      assert.throws(
-        () => parseAge(bad, '--retention'),
-        (error: unknown) => error instanceof QuantityError && error.message.startsWith('--retention must be an age such as 90m, 12h, 7d'),
-        bad,
-      );
-    }
+    assertRefused(parseAge, '--retention', ['', '7', 'd', '7 days', '7y', '-1d', '1e3s', 'forever', '7d12h'], '--retention must be an age such as 90m, 12h, 7d');
   });
 });
 
@@ -65,13 +70,7 @@ describe('sizes', () => {
   });
 
   it('refuses anything else', () => {
-    for (const bad of ['500', 'MB', '500 megabytes', '-5MB', '5PB', 'big']) {
-      assert.throws(
-        () => parseSize(bad, '--store-max-size'),
-        (error: unknown) => error instanceof QuantityError && error.message.startsWith('--store-max-size must be a size such as 500MB'),
-        bad,
-      );
-    }
+    assertRefused(parseSize, '--store-max-size', ['500', 'MB', '500 megabytes', '-5MB', '5PB', 'big'], '--store-max-size must be a size such as 500MB');
   });
 });
 
@@ -87,13 +86,7 @@ describe('time limits', () => {
   });
 
   it('refuses anything else', () => {
-    for (const bad of ['', '30', 's', '30 seconds', '1h', '-1s', 'never']) {
-      assert.throws(
-        () => parseTimeLimitMs(bad, '--store-read-timeout'),
-        (error: unknown) => error instanceof QuantityError && error.message.startsWith('--store-read-timeout must be a time such as 500ms, 30s'),
-        bad,
-      );
-    }
+    assertRefused(parseTimeLimitMs, '--store-read-timeout', ['', '30', 's', '30 seconds', '1h', '-1s', 'never'], '--store-read-timeout must be a time such as 500ms, 30s');
   });
 });
 
