@@ -235,7 +235,7 @@ export class Store {
   /** Migrate; on failure (unreachable, disk) log it and try again later. A newer schema is fatal. */
   private async prepare(): Promise<void> {
     try {
-      const report = await migrate(this.db, MIGRATIONS);
+      const report = this.db instanceof SqliteDatabase ? await this.db.migrateOnThread() : await migrate(this.db, MIGRATIONS);
       this.ready = true;
       this.prepareError = null;
       if (report.applied.length > 0) this.logger.info({ store: this.description, from: report.from, to: report.to }, 'store schema migrated');

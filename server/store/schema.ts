@@ -206,6 +206,25 @@ function queueLengths(table: string, time: string): string {
 }
 
 /**
+ * SQLite's search index holds what PostgreSQL's does (./task-row.ts, searchDoc): the task id,
+ * args, kwargs and result, casefolded, a U+001F apart; the name, state and worker are found by
+ * their own indexes. The index is rebuilt from the rows: a row of ASCII text here (SQLite's
+ * `lower` is casefold for ASCII; a NUL makes `length` stop short, so such a row is not ASCII
+ * here), any other left unindexed for the settled-index pass to index in the background with
+ * Python's casefold (./settled-index.ts). PostgreSQL's text already is this.
+ */
+const SQLITE_SEARCH_TEXT_V8 = "(COALESCE(uuid, '') || char(31) || COALESCE(args, '') || char(31) || COALESCE(kwargs, '') || char(31) || COALESCE(result, ''))";
+const SEARCH_TEXT_V8: Readonly<Record<StoreBackend, readonly string[]>> = {
+  sqlite: [
+    'DROP TABLE tasks_search',
+    "CREATE VIRTUAL TABLE tasks_search USING fts5(doc, content='', contentless_delete=1, tokenize='trigram case_sensitive 1')",
+    `UPDATE tasks SET search_indexed = 0 WHERE search_indexed = 1 AND octet_length(${SQLITE_SEARCH_TEXT_V8}) <> length(${SQLITE_SEARCH_TEXT_V8})`,
+    `INSERT INTO tasks_search (rowid, doc) SELECT rowid, lower(${SQLITE_SEARCH_TEXT_V8}) FROM tasks WHERE search_indexed = 1`,
+  ],
+  postgresql: [],
+};
+
+/**
  * PostgreSQL's B-tree indexes sort nulls last ascending, so a backward scan gives DESC NULLS
  * FIRST; the tasks list sorts DESC NULLS LAST (and ASC NULLS FIRST), as Flower and the
  * in-memory list do, so PostgreSQL sorted every matching row instead of reading the index
@@ -318,6 +337,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'the tasks list order in PostgreSQL indexes', statements: LIST_ORDER_V5 },
   { version: 6, name: "PostgreSQL's index of task ids by their parts", statements: ID_BYTES_V6 },
   { version: 7, name: 'trends: quarter-hour and six-hour roll-ups', statements: TREND_ROLL_UPS_V7 },
+  { version: 8, name: "SQLite's search index without names, states and workers", statements: SEARCH_TEXT_V8 },
 ];
 
 /** The schema version this code writes and reads. */

@@ -4,7 +4,8 @@
  * through are candidates only — the query's own matcher decides each — so the narrowing may
  * let too much through but never too little:
  * - a substring term (bare, `name:`, `worker:`, `args:`, `kwargs:`, `result:`) needs its
- *   casefolded text in the task's indexed text, which holds every such field casefolded;
+ *   casefolded text in one of the fields it looks in, casefolded: the indexed text's, or a
+ *   name, state or worker that holds it (below);
  * - `kwargs:key=value` compares the pair as Flower normalises it (`casefold(str(key))`,
  *   `casefold(str(value))`). Python's `str` and `repr` of a key or value agree but for the
  *   characters `repr` escapes (quotes, backslashes, what is not printable), so a key or value
@@ -13,13 +14,14 @@
  * - `state:` is exact and is left to the matcher; so is anything under 3 characters (a trigram).
  * An OR narrows only if each side does. A query that cannot be narrowed scans the filtered rows.
  *
- * PostgreSQL's indexed text leaves out the task id (when standard), name, state and worker
+ * The indexed text leaves out the name, state and worker, and on PostgreSQL a standard task id
  * (./task-row.ts, searchDoc): a needle that may match them is resolved first (resolveNeedles) into
  * the values of those columns that contain it — the distinct names, states and workers, read by a
- * skip scan of their indexes; a whole task id is looked up by the primary key, part of one by the
- * id index (./task-id-index.ts) — so each part of the condition is answered by an index: the
- * trigram index, the columns' B-trees, the primary key, the id index. (A part under 5 hex digits
- * is too short for the id index: the ids that hold it are found by a scan of the primary key.)
+ * skip scan of their indexes; on PostgreSQL a whole task id is looked up by the primary key, part
+ * of one by the id index (./task-id-index.ts) — so each part of the condition is answered by an
+ * index: the trigram index (SQLite's FTS5, PostgreSQL's pg_trgm), the columns' B-trees, the
+ * primary key, the id index. (A part under 5 hex digits is too short for the id index: the ids
+ * that hold it are found by a scan of the primary key.)
  */
 import { casefold, codePointLength, hasNonAscii } from '../protocol/python/str';
 import { fieldValueTest, type QueryExpression } from '../state/search';
@@ -97,7 +99,7 @@ export function indexDecides(expression: QueryExpression): boolean {
  * match). The rows not indexed are `unindexedCandidates`.
  */
 export function indexedMatches(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
-  if (backend === 'sqlite') return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))})`;
+  if (backend === 'sqlite') return hasColumns(needles) ? `(search_indexed = 1 AND rowid IN (${sqliteRowids(needles, param)}))` : `rowid IN (${sqliteRowids(needles, param)})`;
   return `(search_indexed = 1 AND ${pgTree(needles, param)})`;
 }
 
@@ -131,9 +133,9 @@ async function distinctValues(sql: SqlRunner, column: 'name' | 'state' | 'worker
 }
 
 /**
- * The needles as the backend's index answers them, or null when it cannot narrow them. SQLite's
- * indexed text holds every field: nothing to look up. PostgreSQL's lacks the task id, name,
- * state and worker (./task-row.ts, searchDoc): their matching values are read first.
+ * The needles as the backend's index answers them, or null when it cannot narrow them. The
+ * indexed text lacks the name, state and worker (and on PostgreSQL a standard task id:
+ * ./task-row.ts, searchDoc): their matching values are read first.
  */
 export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, needles: Needles): Promise<Resolved | null> {
   const distinct = new Map<'name' | 'state' | 'worker', Promise<string[] | null>>();
@@ -152,7 +154,6 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
       if (kept.length === 0) return null;
       return kept.length === 1 ? (kept[0] ?? null) : { kind: n.kind, children: kept };
     }
-    if (backend === 'sqlite') return { kind: 'text', text: n.text, doc: true, columns: [], idBytes: null };
     const columns: { column: 'uuid' | 'name' | 'state' | 'worker'; values: string[] }[] = [];
     const contains = fieldValueTest(n.text);
     for (const column of ['name', 'state', 'worker'] as const) {
@@ -162,7 +163,8 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
       columns.push({ column, values: values.filter(contains) });
     }
     let idBytes: number[][] | null = null;
-    if (n.fields.includes('uuid') && fitsStandardId(n.text)) {
+    // SQLite's indexed text holds the task id: its trigram index finds part of one.
+    if (backend === 'postgresql' && n.fields.includes('uuid') && fitsStandardId(n.text)) {
       if (n.text.length === ID_LENGTH) columns.push({ column: 'uuid', values: [n.text] });
       else idBytes = idFragmentBytes(n.text);
       // Too short for the id index (under 5 hex digits): the ids that hold it, by a scan of them.
@@ -172,7 +174,7 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
         columns.push({ column: 'uuid', values: rows.map((row) => String(row.uuid)) });
       }
     }
-    // Non-standard task ids are in the indexed text, with args, kwargs and result.
+    // The task id (PostgreSQL: a non-standard one) is in the indexed text, with args, kwargs and result.
     const doc = n.fields.some((field) => field === 'uuid' || field === 'args' || field === 'kwargs' || field === 'result');
     return { kind: 'text', text: n.text, doc, columns, idBytes };
   };
@@ -186,12 +188,13 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
 export function candidateCondition(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
   // One set of rowids (the index's matches and the rows not indexed, each from its own index),
   // so SQLite looks the candidates up by rowid; an OR of the two made it test every row.
-  if (backend === 'sqlite')
-    return `rowid IN (SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))} UNION ALL SELECT rowid FROM tasks WHERE ${unindexedCandidates(needles, backend, param)})`;
+  if (backend === 'sqlite') return `rowid IN (SELECT * FROM (${sqliteRowids(needles, param)}) UNION ALL SELECT rowid FROM tasks WHERE ${unindexedCandidates(needles, backend, param)})`;
   return `(${unindexedCandidates(needles, backend, param)} OR ${pgTree(needles, param)})`;
 }
 
-/** The searchable fields of a row as one text, as the index's text has them (but not casefolded). */
+/** SQLite: the fields of a row the trigram index holds, as one text (./task-row.ts, searchDoc; but not casefolded). */
+export const SQLITE_INDEXED_TEXT = `(${['uuid', 'args', 'kwargs', 'result'].map((c) => `COALESCE(${c}, '')`).join(' || char(31) || ')})`;
+/** The searchable fields of a row as one text (but not casefolded). */
 export const RAW_TEXT = `(${['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'].map((c) => `COALESCE(${c}, '')`).join(" || ' ' || ")})`;
 /** Any character outside ASCII: a regular expression for PostgreSQL (whatever the database's encoding). */
 const NON_ASCII_PG = '[^\u0001-\u007f]';
@@ -238,6 +241,40 @@ export function textCandidates(needles: Resolved, backend: StoreBackend, param: 
 export function candidateIds(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
   if (backend === 'sqlite') return `SELECT uuid FROM tasks WHERE ${candidateCondition(needles, backend, param)}`;
   return `SELECT uuid FROM tasks WHERE ${unindexedCandidates(needles, backend, param)} UNION ALL SELECT uuid FROM tasks WHERE ${pgTree(needles, param)}`;
+}
+
+/** Whether a needle matches some values of a column (which the indexed text does not hold). */
+function hasColumns(needles: Resolved): boolean {
+  return needles.kind === 'text' ? needles.columns.some((c) => c.values.length > 0) : needles.children.some(hasColumns);
+}
+
+/** SQLite: the rows whose `column` is one of `values` (the column's index answers it). */
+export function sqliteColumnIn(column: string, values: readonly string[], param: (value: SqlValue) => string): string {
+  return `${column} IN (SELECT value FROM json_each(${param(JSON.stringify(values))}))`;
+}
+
+/**
+ * SQLite: the rowids the needles let through, as one SELECT: the trigram index's matches and,
+ * where a needle matches names, states or workers, the rows holding them (by the columns'
+ * indexes), combined as the needles are. Rows not indexed may come through the columns: only
+ * the trigram index's matches are all indexed rows. With no column to look in, the whole tree
+ * is one FTS5 query (FTS5 intersects its posting lists itself).
+ */
+function sqliteRowids(needles: Resolved, param: (value: SqlValue) => string): string {
+  const fts = (n: Resolved): string => sqliteTrigramMatches(n, param);
+  if (!hasColumns(needles)) return fts(needles);
+  if (needles.kind === 'text') {
+    const parts = needles.doc ? [fts(needles)] : [];
+    for (const { column, values } of needles.columns) if (values.length > 0) parts.push(`SELECT rowid FROM tasks WHERE ${sqliteColumnIn(column, values, param)}`);
+    return parts.length === 0 ? 'SELECT rowid FROM tasks WHERE 0' : parts.join(' UNION ALL ');
+  }
+  // Each child its own SELECT (SQLite applies compound operators left to right, with no precedence).
+  return needles.children.map((child) => `SELECT * FROM (${sqliteRowids(child, param)})`).join(needles.kind === 'and' ? ' INTERSECT ' : ' UNION ALL ');
+}
+
+/** SQLite: the rowids of the rows whose indexed text the needles let through (the trigram index alone). */
+export function sqliteTrigramMatches(needles: Resolved, param: (value: SqlValue) => string): string {
+  return `SELECT rowid FROM tasks_search WHERE tasks_search MATCH ${param(ftsQuery(needles))}`;
 }
 
 /** What the indexed text must contain for a needle: its phrases, or its text. */

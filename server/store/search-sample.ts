@@ -14,7 +14,7 @@
 import { casefold } from '../protocol/python/str';
 import type { SqlRunner } from './migrate';
 import type { StoreBackend } from './schema';
-import { RAW_TEXT, type Resolved, type ResolvedText } from './search-index';
+import { type Resolved, type ResolvedText, SQLITE_INDEXED_TEXT } from './search-index';
 
 const SAMPLE_ROWS = 500;
 /** Fewer sampled rows than this (a small store) judge nothing: every search is cheap there. */
@@ -38,9 +38,11 @@ async function readSample(sql: SqlRunner, backend: StoreBackend): Promise<readon
     const rows = await sql.rows(`SELECT search_doc FROM tasks TABLESAMPLE SYSTEM (${percent.toFixed(6)}) WHERE search_indexed = 1 AND search_doc IS NOT NULL LIMIT ${SAMPLE_ROWS}`);
     return rows.map((row) => String(row.search_doc));
   }
-  // SQLite's index keeps no text (contentless): the fields it is made of (./search-index.ts, RAW_TEXT).
-  const rows = await sql.rows(`SELECT ${RAW_TEXT} AS doc FROM tasks WHERE search_indexed = 1 AND rowid >= (SELECT abs(random()) % (COALESCE(MAX(rowid), 0) + 1) FROM tasks) LIMIT ${SAMPLE_ROWS}`);
-  const more = rows.length < SAMPLE_ROWS ? await sql.rows(`SELECT ${RAW_TEXT} AS doc FROM tasks WHERE search_indexed = 1 LIMIT ${SAMPLE_ROWS - rows.length}`) : [];
+  // SQLite's index keeps no text (contentless): the fields it is made of (./search-index.ts, SQLITE_INDEXED_TEXT).
+  const rows = await sql.rows(
+    `SELECT ${SQLITE_INDEXED_TEXT} AS doc FROM tasks WHERE search_indexed = 1 AND rowid >= (SELECT abs(random()) % (COALESCE(MAX(rowid), 0) + 1) FROM tasks) LIMIT ${SAMPLE_ROWS}`,
+  );
+  const more = rows.length < SAMPLE_ROWS ? await sql.rows(`SELECT ${SQLITE_INDEXED_TEXT} AS doc FROM tasks WHERE search_indexed = 1 LIMIT ${SAMPLE_ROWS - rows.length}`) : [];
   return [...rows, ...more].map((row) => casefold(String(row.doc)));
 }
 

@@ -8,8 +8,9 @@
  * connection, so the event loop never waits on the disk. Reads that may take long
  * (`backgroundRunner`: history lists and searches, counts over every row) run in a reader thread
  * on a third connection — WAL lets it read while the writer writes, and neither waits for the
- * other. This connection migrates at start and answers the short reads (one task by its key). A
- * thread that dies is started again by the next request.
+ * other. This connection answers the short reads (one task by its key); the migrations at start
+ * run on a thread of their own (migrateOnThread). A thread that dies is started again by the next
+ * request.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -17,8 +18,15 @@ import Database from 'better-sqlite3';
 import type { Worker } from 'node:worker_threads';
 import { errorText } from '../errors';
 import { startTypeScriptWorker } from '../worker-thread';
-import type { SqlRunner, SqlValue, StoreDatabase } from './migrate';
+import { migrate, type MigrationReport, SchemaTooNewError, type SqlRunner, type SqlValue, type StoreDatabase } from './migrate';
+import { MIGRATIONS } from './schema';
 import type { ReadRequest, WriteReply, WriteRequest, WriterThreadInit } from './sqlite-writer-thread';
+
+/** What the migration thread (./sqlite-migrate-thread.ts) is given, and answers. */
+export interface MigrateThreadInit {
+  file: string;
+}
+export type MigrateReply = { ok: true; report: MigrationReport } | { ok: false; tooNew: { found: number; latest: number } } | { ok: false; error: string };
 
 /** Distinct statement texts kept prepared; past it the cache starts again (statements are cheap to prepare). */
 const MAX_PREPARED = 256;
@@ -120,7 +128,35 @@ export class SqliteDatabase implements StoreDatabase {
     }
   }
 
+  private migrating: Worker | null = null;
+
+  /**
+   * The schema migrations (./schema.ts), for a file on a thread of its own
+   * (./sqlite-migrate-thread.ts) so the event loop never waits for one; in memory on this
+   * connection (another would see another database).
+   */
+  async migrateOnThread(): Promise<MigrationReport> {
+    if (this.db.memory) return migrate(this, MIGRATIONS);
+    const thread = startTypeScriptWorker(new URL('./sqlite-migrate-thread.ts', import.meta.url), { file: this.db.name } satisfies MigrateThreadInit);
+    this.migrating = thread;
+    try {
+      const reply = await new Promise<MigrateReply>((resolve, reject) => {
+        thread.once('message', resolve);
+        thread.once('error', (error) => reject(new Error(`the SQLite migration thread failed: ${errorText(error)}`)));
+        thread.once('exit', (code) => reject(new Error(`the SQLite migration thread exited (${code})`)));
+      });
+      if (reply.ok) return reply.report;
+      if ('tooNew' in reply) throw new SchemaTooNewError(reply.tooNew.found, reply.tooNew.latest);
+      throw new Error(reply.error);
+    } finally {
+      this.migrating = null;
+      await thread.terminate();
+    }
+  }
+
   async close(): Promise<void> {
+    // A migration under way is rolled back with its thread's connection.
+    await this.migrating?.terminate();
     await this.reader.terminate();
     await this.writer.terminate();
     this.db.close();

@@ -120,21 +120,21 @@ function indexable(task: TaskRecord): boolean {
 }
 
 /**
- * The text the search index holds for a task: the fields Flower's free-text terms look in,
- * casefolded as Flower folds them, one separator apart (a match across two fields is only a
- * candidate; the matcher decides).
+ * The text the search index holds for a task: the fields Flower's free-text terms look in that
+ * vary task by task — the task id, args, kwargs and result — casefolded as Flower folds them, one
+ * separator apart (a match across two fields is only a candidate; the matcher decides).
  *
- * PostgreSQL's holds only the fields that vary task by task — args, kwargs, result, and the task
- * id when it is not a standard one — because its trigram index costs its writes per trigram: the
- * id's 34 random trigrams and the name's, state's and worker's cost as much to index as the rest
- * (measured: 11,800 rows/s written with them, 21,700 without, 29,900 with no trigram index), and
- * with them ingest stayed under 50,000 events/s (`npm run bench:store`). Searches find those
- * fields by their own indexes instead (./search-index.ts, resolveNeedles). SQLite's FTS5 index
- * keeps them all: it keeps up with its target with them, and searches need no second look-up.
+ * The name, state and worker are left out on both backends: each has few distinct values, which a
+ * search resolves first by the column's own index (./search-index.ts, resolveNeedles), and in the
+ * text their trigrams were in most rows. On PostgreSQL they cost the trigram index its writes
+ * (measured: 11,800 rows/s written with them and the id, 21,700 without, 29,900 with no trigram
+ * index); on SQLite a search for a task name's part (`charge_card`, 92,752 of 1,000,000 tasks) cost
+ * FTS5 a count through nine posting lists of 92,752 rows each, 300 ms, where the name's index counts
+ * them in a few (`npm run bench:store`). PostgreSQL also leaves out a standard task id, found by its
+ * own index (./task-id-index.ts); SQLite keeps it, its trigram index finds part of one directly.
  */
 export function searchDoc(task: TaskRecord, backend: StoreBackend): string {
-  const fields =
-    backend === 'sqlite' ? [task.uuid, task.name, task.state, task.worker, task.args, task.kwargs, task.result] : [isStandardTaskId(task.uuid) ? null : task.uuid, task.args, task.kwargs, task.result];
+  const fields = [backend === 'postgresql' && isStandardTaskId(task.uuid) ? null : task.uuid, task.args, task.kwargs, task.result];
   return fields.map((field) => (field === null ? '' : casefold(field))).join('\u001f');
 }
 

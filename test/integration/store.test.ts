@@ -183,6 +183,58 @@ for (const make of [sqliteBackend, postgresBackend]) {
       }
     });
 
+    it("tasks indexed for search under schema 7 are found by name, argument and casefolded text under the latest, and SQLite's index is rebuilt without names", async () => {
+      const db = await backend.open();
+      await migrate(db, MIGRATIONS.slice(0, 7));
+      const rows = [
+        { uuid: 'm-1', args: '(1,)', result: "'answer-42'" },
+        { uuid: 'm-2', args: "('Straße',)", result: '7' },
+      ];
+      if (db.backend === 'sqlite') {
+        // As the writer of schema 7 wrote an indexed row: its text with the name, state and worker.
+        for (const row of rows) {
+          await db.runner.execute(
+            "INSERT INTO tasks (uuid, name, state, timestamp, args, kwargs, result, worker, clock, updated_at, search_indexed) VALUES ($1, 'tasks.Old', 'SUCCESS', $2, $3, '{}', $4, 'w1@h', 7, $2, 1)",
+            [row.uuid, T0, row.args, row.result],
+          );
+          const doc = [row.uuid, 'tasks.old', 'success', 'w1@h', row.args.replace('ß', 'ss').toLowerCase(), '{}', row.result].join('\u001f');
+          await db.runner.execute('INSERT INTO tasks_search (rowid, doc) SELECT rowid, $1 FROM tasks WHERE uuid = $2', [doc, row.uuid]);
+        }
+      } else {
+        const state = new ClusterState({ maxTasks: 10, maxWorkers: 10 });
+        for (const row of rows) {
+          state.apply(event('task-received', row.uuid, T0, { name: 'tasks.Old', args: row.args, kwargs: '{}', hostname: 'w1@h' }));
+          state.apply(event('task-succeeded', row.uuid, T0 + 1, { result: row.result, runtime: 1, hostname: 'w1@h' }));
+        }
+        await db.transaction((sql) => upsertTasks(sql, db.backend, [...state.tasks.values()], T0));
+      }
+      await migrate(db, MIGRATIONS);
+      const found = async (search: string): Promise<{ total: number | null; uuids: string[] }> => {
+        const page = await queryStoredTasks(db.runner, db.backend, parseTaskFilter({ search, sort_by: 'name', limit: '10' }));
+        return { total: page.total, uuids: page.tasks.map((t) => t.uuid) };
+      };
+      const searchesAnswer = async (when: string): Promise<void> => {
+        assert.deepEqual(await found('TASKS.OL'), { total: 2, uuids: ['m-1', 'm-2'] }, `${when}: by the name`);
+        assert.deepEqual(await found('w1@'), { total: 2, uuids: ['m-1', 'm-2'] }, `${when}: by the worker`);
+        assert.deepEqual(await found('strasse'), { total: 1, uuids: ['m-2'] }, `${when}: by casefolded text`);
+        assert.deepEqual(await found('er-42'), { total: 1, uuids: ['m-1'] }, `${when}: by the result`);
+      };
+      await searchesAnswer('migrated');
+      if (db.backend === 'sqlite') {
+        const indexed = async (): Promise<string[]> => (await db.runner.rows('SELECT uuid FROM tasks WHERE search_indexed = 1 ORDER BY uuid')).map((r) => String(r.uuid));
+        const matching = async (phrase: string): Promise<number> => Number((await db.runner.rows('SELECT COUNT(*) AS n FROM tasks_search WHERE tasks_search MATCH $1', [`"${phrase}"`]))[0]?.n);
+        assert.equal(await matching('tasks.old'), 0, 'the rebuilt index holds no name');
+        assert.equal(await matching('(1,)'), 1);
+        // The row that is not ASCII is left for the settled-index pass to fold as Python does.
+        assert.deepEqual(await indexed(), ['m-1']);
+        const settled = new SettledIndex(db, createLogger('silent'), () => true, { settleSeconds: 60, now: () => T0 + 61 });
+        assert.equal(await settled.pass(), 1);
+        assert.deepEqual(await indexed(), ['m-1', 'm-2']);
+        assert.equal(await matching('strasse'), 1);
+        await searchesAnswer('indexed again');
+      }
+    });
+
     it("trend aggregates written under schema 6 are summed into schema 7's quarter-hour and six-hour roll-ups", async () => {
       const db = await backend.open();
       await migrate(db, MIGRATIONS.slice(0, 6));
@@ -558,3 +610,47 @@ for (const make of [sqliteBackend, postgresBackend]) {
     });
   });
 }
+
+describe("SQLite's migrations at start", () => {
+  const backend = sqliteBackend();
+  after(() => backend.cleanUp());
+
+  it('run on a thread of their own: the event loop goes on while schema 8 rebuilds the search index of 100,000 tasks', async () => {
+    const db = (await backend.open()) as SqliteDatabase;
+    await migrate(db, MIGRATIONS.slice(0, 7));
+    // Rows as schema 7's writer left them, indexed, with text enough for the rebuild to take seconds.
+    await db.runner.execute(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+       INSERT INTO tasks (uuid, name, state, timestamp, args, kwargs, result, clock, updated_at, search_indexed)
+       SELECT printf('t-%06d', i), 'tasks.bulk', 'SUCCESS', $1 + i, printf('(%d, ''order-%06d'', ''customer-%d@example.com'')', i, i * 7, i * 13), printf('{''tenant'': ''tenant-%04d'', ''note'': ''%s''}', i % 2000, hex(randomblob(24))), printf('%d', i), i, $1, 1 FROM n`,
+      [T0],
+    );
+    let longestPauseMs = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longestPauseMs = Math.max(longestPauseMs, now - last);
+      last = now;
+    }, 10);
+    const started = performance.now();
+    const report = await db.migrateOnThread();
+    const tookMs = performance.now() - started;
+    // The gap since the last tick counts too: a loop held to the end never ticked at all.
+    longestPauseMs = Math.max(longestPauseMs, performance.now() - last);
+    clearInterval(ticker);
+    assert.deepEqual(report.applied, [{ version: 8, name: MIGRATIONS[7]?.name }]);
+    assert.equal(Number((await db.runner.rows('SELECT COUNT(*) AS n FROM tasks_search WHERE tasks_search MATCH $1', ['"order-000700"']))[0]?.n), 1);
+    // On this connection the rebuild held the loop for all of it (one statement); on its thread, never.
+    assert.ok(tookMs > 500, `the rebuild took ${tookMs.toFixed(0)} ms: too little to tell`);
+    assert.ok(longestPauseMs < tookMs / 4, `the event loop paused ${longestPauseMs.toFixed(0)} ms of a ${tookMs.toFixed(0)} ms migration`);
+    await db.close();
+  });
+
+  it('a schema newer than this Celeriac knows is refused from the thread as on this connection', async () => {
+    const db = (await backend.open()) as SqliteDatabase;
+    await migrate(db, MIGRATIONS);
+    await db.runner.execute("INSERT INTO celeriac_schema (version, name, applied_at) VALUES ($1, 'from the future', 0)", [LATEST_VERSION + 1]);
+    await assert.rejects(db.migrateOnThread(), (error: unknown) => error instanceof SchemaTooNewError && error.found === LATEST_VERSION + 1 && error.latest === LATEST_VERSION);
+    await db.close();
+  });
+});
