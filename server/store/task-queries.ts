@@ -32,6 +32,8 @@ import { loadTask, TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
 const SCAN_PAGE = 2_000;
+/** Rows read per round trip at least while a search scans for one page of matches. */
+const MIN_SCAN_PAGE = 64;
 
 interface Where {
   clauses: string[];
@@ -167,7 +169,17 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
     // A search the index narrows to a few thousand candidates: read just those (by id), and let
     // the in-memory engine filter, match, order and page them — the same code, so the same answer.
     const ids = await candidateIdList(sql, backend, await sharpenNeedles(sql, backend, needles), maxCandidates);
-    if (ids !== null) return queryTasksPage(await tasksByIds(sql, ids), filter);
+    if (ids !== null) {
+      // Decided by the columns it looks at; only the page's rows are read whole.
+      const decided = queryTasksPage(await tasksByIds(sql, ids, DECIDING_COLUMNS), filter);
+      return {
+        total: decided.total,
+        tasks: await tasksInOrder(
+          sql,
+          decided.tasks.map((task) => task.uuid),
+        ),
+      };
+    }
   }
   // Otherwise scan the rows in result order, narrowed by each one's text (the index's matches
   // are too many to re-read for every page), keep the page and count the rest.
@@ -182,8 +194,8 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
  * index lets through, plus the rows not indexed that the matcher accepts — and only the page's
  * rows are read. With few matches (at most `maxCandidates`) their ids and sort field are read and
  * ordered here, and the page's rows read by id; with many (a task name's part, say) the page is the
- * first matches of the rows in result order, read until it is full: matches are dense there, so
- * that costs a few pages of rows, where ordering them cost SQLite the whole match set (14 s for
+ * first matches of the rows in result order, each narrowed by its own text, read until it is full: matches are dense there, so
+ * that costs about a page of rows, where ordering them cost SQLite the whole match set (14 s for
  * 92,752 matches in 1,000,000 tasks). Reading every candidate instead, as a search the matcher
  * must decide does, cost PostgreSQL 2 s for 10,000 matches in 10,000,000 tasks.
  */
@@ -198,7 +210,10 @@ async function decidedSearchPage(sql: SqlRunner, backend: StoreBackend, filter: 
   const indexedCount = await countIndexedMatches(sql, backend, filter, needles, counted, unindexed);
   const total = indexedCount + unindexed.length;
   if (indexedCount > maxCandidates) {
-    const { page } = await pageOf(scanNarrowed(sql, backend, filter, null, SCAN_PAGE), filter.offset, end, true);
+    // Rows in result order narrowed by their own text, in pages about the size of the page asked
+    // for: nearly every row read is then a match, where pages of unnarrowed rows read and matched
+    // here 2,000 rows for 50 matches (`charge_card` in bench:store's 1,000,000 tasks: 100 ms).
+    const { page } = await pageOf(scanNarrowed(sql, backend, filter, { by: 'text', needles }, Math.min(SCAN_PAGE, Math.max(end, MIN_SCAN_PAGE))), filter.offset, end, true);
     return { total, tasks: page };
   }
   // The first `end` indexed matches in result order, with the matching rows not indexed: the page
@@ -284,10 +299,37 @@ async function candidateIdList(sql: SqlRunner, backend: StoreBackend, needles: R
   return rows.length > maxCandidates ? null : [...new Set(rows.map((row) => String(row.uuid)))];
 }
 
-async function tasksByIds(sql: SqlRunner, ids: readonly string[]): Promise<TaskRecord[]> {
+/**
+ * The columns that decide whether a task is in a list and where: the filters' (./task-query.ts),
+ * the search fields' (server/state/search.ts) and the sort fields' (`timestamp` by default). Not
+ * the long ones (a traceback, an exception): 514 candidates read whole cost 25 ms of a `kwargs:`
+ * search in bench:store's 1,000,000 tasks, and all but the page's 50 were then dropped.
+ */
+const DECIDING_COLUMNS = [
+  'uuid',
+  'name',
+  'state',
+  'worker',
+  'received',
+  'started',
+  'timestamp',
+  'queue',
+  'routing_key',
+  'args',
+  'kwargs',
+  'result',
+] as const satisfies readonly (typeof TASK_COLUMNS)[number][];
+
+/** The tasks of `ids`, read whole, in that order. */
+async function tasksInOrder(sql: SqlRunner, ids: readonly string[]): Promise<TaskRecord[]> {
+  const byId = new Map((await tasksByIds(sql, ids)).map((task) => [task.uuid, task]));
+  return ids.map((id) => byId.get(id)).filter((task): task is TaskRecord => task !== undefined);
+}
+
+async function tasksByIds(sql: SqlRunner, ids: readonly string[], columns: readonly string[] = TASK_COLUMNS): Promise<TaskRecord[]> {
   const tasks: TaskRecord[] = [];
   for (const batch of powerOfTwoChunks(ids, IDS_PER_QUERY)) {
-    const rows = await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE uuid IN (${batch.map((_, i) => `$${i + 1}`).join(', ')})`, batch);
+    const rows = await sql.rows(`SELECT ${columns.join(', ')} FROM tasks WHERE uuid IN (${batch.map((_, i) => `$${i + 1}`).join(', ')})`, batch);
     for (const row of rows) tasks.push(taskFromRow(row));
   }
   return tasks;
