@@ -90,6 +90,9 @@ export interface StoreOptions {
   readTimeoutMs?: number;
 }
 
+/** Rows per read while the recent tasks are restored at start. */
+const RESTORE_ROWS_PER_READ = 500;
+
 export class Store {
   readonly writer: ChangeWriter<TaskRecord>;
   /** Worker records: few, but changed by every heartbeat, so written every 2 s. */
@@ -257,8 +260,20 @@ export class Store {
    */
   async recentTasks(limit: number): Promise<TaskRecord[]> {
     if (!this.ready) return [];
-    const rows = await this.db.runner.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ORDER BY updated_at DESC, timestamp DESC NULLS LAST, uuid LIMIT $1`, [limit]);
-    return rows.reverse().map(taskFromRow);
+    // Their ids first, then the rows a few hundred at a time: the rows read at once, 20,000 of
+    // them, grew the heap past what the tasks themselves need, and the process kept that memory.
+    const ids = (await this.db.runner.rows('SELECT uuid FROM tasks ORDER BY updated_at DESC, timestamp DESC NULLS LAST, uuid LIMIT $1', [limit])).map((row) => String(row.uuid)).reverse();
+    const tasks: TaskRecord[] = [];
+    for (let start = 0; start < ids.length; start += RESTORE_ROWS_PER_READ) {
+      const batch = ids.slice(start, start + RESTORE_ROWS_PER_READ);
+      const rows = await this.db.runner.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE uuid IN (${batch.map((_, i) => `$${i + 1}`).join(', ')})`, batch);
+      const byId = new Map(rows.map((row) => [String(row.uuid), row]));
+      for (const id of batch) {
+        const row = byId.get(id);
+        if (row) tasks.push(taskFromRow(row));
+      }
+    }
+    return tasks;
   }
 
   /** Stored workers, at most `limit`, the most recently heard last (the order to restore them in). */
