@@ -253,6 +253,28 @@ export function sqliteColumnIn(column: string, values: readonly string[], param:
   return `${column} IN (SELECT value FROM json_each(${param(JSON.stringify(values))}))`;
 }
 
+/** The rows whose `column` is one of `values`, by the column's index (null for a null column). */
+export function columnIn(column: string, values: readonly string[], backend: StoreBackend, param: (value: SqlValue) => string): string {
+  return backend === 'sqlite' ? sqliteColumnIn(column, values, param) : `${column} = ANY(${param(pgArray(values))}::text[])`;
+}
+
+/** The indexed rows whose indexed text holds the needle (the trigram index alone, not the columns). */
+export function docMatches(needle: ResolvedText, backend: StoreBackend, param: (value: SqlValue) => string): string {
+  return backend === 'sqlite' ? `rowid IN (${sqliteTrigramMatches(needle, param)})` : `(search_indexed = 1 AND ${pgDoc(needle, param)})`;
+}
+
+/**
+ * The one column a single term finds by its values, when that is all besides the indexed text
+ * (a task name's part, say): its matches can then be counted by the column's index. Not on
+ * PostgreSQL for part of a task id (the id index is a third place to look).
+ */
+export function onlyColumn(needles: Resolved): { readonly needle: ResolvedText; readonly column: ResolvedText['columns'][number] } | undefined {
+  if (needles.kind !== 'text' || needles.idBytes !== null) return undefined;
+  const held = needles.columns.filter((c) => c.values.length > 0);
+  const column = held.length === 1 ? held[0] : undefined;
+  return column === undefined ? undefined : { needle: needles, column };
+}
+
 /**
  * SQLite: the rowids the needles let through, as one SELECT: the trigram index's matches and,
  * where a needle matches names, states or workers, the rows holding them (by the columns'
@@ -291,6 +313,13 @@ function ftsQuery(needles: Resolved): string {
   return `(${needles.children.map(ftsQuery).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
 }
 
+/** PostgreSQL: the rows whose indexed text (already casefolded) holds the needle's phrases, by pg_trgm's GIN. */
+function pgDoc(needle: ResolvedText, param: (value: SqlValue) => string): string {
+  return `(${docPhrasesOf(needle)
+    .map((phrase) => `search_doc LIKE ${param(containing(phrase))}`)
+    .join(' AND ')})`;
+}
+
 /**
  * PostgreSQL's condition, each part answered by an index: pg_trgm's GIN answers LIKE '%…%' on the
  * indexed text (already casefolded), the B-trees and the primary key `= ANY` of the values found.
@@ -298,14 +327,9 @@ function ftsQuery(needles: Resolved): string {
 function pgTree(needles: Resolved, param: (value: SqlValue) => string): string {
   if (needles.kind !== 'text') return `(${needles.children.map((child) => pgTree(child, param)).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
   const parts: string[] = [];
-  if (needles.doc)
-    parts.push(
-      `(${docPhrasesOf(needles)
-        .map((phrase) => `search_doc LIKE ${param(containing(phrase))}`)
-        .join(' AND ')})`,
-    );
+  if (needles.doc) parts.push(pgDoc(needles, param));
   for (const { column, values } of needles.columns) {
-    if (values.length > 0) parts.push(`${column} = ANY(${param(pgArray(values))}::text[])`);
+    if (values.length > 0) parts.push(columnIn(column, values, 'postgresql', param));
   }
   // The rows whose id holds the fragment's bytes where it may be (the id index: its rows' condition
   // written out as the index has it, so the planner sees it applies), then whose id holds it.

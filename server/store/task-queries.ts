@@ -22,8 +22,9 @@ import {
   needlesOf,
   type Resolved,
   resolveNeedles,
-  sqliteColumnIn,
-  sqliteTrigramMatches,
+  columnIn,
+  docMatches,
+  onlyColumn,
   textCandidates,
   unindexedCandidates,
 } from './search-index';
@@ -207,7 +208,17 @@ async function decidedSearchPage(sql: SqlRunner, backend: StoreBackend, filter: 
   const unindexed = (await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE ${pending.clauses.join(' AND ')}`, pending.params))
     .map(taskFromRow)
     .filter((task) => filter.search?.matches(task));
-  const indexedCount = await countIndexedMatches(sql, backend, filter, needles, counted, unindexed);
+  // The matches' ids and sort field (no ORDER BY … LIMIT, which PostgreSQL planned as a walk of the
+  // whole sort index testing each row, minutes at 10,000,000 tasks), at most one more than
+  // `maxCandidates`: when they are fewer, they are the count too. Counted first instead where a
+  // column's index counts them without reading a row (a task name's part, see countIndexedMatches):
+  // they are then usually many. A count and then the same matches read again cost PostgreSQL the
+  // index's matches twice (the trigram index's recheck of every row: 2 × 200 ms for 10,017 matches
+  // in 10,000,000 tasks).
+  const { field } = sortKey(filter);
+  const keyedRows = async (): Promise<Record<string, unknown>[]> => sql.rows(`SELECT uuid, ${field} FROM tasks WHERE ${counted.clauses.join(' AND ')} LIMIT ${maxCandidates + 1}`, counted.params);
+  let keyed = countedByColumn(needles) ? null : await keyedRows();
+  const indexedCount = keyed !== null && keyed.length <= maxCandidates ? keyed.length : await countIndexedMatches(sql, backend, filter, needles, counted, unindexed);
   const total = indexedCount + unindexed.length;
   if (indexedCount > maxCandidates) {
     // Rows in result order narrowed by their own text, in pages about the size of the page asked
@@ -217,11 +228,8 @@ async function decidedSearchPage(sql: SqlRunner, backend: StoreBackend, filter: 
     return { total, tasks: page };
   }
   // The first `end` indexed matches in result order, with the matching rows not indexed: the page
-  // is the first `end` of both. The matches' ids and sort field are read (as the count read them:
-  // no ORDER BY … LIMIT, which PostgreSQL planned as a walk of the whole sort index testing each
-  // row, minutes at 10,000,000 tasks), ordered here, and only the first `end` read whole.
-  const { field } = sortKey(filter);
-  const keyed = await sql.rows(`SELECT uuid, ${field} FROM tasks WHERE ${counted.clauses.join(' AND ')}`, counted.params);
+  // is the first `end` of both, ordered here, and only the first `end` read whole.
+  keyed ??= await keyedRows();
   const first = keyed
     .map((row) => ({ uuid: String(row.uuid), [field]: sortValue(row[field]) }))
     .sort(taskOrder(filter))
@@ -236,32 +244,37 @@ async function countOf(sql: SqlRunner, where: Where): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** Whether countIndexedMatches counts the needles by a column's index, reading no row. */
+function countedByColumn(needles: Resolved): boolean {
+  return onlyColumn(needles) !== undefined;
+}
+
 /**
  * How many indexed rows match a search the index decides (`counted`: the filter and
- * indexedMatches). On SQLite a single term matching the values of one column (a task name's part,
- * say) is counted in two parts that need no row read: the rows holding those values, by the
- * column's index alone, less those not indexed (`unindexed`, the matches not indexed, read
- * already); and the trigram index's matches holding none of them. One COUNT of `counted` read
- * every row the column's values hold to see whether it is indexed: 200 ms for a name's 92,752
- * rows in bench:store's 1,000,000 tasks.
+ * indexedMatches). A single term matching the values of one column (a task name's part, say) is
+ * counted in two parts that need no row read: the rows holding those values, by the column's
+ * index alone, less those not indexed (`unindexed`, the matches not indexed, read already); and
+ * the trigram index's matches holding none of them. One COUNT of `counted` read every row the
+ * column's values hold to see whether it is indexed: 200 ms for a name's 92,752 rows in
+ * bench:store's 1,000,000 tasks on SQLite.
  */
 async function countIndexedMatches(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, needles: Resolved, counted: Where, unindexed: readonly TaskRecord[]): Promise<number> {
-  const held = backend === 'sqlite' && needles.kind === 'text' ? needles.columns.filter((c) => c.values.length > 0) : [];
-  const only = held.length === 1 ? held[0] : undefined;
-  if (needles.kind !== 'text' || only === undefined) return countOf(sql, counted);
+  const only = onlyColumn(needles);
+  if (only === undefined) return countOf(sql, counted);
+  const { needle, column } = only;
   const inColumn = whereOf(filter, backend, null);
-  inColumn.clauses.push(sqliteColumnIn(only.column, only.values, placeholders(inColumn.params)));
+  inColumn.clauses.push(columnIn(column.column, column.values, backend, placeholders(inColumn.params)));
   let elsewhere = 0;
-  if (needles.doc) {
+  if (needle.doc) {
     const rest = whereOf(filter, backend, null);
     const param = placeholders(rest.params);
-    // `IN` is null for a null column: such a row holds none of the values.
-    rest.clauses.push(`rowid IN (${sqliteTrigramMatches(needles, param)})`, `COALESCE(${sqliteColumnIn(only.column, only.values, param)}, 0) = 0`);
+    // The test is null for a null column: such a row holds none of the values.
+    rest.clauses.push(docMatches(needle, backend, param), `NOT COALESCE(${columnIn(column.column, column.values, backend, param)}, FALSE)`);
     elsewhere = await countOf(sql, rest);
   }
-  const values = new Set(only.values);
+  const values = new Set(column.values);
   const heldUnindexed = unindexed.filter((task) => {
-    const value = only.column === 'uuid' ? task.uuid : task[only.column];
+    const value = column.column === 'uuid' ? task.uuid : task[column.column];
     return value !== null && values.has(value);
   }).length;
   return (await countOf(sql, inColumn)) - heldUnindexed + elsewhere;
