@@ -698,7 +698,9 @@ async function queries(backend: StoreBackend, size: number): Promise<void> {
     const idPrefix = someTask.tasks[0]?.uuid.slice(0, 8) ?? '00000000';
     const digits = RARE_ORDER.slice(RARE_ORDER.indexOf('-') + 1);
     const routes: { what: string; route: string }[] = [
+      { what: 'every task, newest 50 (the tasks page as it opens)', route: '/api/celeriac/tasks?limit=50' },
       { what: 'failures, newest 20 (Flower API)', route: '/api/tasks?state=FAILURE&limit=20' },
+      { what: 'one state (SUCCESS, most tasks), 50', route: '/api/celeriac/tasks?state=SUCCESS&limit=50' },
       { what: 'one task name, 50', route: `/api/celeriac/tasks?taskname=${taskName}&limit=50` },
       { what: 'one task name, deep page (offset 100,000)', route: `/api/celeriac/tasks?taskname=${taskName}&sort_by=-received&offset=100000&limit=50` },
       { what: `search \`args:${RARE_ORDER}\` (rare: ~1 in ${int(ORDER_IDS)})`, route: `/api/celeriac/tasks?search=${encodeURIComponent(`args:${RARE_ORDER}`)}&limit=50` },

@@ -27,6 +27,7 @@ import { auditSink, StoredAudit } from './audit-row';
 import { StoredPauses } from './pause-row';
 import { SettledIndex, type SettledIndexOptions, type SettledIndexStatus } from './settled-index';
 import { StoredTasks, type StoredWorkflow } from './task-queries';
+import { foldTaskCounts } from './task-counts';
 import type { TaskFilter } from '../state/task-query';
 import { type IngestLoad, RetentionRunner, standardPolicies, type AggregateTable, type RetentionAges, type RetentionOptions, type RetentionStatus } from './retention';
 import { countRows, measureSize } from './store-size';
@@ -221,6 +222,12 @@ export class Store {
 
   private async measureFigures(): Promise<void> {
     if (!this.ready) return;
+    // PostgreSQL's task counts, folded as often as the figures are measured (./task-counts.ts).
+    if (this.db.backend === 'postgresql') {
+      await foldTaskCounts(this.db.backgroundRunner).catch((error: unknown) =>
+        this.logger.warn({ store: this.description, err: errorText(error) }, 'folding the task counts failed: they stay exact, and are folded again at the next measurement'),
+      );
+    }
     try {
       const rows = await countRows(this.db.backend, this.db.backgroundRunner, this.tables);
       const size = await measureSize(this.db.backend, this.db.backgroundRunner, [...this.tables, 'celeriac_schema'], { knownRows: rows });

@@ -54,6 +54,14 @@ export interface SqlRunner {
   rows(sql: string, params?: readonly SqlValue[]): Promise<Record<string, unknown>[]>;
 }
 
+/** Adds a parameter to `params` and returns its placeholder (`$1`, `$2`…). */
+export function placeholders(params: SqlValue[]): (value: SqlValue) => string {
+  return (value) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+}
+
 export class SchemaTooNewError extends Error {
   constructor(
     readonly found: number,

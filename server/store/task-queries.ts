@@ -11,7 +11,7 @@
 import { MAX_SEEN_TASK_NAMES } from '../state/cluster-state';
 import { queryTasksPage, sortKey, type TaskFilter, taskOrder } from '../state/task-query';
 import type { TaskRecord } from '../state/task-record';
-import type { SqlRunner, SqlValue } from './migrate';
+import { placeholders, type SqlRunner, type SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
 import { powerOfTwoChunks } from './chunks';
 import {
@@ -29,6 +29,7 @@ import {
   unindexedCandidates,
 } from './search-index';
 import { sharpenNeedles } from './search-sample';
+import { countedByNameAndState } from './task-counts';
 import { loadTask, TASK_COLUMNS, taskFromRow } from './task-row';
 
 /** Rows read per round trip while a search scans candidates. */
@@ -45,14 +46,6 @@ interface Where {
 async function narrowing(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter): Promise<Resolved | null> {
   const needles = filter.search === null ? null : needlesOf(filter.search.expression);
   return needles === null ? null : resolveNeedles(sql, backend, needles);
-}
-
-/** Adds a parameter to `params` and returns its placeholder. */
-function placeholders(params: SqlValue[]): (value: SqlValue) => string {
-  return (value) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
 }
 
 /**
@@ -157,11 +150,11 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
     const { clauses, params } = whereOf(filter, backend, null);
     const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
     // Flower's /api/tasks has no total: counting every match is skipped for it.
-    const [count] = options.count === false ? [] : await sql.rows(`SELECT COUNT(*) AS n FROM tasks ${where}`, params);
+    const total = options.count === false ? null : ((await countedByNameAndState(sql, backend, filter)) ?? Number((await sql.rows(`SELECT COUNT(*) AS n FROM tasks ${where}`, params))[0]?.n ?? 0));
     // No limit: SQLite spells it LIMIT -1, PostgreSQL LIMIT ALL (an OFFSET needs one before it in SQLite).
     const limit = ` LIMIT ${filter.limit !== null ? Number(filter.limit) : backend === 'sqlite' ? -1 : 'ALL'}`;
     const rows = await sql.rows(`SELECT ${TASK_COLUMNS.join(', ')} FROM tasks ${where} ${orderBy(sortKey(filter), backend)}${limit} OFFSET ${Number(filter.offset)}`, params);
-    return { total: count ? Number(count.n ?? 0) : null, tasks: rows.map(taskFromRow) };
+    return { total, tasks: rows.map(taskFromRow) };
   }
   const needles = await narrowing(sql, backend, filter);
   if (needles !== null) {
@@ -277,7 +270,8 @@ async function countIndexedMatches(sql: SqlRunner, backend: StoreBackend, filter
     const value = column.column === 'uuid' ? task.uuid : task[column.column];
     return value !== null && values.has(value);
   }).length;
-  return (await countOf(sql, inColumn)) - heldUnindexed + elsewhere;
+  const holding = (await countedByNameAndState(sql, backend, filter, column)) ?? (await countOf(sql, inColumn));
+  return holding - heldUnindexed + elsewhere;
 }
 
 /** A sort field's value as a row holds it (PostgreSQL returns numbers as numbers, text as text; null stays null). */
