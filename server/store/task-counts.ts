@@ -32,6 +32,12 @@ export async function countedByNameAndState(sql: SqlRunner, backend: StoreBacken
   return Number(row?.n ?? 0);
 }
 
+/** PostgreSQL: every stored task, counted exactly (the store's figures: a count of `tasks` itself was a scan). */
+export async function storedTaskCount(sql: SqlRunner): Promise<number> {
+  const [row] = await sql.rows('SELECT COALESCE(SUM(tasks), 0) AS n FROM task_count_changes');
+  return Number(row?.n ?? 0);
+}
+
 /**
  * Folds the changes into one row per name and state (none for a count of 0), in one statement: a
  * change inserted meanwhile is not in the DELETE's snapshot, so it stays, and the sums are the same
