@@ -223,11 +223,9 @@ export class Store {
   private async measureFigures(): Promise<void> {
     if (!this.ready) return;
     // PostgreSQL's task counts, folded as often as the figures are measured (./task-counts.ts).
-    if (this.db.backend === 'postgresql') {
-      await foldTaskCounts(this.db.backgroundRunner).catch((error: unknown) =>
-        this.logger.warn({ store: this.description, err: errorText(error) }, 'folding the task counts failed: they stay exact, and are folded again at the next measurement'),
-      );
-    }
+    await foldTaskCounts(this.db.backgroundRunner, this.db.backend).catch((error: unknown) =>
+      this.logger.warn({ store: this.description, err: errorText(error) }, 'folding the task counts failed: they stay exact, and are folded again at the next measurement'),
+    );
     try {
       const rows = await countRows(this.db.backend, this.db.backgroundRunner, this.tables);
       const size = await measureSize(this.db.backend, this.db.backgroundRunner, [...this.tables, 'celeriac_schema'], { knownRows: rows });

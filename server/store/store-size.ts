@@ -93,17 +93,17 @@ const PG_EXACT_COUNT_BELOW = 1_000_000;
  * under a million rows and reads its statistics' estimate for larger ones: the larger of the
  * live-row figure every write updates (n_live_tup, which lags writes by a second or so and can
  * drift when two connections' figures arrive out of order) and the planner's (reltuples, set by
- * VACUUM and ANALYZE). A count of millions of rows every 30 s would be a scan for a gauge. Its
- * tasks are counted exactly by their counts by name and state (./task-counts.ts).
+ * VACUUM and ANALYZE). A count of millions of rows every 30 s would be a scan for a gauge. Tasks,
+ * on both, are the sum of their counts by name and state (./task-counts.ts): exact, and no scan.
  */
 export async function countRows(backend: StoreBackend, sql: SqlRunner, tables: readonly string[]): Promise<Record<string, number>> {
   const rows: Record<string, number> = {};
   for (const table of tables.map(checkedIdentifier)) {
-    if (backend === 'sqlite') {
+    if (table === 'tasks') {
+      rows[table] = await storedTaskCount(sql);
+    } else if (backend === 'sqlite') {
       const [row] = await sql.rows(`SELECT COUNT(*) AS n FROM ${table}`);
       rows[table] = numberOf(row?.n);
-    } else if (table === 'tasks') {
-      rows[table] = await storedTaskCount(sql);
     } else {
       const [row] = await sql.rows(
         `SELECT GREATEST(COALESCE(s.n_live_tup, 0), c.reltuples) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1,13 +1,14 @@
 /**
- * PostgreSQL's count of tasks by name and state (schema 9, ./schema.ts TASK_COUNTS_V9): triggers on
- * `tasks` insert one row of change per name and state a statement changes; a count is the sum of
- * the rows. The tasks list's total for a filter by name, state, both or neither is read here, not
- * counted over the tasks (0.36 s for one name's 1,000,000 tasks in 10,000,000).
+ * The count of tasks by name and state (schema 9, ./schema.ts TASK_COUNTS_V9), kept by triggers on
+ * `tasks`: on SQLite one row per name and state, on PostgreSQL rows of change (one per name and
+ * state a statement changed) folded now and then. A count is the sum of the rows either way. The
+ * tasks list's total for a filter by name, state, both or neither is read here, not counted over
+ * the tasks (0.36 s for one name's 1,000,000 tasks in 10,000,000 on PostgreSQL).
  */
 import type { TaskFilter } from '../state/task-query';
 import { placeholders, type SqlRunner, type SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
-import { pgArray } from './task-row';
+import { columnIn } from './search-index';
 
 /** A search term's matches among names or states (./search-index.ts onlyColumn): the tasks holding one of `values`. */
 export interface HeldValues {
@@ -17,36 +18,38 @@ export interface HeldValues {
 
 /**
  * How many tasks the filter lets through (with `held`: those holding one of its values), from the
- * counts — or null where they cannot say: on SQLite, and for a filter by anything but name and state.
+ * counts — or null where they cannot say: for a filter by anything but name and state.
  */
 export async function countedByNameAndState(sql: SqlRunner, backend: StoreBackend, filter: TaskFilter, held?: HeldValues): Promise<number | null> {
-  if (backend !== 'postgresql' || filter.worker !== null || filter.receivedStart !== null || filter.receivedEnd !== null || filter.queue) return null;
+  if (filter.worker !== null || filter.receivedStart !== null || filter.receivedEnd !== null || filter.queue) return null;
   if (held !== undefined && held.column !== 'name' && held.column !== 'state') return null;
   const clauses: string[] = [];
   const params: SqlValue[] = [];
   const param = placeholders(params);
   if (filter.taskName !== null) clauses.push(`named AND name = ${param(filter.taskName)}`);
   if (filter.state !== null) clauses.push(`state = ${param(filter.state)}`);
-  if (held !== undefined) clauses.push(`${held.column === 'name' ? 'named AND name' : 'state'} = ANY(${param(pgArray(held.values))}::text[])`);
-  const [row] = await sql.rows(`SELECT COALESCE(SUM(tasks), 0) AS n FROM task_count_changes${clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : ''}`, params);
+  if (held !== undefined) clauses.push(held.column === 'name' ? `named AND ${columnIn('name', held.values, backend, param)}` : columnIn('state', held.values, backend, param));
+  const [row] = await sql.rows(`SELECT COALESCE(SUM(tasks), 0) AS n FROM task_counts${clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : ''}`, params);
   return Number(row?.n ?? 0);
 }
 
-/** PostgreSQL: every stored task, counted exactly (the store's figures: a count of `tasks` itself was a scan). */
+/** Every stored task, counted exactly (the store's figures: on PostgreSQL a count of `tasks` itself was a scan). */
 export async function storedTaskCount(sql: SqlRunner): Promise<number> {
-  const [row] = await sql.rows('SELECT COALESCE(SUM(tasks), 0) AS n FROM task_count_changes');
+  const [row] = await sql.rows('SELECT COALESCE(SUM(tasks), 0) AS n FROM task_counts');
   return Number(row?.n ?? 0);
 }
 
 /**
- * Folds the changes into one row per name and state (none for a count of 0), in one statement: a
- * change inserted meanwhile is not in the DELETE's snapshot, so it stays, and the sums are the same
- * before and after. The writer adds a few rows a second; folded every 30 s they stay a few thousand.
+ * PostgreSQL: folds the changes into one row per name and state (none for a count of 0), in one
+ * statement: a change inserted meanwhile is not in the DELETE's snapshot, so it stays, and the sums
+ * are the same before and after. The writer adds a few rows a second; folded every 30 s they stay a
+ * few thousand. SQLite's rows need no folding (its triggers update them in place).
  */
-export async function foldTaskCounts(sql: SqlRunner): Promise<void> {
+export async function foldTaskCounts(sql: SqlRunner, backend: StoreBackend): Promise<void> {
+  if (backend !== 'postgresql') return;
   await sql.execute(
-    `WITH gone AS (DELETE FROM task_count_changes RETURNING named, name, state, tasks)
-     INSERT INTO task_count_changes (named, name, state, tasks)
+    `WITH gone AS (DELETE FROM task_counts RETURNING named, name, state, tasks)
+     INSERT INTO task_counts (named, name, state, tasks)
      SELECT named, name, state, SUM(tasks) FROM gone GROUP BY 1, 2, 3 HAVING SUM(tasks) <> 0`,
   );
 }
