@@ -234,13 +234,14 @@ export function textCandidates(needles: Resolved, backend: StoreBackend, param: 
 }
 
 /**
- * The candidates' task ids as one SELECT, each part from its own index: the index's matches and
- * the rows not indexed. On PostgreSQL a row not indexed may also match by its columns, so an id
- * may come twice: the caller keeps each once.
+ * The candidates' `columns` (their task ids by default) as one SELECT, each part from its own
+ * index: the index's matches and the rows not indexed. On PostgreSQL a row not indexed may also
+ * match by its columns, so a task may come twice: the caller keeps each once.
  */
-export function candidateIds(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string): string {
-  if (backend === 'sqlite') return `SELECT uuid FROM tasks WHERE ${candidateCondition(needles, backend, param)}`;
-  return `SELECT uuid FROM tasks WHERE ${unindexedCandidates(needles, backend, param)} UNION ALL SELECT uuid FROM tasks WHERE ${pgTree(needles, param)}`;
+export function candidateIds(needles: Resolved, backend: StoreBackend, param: (value: SqlValue) => string, columns: readonly string[] = ['uuid']): string {
+  const selected = columns.join(', ');
+  if (backend === 'sqlite') return `SELECT ${selected} FROM tasks WHERE ${candidateCondition(needles, backend, param)}`;
+  return `SELECT ${selected} FROM tasks WHERE ${unindexedCandidates(needles, backend, param)} UNION ALL SELECT ${selected} FROM tasks WHERE ${pgTree(needles, param)}`;
 }
 
 /** Whether a needle matches some values of a column (which the indexed text does not hold). */

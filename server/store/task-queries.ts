@@ -160,12 +160,14 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
   if (needles !== null) {
     const maxCandidates = options.maxCandidates ?? MAX_CANDIDATES;
     if (filter.limit !== null && indexDecides(filter.search.expression)) return decidedSearchPage(sql, backend, filter, needles, filter.offset + filter.limit, maxCandidates);
-    // A search the index narrows to a few thousand candidates: read just those (by id), and let
-    // the in-memory engine filter, match, order and page them — the same code, so the same answer.
-    const ids = await candidateIdList(sql, backend, await sharpenNeedles(sql, backend, needles), maxCandidates);
-    if (ids !== null) {
-      // Decided by the columns it looks at; only the page's rows are read whole.
-      const decided = queryTasksPage(await tasksByIds(sql, ids, DECIDING_COLUMNS), filter);
+    // A search the index narrows to a few thousand candidates: read just those, by the columns
+    // that decide them, as the index finds them (read by id after their ids, each was found
+    // twice: 357 ms for `kwargs:` at 10,000,000 tasks on PostgreSQL), and let the in-memory engine
+    // filter, match, order and page them — the same code, so the same answer. Only the page's
+    // rows are read whole.
+    const candidates = await candidateRows(sql, backend, await sharpenNeedles(sql, backend, needles), maxCandidates, DECIDING_COLUMNS);
+    if (candidates !== null) {
+      const decided = queryTasksPage(candidates.map(taskFromRow), filter);
       return {
         total: decided.total,
         tasks: await tasksInOrder(
@@ -298,12 +300,24 @@ const MAX_CANDIDATES = 20_000;
 /** Ids per `IN (…)` when rows are read by id, in power-of-two chunks (few statement texts). */
 const IDS_PER_QUERY = 512;
 
-/** The candidates' ids, or null when there are more than MAX_CANDIDATES. */
+/** The candidates' ids, or null when there are more than `maxCandidates`. */
 async function candidateIdList(sql: SqlRunner, backend: StoreBackend, needles: Resolved, maxCandidates: number): Promise<string[] | null> {
+  const rows = await candidateRows(sql, backend, needles, maxCandidates, ['uuid']);
+  return rows === null ? null : [...new Set(rows.map((row) => String(row.uuid)))];
+}
+
+/** The candidates' `columns`, each task once, or null when there are more than `maxCandidates`. */
+async function candidateRows(sql: SqlRunner, backend: StoreBackend, needles: Resolved, maxCandidates: number, columns: readonly string[]): Promise<Record<string, unknown>[] | null> {
   const params: SqlValue[] = [];
-  const text = candidateIds(needles, backend, placeholders(params));
-  const rows = await sql.rows(`${text} LIMIT ${maxCandidates + 1}`, params);
-  return rows.length > maxCandidates ? null : [...new Set(rows.map((row) => String(row.uuid)))];
+  const rows = await sql.rows(`${candidateIds(needles, backend, placeholders(params), columns)} LIMIT ${maxCandidates + 1}`, params);
+  if (rows.length > maxCandidates) return null;
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    const uuid = String(row.uuid);
+    if (seen.has(uuid)) return false;
+    seen.add(uuid);
+    return true;
+  });
 }
 
 /**
