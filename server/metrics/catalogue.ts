@@ -173,7 +173,13 @@ export const METRICS = [
     help: 'What the stored data occupies, the figure --store-max-size is judged against (SQLite: used pages; PostgreSQL: an estimate from live rows), measured every 30 s.',
   },
   { name: 'celeriac_store_max_size_bytes', type: 'gauge', family: 'celeriac', labels: [], help: '--store-max-size in bytes; 0 when the store has no size cap.' },
-  { name: 'celeriac_store_rows', type: 'gauge', family: 'celeriac', labels: ['table'], help: 'Rows per store table, measured every 30 s (PostgreSQL: an estimate past a million rows, but tasks exactly).' },
+  {
+    name: 'celeriac_store_rows',
+    type: 'gauge',
+    family: 'celeriac',
+    labels: ['table'],
+    help: 'Rows per store table, measured every 30 s (PostgreSQL: an estimate past a million rows, but tasks exactly).',
+  },
   {
     name: 'celeriac_store_pending_changes',
     type: 'gauge',

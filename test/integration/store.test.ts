@@ -778,8 +778,7 @@ for (const make of [sqliteBackend, postgresBackend]) {
         const inMemory = queryTasksPage((await scanAll(db)).values(), filter).total;
         assert.equal(await total(query), inMemory, `total of ${JSON.stringify(query)}`);
       }
-      const shift = async (by: number): Promise<void> =>
-        db.runner.execute("UPDATE task_counts SET tasks = tasks + $1 WHERE named AND name = 'tasks.fail' AND state = 'FAILURE'", [by]);
+      const shift = async (by: number): Promise<void> => db.runner.execute("UPDATE task_counts SET tasks = tasks + $1 WHERE named AND name = 'tasks.fail' AND state = 'FAILURE'", [by]);
       await foldTaskCounts(db.runner, db.backend);
       await shift(1000);
       assert.equal(await total({ taskname: 'tasks.fail', state: 'FAILURE' }), queryTasksPage((await scanAll(db)).values(), parseTaskFilter({ taskname: 'tasks.fail', state: 'FAILURE' })).total + 1000);
