@@ -113,7 +113,8 @@ export interface ResolvedText {
   readonly idBytes: readonly (readonly number[])[] | null;
   /**
    * What the indexed text must contain, all of them: `text` itself, or parts of it that are
-   * cheaper for the index to find (./search-sample.ts) — candidates only, never the count.
+   * cheaper for the index to find (./search-sample.ts). SQLite's index then finds candidates only
+   * (never the count); PostgreSQL tests `text` on the rows too (pgDoc), so its rows are exact.
    */
   readonly docPhrases?: readonly string[];
 }
@@ -314,11 +315,17 @@ function ftsQuery(needles: Resolved): string {
   return `(${needles.children.map(ftsQuery).join(needles.kind === 'and' ? ' AND ' : ' OR ')})`;
 }
 
-/** PostgreSQL: the rows whose indexed text (already casefolded) holds the needle's phrases, by pg_trgm's GIN. */
+/**
+ * PostgreSQL: the rows whose indexed text (already casefolded) holds the needle, found by pg_trgm's
+ * GIN. With cheaper phrases (./search-sample.ts) the index is asked for those, and the needle
+ * itself is tested on the rows it finds, written so that the index cannot answer it (`|| ''`:
+ * otherwise GIN reads every one of its trigrams' posting lists too): so the rows are exactly the
+ * needle's, and a count of them is exact.
+ */
 function pgDoc(needle: ResolvedText, param: (value: SqlValue) => string): string {
-  return `(${docPhrasesOf(needle)
-    .map((phrase) => `search_doc LIKE ${param(containing(phrase))}`)
-    .join(' AND ')})`;
+  if (needle.docPhrases === undefined) return `(search_doc LIKE ${param(containing(needle.text))})`;
+  const phrases = needle.docPhrases.map((phrase) => `search_doc LIKE ${param(containing(phrase))}`);
+  return `(${[...phrases, `(search_doc || '') LIKE ${param(containing(needle.text))}`].join(' AND ')})`;
 }
 
 /**

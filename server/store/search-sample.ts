@@ -101,8 +101,91 @@ export function uncommonRuns(text: string, isCommon: (trigram: string) => boolea
   return widened.map(([a, b]) => chars.slice(a, b).join(''));
 }
 
-/** The needles with their indexed text made cheaper to find (see above); the same needles when the sample cannot judge. */
-export async function sharpenNeedles(sql: SqlRunner, backend: StoreBackend, needles: Resolved, now = Date.now()): Promise<Resolved> {
+/** A word character as pg_trgm sees one (its ISWORDCHR: a letter or digit); anything else separates words. */
+const PG_WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/**
+ * A text as pg_trgm indexes it: each word padded as its trigrams are made ("  word "), so that a
+ * trigram of pg_trgm's (which never spans two words) is in the text exactly when `includes` finds it.
+ */
+export function pgTrigramText(doc: string): string {
+  return (doc.match(/[\p{L}\p{N}]+/gu) ?? []).map((word) => `  ${word} `).join('');
+}
+
+/**
+ * PostgreSQL: the phrases of `text` whose pg_trgm trigrams are none of them common, or null when
+ * every trigram is; `[text]` when none is. pg_trgm makes its trigrams of words (letters and
+ * digits), each padded with two spaces before and one after where a separator stands, unpadded
+ * where a wildcard does (`LIKE '%ap-south-2%'`: `ap `, `  s`, ` so`, `sou`, `out`, `uth`, `th `,
+ * `  2`), and GIN reads the whole posting list of each: `sou` and `out` of every task's `source`
+ * key cost 0.44 s of that search at 10,000,000 tasks. So each word's runs of uncommon trigrams are
+ * phrases of their own (`ap-`, `uth-`), the separator kept where a run includes its padding (both
+ * pads before a word come with it, so a run starting at the second is started after them). Not
+ * widened as SQLite's are: a wider phrase takes in common trigrams, the expensive part here.
+ */
+export function pgUncommonPhrases(text: string, isCommon: (trigram: string) => boolean): string[] | null {
+  const chars = Array.from(text);
+  const phrases: string[] = [];
+  let trigrams = 0;
+  let common = 0;
+  for (let s = 0; s < chars.length; ) {
+    if (!PG_WORD_CHAR.test(chars[s] as string)) {
+      s++;
+      continue;
+    }
+    let e = s;
+    while (e < chars.length && PG_WORD_CHAR.test(chars[e] as string)) e++;
+    const left = s > 0;
+    const right = e < chars.length;
+    // The padded word, each position with the text's character it stands for (a pad: the separator).
+    const padded: { char: string; at: number }[] = [
+      ...(left
+        ? [
+            { char: ' ', at: s - 1 },
+            { char: ' ', at: s - 1 },
+          ]
+        : []),
+      ...chars.slice(s, e).map((char, i) => ({ char, at: s + i })),
+      ...(right ? [{ char: ' ', at: e }] : []),
+    ];
+    const uncommon = Array.from({ length: Math.max(0, padded.length - 2) }, (_, k) => {
+      const trigram = padded
+        .slice(k, k + 3)
+        .map((p) => p.char)
+        .join('');
+      trigrams++;
+      const isUncommon = !isCommon(trigram);
+      if (!isUncommon) common++;
+      return isUncommon;
+    });
+    for (let k = 0; k < uncommon.length; ) {
+      if (!uncommon[k]) {
+        k++;
+        continue;
+      }
+      let end = k;
+      while (end + 1 < uncommon.length && uncommon[end + 1]) end++;
+      // A run from the second pad: the first is not in it, so start after both.
+      const start = left && k === 1 ? 2 : k;
+      if (start <= end) {
+        const from = (padded[start] as { at: number }).at;
+        const to = (padded[end + 2] as { at: number }).at;
+        phrases.push(chars.slice(from, to + 1).join(''));
+      }
+      k = end + 1;
+    }
+    s = e;
+  }
+  if (common === 0) return [text];
+  return phrases.length === 0 || trigrams === common ? null : phrases;
+}
+
+/**
+ * The needles with their indexed text made cheaper to find (see above); the same needles when the
+ * sample cannot judge. `keepAll`: leave no needle out of an AND (PostgreSQL's exact matches, for a
+ * count: each needle is still tested whole, see ./search-index.ts pgDoc).
+ */
+export async function sharpenNeedles(sql: SqlRunner, backend: StoreBackend, needles: Resolved, now = Date.now(), keepAll = false): Promise<Resolved> {
   let docs: readonly string[];
   try {
     docs = await sampleOf(sql, backend, now);
@@ -110,31 +193,39 @@ export async function sharpenNeedles(sql: SqlRunner, backend: StoreBackend, need
     return needles;
   }
   if (docs.length < MIN_SAMPLE) return needles;
+  // PostgreSQL judges pg_trgm's trigrams (of padded words), SQLite FTS5's (any three characters).
+  const judged = backend === 'postgresql' ? docs.map(pgTrigramText) : docs;
   const shares = new Map<string, boolean>();
   const isCommon = (trigram: string): boolean => {
     let common = shares.get(trigram);
     if (common === undefined) {
       let holding = 0;
-      for (const doc of docs) if (doc.includes(trigram)) holding++;
-      common = holding >= docs.length * COMMON_SHARE;
+      for (const doc of judged) if (doc.includes(trigram)) holding++;
+      common = holding >= judged.length * COMMON_SHARE;
       shares.set(trigram, common);
     }
     return common;
   };
-  return sharpened(needles, isCommon).needles;
+  return sharpened(needles, isCommon, backend === 'postgresql' ? pgUncommonPhrases : uncommonRuns, keepAll).needles;
 }
 
 /** `common`: the needle narrows by little (its indexed text is all common trigrams). */
-function sharpened(needles: Resolved, isCommon: (trigram: string) => boolean): { needles: Resolved; common: boolean } {
+function sharpened(
+  needles: Resolved,
+  isCommon: (trigram: string) => boolean,
+  phrasesOf: (text: string, isCommon: (trigram: string) => boolean) => string[] | null,
+  keepAll: boolean,
+): { needles: Resolved; common: boolean } {
   if (needles.kind === 'text') {
     if (!needles.doc) return { needles, common: false };
-    const runs = uncommonRuns(needles.text, isCommon);
+    const runs = phrasesOf(needles.text, isCommon);
     if (runs === null) return { needles, common: true };
     const text: ResolvedText = runs.length === 1 && runs[0] === needles.text ? needles : { ...needles, docPhrases: runs };
     return { needles: text, common: false };
   }
-  const children = needles.children.map((child) => sharpened(child, isCommon));
-  if (needles.kind === 'or') return { needles: { kind: 'or', children: children.map((c) => c.needles) }, common: children.some((c) => c.common) };
+  const children = needles.children.map((child) => sharpened(child, isCommon, phrasesOf, keepAll));
+  if (needles.kind === 'or' || keepAll)
+    return { needles: { kind: needles.kind, children: children.map((c) => c.needles) }, common: needles.kind === 'or' ? children.some((c) => c.common) : children.every((c) => c.common) };
   // AND: leave out the common children while one that narrows remains.
   const narrowing = children.filter((c) => !c.common);
   if (narrowing.length === 0) return { needles: { kind: 'and', children: children.map((c) => c.needles) }, common: true };

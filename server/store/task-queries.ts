@@ -159,7 +159,11 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
   const needles = await narrowing(sql, backend, filter);
   if (needles !== null) {
     const maxCandidates = options.maxCandidates ?? MAX_CANDIDATES;
-    if (filter.limit !== null && indexDecides(filter.search.expression)) return decidedSearchPage(sql, backend, filter, needles, filter.offset + filter.limit, maxCandidates);
+    if (filter.limit !== null && indexDecides(filter.search.expression)) {
+      // PostgreSQL's index matches are exact with cheaper phrases too (search-index.ts, pgDoc); SQLite's would be a superset.
+      const decided = backend === 'postgresql' ? await sharpenNeedles(sql, backend, needles, Date.now(), true) : needles;
+      return decidedSearchPage(sql, backend, filter, decided, filter.offset + filter.limit, maxCandidates);
+    }
     // A search the index narrows to a few thousand candidates: read just those, by the columns
     // that decide them, as the index finds them (read by id after their ids, each was found
     // twice: 357 ms for `kwargs:` at 10,000,000 tasks on PostgreSQL), and let the in-memory engine

@@ -542,8 +542,12 @@ for (const make of [sqliteBackend, postgresBackend]) {
       for (let n = 0; n < 400; n++) {
         const uuid = standardId(n);
         const order = `order-${String((n * 7) % 1000).padStart(6, '0')}`;
-        state.apply(event('task-received', uuid, T0 + n, { name: 'shop.charge', args: `(${n}, '${order}')`, kwargs: `{'tenant': 'tenant-${String(n % 50).padStart(4, '0')}'}`, hostname: 'w1@h' }));
-        state.apply(event('task-succeeded', uuid, T0 + n + 1, { result: `'${order} charged'`, runtime: 1, hostname: 'w1@h' }));
+        // Every row has `source` (pg_trgm's `sou`, `out`); a few are in `ap-south-2`, and a few hold
+        // `ap-` and `uth-` (what PostgreSQL asks its index for) but not `ap-south-2`.
+        const region = n % 40 === 0 ? 'ap-south-2' : n % 40 === 1 ? 'ap-north-1' : 'eu-west-1';
+        const kwargs = `{'tenant': 'tenant-${String(n % 50).padStart(4, '0')}', 'source': 'checkout', 'region': '${region}'}`;
+        state.apply(event('task-received', uuid, T0 + n, { name: 'shop.charge', args: `(${n}, '${order}')`, kwargs, hostname: 'w1@h' }));
+        state.apply(event('task-succeeded', uuid, T0 + n + 1, { result: `'${order} charged${n % 40 === 1 ? ' south-3' : ''}'`, runtime: 1, hostname: 'w1@h' }));
       }
       await upsertTasks(db.runner, db.backend, [...state.tasks.values()], T0 + 500);
       const queryOf = (search: string) => parseTaskFilter({ search });
@@ -564,12 +568,24 @@ for (const make of [sqliteBackend, postgresBackend]) {
       // A term every row holds, alone, is asked as it is.
       const everywhere = await needles('tenant');
       assert.ok(everywhere.kind === 'text' && everywhere.docPhrases === undefined);
-      for (const search of ['kwargs:tenant=tenant-0042', 'args:order-000049', 'order-000049 tenant', 'tenant-0007 OR order-000014', 'charged', 'tenant']) {
-        const filter = queryOf(search);
-        const inMemory = queryTasksPage(state.tasks.values(), filter);
-        const stored = await queryStoredTasks(db.runner, db.backend, filter);
-        assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) }, search);
-        assert.ok((inMemory.total ?? 0) > 0, `${search} matches some tasks`);
+      if (db.backend === 'postgresql') {
+        // pg_trgm's trigrams are of words: `ap-south-2` is asked as the runs of its words' uncommon ones.
+        const region = await needles('ap-south-2');
+        assert.ok(region.kind === 'text' && region.docPhrases !== undefined);
+        assert.deepEqual(
+          region.docPhrases.filter((phrase) => phrase !== '-2'),
+          ['ap-', 'uth-'],
+        );
+      }
+      for (const search of ['kwargs:tenant=tenant-0042', 'args:order-000049', 'order-000049 tenant', 'tenant-0007 OR order-000014', 'charged', 'tenant', 'ap-south-2', 'ap-south-2 charged']) {
+        // With a limit, a bare search is counted by the index alone (decidedSearchPage): its phrases must not widen the count.
+        for (const limit of [undefined, '7']) {
+          const filter = parseTaskFilter(limit === undefined ? { search } : { search, limit });
+          const inMemory = queryTasksPage(state.tasks.values(), filter);
+          const stored = await queryStoredTasks(db.runner, db.backend, filter);
+          assert.deepEqual({ total: stored.total, uuids: stored.tasks.map((t) => t.uuid) }, { total: inMemory.total, uuids: inMemory.tasks.map((t) => t.uuid) }, `${search}, limit ${limit}`);
+          assert.ok((inMemory.total ?? 0) > 0, `${search} matches some tasks`);
+        }
       }
     });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTaskQuery } from '../../server/state/search';
 import { needlesOf } from '../../server/store/search-index';
-import { uncommonRuns } from '../../server/store/search-sample';
+import { pgTrigramText, pgUncommonPhrases, uncommonRuns } from '../../server/store/search-sample';
 
 describe('narrowing a search with the store index (server/store/search-index.ts)', () => {
   const needles = (query: string) => needlesOf(parseTaskQuery(query).expression);
@@ -57,6 +57,16 @@ describe('the trigrams a search asks the index for (server/store/search-sample.t
     assert.deepEqual(uncommonRuns('tenant-0042', commonIn('ten', 'ena', 'nan', 'ant', 'nt-', 't-0')), ['nt-0042']);
     assert.deepEqual(uncommonRuns('abcdefghij', commonIn('cde')), ['abcdefghij'], 'runs widened into each other: the whole text');
     assert.deepEqual(uncommonRuns('abcde', commonIn('abc')), ['abcde'], 'a text under the width is asked whole');
+  });
+  it("PostgreSQL: asks for the runs of pg_trgm's word trigrams that are not common, each a phrase that makes just those", () => {
+    // `sou` and `out` of every task's `source` key; a word's padding comes with its separator.
+    assert.deepEqual(pgUncommonPhrases('ap-south-2', commonIn('  s', ' so', 'sou', 'out', '  2')), ['ap-', 'uth-']);
+    assert.deepEqual(pgUncommonPhrases('tenant-0042', commonIn('ten', 'ena', 'nan', 'ant', 'nt ', '  0')), ['0042'], 'a run from the second pad starts after both');
+    assert.deepEqual(pgUncommonPhrases('charge_card', commonIn('car')), ['charge_', '_ca', 'ard'], 'an underscore separates words, as in pg_trgm');
+    assert.deepEqual(pgUncommonPhrases('abc-def', commonIn()), ['abc-def'], 'none common: the text itself');
+    assert.equal(pgUncommonPhrases('tenant', commonIn('ten', 'ena', 'nan', 'ant')), null, 'every trigram common');
+    // What the phrases' LIKE asks GIN for is what pg_trgm makes of them: checked against the padded text.
+    assert.equal(pgTrigramText("{'source': 'ap-south-2'}"), '  source   ap   south   2 ');
   });
   it('says when every trigram is common', () => {
     assert.equal(uncommonRuns('tenant', commonIn('ten', 'ena', 'nan', 'ant')), null);
