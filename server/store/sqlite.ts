@@ -35,8 +35,8 @@ const MAX_PREPARED = 256;
  * The heaps of SQLite's reader thread and migration thread: a young generation of at most 12 MiB,
  * where V8 otherwise grows it with the allocation rate and keeps it grown. A history read or an
  * export page briefly allocates its rows there: at 1,000,000 stored tasks RSS after bench:store's
- * queries and exports was 418 MiB without the limit and 379 with it (peak while exporting 445 →
- * 412 MiB), the queries as fast. Not the writer's: limited, it wrote 9 % fewer rows a second
+ * queries and exports was 418 MiB without the limit and 390 with it (peak while exporting 445 →
+ * 429 MiB), the queries as fast. Not the writer's: limited, it wrote 9 % fewer rows a second
  * (bench:store's ingest at 30,000 events/s caught up 31.7 s after the events, 22.5 s without).
  */
 const SQLITE_READ_THREAD_LIMITS = { maxYoungGenerationSizeMb: 12 } as const;
