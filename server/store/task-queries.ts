@@ -165,10 +165,9 @@ export async function queryStoredTasks(sql: SqlRunner, backend: StoreBackend, fi
       return decidedSearchPage(sql, backend, filter, decided, filter.offset + filter.limit, maxCandidates);
     }
     // A search the index narrows to a few thousand candidates: read just those, by the columns
-    // that decide them, as the index finds them (read by id after their ids, each was found
-    // twice: 357 ms for `kwargs:` at 10,000,000 tasks on PostgreSQL), and let the in-memory engine
-    // filter, match, order and page them — the same code, so the same answer. Only the page's
-    // rows are read whole.
+    // that decide them, as the index finds them (read by id after their ids, each was looked up
+    // twice), and let the in-memory engine filter, match, order and page them — the same code, so
+    // the same answer. Only the page's rows are read whole.
     const candidates = await candidateRows(sql, backend, await sharpenNeedles(sql, backend, needles), maxCandidates, DECIDING_COLUMNS);
     if (candidates !== null) {
       const decided = queryTasksPage(candidates.map(taskFromRow), filter);
@@ -212,8 +211,9 @@ async function decidedSearchPage(sql: SqlRunner, backend: StoreBackend, filter: 
   // `maxCandidates`: when they are fewer, they are the count too. Counted first instead where a
   // column's index counts them without reading a row (a task name's part, see countIndexedMatches):
   // they are then usually many. A count and then the same matches read again cost PostgreSQL the
-  // index's matches twice (the trigram index's recheck of every row: 2 × 200 ms for 10,017 matches
-  // in 10,000,000 tasks).
+  // index's matches twice: the bitmap scan and its recheck of every row (about 0.45 s for the
+  // 10,017 matches of `ap-south-2` in 10,000,000 tasks before ./search-sample.ts asked pg_trgm for
+  // cheaper phrases).
   const { field } = sortKey(filter);
   const keyedRows = async (): Promise<Record<string, unknown>[]> => sql.rows(`SELECT uuid, ${field} FROM tasks WHERE ${counted.clauses.join(' AND ')} LIMIT ${maxCandidates + 1}`, counted.params);
   let keyed = countedByColumn(needles) ? null : await keyedRows();
