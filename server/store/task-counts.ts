@@ -8,13 +8,10 @@
 import type { TaskFilter } from '../state/task-query';
 import { placeholders, type SqlRunner, type SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
-import { columnIn } from './search-index';
+import { columnIn, type ResolvedText } from './search-index';
 
-/** A search term's matches among names or states (./search-index.ts onlyColumn): the tasks holding one of `values`. */
-export interface HeldValues {
-  readonly column: 'uuid' | 'name' | 'state' | 'worker';
-  readonly values: readonly string[];
-}
+/** A search term's matches in one column (./search-index.ts onlyColumn): the tasks holding one of `values`. */
+type HeldValues = ResolvedText['columns'][number];
 
 /**
  * How many tasks the filter lets through (with `held`: those holding one of its values), from the
@@ -29,13 +26,17 @@ export async function countedByNameAndState(sql: SqlRunner, backend: StoreBacken
   if (filter.taskName !== null) clauses.push(`named AND name = ${param(filter.taskName)}`);
   if (filter.state !== null) clauses.push(`state = ${param(filter.state)}`);
   if (held !== undefined) clauses.push(held.column === 'name' ? `named AND ${columnIn('name', held.values, backend, param)}` : columnIn('state', held.values, backend, param));
-  const [row] = await sql.rows(`SELECT COALESCE(SUM(tasks), 0) AS n FROM task_counts${clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : ''}`, params);
-  return Number(row?.n ?? 0);
+  return summed(sql, clauses, params);
 }
 
 /** Every stored task, counted exactly (the store's figures: on PostgreSQL a count of `tasks` itself was a scan). */
-export async function storedTaskCount(sql: SqlRunner): Promise<number> {
-  const [row] = await sql.rows('SELECT COALESCE(SUM(tasks), 0) AS n FROM task_counts');
+export function storedTaskCount(sql: SqlRunner): Promise<number> {
+  return summed(sql, [], []);
+}
+
+/** The sum of the counts that `clauses` let through (all of them with none). */
+async function summed(sql: SqlRunner, clauses: readonly string[], params: readonly SqlValue[]): Promise<number> {
+  const [row] = await sql.rows(`SELECT COALESCE(SUM(tasks), 0) AS n FROM task_counts${clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : ''}`, params);
   return Number(row?.n ?? 0);
 }
 
