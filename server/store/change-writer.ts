@@ -45,6 +45,14 @@ export class ChangeWriter<T> {
   private dirty = new Map<string, T>();
   /** The records of the write under way (no longer in `dirty`, not yet in the store). */
   private inFlight = new Map<string, T>();
+  /** Keys both dirty and in flight (changed again while being written): status() stays O(1). */
+  private overlap = 0;
+  /**
+   * The keys of `dirty` from its oldest on, kept across drops: asking a fresh iterator for the
+   * oldest walks every slot earlier drops left at the front of the Map's table (see
+   * server/state/lru-map.ts). Null when `dirty` was replaced.
+   */
+  private oldestDirty: Iterator<string> | null = null;
   private readonly intervalMs: number;
   private readonly batchRows: number;
   private readonly maxPending: number;
@@ -73,7 +81,7 @@ export class ChangeWriter<T> {
   changed(record: T): void {
     const key = this.keyOf(record);
     // Re-inserting moves the record to the end: the Map's order is "longest waiting first".
-    this.dirty.delete(key);
+    if (!this.dirty.delete(key) && this.inFlight.has(key)) this.overlap++;
     this.dirty.set(key, record);
     if (this.dirty.size > this.maxPending) this.dropOldest();
     // Early only while the store takes writes: once it fails, the interval alone retries, so a
@@ -88,12 +96,23 @@ export class ChangeWriter<T> {
 
   private dropOldest(): void {
     const excess = this.dirty.size - this.maxPending;
-    let n = 0;
-    for (const key of this.dirty.keys()) {
-      if (n++ >= excess) break;
-      this.dirty.delete(key);
+    this.oldestDirty ??= this.dirty.keys();
+    for (let n = 0; n < excess; n++) {
+      const oldest = this.oldestDirty.next();
+      if (oldest.done) break;
+      this.dirty.delete(oldest.value);
+      if (this.inFlight.has(oldest.value)) this.overlap--;
     }
     this.counters.dropped += excess;
+  }
+
+  /** Replace the dirty records (a new flush, or what a failed one left). */
+  private resetDirty(dirty: Map<string, T>, inFlight: Map<string, T>): void {
+    this.dirty = dirty;
+    this.inFlight = inFlight;
+    this.oldestDirty = null;
+    this.overlap = 0;
+    if (inFlight.size > 0) for (const key of dirty.keys()) if (inFlight.has(key)) this.overlap++;
   }
 
   start(): void {
@@ -123,12 +142,11 @@ export class ChangeWriter<T> {
 
   private async writeDirty(): Promise<void> {
     const batch = this.dirty;
-    this.dirty = new Map();
-    this.inFlight = batch;
+    this.resetDirty(new Map(), batch);
     try {
       await this.writeRecords([...batch.values()]);
     } finally {
-      this.inFlight = new Map();
+      this.resetDirty(this.dirty, new Map());
     }
   }
 
@@ -148,7 +166,7 @@ export class ChangeWriter<T> {
           if (!this.dirty.has(key)) unwritten.set(key, record);
         }
         for (const [key, record] of this.dirty) unwritten.set(key, record);
-        this.dirty = unwritten;
+        this.resetDirty(unwritten, this.inFlight);
         if (this.dirty.size > this.maxPending) this.dropOldest();
         return;
       }
@@ -173,8 +191,7 @@ export class ChangeWriter<T> {
   }
 
   status(): ChangeWriterStatus {
-    let pending = this.dirty.size;
-    for (const key of this.inFlight.keys()) if (!this.dirty.has(key)) pending++;
+    const pending = this.dirty.size + this.inFlight.size - this.overlap;
     return { pending, ...this.counters, degraded: this.lastError !== null, lastError: this.lastError };
   }
 

@@ -115,6 +115,34 @@ describe('change writer (tasks)', () => {
     assert.equal(writer.status().lastError, 'disk full');
   });
 
+  it('counts pending records exactly while a write is under way, through changes, drops and a failure', async () => {
+    let settle: (error?: Error) => void = () => undefined;
+    const sink: ChangeSink<TaskRecord> = {
+      write: () =>
+        new Promise((resolve, reject) => {
+          settle = (error) => (error ? reject(error) : resolve());
+        }),
+    };
+    const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { maxPending: 6, batchRows: 1_000 });
+    // Pending by definition: the keys waiting or being written, each once (pendingRecords' set).
+    const distinct = (): number => new Set(writer.pendingRecords().map((t) => t.uuid)).size;
+    const records = Array.from({ length: 10 }, (_, n) => task(`t${n}`));
+    for (const record of records.slice(0, 5)) writer.changed(record);
+    const flushing = writer.flush();
+    assert.equal(writer.status().pending, 5);
+    // t0..t2 change again while in flight, t5..t9 are new: 8 dirty, over the bound of 6.
+    for (const record of [...records.slice(0, 3), ...records.slice(5)]) writer.changed(record);
+    assert.equal(writer.status().dropped, 2, 'the two longest waiting (t0, t1) were dropped from the dirty set');
+    assert.equal(writer.status().pending, distinct());
+    assert.equal(writer.status().pending, 10, 't0 and t1 are still being written');
+    settle(new Error('disk full'));
+    await flushing;
+    assert.equal(writer.status().pending, distinct());
+    assert.ok(writer.status().pending <= 6, `bounded: ${writer.status().pending}`);
+    for (const record of records) writer.changed(record);
+    assert.equal(writer.status().pending, distinct());
+  });
+
   it('stop() writes what is dirty', async () => {
     const sink = new RecordingSink();
     const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { intervalMs: 60_000 });
