@@ -95,12 +95,20 @@ export class CeleriacMetrics {
   readonly registry = new Registry();
   readonly openMetricsRegistry = openMetricsRegistry();
   private readonly metrics = new Map<CeleriacMetricName, RegisteredMetric>();
-  /** Label sets created per metric (for the cap) and per worker label (for expiry). */
-  private readonly series = new Map<CeleriacMetricName, Set<string>>();
+  /**
+   * Label sets created per metric, by their values joined (seriesKey): for the cap, and to find a
+   * series' held updates in the same lookup. Per worker label too, for expiry.
+   */
+  private readonly series = new Map<CeleriacMetricName, Map<string, SeriesSlot>>();
   private readonly seriesByWorker = new Map<string, { metric: CeleriacMetricName; labels: Labels; key: string }[]>();
   private readonly dropped = new Map<CeleriacMetricName, number>();
-  /** Updates of series born since the last scrape, applied once they were exposed at zero. */
-  private heldBack = new Map<string, HeldSeries>();
+  /** Series born since the last scrape: their updates are applied once they were exposed at zero. */
+  private heldBack = new Set<SeriesSlot>();
+  /**
+   * celery-exporter label sets (seriesKey of name, hostname, queue_name) whose PREZEROED series
+   * exist: the hot path pre-zeroes a label set once, not on every event. Cleared when series expire.
+   */
+  private readonly prezeroed = new Set<string>();
   private lastScrapeSeconds = 0;
   /** One scrape at a time: rendering OpenMetrics temporarily renames the shared counters. */
   private rendering: Promise<void> = Promise.resolve();
@@ -209,22 +217,21 @@ export class CeleriacMetrics {
   }
 
   /**
-   * Admit a label set under the cap; remember it for worker expiry. Returns 'new' for a label
-   * set seen for the first time, 'known' for an existing one, null when the cap refuses it.
+   * Admit a new label set under the cap and remember it for worker expiry: its slot, or null
+   * when the cap refuses it (counted). `key` is seriesKey(labels), not yet in the metric's series.
    */
-  private admit(metric: CeleriacMetricName, labels: Labels, worker: string | null): 'new' | 'known' | null {
-    const key = Object.values(labels).join('\u0000');
+  private admitNew(metric: CeleriacMetricName, labels: Labels, worker: string | null, key: string): SeriesSlot | null {
     let known = this.series.get(metric);
     if (!known) {
-      known = new Set();
+      known = new Map();
       this.series.set(metric, known);
     }
-    if (known.has(key)) return 'known';
     if (known.size >= this.options.maxSeries) {
       this.dropped.set(metric, (this.dropped.get(metric) ?? 0) + 1);
       return null;
     }
-    known.add(key);
+    const slot: SeriesSlot = { held: null };
+    known.set(key, slot);
     if (worker !== null) {
       let list = this.seriesByWorker.get(worker);
       if (!list) {
@@ -233,10 +240,19 @@ export class CeleriacMetrics {
       }
       list.push({ metric, labels, key });
     }
-    return 'new';
+    return slot;
+  }
+
+  /** 'new' for a label set seen for the first time (now admitted), 'known' for an existing one, null when the cap refuses it. */
+  private admit(metric: CeleriacMetricName, labels: Labels, worker: string | null, key = seriesKey(labels)): 'new' | 'known' | null {
+    if (this.series.get(metric)?.has(key)) return 'known';
+    return this.admitNew(metric, labels, worker, key) === null ? null : 'new';
   }
 
   /**
+   * Count `value` on a counter, or observe it on a histogram. `key` is seriesKey(labels), given
+   * by a caller that has it: one lookup finds the series, and whether its updates are held.
+   *
    * Prometheus's increase()/rate() ignore a series' first value, so a series born with a count
    * hides that count from every rate and ratio. A new series is therefore first exposed at zero,
    * and what happened to it is applied right after the next scrape (one interval late, never
@@ -245,31 +261,24 @@ export class CeleriacMetrics {
    * What is held is a fixed-size aggregate per series (see HeldSeries), never one entry per
    * event: most users never scrape, and the held series must not grow while nobody does.
    */
-  private heldSeries(name: EventCountName, labels: Labels): HeldSeries | undefined {
-    return this.heldBack.get(seriesKey(name, labels));
-  }
-
-  /** Count `value` on a counter, or observe it on a histogram. */
-  private add(name: EventCountName, labels: Labels, worker: string | null, value: number): void {
+  private add(name: EventCountName, labels: Labels, worker: string | null, value: number, key = seriesKey(labels)): void {
     const registered = this.metrics.get(name);
     if (registered === undefined || registered.type === 'gauge') return;
-    const held = this.heldSeries(name, labels);
-    if (held) {
-      held.add(value);
-      return;
-    }
-    const admitted = this.admit(name, labels, worker);
-    if (admitted === 'known') {
-      if (registered.type === 'counter') registered.metric.inc(labels, value);
-      else registered.metric.observe(labels, value);
-    } else if (admitted === 'new') this.hold(name, registered, labels).add(value);
+    const slot = this.series.get(name)?.get(key);
+    if (slot === undefined) {
+      const admitted = this.admitNew(name, labels, worker, key);
+      if (admitted !== null) this.hold(admitted, registered, labels).add(value);
+    } else if (slot.held !== null) slot.held.add(value);
+    else if (registered.type === 'counter') registered.metric.inc(labels, value);
+    else registered.metric.observe(labels, value);
   }
 
   /** Expose a new series at zero now and hold its updates until it was scraped once. */
-  private hold(name: EventCountName, registered: CountingMetric, labels: Labels): HeldSeries {
+  private hold(slot: SeriesSlot, registered: CountingMetric, labels: Labels): HeldSeries {
     const held = registered.type === 'counter' ? new HeldCounter(registered.metric, labels) : new HeldHistogram(registered.metric, labels, registered.bounds);
     held.exposeZero();
-    this.heldBack.set(seriesKey(name, labels), held);
+    slot.held = held;
+    this.heldBack.add(slot);
     return held;
   }
 
@@ -278,17 +287,25 @@ export class CeleriacMetrics {
     if (registered?.type === 'gauge' && this.admit(name, labels, worker) !== null) registered.metric.set(labels, value);
   }
 
-  /** Create a series at zero now; like any new series, its updates wait until it was scraped once. */
-  private zeroSeries(name: EventCountName, labels: Labels, worker: string | null): void {
+  /**
+   * Create a series at zero now; like any new series, its updates wait until it was scraped
+   * once. False when the cap refused it.
+   */
+  private zeroSeries(name: EventCountName, labels: Labels, worker: string | null): boolean {
     const registered = this.metrics.get(name);
-    if (registered === undefined || registered.type === 'gauge' || this.admit(name, labels, worker) !== 'new') return;
-    this.hold(name, registered, labels);
+    if (registered === undefined || registered.type === 'gauge') return true;
+    const key = seriesKey(labels);
+    if (this.series.get(name)?.has(key)) return true;
+    const slot = this.admitNew(name, labels, worker, key);
+    if (slot === null) return false;
+    this.hold(slot, registered, labels);
+    return true;
   }
 
   /** Series waiting for their first scrape, and the values they hold (for tests and the soak benchmark). */
   heldBackSize(): { series: number; values: number } {
     let values = 0;
-    for (const held of this.heldBack.values()) values += held.size;
+    for (const slot of this.heldBack) values += slot.held?.size ?? 0;
     return { series: this.heldBack.size, values };
   }
 
@@ -309,17 +326,22 @@ export class CeleriacMetrics {
     const counter = EVENT_TO_EXPORTER_COUNTER.get(event.type);
     if (!counter) return;
     const labels: Labels = { name: taskName, hostname: worker, queue_name: task.queue ?? task.routingKey ?? 'celery' };
-    if (event.type !== 'task-sent') {
+    const key = seriesKey(labels);
+    if (event.type !== 'task-sent' && !this.prezeroed.has(key)) {
+      let all = true;
       for (const zero of PREZEROED) {
-        if (zero !== counter) this.zeroSeries(zero, zero === 'celery_task_failed_total' ? { ...labels, exception: '' } : labels, worker);
+        if (zero !== counter) all = this.zeroSeries(zero, zero === 'celery_task_failed_total' ? { ...labels, exception: '' } : labels, worker) && all;
       }
+      // Both were zeroed here only when the event's own counter is neither of them.
+      if (all && !PREZEROED.includes(counter)) this.prezeroed.add(key);
     }
-    this.add(counter, event.type === 'task-failed' ? { ...labels, exception: exceptionClass(task.exception) } : labels, worker, 1);
-    if (event.type === 'task-succeeded' && event.runtime !== undefined) this.add('celery_task_runtime', labels, worker, event.runtime);
+    if (event.type === 'task-failed') this.add(counter, { ...labels, exception: exceptionClass(task.exception) }, worker, 1);
+    else this.add(counter, labels, worker, 1, key);
+    if (event.type === 'task-succeeded' && event.runtime !== undefined) this.add('celery_task_runtime', labels, worker, event.runtime, key);
     if (event.type === 'task-started' && task.sent !== null && task.started !== null) {
       const eta = task.eta === null ? Number.NaN : Date.parse(task.eta) / 1000;
       const from = Number.isFinite(eta) ? Math.max(task.sent, eta) : task.sent;
-      this.add('celery_task_queue_wait_time', labels, worker, Math.max(0, task.started - from));
+      this.add('celery_task_queue_wait_time', labels, worker, Math.max(0, task.started - from), key);
     }
   }
 
@@ -467,10 +489,13 @@ export class CeleriacMetrics {
       if (heard.has(label)) continue; // another worker with the same collapsed label is alive
       for (const { metric, labels, key } of this.seriesByWorker.get(label) ?? []) {
         this.metrics.get(metric)?.metric.remove(labels);
+        const slot = this.series.get(metric)?.get(key);
+        if (slot) this.heldBack.delete(slot);
         this.series.get(metric)?.delete(key);
-        this.heldBack.delete(seriesKey(metric, labels));
       }
       this.seriesByWorker.delete(label);
+      // Which label sets still have their zeroed series: found again on their next event.
+      this.prezeroed.clear();
     }
   }
 
@@ -499,8 +524,11 @@ export class CeleriacMetrics {
     }
     // Series born before this scrape were just exposed at zero: now they may count.
     const held = this.heldBack;
-    this.heldBack = new Map();
-    for (const series of held.values()) series.release();
+    this.heldBack = new Set();
+    for (const slot of held) {
+      slot.held?.release();
+      slot.held = null;
+    }
     this.lastScrapeSeconds = (performance.now() - started) / 1000;
     return { contentType: registry.contentType, body };
   }
@@ -533,8 +561,14 @@ function applyCounterReading(metric: Counter<string>, reading: AnyReading): void
   else if (reading !== null) for (const [labels, value] of reading) metric.inc(labels, value);
 }
 
-function seriesKey(name: string, labels: Labels): string {
-  return `${name}\u0001${Object.values(labels).join('\u0000')}`;
+/** A label set's values, joined: the key of its series within one metric. */
+function seriesKey(labels: Labels): string {
+  return Object.values(labels).join('\u0000');
+}
+
+/** A series Celeriac created: its updates are held until its first scrape (see CeleriacMetrics.add). */
+interface SeriesSlot {
+  held: HeldSeries | null;
 }
 
 /** What happened to a series since it was born, waiting for its first scrape. */

@@ -392,6 +392,23 @@ describe('worker expiry', () => {
     assert.deepEqual(labelValues(after, 'celery_worker_up', 'hostname'), ['hostA'], 'hostA is still up through w2');
   });
 
+  it('a worker back after its series expired has them created at zero again, pre-zeroed failures included', async (t) => {
+    const T0 = 1_795_000_000;
+    t.mock.timers.enable({ apis: ['Date'], now: T0 * 1000 });
+    const c = cluster({ taskWorkerLabel: 'full', workerExpirySeconds: 60 });
+    const failures = { name: 'tasks.x', hostname: 'w1@hostA', queue_name: 'celery', exception: '' };
+    c.ingest.event(workerEvent('worker-heartbeat', 'w1@hostA', {}, T0));
+    c.ingest.event(taskEvent('task-received', 't1', { name: 'tasks.x', hostname: 'w1@hostA' }, T0));
+    assert.equal(sampleValue(await c.scrape(), 'celery_task_failed_total', failures), 0);
+    t.mock.timers.tick(100_000);
+    assert.equal(sampleValue(await c.scrape(), 'celery_task_failed_total', failures), undefined, 'expired');
+    c.ingest.event(workerEvent('worker-heartbeat', 'w1@hostA', {}, T0 + 100));
+    c.ingest.event(taskEvent('task-received', 't2', { name: 'tasks.x', hostname: 'w1@hostA' }, T0 + 100));
+    const back = await c.scrape();
+    assert.equal(sampleValue(back, 'celery_task_failed_total', failures), 0);
+    assert.equal(sampleValue(back, 'celery_task_succeeded_total', { name: 'tasks.x', hostname: 'w1@hostA', queue_name: 'celery' }), 0);
+  });
+
   it('keeps the series a quiet worker shares with a live one (collapsed labels)', async (t) => {
     const { after } = await quietWorkers(t, 'host');
     assert.deepEqual(distinctLabelValues(after, 'flower_events_total', 'worker'), ['hostA']);
