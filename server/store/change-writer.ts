@@ -24,6 +24,11 @@ export interface ChangeWriterOptions {
   batchRows?: number;
   /** Dirty records kept while the store is failing; past it the oldest are dropped and counted. */
   maxPending?: number;
+  /**
+   * Batches of one flush written at once (default 1). A flush's batches hold distinct records, so
+   * their order does not matter; one flush still ends before the next begins.
+   */
+  concurrency?: number;
   now?: () => number;
 }
 
@@ -56,6 +61,7 @@ export class ChangeWriter<T> {
   private readonly intervalMs: number;
   private readonly batchRows: number;
   private readonly maxPending: number;
+  private readonly concurrency: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
@@ -74,6 +80,7 @@ export class ChangeWriter<T> {
     this.intervalMs = options.intervalMs ?? 500;
     this.batchRows = options.batchRows ?? 5_000;
     this.maxPending = options.maxPending ?? 200_000;
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
     this.now = options.now ?? (() => Date.now() / 1000);
   }
 
@@ -150,27 +157,46 @@ export class ChangeWriter<T> {
     }
   }
 
+  /**
+   * The records in batches of batchRows, `concurrency` batches at a time. After a failure no
+   * batch starts; those under way finish, and every batch not written is dirty again.
+   */
   private async writeRecords(records: T[]): Promise<void> {
-    for (let start = 0; start < records.length; start += this.batchRows) {
-      const chunk = records.slice(start, start + this.batchRows);
-      try {
-        await this.sink.write(chunk, this.now());
-        this.counters.written += chunk.length;
-        this.recovered();
-      } catch (error) {
-        this.failed(error);
-        // Keep what was not written, oldest first, behind nothing: changes made meanwhile are newer.
-        const unwritten = new Map<string, T>();
-        for (const record of records.slice(start)) {
-          const key = this.keyOf(record);
-          if (!this.dirty.has(key)) unwritten.set(key, record);
+    const batches: T[][] = [];
+    for (let start = 0; start < records.length; start += this.batchRows) batches.push(records.slice(start, start + this.batchRows));
+    const failedBatches: number[] = [];
+    let failure: { error: unknown } | null = null;
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (failure === null && next < batches.length) {
+        const index = next++;
+        const batch = batches[index] as T[];
+        try {
+          await this.sink.write(batch, this.now());
+          this.counters.written += batch.length;
+          if (failure === null) this.recovered();
+        } catch (error) {
+          failure ??= { error };
+          failedBatches.push(index);
         }
-        for (const [key, record] of this.dirty) unwritten.set(key, record);
-        this.resetDirty(unwritten, this.inFlight);
-        if (this.dirty.size > this.maxPending) this.dropOldest();
-        return;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, lane));
+    if (failure === null) return;
+    this.failed((failure as { error: unknown }).error);
+    // Keep what was not written, oldest first, behind nothing: changes made meanwhile are newer.
+    const unwritten = new Map<string, T>();
+    const left = failedBatches.sort((a, b) => a - b);
+    for (let index = next; index < batches.length; index++) left.push(index);
+    for (const index of left) {
+      for (const record of batches[index] as T[]) {
+        const key = this.keyOf(record);
+        if (!this.dirty.has(key)) unwritten.set(key, record);
       }
     }
+    for (const [key, record] of this.dirty) unwritten.set(key, record);
+    this.resetDirty(unwritten, this.inFlight);
+    if (this.dirty.size > this.maxPending) this.dropOldest();
   }
 
   private failed(error: unknown): void {

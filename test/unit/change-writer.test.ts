@@ -143,6 +143,45 @@ describe('change writer (tasks)', () => {
     assert.equal(writer.status().pending, distinct());
   });
 
+  it('writes `concurrency` batches at once; after one fails no batch starts, and only what was not written stays dirty', async () => {
+    const started: { uuids: string[]; settle: (error?: Error) => void }[] = [];
+    const sink: ChangeSink<TaskRecord> = {
+      write: (tasks) =>
+        new Promise((resolve, reject) => {
+          started.push({ uuids: tasks.map((t) => t.uuid), settle: (error) => (error ? reject(error) : resolve()) });
+        }),
+    };
+    const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { batchRows: 2, concurrency: 2 });
+    const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    // The second record starts a flush early (batchRows); the rest wait for the next one.
+    for (let n = 0; n < 10; n++) writer.changed(task(`t${n}`));
+    const flushing = writer.flush();
+    started[0]?.settle();
+    await settled();
+    assert.deepEqual(
+      started.map((w) => w.uuids),
+      [
+        ['t0', 't1'],
+        ['t2', 't3'],
+        ['t4', 't5'],
+      ],
+      'two batches under way, the others wait',
+    );
+    started[2]?.settle();
+    await settled();
+    assert.deepEqual(started[3]?.uuids, ['t6', 't7'], 'a lane that finished takes the next batch');
+    started[1]?.settle(new Error('connection reset'));
+    started[3]?.settle();
+    await flushing;
+    assert.equal(started.length, 4, 'nothing starts after a failure');
+    assert.deepEqual(
+      writer.pendingRecords().map((t) => t.uuid),
+      ['t2', 't3', 't8', 't9'],
+      'the failed batch, then the one never started, oldest first',
+    );
+    assert.deepEqual([writer.status().written, writer.status().pending, writer.status().failures, writer.status().degraded], [6, 4, 1, true]);
+  });
+
   it('stop() writes what is dirty', async () => {
     const sink = new RecordingSink();
     const writer = new ChangeWriter('tasks', sink, (t) => t.uuid, logger, { intervalMs: 60_000 });
