@@ -29,14 +29,18 @@ interface Sample {
 }
 const samples = new WeakMap<SqlRunner, Sample>();
 
-/** The indexed text of up to SAMPLE_ROWS indexed rows from a random place in the table, as the index holds it (casefolded). */
+/**
+ * The indexed text of up to SAMPLE_ROWS indexed rows from a random place in the table, as the
+ * index makes its trigrams of it: casefolded (SQLite FTS5's: any three characters), and on
+ * PostgreSQL as pg_trgm's padded words (pgTrigramText), made once per sample.
+ */
 async function readSample(sql: SqlRunner, backend: StoreBackend): Promise<readonly string[]> {
   if (backend === 'postgresql') {
     // Whole blocks of about SAMPLE_ROWS × 4 rows in all (a share from the planner's row estimate), the indexed ones' text.
     const [estimate] = await sql.rows("SELECT GREATEST(reltuples, 1) AS n FROM pg_class WHERE oid = 'tasks'::regclass");
     const percent = Math.min(100, (100 * SAMPLE_ROWS * 4) / Number(estimate?.n ?? 1));
     const rows = await sql.rows(`SELECT search_doc FROM tasks TABLESAMPLE SYSTEM (${percent.toFixed(6)}) WHERE search_indexed = 1 AND search_doc IS NOT NULL LIMIT ${SAMPLE_ROWS}`);
-    return rows.map((row) => String(row.search_doc));
+    return rows.map((row) => pgTrigramText(String(row.search_doc)));
   }
   // SQLite's index keeps no text (contentless): the fields it is made of (./search-index.ts, SQLITE_INDEXED_TEXT).
   const rows = await sql.rows(
@@ -193,15 +197,13 @@ export async function sharpenNeedles(sql: SqlRunner, backend: StoreBackend, need
     return needles;
   }
   if (docs.length < MIN_SAMPLE) return needles;
-  // PostgreSQL judges pg_trgm's trigrams (of padded words), SQLite FTS5's (any three characters).
-  const judged = backend === 'postgresql' ? docs.map(pgTrigramText) : docs;
   const shares = new Map<string, boolean>();
   const isCommon = (trigram: string): boolean => {
     let common = shares.get(trigram);
     if (common === undefined) {
       let holding = 0;
-      for (const doc of judged) if (doc.includes(trigram)) holding++;
-      common = holding >= judged.length * COMMON_SHARE;
+      for (const doc of docs) if (doc.includes(trigram)) holding++;
+      common = holding >= docs.length * COMMON_SHARE;
       shares.set(trigram, common);
     }
     return common;
