@@ -34,8 +34,19 @@ import { pgArray } from './task-row';
 export type NeedleField = 'uuid' | 'name' | 'state' | 'worker' | 'args' | 'kwargs' | 'result';
 const ALL_FIELDS: readonly NeedleField[] = ['uuid', 'name', 'state', 'worker', 'args', 'kwargs', 'result'];
 
-/** The text each match must contain (in one of `fields`), combined as the query combines its terms. */
-export type Needles = { readonly kind: 'text'; readonly text: string; readonly fields: readonly NeedleField[] } | { readonly kind: 'and' | 'or'; readonly children: readonly Needles[] };
+/**
+ * The text each match must contain (in one of `fields`), combined as the query combines its terms.
+ * `bounded`: in every match the text stands between two characters of BOUNDARY_CHARS (or the
+ * field's ends), so a word it starts or ends with is a whole word there (see kwargsPart).
+ */
+export type Needles =
+  | { readonly kind: 'text'; readonly text: string; readonly fields: readonly NeedleField[]; readonly bounded?: true }
+  | { readonly kind: 'and' | 'or'; readonly children: readonly Needles[] };
+
+/** ASCII but letters and digits: what stands on each side of a `bounded` needle. */
+export const BOUNDARY_CHARS = `]!"#$%&'()*+,./:;<=>?@\\^_\`{|}~ \t\n\r\f\v[-`;
+/** A part of a kwargs pair that may be a number, whose literal Python need not write as str() does (`1.50` is 1.5). */
+const NUMBER_LIKE = /^[0-9a-fA-FxXoObBjJ._+-]+$/;
 
 const TRIGRAM = 3;
 /** Text `repr` writes as it is: printable ASCII but quotes and backslashes. */
@@ -54,9 +65,7 @@ export function needlesOf(expression: QueryExpression): Needles | null {
       if (text.includes('\0')) return null;
       if (expression.field === 'kwargs' && text.includes('=')) {
         const eq = text.indexOf('=');
-        const parts = [text.slice(0, eq).trim(), text.slice(eq + 1).trim()]
-          .filter((part) => codePointLength(part) >= TRIGRAM && AS_TYPED.test(part) && !ESCAPED_BY_REPR.test(part))
-          .map((part): Needles => ({ kind: 'text', text: part, fields: ['kwargs'] }));
+        const parts = [text.slice(0, eq).trim(), text.slice(eq + 1).trim()].filter((part) => codePointLength(part) >= TRIGRAM && AS_TYPED.test(part) && !ESCAPED_BY_REPR.test(part)).map(kwargsPart);
         if (parts.length === 0) return null;
         return parts.length === 1 ? (parts[0] ?? null) : { kind: 'and', children: parts };
       }
@@ -73,6 +82,17 @@ export function needlesOf(expression: QueryExpression): Needles | null {
       return { kind: 'or', children: children as Needles[] };
     }
   }
+}
+
+/**
+ * A key or value of a `kwargs:` pair as the kwargs repr holds it. Python writes a dict as
+ * `{k: v, …}`: a str key or value between quotes, anything else between `{`, a space, `:`, `,`
+ * or `}` — so a part that cannot be a number stands between two characters that are not letters
+ * or digits, which pg_trgm's trigram index can use (`0042` of `tenant-0042` ends a word there:
+ * its trigram `42 `).
+ */
+function kwargsPart(part: string): Needles {
+  return NUMBER_LIKE.test(part) ? { kind: 'text', text: part, fields: ['kwargs'] } : { kind: 'text', text: part, fields: ['kwargs'], bounded: true };
 }
 
 /**
@@ -115,8 +135,11 @@ export interface ResolvedText {
    * What the indexed text must contain, all of them: `text` itself, or parts of it that are
    * cheaper for the index to find (./search-sample.ts). SQLite's index then finds candidates only
    * (never the count); PostgreSQL tests `text` on the rows too (pgDoc), so its rows are exact.
+   * On PostgreSQL a phrase may start or end with PHRASE_BOUNDARY: one of BOUNDARY_CHARS there.
    */
   readonly docPhrases?: readonly string[];
+  /** As the needle's (Needles): the text stands between BOUNDARY_CHARS in every match. */
+  readonly bounded?: true;
 }
 export type Resolved = ResolvedText | { readonly kind: 'and' | 'or'; readonly children: readonly Resolved[] };
 
@@ -177,7 +200,7 @@ export async function resolveNeedles(sql: SqlRunner, backend: StoreBackend, need
     }
     // The task id (PostgreSQL: a non-standard one) is in the indexed text, with args, kwargs and result.
     const doc = n.fields.some((field) => field === 'uuid' || field === 'args' || field === 'kwargs' || field === 'result');
-    return { kind: 'text', text: n.text, doc, columns, idBytes };
+    return { kind: 'text', text: n.text, doc, columns, idBytes, ...(n.bounded ? { bounded: true as const } : {}) };
   };
   return resolve(needles);
 }
@@ -324,8 +347,21 @@ function ftsQuery(needles: Resolved): string {
  */
 function pgDoc(needle: ResolvedText, param: (value: SqlValue) => string): string {
   if (needle.docPhrases === undefined) return `(search_doc LIKE ${param(containing(needle.text))})`;
-  const phrases = needle.docPhrases.map((phrase) => `search_doc LIKE ${param(containing(phrase))}`);
+  const phrases = needle.docPhrases.map((phrase) => (phrase.includes(PHRASE_BOUNDARY) ? `search_doc ~ ${param(boundedRegex(phrase))}` : `search_doc LIKE ${param(containing(phrase))}`));
   return `(${[...phrases, `(search_doc || '') LIKE ${param(containing(needle.text))}`].join(' AND ')})`;
+}
+
+/** Stands in a phrase for one of BOUNDARY_CHARS (a needle never holds a NUL: needlesOf). */
+export const PHRASE_BOUNDARY = '\u0000';
+const BOUNDARY_CLASS = `[${BOUNDARY_CHARS.replaceAll('\\', '\\\\')}]`;
+
+/**
+ * A phrase with a boundary as a PostgreSQL regular expression: each boundary a bracket of
+ * BOUNDARY_CHARS, which pg_trgm takes for a word's end (a trigram of its padding, `42 `), unlike
+ * `[^[:alnum:]]`, whose letters of other alphabets are word characters to it.
+ */
+function boundedRegex(phrase: string): string {
+  return Array.from(phrase, (char) => (char === PHRASE_BOUNDARY ? BOUNDARY_CLASS : /[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(char) ? `\\${char}` : char)).join('');
 }
 
 /**

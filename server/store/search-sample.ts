@@ -14,7 +14,7 @@
 import { casefold } from '../protocol/python/str';
 import type { SqlRunner } from './migrate';
 import type { StoreBackend } from './schema';
-import { type Resolved, type ResolvedText, SQLITE_INDEXED_TEXT } from './search-index';
+import { PHRASE_BOUNDARY, type Resolved, type ResolvedText, SQLITE_INDEXED_TEXT } from './search-index';
 
 const SAMPLE_ROWS = 500;
 /** Fewer sampled rows than this (a small store) judge nothing: every search is cheap there. */
@@ -126,8 +126,12 @@ export function pgTrigramText(doc: string): string {
  * phrases of their own (`ap-`, `uth-`), the separator kept where a run includes its padding (both
  * pads before a word come with it, so a run starting at the second is started after them). Not
  * widened as SQLite's are: a wider phrase takes in common trigrams, the expensive part here.
+ *
+ * `bounded`: the text stands between separators in every match (search-index.ts, BOUNDARY_CHARS),
+ * so its first and last words are padded at the text's ends too; a phrase that takes in such a
+ * pad starts or ends with PHRASE_BOUNDARY.
  */
-export function pgUncommonPhrases(text: string, isCommon: (trigram: string) => boolean): string[] | null {
+export function pgUncommonPhrases(text: string, isCommon: (trigram: string) => boolean, bounded = false): string[] | null {
   const chars = Array.from(text);
   const phrases: string[] = [];
   let trigrams = 0;
@@ -139,8 +143,8 @@ export function pgUncommonPhrases(text: string, isCommon: (trigram: string) => b
     }
     let e = s;
     while (e < chars.length && PG_WORD_CHAR.test(chars[e] as string)) e++;
-    const left = s > 0;
-    const right = e < chars.length;
+    const left = s > 0 || bounded;
+    const right = e < chars.length || bounded;
     // The padded word, each position with the text's character it stands for (a pad: the separator).
     const padded: { char: string; at: number }[] = [
       ...(left
@@ -174,7 +178,9 @@ export function pgUncommonPhrases(text: string, isCommon: (trigram: string) => b
       if (start <= end) {
         const from = (padded[start] as { at: number }).at;
         const to = (padded[end + 2] as { at: number }).at;
-        phrases.push(chars.slice(from, to + 1).join(''));
+        // A pad beyond the text's ends stands for the boundary the needle has there.
+        const inner = chars.slice(Math.max(0, from), Math.min(chars.length, to + 1)).join('');
+        phrases.push(`${from < 0 ? PHRASE_BOUNDARY : ''}${inner}${to >= chars.length ? PHRASE_BOUNDARY : ''}`);
       }
       k = end + 1;
     }
@@ -215,12 +221,12 @@ export async function sharpenNeedles(sql: SqlRunner, backend: StoreBackend, need
 function sharpened(
   needles: Resolved,
   isCommon: (trigram: string) => boolean,
-  phrasesOf: (text: string, isCommon: (trigram: string) => boolean) => string[] | null,
+  phrasesOf: (text: string, isCommon: (trigram: string) => boolean, bounded: boolean) => string[] | null,
   keepAll: boolean,
 ): { needles: Resolved; common: boolean } {
   if (needles.kind === 'text') {
     if (!needles.doc) return { needles, common: false };
-    const runs = phrasesOf(needles.text, isCommon);
+    const runs = phrasesOf(needles.text, isCommon, needles.bounded === true);
     if (runs === null) return { needles, common: true };
     const text: ResolvedText = runs.length === 1 && runs[0] === needles.text ? needles : { ...needles, docPhrases: runs };
     return { needles: text, common: false };

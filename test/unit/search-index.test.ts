@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTaskQuery } from '../../server/state/search';
-import { needlesOf } from '../../server/store/search-index';
+import { needlesOf, PHRASE_BOUNDARY } from '../../server/store/search-index';
 import { pgTrigramText, pgUncommonPhrases, uncommonRuns } from '../../server/store/search-sample';
 
 describe('narrowing a search with the store index (server/store/search-index.ts)', () => {
@@ -20,11 +20,22 @@ describe('narrowing a search with the store index (server/store/search-index.ts)
     assert.deepEqual(needles('kwargs:tenant=Tenant-0042'), {
       kind: 'and',
       children: [
-        { kind: 'text', text: 'tenant', fields: ['kwargs'] },
-        { kind: 'text', text: 'tenant-0042', fields: ['kwargs'] },
+        { kind: 'text', text: 'tenant', fields: ['kwargs'], bounded: true },
+        { kind: 'text', text: 'tenant-0042', fields: ['kwargs'], bounded: true },
       ],
     });
-    assert.deepEqual(needles("kwargs:note=it's"), { kind: 'text', text: 'note', fields: ['kwargs'] }, 'a quote is escaped by repr: the value cannot narrow');
+    assert.deepEqual(needles("kwargs:note=it's"), { kind: 'text', text: 'note', fields: ['kwargs'], bounded: true }, 'a quote is escaped by repr: the value cannot narrow');
+    assert.deepEqual(
+      needles('kwargs:amount=1.50'),
+      {
+        kind: 'and',
+        children: [
+          { kind: 'text', text: 'amount', fields: ['kwargs'], bounded: true },
+          { kind: 'text', text: '1.50', fields: ['kwargs'] },
+        ],
+      },
+      'what may be a number is not bounded: a literal may write it longer than str() does (1.500)',
+    );
     assert.deepEqual(needles('kwargs:x=1'), null);
   });
   it('an OR narrows only if each side does', () => {
@@ -65,6 +76,11 @@ describe('the trigrams a search asks the index for (server/store/search-sample.t
     assert.deepEqual(pgUncommonPhrases('charge_card', commonIn('car')), ['charge_', '_ca', 'ard'], 'an underscore separates words, as in pg_trgm');
     assert.deepEqual(pgUncommonPhrases('abc-def', commonIn()), ['abc-def'], 'none common: the text itself');
     assert.equal(pgUncommonPhrases('tenant', commonIn('ten', 'ena', 'nan', 'ant')), null, 'every trigram common');
+    // A bounded needle (a kwargs pair's part) is padded at its ends too: the pads beyond it are boundaries.
+    const B = PHRASE_BOUNDARY;
+    assert.deepEqual(pgUncommonPhrases('tenant-0042', commonIn('  t', ' te', 'ten', 'ena', 'nan', 'ant', 'nt ', '  0', ' 00'), true), [`0042${B}`]);
+    assert.deepEqual(pgUncommonPhrases('tenant-0042', commonIn('ena', 'nan', 'ant', 'nt ', '  0', ' 00', '004', '042', '42 '), true), [`${B}ten`]);
+    assert.deepEqual(pgUncommonPhrases('tenant-0042', commonIn('ten', 'ena', 'nan', 'ant', 'nt ', '  0', ' 00'), false), ['0042'], 'unbounded: no pad at the end');
     // What the phrases' LIKE asks GIN for is what pg_trgm makes of them: checked against the padded text.
     assert.equal(pgTrigramText("{'source': 'ap-south-2'}"), '  source   ap   south   2 ');
   });
