@@ -41,12 +41,11 @@ export async function startCeleriac(
   // and a benchmark must neither read nor leave history in the checkout's .celeriac.
   const dataDir = extraArgs.includes('--data-dir') ? null : mkdtempSync(path.join(os.tmpdir(), 'celeriac-bench-data-'));
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the Celeriac process.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = process.env.BENCH_NODE_ARGS ?? '';
+  // The `celeriac` command users run (bin/celeriac: its environment, then this Node.js on bin/celeriac.js).
   const child = spawn(
-    process.execPath,
+    path.join(ROOT, 'bin/celeriac'),
     [
-      ...nodeArgs,
-      path.join(ROOT, 'bin/celeriac.js'),
       '--broker',
       broker,
       '--port',
@@ -60,7 +59,7 @@ export async function startCeleriac(
     ],
     {
       cwd: ROOT,
-      env,
+      env: { ...env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${env.PATH ?? ''}`, CELERIAC_NODE_ARGS: nodeArgs },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
