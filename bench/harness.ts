@@ -45,18 +45,7 @@ export async function startCeleriac(
   // The `celeriac` command users run (bin/celeriac: its environment, then this Node.js on bin/celeriac.js).
   const child = spawn(
     path.join(ROOT, 'bin/celeriac'),
-    [
-      '--broker',
-      broker,
-      '--port',
-      String(port),
-      '--no-ui',
-      '--no-enable-events',
-      '--log-level',
-      'warn',
-      ...(dataDir ? ['--data-dir', dataDir] : []),
-      ...extraArgs,
-    ],
+    ['--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', ...(dataDir ? ['--data-dir', dataDir] : []), ...extraArgs],
     {
       cwd: ROOT,
       env: { ...env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${env.PATH ?? ''}`, CELERIAC_NODE_ARGS: nodeArgs },
