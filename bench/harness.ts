@@ -41,14 +41,26 @@ export async function startCeleriac(
   // and a benchmark must neither read nor leave history in the checkout's .celeriac.
   const dataDir = extraArgs.includes('--data-dir') ? null : mkdtempSync(path.join(os.tmpdir(), 'celeriac-bench-data-'));
   // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the Celeriac process.
-  const nodeArgs = process.env.BENCH_NODE_ARGS ?? '';
-  // The `celeriac` command users run (bin/celeriac: its environment, then this Node.js on bin/celeriac.js).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(
-    path.join(ROOT, 'bin/celeriac'),
-    ['--broker', broker, '--port', String(port), '--no-ui', '--no-enable-events', '--log-level', 'warn', ...(dataDir ? ['--data-dir', dataDir] : []), ...extraArgs],
+    process.execPath,
+    [
+      ...nodeArgs,
+      path.join(ROOT, 'bin/celeriac.js'),
+      '--broker',
+      broker,
+      '--port',
+      String(port),
+      '--no-ui',
+      '--no-enable-events',
+      '--log-level',
+      'warn',
+      ...(dataDir ? ['--data-dir', dataDir] : []),
+      ...extraArgs,
+    ],
     {
       cwd: ROOT,
-      env: { ...env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${env.PATH ?? ''}`, CELERIAC_NODE_ARGS: nodeArgs },
+      env,
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );

@@ -166,18 +166,6 @@ describe('--help', () => {
     const out = execFileSync(process.execPath, [path.join(ROOT, 'bin/celeriac.js'), '--help'], { encoding: 'utf8' });
     assert.match(out, /--broker <url>/);
   });
-
-  it('the celeriac command (bin/celeriac, npm start) runs bin/celeriac.js with two malloc arenas unless told otherwise', () => {
-    const launcher = path.join(ROOT, 'bin/celeriac');
-    assert.match(execFileSync(launcher, ['--help'], { encoding: 'utf8' }), /--broker <url>/);
-    // Node.js's own flags reach it: `-p` prints what the process's environment says, before the script would run.
-    const arenas = (env: NodeJS.ProcessEnv): string => execFileSync(launcher, [], { encoding: 'utf8', env: { ...env, CELERIAC_NODE_ARGS: '-p process.env.MALLOC_ARENA_MAX' } }).trim();
-    const { MALLOC_ARENA_MAX: _unset, ...inherited } = process.env;
-    assert.equal(arenas(inherited), '2');
-    assert.equal(arenas({ ...inherited, MALLOC_ARENA_MAX: '8' }), '8', "the user's value wins");
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
-    assert.deepEqual([pkg.bin.celeriac, pkg.scripts.start], ['bin/celeriac', 'bin/celeriac']);
-  });
 });
 
 describe('broker URLs', () => {
