@@ -48,13 +48,17 @@ function run(port: NonNullable<typeof parentPort>, init: WriterThreadInit): void
     for (const { sql, values } of statements) changes += statement(sql).run(...values).changes;
     return changes;
   });
+  // Each batch BEGINs IMMEDIATE: the write lock is taken at BEGIN, where busy_timeout waits for
+  // another connection's writes. A deferred transaction whose first statement reads before it
+  // writes (a DELETE from the FTS5 table reads `tasks` first) failed at once with "database is
+  // locked" when another connection had committed meanwhile: a stale snapshot cannot be upgraded.
   port.on('message', (request: WriteRequest | ReadRequest) => {
     let reply: WriteReply;
     try {
       reply =
         'read' in request
           ? { id: request.id, ok: true, changes: 0, rows: statement(request.read.sql).all(...request.read.values) as Record<string, unknown>[] }
-          : { id: request.id, ok: true, changes: write(request.statements) };
+          : { id: request.id, ok: true, changes: write.immediate(request.statements) };
     } catch (error) {
       reply = { id: request.id, ok: false, error: errorText(error) };
     }
