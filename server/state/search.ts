@@ -300,7 +300,8 @@ export function parseQueryExpression(text: string): QueryExpression {
 type Matcher = (task: SearchableTask) => boolean;
 type TextTest = (haystack: string) => boolean;
 
-function escapeRegExp(text: string): string {
+/** `text` matched literally in a regular expression: JavaScript's, and PostgreSQL's (the same metacharacters, each escaped by a backslash). */
+export function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 

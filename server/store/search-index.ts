@@ -24,7 +24,7 @@
  * that hold it are found by a scan of the primary key.)
  */
 import { casefold, codePointLength, hasNonAscii } from '../protocol/python/str';
-import { fieldValueTest, type QueryExpression } from '../state/search';
+import { escapeRegExp, fieldValueTest, type QueryExpression } from '../state/search';
 import type { SqlRunner, SqlValue } from './migrate';
 import type { StoreBackend } from './schema';
 import { fitsStandardId, ID_BYTES_SQL, ID_LENGTH, idFragmentBytes } from './task-id-index';
@@ -44,7 +44,7 @@ export type Needles =
   | { readonly kind: 'and' | 'or'; readonly children: readonly Needles[] };
 
 /** ASCII but letters and digits: what stands on each side of a `bounded` needle. */
-export const BOUNDARY_CHARS = `]!"#$%&'()*+,./:;<=>?@\\^_\`{|}~ \t\n\r\f\v[-`;
+const BOUNDARY_CHARS = `]!"#$%&'()*+,./:;<=>?@\\^_\`{|}~ \t\n\r\f\v[-`;
 /** A part of a kwargs pair that may be a number, whose literal Python need not write as str() does (`1.50` is 1.5). */
 const NUMBER_LIKE = /^[0-9a-fA-FxXoObBjJ._+-]+$/;
 
@@ -361,7 +361,7 @@ const BOUNDARY_CLASS = `[${BOUNDARY_CHARS.replaceAll('\\', '\\\\')}]`;
  * `[^[:alnum:]]`, whose letters of other alphabets are word characters to it.
  */
 function boundedRegex(phrase: string): string {
-  return Array.from(phrase, (char) => (char === PHRASE_BOUNDARY ? BOUNDARY_CLASS : /[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(char) ? `\\${char}` : char)).join('');
+  return phrase.split(PHRASE_BOUNDARY).map(escapeRegExp).join(BOUNDARY_CLASS);
 }
 
 /**
